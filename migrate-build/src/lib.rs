@@ -1,0 +1,1 @@
+//! Build-time checks for PostgreSQL migrations.

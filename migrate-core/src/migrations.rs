@@ -1,0 +1,117 @@
+//! [`Migrations`]: the ordered list plus the runner settings.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use crate::model::{HistoryTable, Migration};
+
+/// Runner options. Build them with the methods on [`Migrations`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Where applied migrations are recorded.
+    pub history_table: HistoryTable,
+    /// How long to wait for another runner's advisory lock before giving up.
+    pub lock_wait: Duration,
+    /// `SET lock_timeout` applied to every migration, when set.
+    pub lock_timeout: Option<Duration>,
+    /// `SET statement_timeout` applied to every migration, when set.
+    pub statement_timeout: Option<Duration>,
+    /// Apply a pending migration older than the newest applied one instead of refusing.
+    pub allow_out_of_order: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            history_table: HistoryTable::default(),
+            lock_wait: Duration::from_secs(300),
+            lock_timeout: None,
+            statement_timeout: None,
+            allow_out_of_order: false,
+        }
+    }
+}
+
+/// An ordered, checksummed list of migrations and the settings to run them with.
+///
+/// Get one from `migrate_core::migrations!()`; the executor methods
+/// (`up`, `down`, `status`, ...) live on this type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migrations {
+    migrations: Cow<'static, [Migration]>,
+    settings: Settings,
+}
+
+impl Migrations {
+    /// Wraps a list that is already sorted by version with unique versions
+    /// (as generated code and the `migrate-build` loader produce it).
+    pub fn new(migrations: impl Into<Cow<'static, [Migration]>>) -> Self {
+        Migrations {
+            migrations: migrations.into(),
+            settings: Settings::default(),
+        }
+    }
+
+    /// The migrations, sorted by version.
+    pub fn migrations(&self) -> &[Migration] {
+        &self.migrations
+    }
+
+    /// The settings the executor uses.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Replaces all settings at once.
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Records history in `name` (in the connection's `search_path`).
+    pub fn history_table(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.settings.history_table = HistoryTable {
+            schema: None,
+            name: name.into(),
+        };
+        self
+    }
+
+    /// Records history in `schema.name`; both are quoted, any characters are allowed.
+    pub fn history_table_in_schema(
+        mut self,
+        schema: impl Into<Cow<'static, str>>,
+        name: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        self.settings.history_table = HistoryTable {
+            schema: Some(schema.into()),
+            name: name.into(),
+        };
+        self
+    }
+
+    /// How long to wait for another runner's advisory lock (default 5 minutes).
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
+        self.settings.lock_wait = wait;
+        self
+    }
+
+    /// Sets `lock_timeout` for every migration: a statement waiting longer for a
+    /// table lock fails instead of queueing every other query behind it.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets `statement_timeout` for every migration.
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// Allows applying a pending migration older than the newest applied one.
+    pub fn allow_out_of_order(mut self, allow: bool) -> Self {
+        self.settings.allow_out_of_order = allow;
+        self
+    }
+}

@@ -1,0 +1,2 @@
+-- Nullable column without a default: a catalog-only change, no table rewrite.
+ALTER TABLE users ADD COLUMN last_login_at timestamptz;

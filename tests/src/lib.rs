@@ -1,0 +1,1 @@
+//! Workspace test crate: embeds the reference migrations from `../migrations`.
