@@ -1,0 +1,71 @@
+//! Starts real clusters: plain, TLS, shared; checks that nothing is left behind.
+
+use migrate_tempdb::{shared, TempCluster};
+
+fn query_one(url: &str, sql: &str) -> String {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    let rows = client.simple_query(sql).expect("query");
+    rows.iter()
+        .find_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        })
+        .expect("a row")
+}
+
+#[test]
+fn start_create_database_and_stop() {
+    let cluster = TempCluster::start().expect("start");
+    let root = cluster.data_dir().parent().unwrap().to_path_buf();
+    let url = cluster.create_database("t_one").expect("create database");
+    assert_eq!(query_one(&url, "SELECT current_database()"), "t_one");
+    assert_eq!(query_one(&url, "SHOW fsync"), "off");
+    assert!(root.exists());
+    drop(cluster);
+    assert!(!root.exists(), "the directory is removed on drop");
+    assert!(postgres::Client::connect(&url, postgres::NoTls).is_err());
+}
+
+#[test]
+fn ssl_cluster_serves_tls() {
+    let cluster = TempCluster::builder().ssl(true).start().expect("start");
+    assert!(cluster.certificate().unwrap().exists());
+    assert_eq!(query_one(&cluster.url(), "SHOW ssl"), "on");
+}
+
+#[test]
+fn bad_database_names_are_rejected() {
+    let server = shared().expect("shared");
+    let err = server
+        .cluster()
+        .map(|c| c.create_database("bad name\"").unwrap_err());
+    if let Some(err) = err {
+        assert!(err.to_string().contains("invalid database name"), "{err}");
+    }
+}
+
+#[test]
+fn shared_gives_fresh_databases() {
+    let server = shared().expect("shared");
+    let a = server.create_database("same").expect("a");
+    let b = server.create_database("same").expect("b");
+    assert_ne!(a, b);
+    postgres::Client::connect(&a, postgres::NoTls)
+        .unwrap()
+        .batch_execute("CREATE TABLE t (id int)")
+        .unwrap();
+    assert_eq!(
+        query_one(&b, "SELECT count(*) FROM pg_class WHERE relname = 't'"),
+        "0"
+    );
+}
+
+#[test]
+fn bad_bin_dir_is_a_clear_error() {
+    let err = TempCluster::builder()
+        .bin_dir("/nonexistent")
+        .start()
+        .unwrap_err();
+    // A typed error, not a panic; the message names what failed.
+    assert!(!err.to_string().is_empty());
+}
