@@ -1,1 +1,127 @@
 //! Build-time checks for PostgreSQL migrations.
+//!
+//! A `build.rs` calls [`compile`]: every migration file in the directory is
+//! discovered, split into statements, parsed with `sqlparser` (PostgreSQL
+//! dialect) and linted. Findings are printed like rustc diagnostics and any
+//! `deny` finding fails `cargo build`. The migrations that pass become Rust
+//! code in `$OUT_DIR/migrate_migrations.rs`, which `migrate_core::migrations!()`
+//! includes.
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     migrate_build::compile("migrations");
+//! }
+//! ```
+//!
+//! [`Config`] adjusts rule levels and the history table; [`Config::check`] is
+//! the pure entry point (no printing, no cargo directives) used by the proc
+//! macro and the CLI, and [`Config::check_file`] checks one file's bytes.
+
+#![warn(missing_docs)]
+
+mod check;
+mod codegen;
+mod config;
+mod diagnostic;
+mod directive;
+mod discover;
+mod lint;
+mod parse;
+mod preprocess;
+mod rule;
+mod source;
+mod split;
+mod unverified;
+
+use std::path::{Path, PathBuf};
+
+pub use check::FileCheck;
+pub use config::{Check, Config};
+pub use diagnostic::Diagnostic;
+pub use rule::{Level, Rule};
+pub use source::checksum;
+
+/// Checks the migrations in `dir` with the default [`Config`] and generates
+/// `$OUT_DIR/migrate_migrations.rs`; for `build.rs`.
+///
+/// `dir` is relative to the crate root (`CARGO_MANIFEST_DIR`). Diagnostics go
+/// to stderr and cargo; any `deny` finding fails the build.
+pub fn compile(dir: impl AsRef<Path>) {
+    Config::new().compile(dir)
+}
+
+/// Whether a file is an up (forward) or a down (reverting) script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// `.up.sql` or a forward-only `.sql`.
+    Up,
+    /// `.down.sql`.
+    Down,
+}
+
+/// How the runner executes a script (mirrors `migrate_core::TransactionMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransactionKind {
+    /// The whole script in one transaction (the default).
+    Transaction,
+    /// `-- migrate:no-transaction`: statement by statement, no transaction.
+    NoTransaction,
+}
+
+/// One top-level statement of a script (mirrors `migrate_core::Statement`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StatementSpan {
+    /// Byte offset of the first token in the file text as on disk.
+    pub start: usize,
+    /// Byte offset just past the last token (the `;` excluded).
+    pub end: usize,
+    /// 1-based line of `start`.
+    pub line: u32,
+    /// 1-based column (in characters, a BOM not counted) of `start`.
+    pub column: u32,
+}
+
+/// A statement that sqlparser could not parse but whose head is valid
+/// PostgreSQL: it was checked by the token-level rules only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unverified {
+    /// The statement kind, e.g. `"DO"` or `"ALTER SEQUENCE"`.
+    pub kind: &'static str,
+    /// 1-based line of the statement.
+    pub line: u32,
+    /// 1-based column of the statement.
+    pub column: u32,
+}
+
+/// One checked script (the up or the down file of a migration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedScript {
+    /// Absolute path of the file.
+    pub path: PathBuf,
+    /// Path relative to the crate root, `/`-separated, for messages.
+    pub display_path: String,
+    /// The file text exactly as on disk (a BOM included).
+    pub sql: String,
+    /// How the runner executes it.
+    pub transaction: TransactionKind,
+    /// Its top-level statements.
+    pub statements: Vec<StatementSpan>,
+    /// The statements checked by tokens only.
+    pub unverified: Vec<Unverified>,
+}
+
+/// One checked migration: version, name, checksum and its scripts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedMigration {
+    /// The version from the file name.
+    pub version: i64,
+    /// The slug from the file name.
+    pub name: String,
+    /// [`checksum`] of the up text.
+    pub checksum: String,
+    /// The up script.
+    pub up: CheckedScript,
+    /// The down script, if there is a `.down.sql` file.
+    pub down: Option<CheckedScript>,
+}

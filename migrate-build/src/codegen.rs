@@ -1,0 +1,71 @@
+//! Code generation: the Rust expression that `migrations!()` expands to.
+
+use std::fmt::Write;
+
+use crate::config::HistoryTable;
+use crate::{CheckedMigration, CheckedScript, TransactionKind};
+
+/// One block expression evaluating to `::migrate_core::Migrations`.
+///
+/// String literals are written with `{:?}`, which yields valid Rust literals
+/// for any text; the SQL is `include_str!` of the absolute path (so that the
+/// compiler tracks the file) when the path is valid UTF-8, else a literal.
+pub(crate) fn generate(migrations: &[CheckedMigration], history: Option<&HistoryTable>) -> String {
+    let mut out = String::with_capacity(256 + migrations.len() * 512);
+    out.push_str("{\n    static MIGRATIONS: &[::migrate_core::Migration] = &[\n");
+    for m in migrations {
+        let _ = writeln!(
+            out,
+            "        ::migrate_core::Migration {{\n            version: {}i64,\n            name: ::std::borrow::Cow::Borrowed({:?}),\n            checksum: ::std::borrow::Cow::Borrowed({:?}),",
+            m.version, m.name, m.checksum
+        );
+        out.push_str("            up: ");
+        script(&mut out, &m.up);
+        out.push_str(",\n            down: ");
+        match &m.down {
+            Some(down) => {
+                out.push_str("::std::option::Option::Some(");
+                script(&mut out, down);
+                out.push(')');
+            }
+            None => out.push_str("::std::option::Option::None"),
+        }
+        out.push_str(",\n        },\n");
+    }
+    out.push_str("    ];\n    ::migrate_core::Migrations::new(MIGRATIONS)");
+    match history {
+        Some(HistoryTable { schema: Some(schema), name }) => {
+            let _ = write!(out, "\n        .history_table_in_schema({schema:?}, {name:?})");
+        }
+        Some(HistoryTable { schema: None, name }) => {
+            let _ = write!(out, "\n        .history_table({name:?})");
+        }
+        None => {}
+    }
+    out.push_str("\n}\n");
+    out
+}
+
+fn script(out: &mut String, s: &CheckedScript) {
+    let transaction = match s.transaction {
+        TransactionKind::Transaction => "Transaction",
+        TransactionKind::NoTransaction => "NoTransaction",
+    };
+    let sql = match s.path.to_str() {
+        Some(path) if s.path.is_absolute() => format!("include_str!({path:?})"),
+        _ => format!("{:?}", s.sql),
+    };
+    let _ = write!(
+        out,
+        "::migrate_core::Script {{\n                path: ::std::borrow::Cow::Borrowed({:?}),\n                sql: ::std::borrow::Cow::Borrowed({sql}),\n                transaction: ::migrate_core::TransactionMode::{transaction},\n                statements: ::std::borrow::Cow::Borrowed(&[",
+        s.display_path
+    );
+    for st in &s.statements {
+        let _ = write!(
+            out,
+            "\n                    ::migrate_core::Statement {{ start: {}, end: {}, line: {}, column: {} }},",
+            st.start, st.end, st.line, st.column
+        );
+    }
+    out.push_str("\n                ]),\n            }");
+}

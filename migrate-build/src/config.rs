@@ -1,0 +1,311 @@
+//! [`Config`]: the `build.rs` builder, [`Check`]: the result of checking a
+//! directory, and [`Config::compile`]: the build-script driver (printing,
+//! cargo directives, code generation).
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{summary, Diagnostic};
+use crate::discover::{self, FoundFile};
+use crate::rule::{Level, Rule};
+use crate::{checksum, CheckedMigration, CheckedScript};
+
+/// Options for checking and generating migrations (prost-build style).
+///
+/// ```no_run
+/// // build.rs
+/// use migrate_build::{Config, Rule};
+/// fn main() {
+///     Config::new()
+///         .warn(Rule::UnguardedDrop)
+///         .history_table_in_schema("ops", "schema_migrations")
+///         .compile("migrations");
+/// }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    levels: Vec<(Rule, Level)>,
+    history: Option<HistoryTable>,
+}
+
+/// Where the generated `Migrations` records history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HistoryTable {
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl Config {
+    /// The defaults: every rule at its [`Rule::default_level`].
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Makes `rule` fail the build.
+    pub fn deny(self, rule: Rule) -> Config {
+        self.level(rule, Level::Deny)
+    }
+
+    /// Makes `rule` a warning.
+    pub fn warn(self, rule: Rule) -> Config {
+        self.level(rule, Level::Warn)
+    }
+
+    /// Turns `rule` off.
+    pub fn allow(self, rule: Rule) -> Config {
+        self.level(rule, Level::Allow)
+    }
+
+    /// Sets the level of `rule`. Directives in the files take precedence;
+    /// rules that are not lints (file names, encodings, directives) stay `deny`.
+    pub fn level(mut self, rule: Rule, level: Level) -> Config {
+        self.levels.retain(|(r, _)| *r != rule);
+        self.levels.push((rule, level));
+        self
+    }
+
+    /// The generated `Migrations` records history in table `name`.
+    pub fn history_table(mut self, name: &str) -> Config {
+        self.history = Some(HistoryTable {
+            schema: None,
+            name: name.to_string(),
+        });
+        self
+    }
+
+    /// The generated `Migrations` records history in `schema.name`.
+    pub fn history_table_in_schema(mut self, schema: &str, name: &str) -> Config {
+        self.history = Some(HistoryTable {
+            schema: Some(schema.to_string()),
+            name: name.to_string(),
+        });
+        self
+    }
+
+    /// The effective level of `rule` from this configuration.
+    pub fn level_of(&self, rule: Rule) -> Level {
+        if !rule.is_configurable() {
+            return Level::Deny;
+        }
+        self.levels
+            .iter()
+            .find(|(r, _)| *r == rule)
+            .map_or(rule.default_level(), |(_, level)| *level)
+    }
+
+    /// Checks every migration in `dir`. Pure: no printing, no cargo directives.
+    ///
+    /// A relative `dir` is taken from `CARGO_MANIFEST_DIR` when set (as in a
+    /// build script or a proc macro), else from the current directory.
+    pub fn check(&self, dir: impl AsRef<Path>) -> Check {
+        let dir = dir.as_ref();
+        let root = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        let absolute = root.join(dir);
+        let display_dir = display_path(&root, &absolute);
+        let found = discover::discover(&absolute, &display_dir);
+        let mut check = Check {
+            migrations: Vec::new(),
+            diagnostics: found.diagnostics,
+            dir: absolute,
+            files: found.files,
+            history: self.history.clone(),
+        };
+        for migration in found.migrations {
+            let Some((up, up_text)) = self.check_script(&migration.up, &mut check.diagnostics) else {
+                continue;
+            };
+            let down = match &migration.down {
+                Some(file) => match self.check_script(file, &mut check.diagnostics) {
+                    Some((script, _)) => Some(script),
+                    None => continue,
+                },
+                None => None,
+            };
+            check.migrations.push(CheckedMigration {
+                version: migration.version,
+                name: migration.up.slug.clone(),
+                checksum: checksum(&up_text),
+                up,
+                down,
+            });
+        }
+        check.diagnostics.sort_by(|a, b| {
+            (a.path.as_str(), a.line, a.column).cmp(&(b.path.as_str(), b.line, b.column))
+        });
+        check
+    }
+
+    fn check_script(&self, file: &FoundFile, diagnostics: &mut Vec<Diagnostic>) -> Option<(CheckedScript, String)> {
+        let bytes = match std::fs::read(&file.path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                diagnostics.push(Diagnostic::file(
+                    Rule::UnreadableFile,
+                    &file.display,
+                    format!("cannot read the file: {error}"),
+                    None,
+                ));
+                return None;
+            }
+        };
+        let result = self.check_file(&file.display, &bytes, file.direction);
+        diagnostics.extend(result.diagnostics);
+        let sql = result.sql?;
+        Some((
+            CheckedScript {
+                path: file.path.clone(),
+                display_path: file.display.clone(),
+                sql: sql.clone(),
+                transaction: result.transaction,
+                statements: result.statements,
+                unverified: result.unverified,
+            },
+            sql,
+        ))
+    }
+
+    /// For `build.rs`: checks `dir`, prints the diagnostics, emits cargo
+    /// directives (`rerun-if-changed` for the directory and every file,
+    /// `cargo::error=` per deny finding, `cargo::warning=` per warn finding)
+    /// and writes `$OUT_DIR/migrate_migrations.rs`.
+    ///
+    /// Any deny finding fails the build; the generated file is written anyway,
+    /// so that the `migrations!()` macro does not add a confusing second error.
+    pub fn compile(&self, dir: impl AsRef<Path>) {
+        let check = self.check(dir);
+        println!("cargo::rerun-if-changed={}", check.dir.display());
+        for file in &check.files {
+            println!("cargo::rerun-if-changed={}", file.display());
+        }
+        let rendered = check.render(std::env::var_os("NO_COLOR").is_none() && stderr_is_terminal());
+        if !rendered.is_empty() {
+            eprintln!("{rendered}");
+        }
+        for diagnostic in &check.diagnostics {
+            if diagnostic.is_error() {
+                println!("cargo::error={}", diagnostic.one_line());
+            } else {
+                println!("cargo::warning={}", diagnostic.one_line());
+            }
+        }
+        match std::env::var_os("OUT_DIR") {
+            Some(out_dir) => {
+                let target = PathBuf::from(out_dir).join("migrate_migrations.rs");
+                if let Err(error) = std::fs::write(&target, check.codegen()) {
+                    println!("cargo::error=cannot write {}: {error}", target.display());
+                }
+            }
+            None => println!(
+                "cargo::error=OUT_DIR is not set: call migrate_build::compile from a build script"
+            ),
+        }
+        if check.has_errors() {
+            let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
+            println!(
+                "cargo::error={} migration error{}: see the diagnostics above (run the build with -vv to see them in full)",
+                errors,
+                if errors == 1 { "" } else { "s" }
+            );
+        }
+    }
+}
+
+fn stderr_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
+/// `absolute` relative to `root`, `/`-separated, when inside it.
+fn display_path(root: &Path, absolute: &Path) -> String {
+    let shown = absolute.strip_prefix(root).unwrap_or(absolute);
+    let mut parts: Vec<String> = Vec::new();
+    for part in shown.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            other => parts.push(other.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    let joined = parts.join("/");
+    if shown.is_absolute() && !joined.starts_with('/') {
+        format!("/{}", joined.trim_start_matches('/'))
+    } else if joined.is_empty() {
+        ".".to_string()
+    } else {
+        joined.replace("//", "/")
+    }
+}
+
+/// The result of checking a migrations directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// The migrations that could be read, sorted by version (also those with
+    /// findings: [`Check::has_errors`] says whether they may be used).
+    pub migrations: Vec<CheckedMigration>,
+    /// Every reported finding of every file, by path and position.
+    pub diagnostics: Vec<Diagnostic>,
+    dir: PathBuf,
+    files: Vec<PathBuf>,
+    history: Option<HistoryTable>,
+}
+
+impl Check {
+    /// Whether any finding is a deny finding.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The absolute path of the checked directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Every `.sql` file seen, for `rerun-if-changed` / change tracking.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// All diagnostics rendered like rustc, then the summary line; empty when
+    /// there is nothing to report.
+    pub fn render(&self, color: bool) -> String {
+        let mut out = String::new();
+        for diagnostic in &self.diagnostics {
+            out.push_str(&diagnostic.render(color));
+            out.push_str("\n\n");
+        }
+        if let Some(line) = summary(&self.diagnostics) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The Rust source of one expression that evaluates to
+    /// `::migrate_core::Migrations` (what `migrations!()` expands to).
+    pub fn codegen(&self) -> String {
+        crate::codegen::generate(&self.migrations, self.history.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_paths_are_relative_to_the_root() {
+        let root = Path::new("/crate");
+        assert_eq!(display_path(root, &root.join("migrations")), "migrations");
+        assert_eq!(display_path(root, &root.join("./db/migrations")), "db/migrations");
+        assert_eq!(display_path(root, Path::new("/elsewhere/m")), "/elsewhere/m");
+    }
+
+    #[test]
+    fn levels_follow_the_builder_and_fixed_rules_stay_deny() {
+        let config = Config::new().warn(Rule::UnguardedDrop).allow(Rule::BadFileName).deny(Rule::UnguardedDrop).allow(Rule::EmptyMigration);
+        assert_eq!(config.level_of(Rule::UnguardedDrop), Level::Deny);
+        assert_eq!(config.level_of(Rule::EmptyMigration), Level::Allow);
+        assert_eq!(config.level_of(Rule::BadFileName), Level::Deny);
+        assert_eq!(config.level_of(Rule::SyntaxError), Level::Deny);
+    }
+}

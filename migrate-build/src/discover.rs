@@ -1,0 +1,364 @@
+//! Discovery: list the migrations directory, parse file names, pair up and
+//! down files, sort by version. Every problem is a diagnostic.
+//!
+//! Names: `<version>_<slug>.up.sql`, `<version>_<slug>.down.sql`, or
+//! `<version>_<slug>.sql` (forward-only). The version is ASCII digits (compared
+//! as an `i64`, so `0001` and `1` are the same version); the slug is
+//! `[A-Za-z0-9_-]+`. Files that do not end in `.sql` (a README, editor backups)
+//! and hidden files are ignored; directories are ignored.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::Diagnostic;
+use crate::rule::Rule;
+use crate::Direction;
+
+/// One migration file found in the directory.
+#[derive(Debug, Clone)]
+pub(crate) struct FoundFile {
+    pub path: PathBuf,
+    pub display: String,
+    pub version: i64,
+    pub slug: String,
+    pub direction: Direction,
+    /// `<version>_<slug>.sql` (no `.up`).
+    pub forward_only: bool,
+}
+
+/// A version with its up file and optional down file.
+#[derive(Debug, Clone)]
+pub(crate) struct FoundMigration {
+    pub version: i64,
+    pub up: FoundFile,
+    pub down: Option<FoundFile>,
+}
+
+/// What discovery found.
+#[derive(Debug, Default)]
+pub(crate) struct Discovered {
+    pub migrations: Vec<FoundMigration>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every `.sql` file seen (for `rerun-if-changed`).
+    pub files: Vec<PathBuf>,
+}
+
+/// A parsed file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileName {
+    pub version: i64,
+    pub slug: String,
+    pub direction: Direction,
+    pub forward_only: bool,
+}
+
+/// Why a `.sql` file name is not a migration name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum NameError {
+    #[error("the name does not start with a version number")]
+    NoVersion,
+    #[error("the version is not followed by `_` and a name")]
+    NoSlug,
+    #[error("the version {0} is too large (at most {max})", max = i64::MAX)]
+    VersionOverflow(String),
+    #[error("the name `{0}` may only contain letters, digits, `_` and `-`")]
+    BadSlug(String),
+}
+
+/// Parses `0001_create_users.up.sql`; `None` for files that are not `.sql`.
+pub(crate) fn parse_name(file_name: &str) -> Option<Result<FileName, NameError>> {
+    let (stem, direction, forward_only) = if let Some(stem) = file_name.strip_suffix(".up.sql") {
+        (stem, Direction::Up, false)
+    } else if let Some(stem) = file_name.strip_suffix(".down.sql") {
+        (stem, Direction::Down, false)
+    } else if let Some(stem) = file_name.strip_suffix(".sql") {
+        (stem, Direction::Up, true)
+    } else {
+        return None;
+    };
+    Some(parse_stem(stem).map(|(version, slug)| FileName {
+        version,
+        slug,
+        direction,
+        forward_only,
+    }))
+}
+
+fn parse_stem(stem: &str) -> Result<(i64, String), NameError> {
+    let digits = stem.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return Err(NameError::NoVersion);
+    }
+    let (version, rest) = stem.split_at(digits);
+    let Some(slug) = rest.strip_prefix('_') else {
+        return Err(NameError::NoSlug);
+    };
+    if slug.is_empty() {
+        return Err(NameError::NoSlug);
+    }
+    let version: i64 = version
+        .parse()
+        .map_err(|_| NameError::VersionOverflow(version.to_string()))?;
+    if !slug
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(NameError::BadSlug(slug.to_string()));
+    }
+    Ok((version, slug.to_string()))
+}
+
+/// Lists `dir` (absolute); `display_dir` is how paths are shown.
+pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
+    let mut found = Discovered::default();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            found.diagnostics.push(Diagnostic::file(
+                Rule::MissingDirectory,
+                display_dir,
+                format!("cannot read the migrations directory: {error}"),
+                Some(format!(
+                    "create `{display_dir}` (paths are relative to the crate root, the directory of Cargo.toml)"
+                )),
+            ));
+            return found;
+        }
+    };
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                found.diagnostics.push(Diagnostic::file(
+                    Rule::MissingDirectory,
+                    display_dir,
+                    format!("cannot list the migrations directory: {error}"),
+                    None,
+                ));
+                continue;
+            }
+        };
+        let path = entry.path();
+        if path.is_dir() {
+            continue;
+        }
+        let name = entry.file_name();
+        let lossy = name.to_string_lossy().into_owned();
+        if lossy.starts_with('.') || !lossy.to_ascii_lowercase().ends_with(".sql") {
+            continue;
+        }
+        files.push((lossy, path));
+    }
+    files.sort();
+
+    let mut by_version: BTreeMap<i64, Vec<FoundFile>> = BTreeMap::new();
+    for (name, path) in files {
+        let display = join_display(display_dir, &name);
+        found.files.push(path.clone());
+        if path.file_name().and_then(|n| n.to_str()).is_none() {
+            found.diagnostics.push(Diagnostic::file(
+                Rule::BadFileName,
+                &display,
+                "the file name is not valid UTF-8".to_string(),
+                Some("rename it like `0001_create_users.up.sql`".to_string()),
+            ));
+            continue;
+        }
+        match parse_name(&name) {
+            None => found.diagnostics.push(Diagnostic::file(
+                Rule::BadFileName,
+                &display,
+                "a migration file must end in `.sql` (lowercase)".to_string(),
+                Some("rename it like `0001_create_users.up.sql`".to_string()),
+            )),
+            Some(Err(error)) => found.diagnostics.push(Diagnostic::file(
+                Rule::BadFileName,
+                &display,
+                format!("`{name}` is not a migration file name: {error}"),
+                Some(
+                    "name it `<version>_<name>.up.sql` (+ `.down.sql`) or `<version>_<name>.sql`, e.g. `0001_create_users.up.sql`"
+                        .to_string(),
+                ),
+            )),
+            Some(Ok(parsed)) => by_version.entry(parsed.version).or_default().push(FoundFile {
+                path,
+                display,
+                version: parsed.version,
+                slug: parsed.slug,
+                direction: parsed.direction,
+                forward_only: parsed.forward_only,
+            }),
+        }
+    }
+
+    for (version, files) in by_version {
+        let (ups, downs): (Vec<FoundFile>, Vec<FoundFile>) =
+            files.into_iter().partition(|f| f.direction == Direction::Up);
+        let mut ups = ups.into_iter();
+        let Some(up) = ups.next() else {
+            for down in downs {
+                found.diagnostics.push(Diagnostic::file(
+                    Rule::OrphanDown,
+                    &down.display,
+                    format!("down migration {version} has no up migration"),
+                    Some(format!("add `{}_{}.up.sql` or delete this file", version_text(&down), down.slug)),
+                ));
+            }
+            continue;
+        };
+        for other in ups {
+            let message = if other.slug == up.slug {
+                format!(
+                    "version {version} exists both as a forward-only `.sql` file and as an `.up.sql` file"
+                )
+            } else {
+                format!("version {version} is used twice: also by `{}`", up.display)
+            };
+            found.diagnostics.push(Diagnostic::file(
+                Rule::DuplicateVersion,
+                &other.display,
+                message,
+                Some("every migration needs its own version number: rename one of the files".to_string()),
+            ));
+        }
+        let mut down = None;
+        for candidate in downs {
+            if down.is_some() {
+                found.diagnostics.push(Diagnostic::file(
+                    Rule::DuplicateVersion,
+                    &candidate.display,
+                    format!("version {version} has more than one down migration"),
+                    Some("keep one `.down.sql` file per version".to_string()),
+                ));
+            } else if up.forward_only {
+                found.diagnostics.push(Diagnostic::file(
+                    Rule::OrphanDown,
+                    &candidate.display,
+                    format!("down migration {version} belongs to the forward-only `{}`", up.display),
+                    Some(format!(
+                        "rename `{}` to `{}_{}.up.sql`",
+                        up.display,
+                        version_text(&up),
+                        up.slug
+                    )),
+                ));
+            } else if candidate.slug != up.slug {
+                found.diagnostics.push(Diagnostic::file(
+                    Rule::OrphanDown,
+                    &candidate.display,
+                    format!(
+                        "down migration {version} is named `{}` but its up migration `{}`",
+                        candidate.slug, up.slug
+                    ),
+                    Some(format!("rename it to `{}_{}.down.sql`", version_text(&up), up.slug)),
+                ));
+            } else {
+                down = Some(candidate);
+            }
+        }
+        found.migrations.push(FoundMigration { version, up, down });
+    }
+    found
+}
+
+/// The version as written in the file name (keeps leading zeros).
+fn version_text(file: &FoundFile) -> String {
+    let name = file.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.bytes()
+        .take_while(u8::is_ascii_digit)
+        .map(char::from)
+        .collect()
+}
+
+fn join_display(dir: &str, name: &str) -> String {
+    if dir.is_empty() || dir == "." {
+        name.to_string()
+    } else {
+        format!("{}/{}", dir.trim_end_matches('/'), name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names() {
+        let up = parse_name("0001_create_users.up.sql").unwrap().unwrap();
+        assert_eq!((up.version, up.slug.as_str(), up.direction, up.forward_only), (1, "create_users", Direction::Up, false));
+        let down = parse_name("20260101120000_x-y.down.sql").unwrap().unwrap();
+        assert_eq!((down.version, down.direction), (20260101120000, Direction::Down));
+        let fwd = parse_name("7_seed.sql").unwrap().unwrap();
+        assert!(fwd.forward_only);
+        assert_eq!(parse_name("README.md"), None);
+        assert_eq!(parse_name("users.sql"), Some(Err(NameError::NoVersion)));
+        assert_eq!(parse_name("0001.sql"), Some(Err(NameError::NoSlug)));
+        assert_eq!(parse_name("0001_.sql"), Some(Err(NameError::NoSlug)));
+        assert_eq!(parse_name("0001-x.sql"), Some(Err(NameError::NoSlug)));
+        assert!(matches!(parse_name("0001_a b.sql"), Some(Err(NameError::BadSlug(_)))));
+        assert!(matches!(
+            parse_name("99999999999999999999_x.sql"),
+            Some(Err(NameError::VersionOverflow(_)))
+        ));
+    }
+
+    fn scratch(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("migrate-build-discover-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (file, text) in files {
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn pairs_sorts_and_reports() {
+        let dir = scratch(
+            "pairs",
+            &[
+                ("0002_b.up.sql", b"SELECT 1;"),
+                ("0002_b.down.sql", b"SELECT 1;"),
+                ("10_c.sql", b"SELECT 1;"),
+                ("0001_a.sql", b"SELECT 1;"),
+                ("1_other.up.sql", b"SELECT 1;"),
+                ("0003_orphan.down.sql", b""),
+                ("0004_fwd.sql", b""),
+                ("0004_fwd.up.sql", b""),
+                ("0005_x.up.sql", b""),
+                ("0005_y.down.sql", b""),
+                ("README.md", b"hi"),
+                ("notes.sql", b""),
+            ],
+        );
+        let found = discover(&dir, "migrations");
+        let versions: Vec<i64> = found.migrations.iter().map(|m| m.version).collect();
+        assert_eq!(versions, [1, 2, 4, 5, 10]);
+        assert!(found.migrations[1].down.is_some());
+        let mut rules: Vec<(Rule, &str)> = found
+            .diagnostics
+            .iter()
+            .map(|d| (d.rule, d.path.as_str()))
+            .collect();
+        rules.sort();
+        assert_eq!(
+            rules,
+            [
+                (Rule::BadFileName, "migrations/notes.sql"),
+                (Rule::DuplicateVersion, "migrations/0004_fwd.up.sql"),
+                (Rule::DuplicateVersion, "migrations/1_other.up.sql"),
+                (Rule::OrphanDown, "migrations/0003_orphan.down.sql"),
+                (Rule::OrphanDown, "migrations/0005_y.down.sql"),
+            ]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn missing_directory_is_a_diagnostic() {
+        let found = discover(Path::new("/nonexistent/migrate-build"), "nope");
+        assert_eq!(found.diagnostics.len(), 1);
+        assert_eq!(found.diagnostics[0].rule, Rule::MissingDirectory);
+    }
+}

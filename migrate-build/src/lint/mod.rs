@@ -1,0 +1,214 @@
+//! The linter: the interface every rule implements, and the driver that runs
+//! the rules over the statements of one file.
+//!
+//! # Adding a rule
+//!
+//! 1. Write `src/lint/rules/<rule_name>.rs` with
+//!    `pub(crate) const DEF: RuleDef = RuleDef { id, summary, default_level, check }`
+//!    where `check` is [`Check::Statement`] (called once per statement with a
+//!    [`StatementContext`]) or [`Check::File`] (called once per file).
+//! 2. Add `mod <rule_name>;` to `src/lint/rules/mod.rs` and one line
+//!    `RuleName => rule_name,` to the `lints` list in `src/rule.rs`.
+//!
+//! A rule reports with [`Findings::push`]; the driver applies levels
+//! (directive > file directive > `build.rs` > default) afterwards.
+
+pub(crate) mod rules;
+pub(crate) mod tokens;
+
+use sqlparser::ast;
+use sqlparser::tokenizer::TokenWithSpan;
+
+use crate::rule::{Level, Rule};
+use crate::{Direction, StatementSpan, TransactionKind};
+pub(crate) use tokens::Tok;
+
+/// The static description of one lint rule.
+pub(crate) struct RuleDef {
+    /// Stable kebab-case id.
+    pub id: &'static str,
+    /// One line describing what the rule catches.
+    pub summary: &'static str,
+    /// Level when nothing configures the rule.
+    pub default_level: Level,
+    /// When the rule runs.
+    pub check: Check,
+}
+
+/// How the driver calls a rule.
+#[allow(dead_code)]
+pub(crate) enum Check {
+    /// Once per statement (verified or not).
+    Statement(fn(&StatementContext<'_>, &mut Findings)),
+    /// Once per file, after the statements.
+    File(fn(&FileContext<'_>, &mut Findings)),
+    /// Reported by the pipeline itself (e.g. `syntax-error`), never called.
+    Builtin,
+}
+
+/// One statement as the splitter and parser left it.
+#[derive(Debug)]
+pub(crate) struct ParsedStatement {
+    /// All tokens of the chunk (comments and whitespace included).
+    pub tokens: Vec<TokenWithSpan>,
+    /// File byte offset of each token start; one extra entry for the end.
+    pub offsets: Vec<usize>,
+    /// Index into `tokens` of the first significant token.
+    pub first: usize,
+    /// Index into `tokens` just past the last significant token.
+    pub last: usize,
+    /// Where the statement is in the file (the `;` excluded).
+    pub span: StatementSpan,
+    /// The AST, when sqlparser parsed the statement.
+    pub ast: Option<ast::Statement>,
+    /// The statement kind (its head) when sqlparser could not parse a
+    /// statement that is known-good PostgreSQL: it is checked by tokens only.
+    pub unverified: Option<&'static str>,
+}
+
+impl ParsedStatement {
+    /// The significant tokens (no whitespace or comments) with byte offsets.
+    pub(crate) fn significant(&self) -> Vec<Tok<'_>> {
+        tokens::significant(&self.tokens[self.first..self.last], &self.offsets[self.first..])
+    }
+}
+
+/// What a statement rule sees.
+#[allow(dead_code)]
+pub(crate) struct StatementContext<'a> {
+    /// The parsed statement; `None` when unverified or not parseable.
+    pub ast: Option<&'a ast::Statement>,
+    /// The unverified kind (see [`ParsedStatement::unverified`]).
+    pub unverified: Option<&'static str>,
+    /// Significant tokens with byte offsets and 1-based line/column.
+    pub tokens: &'a [Tok<'a>],
+    /// The statement's span.
+    pub span: StatementSpan,
+    /// The source text of the file (offsets index into it).
+    pub source: &'a str,
+    /// How the runner executes the file.
+    pub transaction: TransactionKind,
+    /// Whether the file is an up or a down script.
+    pub direction: Direction,
+    /// The statements before this one in the same file.
+    pub earlier: &'a [ParsedStatement],
+}
+
+impl StatementContext<'_> {
+    /// The statement text.
+    pub(crate) fn text(&self) -> &str {
+        self.source.get(self.span.start..self.span.end).unwrap_or("")
+    }
+
+    /// Source text between two byte offsets.
+    pub(crate) fn slice(&self, start: usize, end: usize) -> &str {
+        self.source.get(start..end).unwrap_or("")
+    }
+}
+
+/// What a file rule sees.
+#[allow(dead_code)]
+pub(crate) struct FileContext<'a> {
+    /// All statements of the file.
+    pub statements: &'a [ParsedStatement],
+    /// The source text.
+    pub source: &'a str,
+    /// Byte offset of the text after a BOM.
+    pub body_start: usize,
+    /// How the runner executes the file.
+    pub transaction: TransactionKind,
+    /// Whether the file is an up or a down script.
+    pub direction: Direction,
+}
+
+/// One raw finding, before levels are applied.
+#[derive(Debug, Clone)]
+pub(crate) struct Finding {
+    pub rule: Rule,
+    pub start: usize,
+    pub end: usize,
+    pub message: String,
+    pub help: Option<String>,
+    pub notes: Vec<String>,
+}
+
+/// Collects the findings of the rules.
+#[derive(Debug, Default)]
+pub(crate) struct Findings {
+    pub(crate) list: Vec<Finding>,
+}
+
+impl Findings {
+    /// Reports `message` at bytes `start..end` of the file.
+    pub(crate) fn push(
+        &mut self,
+        rule: Rule,
+        start: usize,
+        end: usize,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
+        self.list.push(Finding {
+            rule,
+            start,
+            end,
+            message: message.into(),
+            help,
+            notes: Vec::new(),
+        });
+    }
+}
+
+/// Runs every statement rule over every statement, then every file rule.
+/// Returns the findings and, per finding, the index of its statement.
+pub(crate) fn run(
+    statements: &[ParsedStatement],
+    source: &str,
+    body_start: usize,
+    transaction: TransactionKind,
+    direction: Direction,
+) -> Vec<(Finding, Option<usize>)> {
+    let mut out = Vec::new();
+    let mut findings = Findings::default();
+    for (index, statement) in statements.iter().enumerate() {
+        let tokens = statement.significant();
+        let ctx = StatementContext {
+            ast: statement.ast.as_ref(),
+            unverified: statement.unverified,
+            tokens: &tokens,
+            span: statement.span,
+            source,
+            transaction,
+            direction,
+            earlier: &statements[..index],
+        };
+        for rule in Rule::all() {
+            if let Some(RuleDef {
+                check: Check::Statement(check),
+                ..
+            }) = rule.def()
+            {
+                check(&ctx, &mut findings);
+            }
+        }
+        out.extend(findings.list.drain(..).map(|f| (f, Some(index))));
+    }
+    let ctx = FileContext {
+        statements,
+        source,
+        body_start,
+        transaction,
+        direction,
+    };
+    for rule in Rule::all() {
+        if let Some(RuleDef {
+            check: Check::File(check),
+            ..
+        }) = rule.def()
+        {
+            check(&ctx, &mut findings);
+        }
+    }
+    out.extend(findings.list.drain(..).map(|f| (f, None)));
+    out
+}

@@ -1,0 +1,38 @@
+//! One file per lint rule. Each exports `pub(crate) const DEF: RuleDef`.
+
+pub(crate) mod concurrently_in_transaction;
+pub(crate) mod empty_migration;
+pub(crate) mod non_postgres_syntax;
+pub(crate) mod syntax_error;
+pub(crate) mod transaction_control;
+pub(crate) mod unguarded_drop;
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Helpers for the rule tests.
+    use crate::{Config, Direction};
+
+    /// `"rule line:col"` for every reported finding of `sql` as a file.
+    pub(crate) fn findings(sql: &str, direction: Direction) -> Vec<String> {
+        Config::new()
+            .check_file("test.sql", sql.as_bytes(), direction)
+            .diagnostics
+            .iter()
+            .map(|d| format!("{} {}:{}", d.rule.id(), d.line, d.column))
+            .collect()
+    }
+
+    /// Findings of one rule only, with the text under the caret.
+    pub(crate) fn spans(sql: &str, rule: &str) -> Vec<String> {
+        Config::new()
+            .check_file("test.sql", sql.as_bytes(), Direction::Up)
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.id() == rule)
+            .map(|d| {
+                let span = d.span.clone().unwrap_or(0..0);
+                format!("{}:{} {}", d.line, d.column, &sql[span])
+            })
+            .collect()
+    }
+}

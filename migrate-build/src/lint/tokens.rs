@@ -1,0 +1,107 @@
+//! [`Tok`]: a significant token with its byte range, and the small matching
+//! helpers that token-level rules are written with.
+
+use sqlparser::tokenizer::{Token, TokenWithSpan};
+
+/// A significant token (not whitespace, not a comment) of a statement.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tok<'a> {
+    /// The token.
+    pub token: &'a Token,
+    /// Byte offset of its first byte in the file.
+    pub start: usize,
+    /// Byte offset just past it.
+    pub end: usize,
+    /// 1-based line.
+    pub line: u64,
+    /// Paren depth at the token, relative to the statement (an `(` has the
+    /// depth outside it, its contents one more).
+    pub depth: u32,
+}
+
+impl Tok<'_> {
+    /// Whether this is the unquoted word `upper` (ASCII case-insensitive).
+    pub(crate) fn is(&self, upper: &str) -> bool {
+        matches!(self.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(upper))
+    }
+
+    /// Whether this is any of the unquoted words in `uppers`.
+    pub(crate) fn is_any(&self, uppers: &[&str]) -> bool {
+        uppers.iter().any(|u| self.is(u))
+    }
+
+    /// Whether this is a word (keyword or identifier, quoted or not).
+    pub(crate) fn is_word(&self) -> bool {
+        matches!(self.token, Token::Word(_))
+    }
+
+    /// Whether this is a quoted identifier or a word that is not a reserved
+    /// structural keyword: something that can name a column or a table.
+    pub(crate) fn is_ident(&self) -> bool {
+        matches!(self.token, Token::Word(_))
+    }
+
+    /// The word's text, if a word.
+    pub(crate) fn word(&self) -> Option<&str> {
+        match self.token {
+            Token::Word(w) => Some(&w.value),
+            _ => None,
+        }
+    }
+
+    /// Whether this is exactly `token`.
+    pub(crate) fn is_token(&self, token: &Token) -> bool {
+        self.token == token
+    }
+}
+
+/// Whether a token is whitespace or a comment.
+pub(crate) fn is_trivia(token: &Token) -> bool {
+    matches!(token, Token::Whitespace(_) | Token::EOF)
+}
+
+/// The significant tokens of `tokens`; `offsets[i]` is the byte start of
+/// `tokens[i]` and `offsets[tokens.len()]` the end of the last one.
+pub(crate) fn significant<'a>(tokens: &'a [TokenWithSpan], offsets: &[usize]) -> Vec<Tok<'a>> {
+    let mut out = Vec::with_capacity(tokens.len() / 2 + 1);
+    let mut depth: u32 = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        if is_trivia(&t.token) {
+            continue;
+        }
+        let start = offsets.get(i).copied().unwrap_or(0);
+        let end = offsets.get(i + 1).copied().unwrap_or(start);
+        if t.token == Token::RParen {
+            depth = depth.saturating_sub(1);
+        }
+        out.push(Tok {
+            token: &t.token,
+            start,
+            end,
+            line: t.span.start.line,
+            depth,
+        });
+        if t.token == Token::LParen {
+            depth += 1;
+        }
+    }
+    out
+}
+
+/// Index of the first token at `from..` that is the unquoted word `upper`.
+pub(crate) fn find_word(tokens: &[Tok<'_>], from: usize, upper: &str) -> Option<usize> {
+    tokens
+        .iter()
+        .enumerate()
+        .skip(from)
+        .find(|(_, t)| t.is(upper))
+        .map(|(i, _)| i)
+}
+
+/// Whether `tokens[at..]` starts with the unquoted words `words`.
+pub(crate) fn starts_with_words(tokens: &[Tok<'_>], at: usize, words: &[&str]) -> bool {
+    words
+        .iter()
+        .enumerate()
+        .all(|(k, w)| tokens.get(at + k).is_some_and(|t| t.is(w)))
+}

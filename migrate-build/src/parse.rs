@@ -1,0 +1,409 @@
+//! Tokenize once, split, parse each statement from its own tokens, and keep
+//! every statement with its span, its AST (or its unverified kind) and its
+//! syntax error.
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+
+use crate::lint::tokens::{is_trivia, significant};
+use crate::lint::{Finding, ParsedStatement};
+use crate::preprocess::blank_non_sql;
+use crate::rule::Rule;
+use crate::source::{advance_chars, clamp_u32, LineIndex};
+use crate::{split, unverified, StatementSpan};
+
+/// A `-- migrate:...` comment and where it sits.
+#[derive(Debug, Clone)]
+pub(crate) struct DirectiveComment {
+    /// The comment text after `--`, trimmed.
+    pub text: String,
+    /// File byte range of the comment (without its newline).
+    pub start: usize,
+    pub end: usize,
+    /// Before the first statement of the file.
+    pub in_header: bool,
+    /// The statement it sits directly above (no blank line, nothing else
+    /// between, first thing on its line).
+    pub above: Option<usize>,
+}
+
+/// The result of splitting and parsing one file.
+#[derive(Debug, Default)]
+pub(crate) struct Parsed {
+    pub statements: Vec<ParsedStatement>,
+    /// Syntax errors (with the index of their statement, if any).
+    pub errors: Vec<(Finding, Option<usize>)>,
+    pub directives: Vec<DirectiveComment>,
+}
+
+/// Splits and parses `body`, the file text after a BOM of `base` bytes.
+pub(crate) fn parse(body: &str, base: usize) -> Parsed {
+    let mut parsed = Parsed::default();
+    let (clean, metas) = blank_non_sql(body);
+    for meta in metas {
+        let command = body.get(meta.start..meta.end).unwrap_or("").to_string();
+        let name = command.split_whitespace().next().unwrap_or("\\").to_string();
+        parsed.errors.push((
+            Finding {
+                rule: Rule::SyntaxError,
+                start: base + meta.start,
+                end: base + meta.end,
+                message: format!("psql meta-command `{name}` is not SQL"),
+                help: Some(
+                    "the migration runner sends SQL to the server, not to psql: remove this line"
+                        .to_string(),
+                ),
+                notes: Vec::new(),
+            },
+            None,
+        ));
+    }
+    let text: &str = &clean;
+    let index = LineIndex::new(text);
+    let dialect = PostgreSqlDialect {};
+    let mut tokens = Vec::with_capacity(text.len() / 4 + 1);
+    let token_error = Tokenizer::new(&dialect, text)
+        .tokenize_with_location_into_buf(&mut tokens)
+        .err();
+    let offsets = token_offsets(&tokens, text, &index, base);
+    let (mut chunks, _terminated) = split::split(&tokens);
+    if token_error.is_some() {
+        // The last chunk stops where the tokenizer gave up: it is the bad one.
+        if let Some(last) = chunks.last_mut() {
+            last.end = tokens.len();
+        }
+    }
+    collect_directives(&tokens, &offsets, text, &index, base, &chunks, &mut parsed);
+
+    // Move the tokens into one vector per chunk (no copies of token text).
+    let bounds: Vec<(usize, usize)> = chunks.iter().map(|r| (r.start, r.end)).collect();
+    let mut owned: Vec<Vec<TokenWithSpan>> = Vec::with_capacity(bounds.len());
+    let mut iter = tokens.into_iter().enumerate().peekable();
+    for &(start, end) in &bounds {
+        let mut chunk = Vec::with_capacity(end - start);
+        while let Some((i, _)) = iter.peek() {
+            if *i >= end {
+                break;
+            }
+            if let Some((i, t)) = iter.next() {
+                if i >= start {
+                    chunk.push(t);
+                }
+            }
+        }
+        owned.push(chunk);
+    }
+
+    let chunk_count = owned.len();
+    let mut tail_pushed = false;
+    for (n, (chunk, &(start, _))) in owned.into_iter().zip(&bounds).enumerate() {
+        let chunk_offsets = &offsets[start..=start + chunk.len()];
+        let Some(first) = chunk.iter().position(|t| !is_trivia(&t.token)) else {
+            continue;
+        };
+        let last = chunk
+            .iter()
+            .rposition(|t| !is_trivia(&t.token))
+            .map_or(first + 1, |i| i + 1);
+        let is_tokenizer_tail = token_error.is_some() && n + 1 == chunk_count;
+        let statement_start = chunk_offsets[first];
+        let statement_end = if is_tokenizer_tail {
+            base + text.len()
+        } else {
+            chunk_offsets[last]
+        };
+        let span = StatementSpan {
+            start: statement_start,
+            end: statement_end,
+            line: clamp_u32(usize::try_from(chunk[first].span.start.line).unwrap_or(0)),
+            column: clamp_u32(usize::try_from(chunk[first].span.start.column).unwrap_or(0)),
+        };
+        let statement_index = parsed.statements.len();
+        let (ast, tokens, error) = if is_tokenizer_tail {
+            (None, chunk, None)
+        } else {
+            parse_chunk(&dialect, chunk)
+        };
+        let mut statement = ParsedStatement {
+            tokens,
+            offsets: chunk_offsets.to_vec(),
+            first,
+            last,
+            span,
+            ast,
+            unverified: None,
+        };
+        if let Some(error) = error {
+            let toks = statement.significant();
+            let kind = match error {
+                ParserError::RecursionLimitExceeded => None,
+                _ => unverified::classify(&toks),
+            };
+            if kind.is_some() {
+                statement.unverified = kind;
+            } else {
+                let finding = error_finding(&error, &toks, text, &index, base, span);
+                parsed.errors.push((finding, Some(statement_index)));
+            }
+        }
+        tail_pushed |= is_tokenizer_tail;
+        parsed.statements.push(statement);
+    }
+    if let Some(error) = token_error {
+        let at = location_offset(error.location, text, &index, base).unwrap_or(base + text.len());
+        let end = next_char_end(text, at - base) + base;
+        if !tail_pushed {
+            let (line, column) = index.line_col(text, at - base);
+            parsed.statements.push(ParsedStatement {
+                tokens: Vec::new(),
+                offsets: vec![at],
+                first: 0,
+                last: 0,
+                span: StatementSpan {
+                    start: at,
+                    end: base + text.len(),
+                    line,
+                    column,
+                },
+                ast: None,
+                unverified: None,
+            });
+        }
+        let statement = parsed.statements.len().checked_sub(1);
+        parsed.errors.push((
+            Finding {
+                rule: Rule::SyntaxError,
+                start: at,
+                end,
+                message: tokenizer_message(&error.message),
+                help: None,
+                notes: Vec::new(),
+            },
+            statement,
+        ));
+    }
+    parsed
+}
+
+/// Parses one chunk; returns the AST, the tokens (given back by the parser)
+/// and the error.
+fn parse_chunk(
+    dialect: &PostgreSqlDialect,
+    chunk: Vec<TokenWithSpan>,
+) -> (
+    Option<sqlparser::ast::Statement>,
+    Vec<TokenWithSpan>,
+    Option<ParserError>,
+) {
+    let mut parser = Parser::new(dialect).with_tokens_with_locations(chunk);
+    let result = parser.parse_statement();
+    let result = match result {
+        Ok(statement) => {
+            let next = parser.peek_token_ref();
+            if next.token == Token::EOF {
+                Ok(statement)
+            } else {
+                Err(ParserError::ParserError(format!(
+                    "Expected: end of statement (a `;`), found: {}{}",
+                    next.token, next.span.start
+                )))
+            }
+        }
+        Err(e) => Err(e),
+    };
+    let tokens = parser.into_tokens();
+    match result {
+        Ok(statement) => (Some(statement), tokens, None),
+        Err(e) => (None, tokens, Some(e)),
+    }
+}
+
+fn error_finding(
+    error: &ParserError,
+    toks: &[crate::lint::Tok<'_>],
+    text: &str,
+    index: &LineIndex,
+    base: usize,
+    span: StatementSpan,
+) -> Finding {
+    let first_token_end = toks.first().map_or(span.end, |t| t.end);
+    let (message, start, end, help) = match error {
+        ParserError::RecursionLimitExceeded => (
+            "statement nests too deeply to be checked (parser recursion limit exceeded)"
+                .to_string(),
+            span.start,
+            first_token_end,
+            Some("split the expression or the statement into smaller ones".to_string()),
+        ),
+        ParserError::TokenizerError(m) | ParserError::ParserError(m) => {
+            let (message, location) = split_location(m);
+            let at = location.and_then(|l| location_offset(l, text, index, base));
+            let (start, end) = match at {
+                Some(at) => match toks.iter().find(|t| t.start == at) {
+                    Some(t) => (t.start, t.end),
+                    None => (at, next_char_end(text, at - base) + base),
+                },
+                // No location: the parser ran out of tokens; point at the last one.
+                None => toks
+                    .last()
+                    .map_or((span.start, span.end), |t| (t.start, t.end)),
+            };
+            (message, start, end, None)
+        }
+    };
+    Finding {
+        rule: Rule::SyntaxError,
+        start,
+        end,
+        message,
+        help,
+        notes: Vec::new(),
+    }
+}
+
+/// `"Expected: x, found: y at Line: 3, Column: 5"` -> message and location.
+fn split_location(message: &str) -> (String, Option<Location>) {
+    if let Some(pos) = message.rfind(" at Line: ") {
+        let rest = &message[pos + " at Line: ".len()..];
+        if let Some((line, column)) = rest.split_once(", Column: ") {
+            if let (Ok(line), Ok(column)) = (line.trim().parse(), column.trim().parse()) {
+                return (message[..pos].to_string(), Some(Location::new(line, column)));
+            }
+        }
+    }
+    (message.to_string(), None)
+}
+
+fn tokenizer_message(message: &str) -> String {
+    split_location(message).0
+}
+
+fn location_offset(location: Location, text: &str, index: &LineIndex, base: usize) -> Option<usize> {
+    if location.line == 0 {
+        return None;
+    }
+    Some(base + index.offset(text, location.line, location.column))
+}
+
+/// Byte offset just past the character at `at` (at least one byte, clamped).
+fn next_char_end(text: &str, at: usize) -> usize {
+    match text.get(at..).and_then(|rest| rest.chars().next()) {
+        Some(c) => at + c.len_utf8(),
+        None => at.min(text.len()),
+    }
+}
+
+/// File byte offset of every token start, plus the end of the text, with a
+/// cursor that only moves forward (linear in the text length).
+fn token_offsets(tokens: &[TokenWithSpan], text: &str, index: &LineIndex, base: usize) -> Vec<usize> {
+    let mut out = Vec::with_capacity(tokens.len() + 1);
+    let mut line: u64 = 1;
+    let mut column: u64 = 1;
+    let mut byte: usize = 0;
+    for t in tokens {
+        let target = t.span.start;
+        if target.line != line {
+            let target_line = usize::try_from(target.line).unwrap_or(usize::MAX);
+            byte = index.line_start(target_line);
+            line = target.line;
+            column = 1;
+        }
+        if target.column > column {
+            let end = index.line_end(usize::try_from(line).unwrap_or(usize::MAX));
+            byte = advance_chars(text, byte, end, target.column - column);
+            column = target.column;
+        }
+        out.push(base + byte);
+    }
+    out.push(base + text.len());
+    out
+}
+
+fn collect_directives(
+    tokens: &[TokenWithSpan],
+    offsets: &[usize],
+    text: &str,
+    index: &LineIndex,
+    base: usize,
+    chunks: &[std::ops::Range<usize>],
+    parsed: &mut Parsed,
+) {
+    use sqlparser::tokenizer::Whitespace;
+    let mut statement = 0usize;
+    let mut seen_statement = false;
+    for chunk in chunks {
+        let mut pending: Vec<DirectiveComment> = Vec::new();
+        let mut has_statement = false;
+        let mut newlines = 0usize;
+        for i in chunk.clone() {
+            match &tokens[i].token {
+                Token::Whitespace(Whitespace::SingleLineComment { comment, prefix })
+                    if prefix == "--" && comment.trim_start().starts_with("migrate:") =>
+                {
+                    let start = offsets[i];
+                    let raw_end = offsets[i + 1];
+                    let body = comment.trim_end_matches(['\n', '\r']);
+                    let end = (start + prefix.len() + body.len()).min(raw_end);
+                    let line_start =
+                        base + index.line_start(usize::try_from(tokens[i].span.start.line).unwrap_or(0));
+                    let first_on_line = text
+                        .get(line_start - base..start - base)
+                        .is_some_and(|s| s.trim().is_empty());
+                    newlines = 0;
+                    let directive = DirectiveComment {
+                        text: body.trim().to_string(),
+                        start,
+                        end,
+                        in_header: !seen_statement && !has_statement,
+                        above: None,
+                    };
+                    if has_statement {
+                        parsed.directives.push(directive);
+                    } else {
+                        if !first_on_line {
+                            // A trailing comment after code belongs to nothing below it.
+                            parsed.directives.push(directive);
+                            continue;
+                        }
+                        pending.push(directive);
+                    }
+                }
+                Token::Whitespace(Whitespace::Newline) if !has_statement => {
+                    // A blank line separates comments from the statement below.
+                    newlines += 1;
+                    if newlines >= 2 {
+                        parsed.directives.append(&mut pending);
+                    }
+                }
+                Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)) => {
+                    newlines = 0;
+                }
+                t if !is_trivia(t) => {
+                    if !has_statement {
+                        for mut d in pending.drain(..) {
+                            if !d.in_header {
+                                d.above = Some(statement);
+                            }
+                            parsed.directives.push(d);
+                        }
+                    }
+                    has_statement = true;
+                }
+                _ => {}
+            }
+        }
+        parsed.directives.append(&mut pending);
+        if has_statement {
+            statement += 1;
+            seen_statement = true;
+        }
+    }
+    parsed.directives.sort_by_key(|d| d.start);
+}
+
+/// Significant tokens of a chunk, for callers outside this module.
+#[allow(dead_code)]
+pub(crate) fn significant_of(statement: &ParsedStatement) -> Vec<crate::lint::Tok<'_>> {
+    significant(&statement.tokens[statement.first..statement.last], &statement.offsets[statement.first..])
+}

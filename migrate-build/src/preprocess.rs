@@ -1,0 +1,142 @@
+//! Text that the SQL tokenizer must not see: the data lines of
+//! `COPY ... FROM stdin;` (up to the `\.` line) and psql meta-command lines
+//! (`\set`, `\connect`, ...). Both are blanked byte for byte with spaces, so
+//! byte offsets, lines and the columns of every other line are unchanged.
+
+use std::borrow::Cow;
+
+/// A psql meta-command line that was blanked (byte range in the body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MetaCommand {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The body with COPY data and meta-commands blanked, and the meta-commands found.
+pub(crate) fn blank_non_sql(body: &str) -> (Cow<'_, str>, Vec<MetaCommand>) {
+    let bytes = body.as_bytes();
+    let has_backslash_line = bytes.first() == Some(&b'\\') || body.contains("\n\\");
+    if !has_backslash_line && !contains_ignore_case(bytes, b"stdin") {
+        return (Cow::Borrowed(body), Vec::new());
+    }
+    let mut out: Vec<u8> = bytes.to_vec();
+    let mut metas = Vec::new();
+    let mut in_copy_statement = false;
+    let mut in_data = false;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let end = memchr_newline(bytes, pos);
+        let line = &bytes[pos..end];
+        let trimmed = trim_ascii(line);
+        if in_data {
+            if trimmed == b"\\." {
+                in_data = false;
+            }
+            blank(&mut out[pos..end]);
+        } else if trimmed.first() == Some(&b'\\')
+            && trimmed.get(1).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'!')
+        {
+            let lead = line.len() - trim_start(line).len();
+            metas.push(MetaCommand {
+                start: pos + lead,
+                end: pos + lead + trimmed.len(),
+            });
+            blank(&mut out[pos..end]);
+        } else {
+            if starts_with_ignore_case(trimmed, b"copy ") {
+                in_copy_statement = true;
+            }
+            if in_copy_statement && trimmed.ends_with(b";") {
+                in_copy_statement = false;
+                let upper: Vec<u8> = trimmed.to_ascii_lowercase();
+                let words: Vec<&[u8]> = upper
+                    .split(|b| b.is_ascii_whitespace() || *b == b';')
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                if words.windows(2).any(|w| w[0] == b"from" && w[1] == b"stdin") {
+                    in_data = true;
+                }
+            }
+        }
+        pos = end + 1;
+    }
+    // Only ASCII bytes were replaced by spaces and whole lines were blanked,
+    // so the result is still UTF-8; fall back to the original if not.
+    match String::from_utf8(out) {
+        Ok(text) => (Cow::Owned(text), metas),
+        Err(_) => (Cow::Borrowed(body), metas),
+    }
+}
+
+fn blank(line: &mut [u8]) {
+    for b in line.iter_mut() {
+        if *b != b'\n' {
+            *b = b' ';
+        }
+    }
+}
+
+fn memchr_newline(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| from + i)
+}
+
+fn trim_start(line: &[u8]) -> &[u8] {
+    let start = line
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    &line[start..]
+}
+
+fn trim_ascii(line: &[u8]) -> &[u8] {
+    let line = trim_start(line);
+    let end = line
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    &line[..end]
+}
+
+fn starts_with_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.len() >= needle.len() && haystack[..needle.len()].eq_ignore_ascii_case(needle)
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_data_is_blanked_keeping_lines() {
+        let sql = "COPY t (a, b) FROM stdin;\n1\t'x\n2\t$$y\n\\.\nSELECT 1;\n";
+        let (out, metas) = blank_non_sql(sql);
+        assert!(metas.is_empty());
+        assert_eq!(out.len(), sql.len());
+        assert_eq!(out.lines().count(), sql.lines().count());
+        assert!(out.starts_with("COPY t (a, b) FROM stdin;\n"));
+        assert!(out.ends_with("\n  \nSELECT 1;\n"));
+        assert!(!out.contains('\''));
+    }
+
+    #[test]
+    fn meta_commands_are_blanked_and_reported() {
+        let sql = "\\set ON_ERROR_STOP on\nSELECT 1;\n  \\connect db\n";
+        let (out, metas) = blank_non_sql(sql);
+        assert_eq!(out.trim(), "SELECT 1;");
+        assert_eq!(metas.len(), 2);
+        assert_eq!(&sql[metas[1].start..metas[1].end], "\\connect db");
+    }
+
+    #[test]
+    fn untouched_when_nothing_to_blank() {
+        assert!(matches!(blank_non_sql("SELECT 'a\\b';").0, Cow::Borrowed(_)));
+    }
+}

@@ -1,0 +1,163 @@
+//! [`Rule`] ids and [`Level`]s: the stable names that users write in `build.rs`
+//! and in `-- migrate:allow` directives.
+
+use crate::lint::rules;
+use crate::lint::RuleDef;
+
+/// How seriously a finding is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// The finding is not reported.
+    Allow,
+    /// The finding is printed as a warning; the build goes on.
+    Warn,
+    /// The finding is an error; `cargo build` fails.
+    Deny,
+}
+
+impl Level {
+    /// `"allow"`, `"warn"` or `"deny"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Deny => "deny",
+        }
+    }
+}
+
+/// Declares the [`Rule`] enum from two lists: lint rules (each one file under
+/// `src/lint/rules/` exporting `pub(crate) const DEF: RuleDef`) and fixed
+/// problems found outside the linter (always `deny`).
+macro_rules! declare_rules {
+    (
+        lints { $( $(#[$ldoc:meta])* $lint:ident => $module:ident, )* }
+        fixed { $( $(#[$fdoc:meta])* $fixed:ident = $fid:literal : $fsummary:literal, )* }
+    ) => {
+        /// A check with a stable kebab-case id (see [`Rule::id`]).
+        ///
+        /// Lint rules have a configurable [`Level`]; the rules about file names,
+        /// encodings and directives are always [`Level::Deny`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum Rule {
+            $( $(#[$ldoc])* $lint, )*
+            $( $(#[$fdoc])* $fixed, )*
+        }
+
+        /// Every rule, lint rules first, in declaration order.
+        const ALL: &[Rule] = &[ $( Rule::$lint, )* $( Rule::$fixed, )* ];
+
+        impl Rule {
+            /// The lint definition, `None` for a fixed (non-lint) rule.
+            pub(crate) fn def(self) -> Option<&'static RuleDef> {
+                match self {
+                    $( Rule::$lint => Some(&rules::$module::DEF), )*
+                    _ => None,
+                }
+            }
+
+            /// The stable kebab-case id, as written in directives and shown in
+            /// diagnostics (`error[unguarded-drop]`).
+            pub fn id(self) -> &'static str {
+                match self {
+                    $( Rule::$lint => rules::$module::DEF.id, )*
+                    $( Rule::$fixed => $fid, )*
+                }
+            }
+
+            /// One line describing what the rule catches.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $( Rule::$lint => rules::$module::DEF.summary, )*
+                    $( Rule::$fixed => $fsummary, )*
+                }
+            }
+        }
+    };
+}
+
+declare_rules! {
+    lints {
+        /// Not valid SQL for PostgreSQL.
+        SyntaxError => syntax_error,
+        /// SQLite, MySQL or SQL Server syntax that PostgreSQL rejects or reads differently.
+        NonPostgresSyntax => non_postgres_syntax,
+        /// `DROP ...` or `ALTER TABLE ... DROP COLUMN/CONSTRAINT` without `IF EXISTS`.
+        UnguardedDrop => unguarded_drop,
+        /// `BEGIN`/`COMMIT`/`ROLLBACK` in a migration the runner wraps in a transaction.
+        TransactionControl => transaction_control,
+        /// `CONCURRENTLY` in a transactional migration.
+        ConcurrentlyInTransaction => concurrently_in_transaction,
+        /// A migration file without any statement.
+        EmptyMigration => empty_migration,
+    }
+    fixed {
+        /// The migrations directory is missing or cannot be listed.
+        MissingDirectory = "missing-directory": "the migrations directory does not exist or cannot be read",
+        /// A `.sql` file whose name is not `<version>_<slug>[.up|.down].sql`.
+        BadFileName = "bad-file-name": "a .sql file name that is not <version>_<slug>.sql, .up.sql or .down.sql",
+        /// Two migrations with the same version number.
+        DuplicateVersion = "duplicate-version": "two migration files with the same version number",
+        /// A `.down.sql` file without its `.up.sql`.
+        OrphanDown = "orphan-down": "a .down.sql file without the matching .up.sql",
+        /// A file that is not valid UTF-8.
+        InvalidEncoding = "invalid-encoding": "a migration file that is not valid UTF-8",
+        /// A file that cannot be read.
+        UnreadableFile = "unreadable-file": "a migration file that cannot be read",
+        /// A `-- migrate:` comment that is not a known directive.
+        UnknownDirective = "unknown-directive": "a `-- migrate:` comment that is not a known directive",
+        /// A known directive in a place where it applies to nothing.
+        MisplacedDirective = "misplaced-directive": "a directive where it has no effect (no-transaction outside the header, allow not above a statement)",
+        /// A rule name in a directive that no rule has.
+        UnknownRule = "unknown-rule": "a rule name in `-- migrate:allow` that no rule has",
+    }
+}
+
+impl Rule {
+    /// The rule whose [`Rule::id`] is `id`.
+    pub fn from_id(id: &str) -> Option<Rule> {
+        ALL.iter().copied().find(|rule| rule.id() == id)
+    }
+
+    /// Every rule: lint rules first, then the fixed ones.
+    pub fn all() -> &'static [Rule] {
+        ALL
+    }
+
+    /// The level a rule has when neither `build.rs` nor a directive changes it.
+    pub fn default_level(self) -> Level {
+        self.def().map_or(Level::Deny, |def| def.default_level)
+    }
+
+    /// Whether the level can be changed (lint rules) or is always deny.
+    pub fn is_configurable(self) -> bool {
+        self.def().is_some()
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_are_kebab_case() {
+        for &rule in Rule::all() {
+            assert_eq!(Rule::from_id(rule.id()), Some(rule));
+            assert!(rule
+                .id()
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-'));
+            assert!(!rule.summary().is_empty());
+        }
+        assert_eq!(Rule::from_id("nope"), None);
+        assert_eq!(Rule::UnguardedDrop.id(), "unguarded-drop");
+        assert_eq!(Rule::BadFileName.default_level(), Level::Deny);
+    }
+}

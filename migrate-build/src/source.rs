@@ -1,0 +1,158 @@
+//! Source text helpers: the checksum contract, BOM handling and a line index
+//! that maps sqlparser's (line, column-in-characters) locations to byte offsets.
+
+use sha2::{Digest, Sha256};
+
+/// The UTF-8 byte order mark.
+pub(crate) const BOM: &str = "\u{feff}";
+
+/// Lowercase hex SHA-256 of the *normalized* text of a migration.
+///
+/// This is part of the on-disk contract (it is stored in the history table and
+/// compared on every run), so it never changes without a migration path:
+///
+/// 1. strip one leading UTF-8 byte order mark (`EF BB BF`), if present;
+/// 2. replace every `\r\n` by `\n` (a lone `\r` is kept);
+/// 3. SHA-256 over the resulting UTF-8 bytes, written as 64 lowercase hex digits.
+///
+/// Nothing else is normalized: trailing whitespace, a final newline and comments
+/// all count, so that what ran is exactly what is recorded.
+pub fn checksum(text: &str) -> String {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
+    let mut hasher = Sha256::new();
+    let mut rest = text;
+    while let Some(pos) = rest.find("\r\n") {
+        hasher.update(&rest.as_bytes()[..pos]);
+        hasher.update(b"\n");
+        rest = &rest[pos + 2..];
+    }
+    hasher.update(rest.as_bytes());
+    let digest = hasher.finalize();
+    let mut out = String::with_capacity(64);
+    for byte in digest.iter() {
+        out.push(hex_digit(byte >> 4));
+        out.push(hex_digit(byte & 0x0f));
+    }
+    out
+}
+
+fn hex_digit(n: u8) -> char {
+    char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
+}
+
+/// Byte offsets of line starts in a text, for (line, column) <-> byte conversions.
+///
+/// Lines are separated by `\n` only (as sqlparser's tokenizer counts them);
+/// columns count characters, 1-based.
+#[derive(Debug, Clone)]
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> LineIndex {
+        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        starts.push(0);
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex {
+            starts,
+            len: text.len(),
+        }
+    }
+
+    /// Number of lines (a text ending in `\n` has an empty last line).
+    pub(crate) fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Byte offset of the start of 1-based `line` (clamped).
+    pub(crate) fn line_start(&self, line: usize) -> usize {
+        let i = line.saturating_sub(1).min(self.starts.len() - 1);
+        self.starts[i]
+    }
+
+    /// Byte offset just past the end of 1-based `line`, without its `\n`.
+    pub(crate) fn line_end(&self, line: usize) -> usize {
+        let i = line.saturating_sub(1);
+        match self.starts.get(i + 1) {
+            Some(&next) => next - 1,
+            None => self.len,
+        }
+    }
+
+    /// 1-based (line, column) of a byte offset of `text`.
+    pub(crate) fn line_col(&self, text: &str, offset: usize) -> (u32, u32) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line.max(1) - 1];
+        let col = text[start..offset].chars().count() + 1;
+        (clamp_u32(line), clamp_u32(col))
+    }
+
+    /// Byte offset of a 1-based (line, column) location of `text` (clamped).
+    pub(crate) fn offset(&self, text: &str, line: u64, column: u64) -> usize {
+        let line = usize::try_from(line).unwrap_or(usize::MAX);
+        let start = self.line_start(line);
+        let end = self.line_end(line.max(1));
+        advance_chars(text, start, end, column.saturating_sub(1))
+    }
+}
+
+/// Byte offset after skipping `n` characters from `from`, never beyond `limit`.
+pub(crate) fn advance_chars(text: &str, from: usize, limit: usize, n: u64) -> usize {
+    let Some(slice) = text.get(from..limit.max(from)) else {
+        return from.min(text.len());
+    };
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
+    if n <= slice.len() && slice.as_bytes()[..n].is_ascii() {
+        return from + n;
+    }
+    match slice.char_indices().nth(n) {
+        Some((i, _)) => from + i,
+        None => limit.max(from),
+    }
+}
+
+pub(crate) fn clamp_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_normalizes_bom_and_crlf() {
+        let plain = checksum("CREATE TABLE t (id int);\nSELECT 1;\n");
+        assert_eq!(plain, checksum("\u{feff}CREATE TABLE t (id int);\r\nSELECT 1;\r\n"));
+        assert_ne!(plain, checksum("CREATE TABLE t (id int);\nSELECT 1;"));
+        assert_eq!(
+            checksum(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(checksum("a\rb"), checksum("a\rb"));
+        assert_ne!(checksum("a\rb"), checksum("a\nb"));
+    }
+
+    #[test]
+    fn line_index_round_trips() {
+        let text = "ab\néé x\n\nlast";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_count(), 4);
+        for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+            let (line, col) = index.line_col(text, offset);
+            assert_eq!(index.offset(text, line.into(), col.into()), offset, "{offset}");
+        }
+        assert_eq!(index.line_col(text, 7), (2, 3));
+        assert_eq!(index.offset(text, 99, 99), text.len());
+    }
+}

@@ -1,0 +1,129 @@
+//! Splitting a token stream into top-level statements.
+//!
+//! A statement ends at a `;` outside parentheses and outside a
+//! `BEGIN ATOMIC ... END` body (inside such a body, `CASE ... END` nests).
+//! Dollar-quoted strings and comments are single tokens, so a `;` inside
+//! them never splits. When the parentheses of a file do not balance, the file
+//! is split again at every `;`, so that one missing `)` does not swallow
+//! every statement after it.
+
+use std::ops::Range;
+
+use sqlparser::keywords::Keyword;
+use sqlparser::tokenizer::{Token, TokenWithSpan};
+
+use crate::lint::tokens::is_trivia;
+
+/// Token index ranges of the chunks (each without its `;`), and whether the
+/// last chunk was ended by a `;`.
+pub(crate) fn split(tokens: &[TokenWithSpan]) -> (Vec<Range<usize>>, bool) {
+    match split_with(tokens, true) {
+        Some(result) => result,
+        None => split_with(tokens, false).unwrap_or((vec![0..tokens.len()], false)),
+    }
+}
+
+/// `None` when `track_depth` and the nesting did not balance.
+fn split_with(tokens: &[TokenWithSpan], track_depth: bool) -> Option<(Vec<Range<usize>>, bool)> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut parens: usize = 0;
+    let mut atomic: usize = 0;
+    let mut cases: usize = 0;
+    let mut previous_begin = false;
+    let mut unbalanced = false;
+    for (i, t) in tokens.iter().enumerate() {
+        let token = &t.token;
+        if is_trivia(token) {
+            continue;
+        }
+        let mut is_begin = false;
+        if track_depth {
+            match token {
+                Token::LParen => parens += 1,
+                Token::RParen => {
+                    if parens == 0 {
+                        unbalanced = true;
+                    }
+                    parens = parens.saturating_sub(1);
+                }
+                Token::Word(w) if w.quote_style.is_none() => match w.keyword {
+                    Keyword::BEGIN => is_begin = true,
+                    Keyword::ATOMIC if previous_begin => atomic += 1,
+                    Keyword::CASE if atomic > 0 => cases += 1,
+                    Keyword::END if atomic > 0 => {
+                        if cases > 0 {
+                            cases -= 1;
+                        } else {
+                            atomic -= 1;
+                        }
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        previous_begin = is_begin;
+        if *token == Token::SemiColon && parens == 0 && atomic == 0 {
+            chunks.push(start..i);
+            start = i + 1;
+        }
+    }
+    if track_depth && (unbalanced || parens != 0 || atomic != 0) {
+        return None;
+    }
+    let terminated = start == tokens.len()
+        || tokens[start..].iter().all(|t| is_trivia(&t.token));
+    chunks.push(start..tokens.len());
+    Some((chunks, terminated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::tokenizer::Tokenizer;
+
+    fn pieces(sql: &str) -> Vec<String> {
+        let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
+            .tokenize_with_location()
+            .unwrap_or_default();
+        split(&tokens)
+            .0
+            .into_iter()
+            .map(|r| tokens[r].iter().map(|t| t.token.to_string()).collect::<String>())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn splits_at_top_level_semicolons() {
+        assert_eq!(pieces("SELECT 1; SELECT 2"), ["SELECT 1", "SELECT 2"]);
+        assert_eq!(pieces("SELECT ';'; /* ; */ SELECT 2;"), ["SELECT ';'", "/* ; */ SELECT 2"]);
+        assert_eq!(
+            pieces("DO $$ BEGIN x; y; END $$; SELECT $t$;$t$;"),
+            ["DO $$ BEGIN x; y; END $$", "SELECT $t$;$t$"]
+        );
+        assert_eq!(
+            pieces("CREATE RULE r AS ON INSERT TO t DO INSTEAD (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2)); SELECT 1;"),
+            ["CREATE RULE r AS ON INSERT TO t DO INSTEAD (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2))", "SELECT 1"]
+        );
+        assert_eq!(pieces("/* a; b */ SELECT 1;"), ["/* a; b */ SELECT 1"]);
+    }
+
+    #[test]
+    fn begin_atomic_bodies_stay_whole() {
+        let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END; SELECT 2; END; SELECT 3;";
+        let p = pieces(sql);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].ends_with("SELECT 2; END"));
+        assert_eq!(pieces("BEGIN; SELECT 1; COMMIT;"), ["BEGIN", "SELECT 1", "COMMIT"]);
+    }
+
+    #[test]
+    fn unbalanced_parens_fall_back_to_plain_split() {
+        assert_eq!(pieces("SELECT (1; SELECT 2;"), ["SELECT (1", "SELECT 2"]);
+        assert_eq!(pieces("SELECT 1); SELECT 2;"), ["SELECT 1)", "SELECT 2"]);
+    }
+}
