@@ -7,9 +7,15 @@
 //! let report = migrate_core::migrations!().up(&mut client)?;
 //! ```
 
+mod executor;
 mod migrations;
 mod model;
 
+pub use executor::{
+    AppliedMigration, Direction, DownReport, DriftedMigration, Error, MigrationFailure,
+    MigrationState, Plan, PlannedStep, RepairReport, RevertedMigration, StampReport, Status,
+    StatusEntry, UpReport,
+};
 #[cfg(feature = "macros")]
 pub use migrate_macros::migrations;
 pub use migrations::{Migrations, Settings};

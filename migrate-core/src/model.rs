@@ -57,7 +57,11 @@ impl Script {
         let before = &self.sql[..offset];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].trim_start_matches('\u{feff}').chars().count() + 1;
+        let column = before[line_start..]
+            .trim_start_matches('\u{feff}')
+            .chars()
+            .count()
+            + 1;
         (clamp_u32(line), clamp_u32(column))
     }
 }

@@ -1,0 +1,341 @@
+//! [`Error`]: everything the executor can refuse or fail with.
+//!
+//! Every message says what happened, where (history table, migration file and
+//! `line:col`), and what to do next.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Which script of a migration was running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// The up script (`up`, `up_to`).
+    Up,
+    /// The down script (`down`, `down_to`, `down_all`).
+    Down,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        })
+    }
+}
+
+/// An executor failure. Nothing panics; every method returns this on failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A query of the executor itself (lock, history) failed, or the
+    /// connection broke outside a migration.
+    #[error("{context}: {}", describe_db_error(.source))]
+    Database {
+        /// What the executor was doing.
+        context: String,
+        /// The client error.
+        #[source]
+        source: postgres::Error,
+    },
+
+    /// A migration's SQL failed on the server.
+    #[error("{0}")]
+    MigrationFailed(Box<MigrationFailure>),
+
+    /// Another runner held the advisory lock for longer than `lock_wait`.
+    #[error(
+        "gave up waiting for the migration lock on {table} after {waited:?}: it is held by {}. \
+         Another runner is migrating this database; wait for it to finish, or look at what that \
+         session does (`SELECT * FROM pg_stat_activity WHERE pid IN (...)`), or raise `lock_wait`",
+        holders_text(.holders)
+    )]
+    LockTimeout {
+        /// The history table whose lock was awaited.
+        table: String,
+        /// How long this runner waited.
+        waited: Duration,
+        /// Backend pids holding the lock, as seen in `pg_locks`.
+        holders: Vec<i32>,
+    },
+
+    /// Applied migrations whose checksum differs from the embedded one.
+    #[error("{}", drift_text(.0))]
+    Drift(Vec<DriftedMigration>),
+
+    /// A no-transaction migration was interrupted: its history row is still `running`.
+    #[error(
+        "migration {version} ({name}, {path}) is marked 'running' in {table}: a no-transaction \
+         script was interrupted (crash, kill, or a failed statement) and may be half \
+         applied, so nothing was run. Check which of its statements took effect (for \
+         CREATE INDEX CONCURRENTLY: an INVALID index in `SELECT indexrelid::regclass FROM pg_index \
+         WHERE NOT indisvalid` must be dropped), make the script safe to run again (IF NOT EXISTS), \
+         then run `repair` to clear the row and `up` to run it again"
+    )]
+    Interrupted {
+        /// Version of the interrupted migration.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// Its file (empty when unknown to this binary).
+        path: String,
+        /// The history table.
+        table: String,
+    },
+
+    /// Pending migrations older than the newest applied one.
+    #[error(
+        "{} older than the newest applied migration {newest_applied}: {}. Applying it now would \
+         run it after migrations that were written later. Renumber the file(s) to a version above \
+         {newest_applied}, or allow this with `allow_out_of_order(true)`",
+        if .pending.len() == 1 { "a pending migration is" } else { "pending migrations are" },
+        list_text(.pending)
+    )]
+    OutOfOrder {
+        /// The pending migrations (version, file).
+        pending: Vec<(i64, String)>,
+        /// The newest applied version.
+        newest_applied: i64,
+    },
+
+    /// Applied versions that this binary does not know, older than its newest migration.
+    #[error(
+        "{table} records version(s) {} as applied, but this binary has no such migration and has \
+         newer ones (up to {newest_known}): the migration files were deleted or renumbered, or \
+         this binary belongs to another branch. Restore the files, or delete those rows from \
+         {table} if they really are gone from the schema",
+        versions_text(.versions)
+    )]
+    UnknownApplied {
+        /// The unknown versions.
+        versions: Vec<i64>,
+        /// The newest version this binary knows.
+        newest_known: i64,
+        /// The history table.
+        table: String,
+    },
+
+    /// A migration to revert has no down script; nothing was reverted.
+    #[error(
+        "cannot revert migration {version} ({name}): {path} has no down script, so the rollback \
+         stops here and nothing was reverted. Add a `.down.sql` file, or revert to a version at or \
+         above {version} instead"
+    )]
+    NoDownScript {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// Its up file.
+        path: String,
+    },
+
+    /// A migration to revert is applied but unknown to this binary; nothing was reverted.
+    #[error(
+        "cannot revert version {version} ({name}): it is recorded in {table} but this binary has \
+         no such migration (it was applied by a newer release); nothing was reverted. Revert it \
+         with the release that has it"
+    )]
+    UnknownToRevert {
+        /// Its version.
+        version: i64,
+        /// The name recorded in the history table.
+        name: String,
+        /// The history table.
+        table: String,
+    },
+
+    /// A table with the history table's name exists but was made by something else.
+    #[error(
+        "{table} exists but is not a migration history table of this tool: expected columns \
+         (version bigint, name text, checksum text, applied_at timestamptz, execution_ms bigint, \
+         state text), found ({found}). Another migration tool probably uses this name: configure \
+         another table with `history_table(...)` / `history_table_in_schema(...)`"
+    )]
+    ForeignHistoryTable {
+        /// The table.
+        table: String,
+        /// Its columns, as `name type` pairs.
+        found: String,
+    },
+
+    /// `up_to` / `down_to` / `stamp` named a version that no migration has.
+    #[error("no migration has version {version}: {what} needs the version of an existing migration file (known: {known})")]
+    UnknownTarget {
+        /// The requested version.
+        version: i64,
+        /// The operation.
+        what: &'static str,
+        /// The known versions, abbreviated.
+        known: String,
+    },
+}
+
+/// One applied migration whose file changed since it was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriftedMigration {
+    /// Its version.
+    pub version: i64,
+    /// Its name.
+    pub name: String,
+    /// Its up file.
+    pub path: String,
+    /// The checksum recorded when it was applied.
+    pub applied_checksum: String,
+    /// The checksum of the file embedded in this binary.
+    pub embedded_checksum: String,
+}
+
+/// Details of a failed migration script.
+#[derive(Debug)]
+pub struct MigrationFailure {
+    /// The migration's version.
+    pub version: i64,
+    /// Its name.
+    pub name: String,
+    /// The file that failed.
+    pub path: String,
+    /// Up or down.
+    pub direction: Direction,
+    /// 1-based line in the file, when known.
+    pub line: Option<u32>,
+    /// 1-based column in the file, when known.
+    pub column: Option<u32>,
+    /// Whether `line:col` is only the start of the failing statement (the
+    /// server reported no position inside it).
+    pub statement_start_only: bool,
+    /// The server's SQLSTATE, when the server answered.
+    pub code: Option<String>,
+    /// The server's (or client's) message.
+    pub message: String,
+    /// The server's DETAIL.
+    pub detail: Option<String>,
+    /// The server's HINT.
+    pub hint: Option<String>,
+    /// True for a no-transaction script: earlier statements stay committed and
+    /// the history row is left `running`.
+    pub left_running: bool,
+    /// The client error.
+    pub source: postgres::Error,
+}
+
+impl fmt::Display for MigrationFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "migration {} ({}) failed ({}): {}",
+            self.version, self.name, self.direction, self.path
+        )?;
+        match (self.line, self.column) {
+            (Some(line), Some(col)) => write!(f, ":{line}:{col}")?,
+            _ => f.write_str(
+                " (the server reported no position and the script has several statements)",
+            )?,
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(code) = &self.code {
+            write!(f, " (SQLSTATE {code})")?;
+        }
+        if self.statement_start_only && self.line.is_some() {
+            f.write_str(" [position: start of the failing statement]")?;
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, "\n  detail: {detail}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        let verb = match self.direction {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        };
+        if self.left_running {
+            write!(
+                f,
+                "\n  this is a no-transaction script: the statements before this one stay \
+                 committed and its history row is left 'running'. Check what they did, make the \
+                 script safe to run again (IF NOT EXISTS), then run `repair` and `{verb}` again"
+            )
+        } else if self.code.is_some() {
+            write!(
+                f,
+                "\n  nothing of this migration took effect: its transaction was rolled back. Fix \
+                 {} and run `{verb}` again",
+                self.path
+            )
+        } else {
+            write!(
+                f,
+                "\n  the connection failed while the script ran: the server commits the whole \
+                 migration or nothing of it; run `status` to see which"
+            )
+        }
+    }
+}
+
+pub(crate) fn describe_db_error(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!("; detail: {detail}"));
+            }
+            if let Some(hint) = db.hint() {
+                text.push_str(&format!("; hint: {hint}"));
+            }
+            text
+        }
+        None => error.to_string(),
+    }
+}
+
+fn holders_text(holders: &[i32]) -> String {
+    match holders {
+        [] => "a session that has just released it".to_string(),
+        [pid] => format!("the session with pid {pid}"),
+        pids => format!("the sessions with pids {}", versions_text(pids)),
+    }
+}
+
+fn versions_text<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn list_text(items: &[(i64, String)]) -> String {
+    items
+        .iter()
+        .map(|(v, path)| format!("{v} ({path})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn drift_text(drifted: &[DriftedMigration]) -> String {
+    let mut text = format!(
+        "{} applied migration(s) changed since they were applied; nothing was run:",
+        drifted.len()
+    );
+    for d in drifted {
+        text.push_str(&format!(
+            "\n  {} ({}): {} has checksum {} but {} was recorded when it was applied",
+            d.version, d.name, d.path, d.embedded_checksum, d.applied_checksum
+        ));
+    }
+    text.push_str(
+        "\nAn applied migration must not be edited: restore the file as it was (git history) and \
+         put the change in a new migration",
+    );
+    text
+}
+
+impl Error {
+    pub(crate) fn db(context: impl Into<String>, source: postgres::Error) -> Error {
+        Error::Database {
+            context: context.into(),
+            source,
+        }
+    }
+}

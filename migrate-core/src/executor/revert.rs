@@ -1,0 +1,52 @@
+//! Reverting one migration: its down script and the history `DELETE`, together.
+
+use std::time::Instant;
+
+use crate::executor::apply::{build, run, HistorySql};
+use crate::executor::error::{Direction, Error};
+use crate::executor::history::{self, History};
+use crate::executor::report::RevertedMigration;
+use crate::executor::session::Session;
+use crate::migrations::Settings;
+use crate::model::{Migration, Script};
+
+/// The history change of reverting version `version`.
+pub(crate) fn down_history(table: &str, version: i64) -> HistorySql {
+    HistorySql {
+        in_transaction: history::delete_sql(table, version),
+        before: history::mark_running_sql(table, version),
+        after: history::delete_sql(table, version),
+    }
+}
+
+/// Runs the down script `down` of `m` and forgets its version.
+pub(crate) fn revert(
+    session: &mut Session<'_>,
+    history: &History,
+    m: &Migration,
+    down: &Script,
+    settings: &Settings,
+) -> Result<RevertedMigration, Error> {
+    let started = Instant::now();
+    let queries = build(
+        down,
+        settings,
+        &history.saved_timeouts,
+        &down_history(&history.table, m.version),
+    );
+    run(session, m, down, Direction::Down, &queries)?;
+    let reverted = RevertedMigration {
+        version: m.version,
+        name: m.name.to_string(),
+        transaction: down.transaction,
+        duration: started.elapsed(),
+    };
+    log::info!(
+        "reverted migration {} {} ({}) in {:.1?}",
+        m.version,
+        m.name,
+        down.path,
+        reverted.duration
+    );
+    Ok(reverted)
+}
