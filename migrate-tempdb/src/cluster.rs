@@ -6,6 +6,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::binaries::find_bin_dir;
@@ -98,8 +99,8 @@ pub struct TempCluster {
     port: u16,
     run_as: Option<RunAs>,
     ssl: bool,
-    wrapper: Option<Child>,
-    wrapper_stdin: Option<ChildStdin>,
+    wrapper: Mutex<Option<Child>>,
+    wrapper_stdin: Mutex<Option<ChildStdin>>,
     postmaster_pid: Option<u32>,
 }
 
@@ -135,8 +136,8 @@ impl TempCluster {
             port: 0,
             run_as,
             ssl: options.ssl,
-            wrapper: None,
-            wrapper_stdin: None,
+            wrapper: Mutex::new(None),
+            wrapper_stdin: Mutex::new(None),
             postmaster_pid: None,
         };
         // From here on, Drop cleans up whatever happens.
@@ -152,6 +153,7 @@ impl TempCluster {
                 Err(Launch::PortBusy(log)) => {
                     last_log = log;
                     cluster.shutdown(true);
+                    cluster.postmaster_pid = None;
                 }
                 Err(Launch::Failed(e)) => return Err(e),
             }
@@ -338,8 +340,8 @@ impl TempCluster {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| Launch::Failed(Error::io("starting postgres", e)))?;
-        self.wrapper_stdin = child.stdin.take();
-        self.wrapper = Some(child);
+        *lock(&self.wrapper_stdin) = child.stdin.take();
+        *lock(&self.wrapper) = Some(child);
         self.wait_ready(options.start_timeout)
     }
 
@@ -370,7 +372,7 @@ impl TempCluster {
             let exited = match self.postmaster_pid {
                 Some(pid) => !process_alive(pid),
                 None => matches!(
-                    self.wrapper.as_mut().map(Child::try_wait),
+                    lock(&self.wrapper).as_mut().map(Child::try_wait),
                     Some(Ok(Some(_)))
                 ),
             };
@@ -390,13 +392,21 @@ impl TempCluster {
         }
     }
 
+    /// Stops the server now and deletes its directory; the cluster is unusable
+    /// afterwards. Dropping does this too; this is for a cluster that is never
+    /// dropped, such as one in a `static`.
+    pub fn stop(&self) {
+        self.shutdown(false);
+    }
+
     /// Stops the server; keeps the directory when `for_retry`.
-    fn shutdown(&mut self, for_retry: bool) {
+    fn shutdown(&self, for_retry: bool) {
         if for_retry {
             let _ = fs::write(self.root.join("retry"), b"");
         }
-        drop(self.wrapper_stdin.take());
-        if let Some(mut child) = self.wrapper.take() {
+        drop(lock(&self.wrapper_stdin).take());
+        let child = lock(&self.wrapper).take();
+        if let Some(mut child) = child {
             let deadline = Instant::now() + Duration::from_secs(30);
             loop {
                 match child.try_wait() {
@@ -415,7 +425,6 @@ impl TempCluster {
                 }
             }
         }
-        self.postmaster_pid = None;
         if !for_retry {
             let _ = fs::remove_dir_all(&self.root);
         }
@@ -426,6 +435,12 @@ impl Drop for TempCluster {
     fn drop(&mut self) {
         self.shutdown(false);
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 enum Launch {

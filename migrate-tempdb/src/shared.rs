@@ -49,6 +49,29 @@ impl SharedServer {
     }
 }
 
+extern "C" {
+    /// From the C library that std already links.
+    fn atexit(callback: extern "C" fn()) -> std::os::raw::c_int;
+}
+
+/// Stops the shared cluster synchronously when the process exits normally
+/// (the test harness returns from `main`), so that no server outlives
+/// `cargo test` even briefly. A killed process relies on the supervisor.
+fn stop_at_exit() {
+    extern "C" fn stop() {
+        if let Some(Ok(server)) = SHARED.get() {
+            if let Some(cluster) = &server.cluster {
+                cluster.stop();
+            }
+        }
+    }
+    // SAFETY: registers a plain function without arguments; `stop` does not
+    // unwind (the cluster's shutdown ignores every error).
+    unsafe {
+        atexit(stop);
+    }
+}
+
 static SHARED: OnceLock<Result<SharedServer, String>> = OnceLock::new();
 
 /// The process-wide test server: the one named by `DATABASE_URL` when that is
@@ -65,10 +88,13 @@ pub fn shared() -> Result<&'static SharedServer, Error> {
                 cluster: None,
                 next: AtomicU64::new(0),
             }),
-            _ => TempCluster::start().map(|cluster| SharedServer {
-                admin_url: cluster.url(),
-                cluster: Some(cluster),
-                next: AtomicU64::new(0),
+            _ => TempCluster::start().map(|cluster| {
+                stop_at_exit();
+                SharedServer {
+                    admin_url: cluster.url(),
+                    cluster: Some(cluster),
+                    next: AtomicU64::new(0),
+                }
             }),
         };
         server.map_err(|e| e.to_string())

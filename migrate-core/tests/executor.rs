@@ -1,0 +1,538 @@
+//! The executor against a real server: one fresh database per test on the
+//! shared throwaway cluster (or on `DATABASE_URL`).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use migrate_core::{Error, MigrationState, TransactionMode};
+
+fn three() -> Vec<migrate_core::Migration> {
+    vec![
+        mig(
+            1,
+            "users",
+            &["CREATE TABLE users (id bigint PRIMARY KEY)"],
+            Some(&["DROP TABLE IF EXISTS users"]),
+        ),
+        mig(
+            2,
+            "posts",
+            &["CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users)"],
+            Some(&["DROP TABLE IF EXISTS posts"]),
+        ),
+        mig(
+            3,
+            "index",
+            &["CREATE INDEX posts_user ON posts (user_id)"],
+            Some(&["DROP INDEX IF EXISTS posts_user"]),
+        ),
+    ]
+}
+
+#[test]
+fn applies_all_then_is_a_no_op_and_status_lists_timings() {
+    let mut client = connect(&fresh_db("apply_all"));
+    let m = set(three());
+    let report = m.up(&mut client).expect("up");
+    let versions: Vec<i64> = report.applied.iter().map(|a| a.version).collect();
+    assert_eq!(versions, [1, 2, 3]);
+    assert!(exists(&mut client, "posts"));
+
+    let again = m.up(&mut client).expect("second up");
+    assert!(again.is_empty(), "nothing to apply: {again:?}");
+    assert!(again.future.is_empty());
+
+    let status = m.status(&mut client).expect("status");
+    assert_eq!(status.entries.len(), 3);
+    for entry in &status.entries {
+        assert_eq!(entry.state, MigrationState::Applied, "{entry:?}");
+        assert!(
+            entry.applied_at.is_some() && entry.execution_time.is_some(),
+            "{entry:?}"
+        );
+        assert!(entry.path.as_deref().unwrap().ends_with(".up.sql"));
+    }
+    assert!(!status.needs_attention());
+}
+
+#[test]
+fn up_to_date_costs_a_constant_number_of_queries() {
+    let many: Vec<_> = (1..=40)
+        .map(|v| {
+            mig(
+                v,
+                &format!("t{v}"),
+                &[&format!("CREATE TABLE t{v} (id int)")],
+                None,
+            )
+        })
+        .collect();
+    let mut small = connect(&fresh_db("const_small"));
+    let mut large = connect(&fresh_db("const_large"));
+    set(many[..3].to_vec()).up(&mut small).unwrap();
+    set(many.clone()).up(&mut large).unwrap();
+    let a = set(many[..3].to_vec()).up(&mut small).unwrap();
+    let b = set(many).up(&mut large).unwrap();
+    assert_eq!(a.round_trips, b.round_trips, "3 vs 40 applied");
+    assert_eq!(b.round_trips, 3, "lock, read history, unlock");
+}
+
+#[test]
+fn a_failing_migration_leaves_no_trace_and_names_file_line_col() {
+    let mut client = connect(&fresh_db("failing"));
+    let broken = mig(
+        2,
+        "broken",
+        &[
+            "CREATE TABLE half (id int)",
+            "INSERT INTO half\n  SELECT id FROM missing_table",
+        ],
+        None,
+    );
+    let last = mig(3, "last", &["CREATE TABLE last_one (id int)"], None);
+    let first = mig(1, "first", &["CREATE TABLE first_one (id int)"], None);
+    let err = set(vec![first.clone(), broken, last.clone()])
+        .lock_timeout(Duration::from_secs(5))
+        .up(&mut client)
+        .unwrap_err();
+    let Error::MigrationFailed(failure) = &err else {
+        panic!("expected a migration failure, got {err}");
+    };
+    assert_eq!(failure.path, "migrations/0002_broken.up.sql");
+    // "missing_table" is on line 3 (second statement starts on line 2), column 18.
+    assert_eq!((failure.line, failure.column), (Some(3), Some(18)), "{err}");
+    assert_eq!(failure.code.as_deref(), Some("42P01"));
+    let text = err.to_string();
+    assert!(
+        text.contains("migrations/0002_broken.up.sql:3:18"),
+        "{text}"
+    );
+    assert!(text.contains("rolled back"), "{text}");
+
+    assert!(
+        exists(&mut client, "first_one"),
+        "earlier migrations stay applied"
+    );
+    assert!(!exists(&mut client, "half"), "no partial schema");
+    assert_eq!(
+        done(&mut client),
+        [1],
+        "no history row for the failed migration"
+    );
+    assert!(!exists(&mut client, "last_one"));
+
+    let fixed = mig(2, "broken", &["CREATE TABLE half (id int)"], None);
+    let report = set(vec![first, fixed, last])
+        .up(&mut client)
+        .expect("fixed");
+    assert_eq!(report.applied.len(), 2);
+    assert_eq!(done(&mut client), [1, 2, 3]);
+}
+
+#[test]
+fn syntax_errors_map_through_bom_and_multibyte_text() {
+    let mut client = connect(&fresh_db("syntax"));
+    let mut m = mig(
+        1,
+        "bom",
+        &[
+            "-- café ☕\nCREATE TABLE t (name text DEFAULT 'é')",
+            "SELEC 1",
+        ],
+        None,
+    );
+    m.up.sql = format!("\u{feff}{}", m.up.sql).into();
+    for s in m.up.statements.to_mut() {
+        s.start += 3;
+        s.end += 3;
+    }
+    let err = set(vec![m]).up(&mut client).unwrap_err();
+    let Error::MigrationFailed(f) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!((f.line, f.column), (Some(3), Some(1)), "{err}");
+    assert!(!exists(&mut client, "t"));
+}
+
+#[test]
+fn drift_is_refused_before_anything_runs() {
+    let mut client = connect(&fresh_db("drift"));
+    set(three()[..2].to_vec()).up(&mut client).unwrap();
+    let mut changed = three();
+    changed[1] = mig(
+        2,
+        "posts",
+        &["CREATE TABLE posts (id bigint PRIMARY KEY, title text)"],
+        None,
+    );
+    let old = three()[1].checksum.to_string();
+    let new = changed[1].checksum.to_string();
+    let err = set(changed).up(&mut client).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Drift(_)), "{text}");
+    assert!(text.contains("migrations/0002_posts.up.sql"), "{text}");
+    assert!(text.contains(&old) && text.contains(&new), "{text}");
+    assert!(
+        !exists(&mut client, "posts_user"),
+        "migration 3 did not run"
+    );
+    assert_eq!(done(&mut client), [1, 2]);
+}
+
+#[test]
+fn out_of_order_is_refused_unless_allowed() {
+    let mut client = connect(&fresh_db("ooo"));
+    let all = three();
+    set(vec![all[0].clone(), all[1].clone()])
+        .up(&mut client)
+        .unwrap();
+    let late = mig(0, "late", &["CREATE TABLE late (id int)"], None);
+    let with_late = vec![late, all[0].clone(), all[1].clone()];
+    let err = set(with_late.clone()).up(&mut client).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::OutOfOrder {
+                newest_applied: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("migrations/0000_late.up.sql"),
+        "{err}"
+    );
+    assert!(!exists(&mut client, "late"));
+    let report = set(with_late)
+        .allow_out_of_order(true)
+        .up(&mut client)
+        .unwrap();
+    assert_eq!(report.applied[0].version, 0);
+}
+
+#[test]
+fn future_versions_warn_and_unknown_ones_in_the_middle_are_refused() {
+    let mut client = connect(&fresh_db("future"));
+    set(three()).up(&mut client).unwrap();
+
+    let older_release = set(three()[..2].to_vec());
+    let report = older_release
+        .up(&mut client)
+        .expect("future versions are fine");
+    assert_eq!(report.future, [3]);
+    let status = older_release.status(&mut client).unwrap();
+    assert_eq!(status.entries[2].state, MigrationState::Future);
+
+    let gap = set(vec![three()[0].clone(), three()[2].clone()]);
+    let err = gap.up(&mut client).unwrap_err();
+    assert!(
+        matches!(err, Error::UnknownApplied { ref versions, .. } if versions == &[2]),
+        "{err}"
+    );
+}
+
+#[test]
+fn down_reverts_newest_first_and_stops_before_a_missing_down() {
+    let mut client = connect(&fresh_db("down"));
+    let m = set(three());
+    m.up(&mut client).unwrap();
+    let r = m.down(&mut client, 1).unwrap();
+    assert_eq!(
+        r.reverted.iter().map(|r| r.version).collect::<Vec<_>>(),
+        [3]
+    );
+    assert!(!exists(&mut client, "posts_user"));
+    let r = m.down_to(&mut client, 1).unwrap();
+    assert_eq!(
+        r.reverted.iter().map(|r| r.version).collect::<Vec<_>>(),
+        [2]
+    );
+    assert_eq!(done(&mut client), [1]);
+    m.up(&mut client).unwrap();
+    let r = m.down_all(&mut client).unwrap();
+    assert_eq!(
+        r.reverted.iter().map(|r| r.version).collect::<Vec<_>>(),
+        [3, 2, 1]
+    );
+    assert!(!exists(&mut client, "users"));
+    assert!(done(&mut client).is_empty());
+
+    let mut no_down = three();
+    no_down[1].down = None;
+    let m = set(no_down);
+    m.up(&mut client).unwrap();
+    let err = m.down_all(&mut client).unwrap_err();
+    assert!(
+        matches!(err, Error::NoDownScript { version: 2, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("migrations/0002_posts.up.sql"),
+        "{err}"
+    );
+    assert_eq!(done(&mut client), [1, 2, 3], "nothing was reverted");
+    assert!(exists(&mut client, "posts_user"));
+    assert!(
+        m.plan_down_all(&mut client).is_err(),
+        "the dry run refuses too"
+    );
+}
+
+#[test]
+fn lock_timeout_fails_fast_and_leaves_nothing() {
+    let url = fresh_db("lock_timeout");
+    let mut client = connect(&url);
+    let base = mig(1, "base", &["CREATE TABLE busy (id int)"], None);
+    set(vec![base.clone()]).up(&mut client).unwrap();
+
+    let mut holder = connect(&url);
+    holder
+        .batch_execute("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let alter = mig(2, "alter", &["ALTER TABLE busy ADD COLUMN name text"], None);
+    let err = set(vec![base, alter])
+        .lock_timeout(Duration::from_millis(200))
+        .up(&mut client)
+        .unwrap_err();
+    let Error::MigrationFailed(f) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(f.code.as_deref(), Some("55P03"), "{err}");
+    assert_eq!((f.line, f.column), (Some(1), Some(1)), "{err}");
+    holder.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(
+        scalar(
+            &mut client,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'busy'"
+        )
+        .as_deref(),
+        Some("1"),
+        "the column was not added"
+    );
+    assert_eq!(done(&mut client), [1]);
+    assert_eq!(
+        scalar(&mut client, "SHOW lock_timeout").as_deref(),
+        Some("0"),
+        "SET LOCAL ended with the transaction"
+    );
+}
+
+#[test]
+fn waiting_for_the_migration_lock_times_out_naming_the_holder() {
+    let url = fresh_db("advisory");
+    let mut other = connect(&url);
+    let pid = scalar(&mut other, "SELECT pg_backend_pid()").unwrap();
+    scalar(
+        &mut other,
+        "SELECT pg_advisory_lock(1835624306, hashtext(current_database() || ':' || '\"schema_migrations\"'))",
+    );
+    let mut client = connect(&url);
+    let m = set(three()).lock_wait(Duration::from_millis(300));
+    let err = m.up(&mut client).unwrap_err();
+    assert!(
+        matches!(err, Error::LockTimeout { ref holders, .. } if holders.iter().map(i32::to_string).collect::<Vec<_>>() == [pid.clone()]),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&pid), "{err}");
+    drop(other);
+    assert_eq!(m.up(&mut client).unwrap().applied.len(), 3);
+    assert_eq!(
+        scalar(
+            &mut client,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+        )
+        .as_deref(),
+        Some("0"),
+        "the lock is released after up"
+    );
+}
+
+#[test]
+fn stamp_and_plan() {
+    let mut client = connect(&fresh_db("stamp"));
+    let m = set(three());
+    let plan = m.plan_up(&mut client).unwrap();
+    assert_eq!(plan.steps.len(), 3);
+    assert!(plan.creates_history_table);
+    let text = plan.to_string();
+    assert!(
+        text.contains("CREATE TABLE users") && text.contains("INSERT INTO \"schema_migrations\""),
+        "{text}"
+    );
+    assert!(
+        !exists(&mut client, "schema_migrations"),
+        "a dry run creates nothing"
+    );
+    assert!(!exists(&mut client, "users"));
+
+    let stamped = m.stamp(&mut client, 2).unwrap();
+    assert_eq!(stamped.stamped, [1, 2]);
+    assert!(!exists(&mut client, "users"), "stamp runs nothing");
+    client.batch_execute("CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint, user_id bigint)").unwrap();
+    let plan = m.plan_up(&mut client).unwrap();
+    assert_eq!(
+        plan.steps.iter().map(|s| s.version).collect::<Vec<_>>(),
+        [3]
+    );
+    assert!(plan.steps[0].queries[0].starts_with("BEGIN;\n"));
+    let report = m.up(&mut client).unwrap();
+    assert_eq!(
+        report.applied.iter().map(|a| a.version).collect::<Vec<_>>(),
+        [3]
+    );
+    assert!(matches!(
+        m.stamp(&mut client, 99),
+        Err(Error::UnknownTarget { version: 99, .. })
+    ));
+}
+
+#[test]
+fn a_failed_no_transaction_migration_stays_running_until_repair() {
+    let mut client = connect(&fresh_db("repair"));
+    let bad = vec![
+        mig(1, "t", &["CREATE TABLE t (id int)"], None),
+        mig_no_tx(
+            2,
+            "idx",
+            &[
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id)",
+                "CREATE INDEX CONCURRENTLY t_x ON t (nope)",
+            ],
+        ),
+    ];
+    let err = set(bad.clone()).up(&mut client).unwrap_err();
+    let Error::MigrationFailed(f) = &err else {
+        panic!("{err}")
+    };
+    assert!(f.left_running);
+    // The server gives no position for this error: the statement's start is reported.
+    assert_eq!((f.line, f.column), (Some(2), Some(1)), "{err}");
+    assert!(f.statement_start_only);
+    assert!(err.to_string().contains("repair"), "{err}");
+    assert!(
+        exists(&mut client, "t_id"),
+        "the first statement stays committed"
+    );
+    assert_eq!(
+        history(&mut client, "schema_migrations"),
+        [(1, "done".into()), (2, "running".into())]
+    );
+
+    let status = set(bad.clone()).status(&mut client).unwrap();
+    assert_eq!(status.entries[1].state, MigrationState::Running);
+    let refused = set(bad).up(&mut client).unwrap_err();
+    assert!(
+        matches!(refused, Error::Interrupted { version: 2, .. }),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("repair"), "{refused}");
+
+    let fixed = set(vec![
+        mig(1, "t", &["CREATE TABLE t (id int)"], None),
+        mig_no_tx(
+            2,
+            "idx",
+            &["CREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id)"],
+        ),
+    ]);
+    assert!(matches!(
+        fixed.up(&mut client),
+        Err(Error::Interrupted { .. })
+    ));
+    let repaired = fixed.repair(&mut client).unwrap();
+    assert_eq!(
+        repaired.cleared.iter().map(|c| c.0).collect::<Vec<_>>(),
+        [2]
+    );
+    // The checksum of version 2 changed, but a repaired row is gone, so it is pending again.
+    let report = fixed.up(&mut client).unwrap();
+    assert_eq!(report.applied.len(), 1);
+    assert_eq!(
+        report.applied[0].transaction,
+        TransactionMode::NoTransaction
+    );
+    assert_eq!(done(&mut client), [1, 2]);
+}
+
+#[test]
+fn quoted_history_table_in_a_quoted_schema() {
+    let mut client = connect(&fresh_db("quoted"));
+    let m = set(three()).history_table_in_schema("My Schema", "mig history");
+    assert_eq!(m.up(&mut client).unwrap().applied.len(), 3);
+    assert_eq!(
+        history(&mut client, "\"My Schema\".\"mig history\"").len(),
+        3
+    );
+    assert!(m.up(&mut client).unwrap().is_empty());
+    assert_eq!(m.status(&mut client).unwrap().entries.len(), 3);
+    assert_eq!(m.down_all(&mut client).unwrap().reverted.len(), 3);
+    assert!(!exists(&mut client, "schema_migrations"));
+
+    let odd = set(three()).history_table_in_schema("we\"ird", "a \"b\" c");
+    odd.up(&mut client).unwrap();
+    assert_eq!(
+        history(&mut client, "\"we\"\"ird\".\"a \"\"b\"\" c\"").len(),
+        3
+    );
+}
+
+#[test]
+fn search_path_changes_in_a_migration_do_not_move_the_history() {
+    let mut client = connect(&fresh_db("search_path"));
+    let m = set(vec![
+        mig(
+            1,
+            "schema",
+            &["CREATE SCHEMA app", "SET search_path = app"],
+            None,
+        ),
+        mig(2, "t", &["CREATE TABLE t (id int)"], None),
+    ]);
+    client.batch_execute("SELECT 1").unwrap();
+    m.up(&mut client).unwrap();
+    assert_eq!(history(&mut client, "public.schema_migrations").len(), 2);
+}
+
+#[test]
+fn a_history_table_of_another_tool_is_a_clear_error() {
+    let mut client = connect(&fresh_db("foreign"));
+    client
+        .batch_execute(
+            "CREATE TABLE schema_migrations (version varchar(255) PRIMARY KEY, dirty boolean)",
+        )
+        .unwrap();
+    let err = set(three()).up(&mut client).unwrap_err();
+    assert!(matches!(err, Error::ForeignHistoryTable { .. }), "{err}");
+    assert!(err.to_string().contains("dirty boolean"), "{err}");
+    assert!(!exists(&mut client, "users"));
+    let err = set(three()).status(&mut client).unwrap_err();
+    assert!(matches!(err, Error::ForeignHistoryTable { .. }), "{err}");
+}
+
+#[test]
+fn a_concurrent_index_migration_runs_statement_by_statement() {
+    let mut client = connect(&fresh_db("cic"));
+    let m = set(vec![
+        mig(1, "t", &["CREATE TABLE t (id int, v int)"], None),
+        mig_no_tx(
+            2,
+            "idx",
+            &[
+                "CREATE INDEX CONCURRENTLY t_id ON t (id)",
+                "CREATE INDEX CONCURRENTLY t_v ON t (v)",
+            ],
+        ),
+    ])
+    .statement_timeout(Duration::from_secs(30));
+    m.up(&mut client).unwrap();
+    assert!(exists(&mut client, "t_v"));
+    assert_eq!(done(&mut client), [1, 2]);
+    assert_eq!(
+        scalar(&mut client, "SHOW statement_timeout").as_deref(),
+        Some("0"),
+        "restored"
+    );
+}
