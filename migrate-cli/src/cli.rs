@@ -1,0 +1,179 @@
+//! The command line surface: every subcommand and option, parsed by clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Compile-time checked PostgreSQL migrations: apply, revert, inspect and verify.
+#[derive(Debug, Parser)]
+#[command(name = "migrate", version, about, long_about = None)]
+#[command(propagate_version = true, arg_required_else_help = true)]
+pub struct Cli {
+    /// Options shared by every subcommand.
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    /// The subcommand to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted before or after the subcommand.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalOpts {
+    /// Directory that holds the migration files.
+    #[arg(long, global = true, default_value = "migrations", value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Database to migrate [default: $DATABASE_URL, also read from ./.env].
+    /// Both `postgres://user:pass@host/db?sslmode=require` and
+    /// `host=... dbname=... password=...` forms work; `sslmode=verify-full`
+    /// and `sslrootcert=FILE` are supported.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// History table, optionally schema-qualified (`schema.table`).
+    #[arg(long, global = true, value_name = "[SCHEMA.]TABLE")]
+    pub history_table: Option<String>,
+
+    /// `lock_timeout` for every migration, e.g. `5s`, `500ms`, `1m`.
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
+
+    /// Print less (only errors and the essential result).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    pub quiet: u8,
+
+    /// Print more (connection target, lock activity, SQL of each statement).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to color the output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Color when stdout is a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always color.
+    Always,
+    /// Never color.
+    Never,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// Machine-readable JSON.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show every migration with its state: applied, pending, drifted, future, running.
+    Status(StatusArgs),
+    /// Apply pending migrations (all, or up to a version).
+    Up(UpArgs),
+    /// Revert applied migrations (1 by default).
+    Down(DownArgs),
+    /// Print the SQL that `up` would run, in order, without running it (`up --dry-run`).
+    Plan(PlanArgs),
+    /// Create a new migration file (or an up/down pair) with the next version.
+    Create(CreateArgs),
+    /// Check every migration file; the same findings as `cargo build`.
+    Lint(LintArgs),
+    /// Mark migrations up to a version as applied without running them (baseline).
+    Stamp(StampArgs),
+    /// Clear the history rows of interrupted no-transaction migrations
+    /// (state `running`) so that `up` runs them again.
+    Repair,
+    /// Prove that every down script restores the schema its up script changed,
+    /// on a throwaway PostgreSQL (no database needed).
+    Verify(VerifyArgs),
+}
+
+/// `migrate status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Exit with 1 when a migration is pending, drifted, running or unknown.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `migrate up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Apply pending migrations up to and including this version.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<i64>,
+    /// Print the SQL that would run, in order, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `migrate down`.
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// How many migrations to revert, newest first.
+    #[arg(value_name = "N", conflicts_with_all = ["to", "all"])]
+    pub count: Option<usize>,
+    /// Revert every migration newer than this version (the version itself stays applied).
+    #[arg(long, value_name = "VERSION", conflicts_with = "all")]
+    pub to: Option<i64>,
+    /// Revert every applied migration.
+    #[arg(long)]
+    pub all: bool,
+    /// Print the SQL that would run, in order, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `migrate plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Plan up to and including this version.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<i64>,
+}
+
+/// `migrate create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// What the migration does, in lower-case words joined by `_` (e.g. `add_users_email`).
+    pub slug: String,
+    /// Also create a `.down.sql` file (writes `.up.sql` + `.down.sql`).
+    #[arg(short, long)]
+    pub reversible: bool,
+    /// Run outside a transaction (adds the `migrate:no-transaction` directive).
+    #[arg(long)]
+    pub no_transaction: bool,
+}
+
+/// `migrate lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Output format; `json` prints one object per finding.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `migrate stamp`.
+#[derive(Debug, Args)]
+pub struct StampArgs {
+    /// Version to mark as the newest applied one.
+    #[arg(value_name = "VERSION")]
+    pub version: i64,
+}
+
+/// `migrate verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {}

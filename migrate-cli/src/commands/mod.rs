@@ -1,0 +1,152 @@
+//! One module per subcommand; [`run`] dispatches, [`Ctx`] holds what they share.
+
+pub mod create;
+pub mod down;
+pub mod lint;
+pub mod plan;
+pub mod repair;
+pub mod stamp;
+pub mod status;
+pub mod up;
+pub mod verify;
+
+use migrate_core::Migrations;
+
+use crate::cli::{Cli, Command, GlobalOpts};
+use crate::error::{CliError, Result};
+use crate::output::Out;
+use crate::settings;
+
+/// What every command gets: the global options and the output settings.
+pub struct Ctx<'a> {
+    /// The global options.
+    pub global: &'a GlobalOpts,
+    /// Colors and verbosity.
+    pub out: &'a Out,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: &Cli, out: &Out) -> Result<()> {
+    let ctx = Ctx {
+        global: &cli.global,
+        out,
+    };
+    // Validate the options that every command shares before doing anything.
+    ctx.validate()?;
+    match &cli.command {
+        Command::Status(args) => status::run(&ctx, args),
+        Command::Up(args) => up::run(&ctx, args),
+        Command::Down(args) => down::run(&ctx, args),
+        Command::Plan(args) => plan::run(&ctx, args),
+        Command::Create(args) => create::run(&ctx.global.dir, args, out),
+        Command::Lint(args) => lint::run(&ctx, args),
+        Command::Stamp(args) => stamp::run(&ctx, args),
+        Command::Repair => repair::run(&ctx),
+        Command::Verify(args) => verify::run(&ctx, args),
+    }
+}
+
+impl Ctx<'_> {
+    fn validate(&self) -> Result<()> {
+        if let Some(t) = &self.global.history_table {
+            settings::parse_table_name(t)?;
+        }
+        if let Some(d) = &self.global.lock_timeout {
+            settings::parse_duration(d)?;
+        }
+        Ok(())
+    }
+
+    /// Checks the migration directory like `cargo build`; refuses (exit 1,
+    /// diagnostics on stderr) when a file has a `deny` finding, because the
+    /// build would not embed such a set either.
+    pub fn checked(&self) -> Result<migrate_build::Check> {
+        let check = crate::load::check(&self.global.dir)?;
+        if check.has_errors() {
+            eprint!("{}", crate::redact::redact(&check.render(self.out.color)));
+            let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
+            return Err(CliError::check_failed(format!(
+                "{errors} error(s) in {}: nothing was run",
+                self.global.dir.display()
+            ))
+            .help("fix the files (`migrate lint` lists every finding)"));
+        }
+        let warnings = check.diagnostics.len();
+        if warnings > 0 {
+            self.out.warn(&format!(
+                "{warnings} lint warning(s) in {} (see `migrate lint`)",
+                self.global.dir.display()
+            ));
+        }
+        Ok(check)
+    }
+
+    /// The migrations to run, with the runner settings from the options.
+    pub fn migrations(&self, check: &migrate_build::Check) -> Result<Migrations> {
+        self.with_settings(crate::load::to_migrations(&check.migrations))
+    }
+
+    /// Applies `--history-table` and `--lock-timeout`.
+    pub fn with_settings(&self, mut m: Migrations) -> Result<Migrations> {
+        if let Some(t) = &self.global.history_table {
+            let t = settings::parse_table_name(t)?;
+            m = match t.schema {
+                Some(schema) => m.history_table_in_schema(schema, t.name),
+                None => m.history_table(t.name),
+            };
+        }
+        if let Some(d) = &self.global.lock_timeout {
+            m = m.lock_timeout(settings::parse_duration(d)?);
+        }
+        Ok(m)
+    }
+
+    /// Connects to the configured database.
+    pub fn connect(&self) -> Result<postgres::Client> {
+        let (url, _) = settings::require_database_url(self.global)?;
+        crate::connect::connect(&url)
+    }
+}
+
+/// Turns an executor error into a CLI error (exit 2), adding the CLI's own
+/// advice where the executor speaks about its library API.
+pub fn exec_error(e: migrate_core::Error) -> CliError {
+    use migrate_core::Error as E;
+    let help = match &e {
+        E::ForeignHistoryTable { .. } => {
+            Some("pass --history-table NAME (or SCHEMA.NAME) to keep this tool's history elsewhere")
+        }
+        E::Drift(_) => Some("`migrate status` shows every drifted migration"),
+        E::Interrupted { .. } => {
+            Some("after checking the schema: `migrate repair`, then `migrate up`")
+        }
+        _ => None,
+    };
+    let mut err = CliError::new(e.to_string());
+    if let Some(h) = help {
+        err = err.help(h);
+    }
+    err
+}
+
+/// The version as written in the file name (`0007`), falling back to the number.
+pub fn version_label(version: i64, path: Option<&str>) -> String {
+    path.and_then(|p| p.rsplit('/').next())
+        .map(|file| {
+            file.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .filter(|digits| digits.parse::<i64>().ok() == Some(version))
+        .unwrap_or_else(|| version.to_string())
+}
+
+/// The label of a migration of `m` by version: `0007_seed_plans`.
+pub fn migration_label(m: &Migrations, version: i64, name: &str) -> String {
+    let path = m
+        .migrations()
+        .iter()
+        .find(|x| x.version == version)
+        .map(|x| x.up.path.to_string());
+    format!("{}_{name}", version_label(version, path.as_deref()))
+}

@@ -1,0 +1,42 @@
+//! `migrate stamp <V>`: record migrations up to V as applied without running them.
+
+use crate::cli::StampArgs;
+use crate::commands::{exec_error, migration_label, Ctx};
+use crate::error::Result;
+use crate::output::Style;
+
+/// Runs `migrate stamp`.
+pub fn run(ctx: &Ctx, args: &StampArgs) -> Result<()> {
+    let check = ctx.checked()?;
+    let migrations = ctx.migrations(&check)?;
+    let mut client = ctx.connect()?;
+    let report = migrations
+        .stamp(&mut client, args.version)
+        .map_err(exec_error)?;
+    if report.stamped.is_empty() {
+        ctx.out.result(&format!(
+            "nothing to stamp: every migration up to {} is already recorded",
+            args.version
+        ));
+        return Ok(());
+    }
+    for v in &report.stamped {
+        let name = migrations
+            .migrations()
+            .iter()
+            .find(|m| m.version == *v)
+            .map(|m| m.name.to_string())
+            .unwrap_or_default();
+        ctx.out.line(&format!(
+            "  {} {} (not run)",
+            ctx.out.paint(Style::Green, "stamped"),
+            migration_label(&migrations, *v, &name)
+        ));
+    }
+    ctx.out.result(&format!(
+        "stamped {} migration(s) as applied, up to {}",
+        report.stamped.len(),
+        args.version
+    ));
+    Ok(())
+}

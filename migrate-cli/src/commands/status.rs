@@ -1,0 +1,196 @@
+//! `migrate status`: every migration with its state, as a table or JSON.
+
+use migrate_core::{MigrationState, Status};
+
+use crate::cli::{Format, StatusArgs};
+use crate::commands::{exec_error, version_label, Ctx};
+use crate::error::{CliError, Result};
+use crate::output::{duration, rfc3339, utc_timestamp, Style, Table};
+
+/// Runs `migrate status`.
+pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
+    let check = ctx.checked()?;
+    let migrations = ctx.migrations(&check)?;
+    let mut client = ctx.connect()?;
+    let status = migrations.status(&mut client).map_err(exec_error)?;
+    let counts = Counts::of(&status);
+    match args.format {
+        Format::Json => ctx.out.result(&to_json(&status, &counts).to_string()),
+        Format::Text => print_text(ctx, &status, &counts, &migrations),
+    }
+    if args.exit_code && status.needs_attention() {
+        return Err(CliError::check_failed(format!(
+            "not up to date: {}",
+            counts.attention_text()
+        )));
+    }
+    Ok(())
+}
+
+fn state_style(state: &MigrationState) -> Style {
+    match state {
+        MigrationState::Applied => Style::Green,
+        MigrationState::Pending => Style::Yellow,
+        MigrationState::Future => Style::Cyan,
+        _ => Style::Red,
+    }
+}
+
+fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &migrate_core::Migrations) {
+    let mut table = Table::new(&["version", "name", "state", "applied at", "duration"]);
+    for e in &status.entries {
+        let state = e.state.to_string();
+        table.row(vec![
+            (
+                version_label(e.version, e.path.as_deref()),
+                Some(Style::Cyan),
+            ),
+            (e.name.clone(), None),
+            (state, Some(state_style(&e.state))),
+            (e.applied_at.map(utc_timestamp).unwrap_or_default(), None),
+            (e.execution_time.map(duration).unwrap_or_default(), None),
+        ]);
+    }
+    if !status.entries.is_empty() {
+        ctx.out.result(table.render(ctx.out).trim_end());
+    }
+    for e in &status.entries {
+        match &e.state {
+            MigrationState::Drifted { applied_checksum } => {
+                let now = m
+                    .migrations()
+                    .iter()
+                    .find(|x| x.version == e.version)
+                    .map(|x| x.checksum.to_string())
+                    .unwrap_or_default();
+                ctx.out.result(&format!(
+                    "{}: {} changed after it was applied (recorded checksum {}, file {})",
+                    ctx.out.paint(Style::Red, "drifted"),
+                    e.path.as_deref().unwrap_or(&e.name),
+                    short(applied_checksum),
+                    short(&now)
+                ));
+            }
+            MigrationState::Running => ctx.out.result(&format!(
+                "{}: {} was interrupted; check the schema, then `migrate repair`",
+                ctx.out.paint(Style::Red, "running"),
+                e.path.as_deref().unwrap_or(&e.name)
+            )),
+            MigrationState::Unknown => ctx.out.result(&format!(
+                "{}: version {} is recorded as applied but has no file in this directory",
+                ctx.out.paint(Style::Red, "unknown"),
+                e.version
+            )),
+            _ => {}
+        }
+    }
+    ctx.out.result(&format!(
+        "{} (history table {})",
+        counts.summary(),
+        status.history_table
+    ));
+}
+
+fn short(checksum: &str) -> &str {
+    checksum.get(..12).unwrap_or(checksum)
+}
+
+/// How many entries are in each state.
+#[derive(Debug, Default)]
+struct Counts {
+    total: usize,
+    applied: usize,
+    pending: usize,
+    drifted: usize,
+    future: usize,
+    unknown: usize,
+    running: usize,
+}
+
+impl Counts {
+    fn of(status: &Status) -> Counts {
+        let mut c = Counts {
+            total: status.entries.len(),
+            ..Counts::default()
+        };
+        for e in &status.entries {
+            match e.state {
+                MigrationState::Applied => c.applied += 1,
+                MigrationState::Pending => c.pending += 1,
+                MigrationState::Drifted { .. } => c.drifted += 1,
+                MigrationState::Future => c.future += 1,
+                MigrationState::Unknown => c.unknown += 1,
+                MigrationState::Running => c.running += 1,
+            }
+        }
+        c
+    }
+
+    fn parts(&self, attention_only: bool) -> Vec<String> {
+        let mut parts = Vec::new();
+        let all = [
+            (self.applied, "applied", false),
+            (self.pending, "pending", true),
+            (self.drifted, "drifted", true),
+            (self.running, "running", true),
+            (self.unknown, "unknown", true),
+            (self.future, "future", false),
+        ];
+        for (n, label, attention) in all {
+            if n > 0 && (!attention_only || attention) {
+                parts.push(format!("{n} {label}"));
+            }
+        }
+        parts
+    }
+
+    fn summary(&self) -> String {
+        if self.total == 0 {
+            return "no migrations".to_string();
+        }
+        format!(
+            "{} migration(s): {}",
+            self.total,
+            self.parts(false).join(", ")
+        )
+    }
+
+    fn attention_text(&self) -> String {
+        self.parts(true).join(", ")
+    }
+}
+
+fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
+    let migrations: Vec<serde_json::Value> = status
+        .entries
+        .iter()
+        .map(|e| {
+            let mut v = serde_json::json!({
+                "version": e.version,
+                "name": e.name,
+                "path": e.path,
+                "state": e.state.to_string(),
+                "applied_at": e.applied_at.map(rfc3339),
+                "duration_ms": e.execution_time.map(|d| d.as_secs_f64() * 1000.0),
+            });
+            if let MigrationState::Drifted { applied_checksum } = &e.state {
+                v["applied_checksum"] = serde_json::Value::from(applied_checksum.as_str());
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "history_table": status.history_table,
+        "migrations": migrations,
+        "summary": {
+            "total": counts.total,
+            "applied": counts.applied,
+            "pending": counts.pending,
+            "drifted": counts.drifted,
+            "future": counts.future,
+            "unknown": counts.unknown,
+            "running": counts.running,
+        },
+        "up_to_date": !status.needs_attention(),
+    })
+}

@@ -1,0 +1,264 @@
+//! Keeping passwords out of every line the CLI prints.
+//!
+//! Two layers: [`Redactor`] knows the exact secrets of the connection string in
+//! use (raw and percent-decoded) and blanks them wherever they appear, and
+//! [`redact_patterns`] blanks anything that *looks* like a password in a
+//! connection string (`scheme://user:PASS@host`, `password=PASS`), so that a
+//! secret we did not know about is hidden too.
+
+use std::sync::OnceLock;
+
+/// What replaces a secret.
+pub const MASK: &str = "***";
+
+/// The process-wide redactor, set once the connection string is known; the
+/// panic hook and the error printer use it.
+static GLOBAL: OnceLock<Redactor> = OnceLock::new();
+
+/// Registers the secrets of `conninfo` for [`redact`]; later calls are ignored.
+pub fn install(conninfo: &str) {
+    let _ = GLOBAL.set(Redactor::from_conninfo(conninfo));
+}
+
+/// Redacts `text` with the installed secrets (if any) and the generic patterns.
+pub fn redact(text: &str) -> String {
+    match GLOBAL.get() {
+        Some(r) => r.redact(text),
+        None => redact_patterns(text),
+    }
+}
+
+/// Knows the secrets of one connection string.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    /// Extracts the password(s) from a URL (`postgres://user:pass@host/db`,
+    /// `postgresql://...`, `?password=...`) or key=value (`password=...`) string.
+    pub fn from_conninfo(conninfo: &str) -> Self {
+        let mut secrets = Vec::new();
+        for raw in find_passwords(conninfo) {
+            if raw.is_empty() {
+                continue;
+            }
+            let decoded = percent_decode(&raw);
+            if !decoded.is_empty() && decoded != raw {
+                secrets.push(decoded);
+            }
+            secrets.push(raw);
+        }
+        // Longest first, so a secret that contains another is masked whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Redactor { secrets }
+    }
+
+    /// `text` with every known secret and every password-looking value masked.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.secrets {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), MASK);
+            }
+        }
+        redact_patterns(&out)
+    }
+}
+
+/// The password values (as written, not decoded) found in a connection string.
+fn find_passwords(conninfo: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    // URL user info.
+    if let Some(range) = url_password_range(conninfo, 0) {
+        found.push(conninfo[range].to_string());
+    }
+    // `password=...` as a query parameter or key=value pair.
+    let mut from = 0;
+    while let Some((value_range, next)) = keyword_value_range(conninfo, from) {
+        let value = &conninfo[value_range];
+        let value = value
+            .strip_prefix('\'')
+            .and_then(|v| v.strip_suffix('\''))
+            .map(|v| v.replace("\\'", "'").replace("\\\\", "\\"))
+            .unwrap_or_else(|| value.to_string());
+        found.push(value);
+        from = next;
+    }
+    found
+}
+
+/// Masks every `scheme://user:PASS@` user-info password and every
+/// `password=VALUE` (any case, also `PGPASSWORD=`) in `text`.
+pub fn redact_patterns(text: &str) -> String {
+    let mut out = text.to_string();
+    // URL passwords.
+    let mut from = 0;
+    while let Some(range) = url_password_range(&out, from) {
+        if &out[range.clone()] == MASK {
+            from = range.end;
+            continue;
+        }
+        out.replace_range(range.clone(), MASK);
+        from = range.start + MASK.len();
+    }
+    // key=value passwords.
+    let mut from = 0;
+    while let Some((range, _)) = keyword_value_range(&out, from) {
+        if &out[range.clone()] == MASK {
+            from = range.end;
+            continue;
+        }
+        out.replace_range(range.clone(), MASK);
+        from = range.start + MASK.len();
+    }
+    out
+}
+
+/// Byte range of the password in the first `scheme://user:password@host` at or
+/// after `from`.
+fn url_password_range(text: &str, from: usize) -> Option<std::ops::Range<usize>> {
+    let mut search = from;
+    while let Some(pos) = text.get(search..)?.find("://") {
+        let authority_start = search + pos + 3;
+        let rest = &text[authority_start..];
+        // The authority ends at a path, query, fragment, whitespace or quote.
+        let end = rest
+            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'' | '`') || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let authority = &rest[..end];
+        if let Some(at) = authority.rfind('@') {
+            let userinfo = &authority[..at];
+            if let Some(colon) = userinfo.find(':') {
+                let start = authority_start + colon + 1;
+                let stop = authority_start + at;
+                if stop > start {
+                    return Some(start..stop);
+                }
+            }
+        }
+        search = authority_start;
+    }
+    None
+}
+
+/// Byte range of the value of the first `password = value` at or after `from`
+/// (quoted values include their quotes), and where to continue searching.
+fn keyword_value_range(text: &str, from: usize) -> Option<(std::ops::Range<usize>, usize)> {
+    let lower = text.to_ascii_lowercase();
+    let mut search = from;
+    loop {
+        let pos = search + lower.get(search..)?.find("password")?;
+        let mut i = pos + "password".len();
+        let bytes = text.as_bytes();
+        while i < bytes.len() && bytes[i] == b' ' {
+            i += 1;
+        }
+        if i >= bytes.len() || bytes[i] != b'=' {
+            search = pos + 1;
+            continue;
+        }
+        i += 1;
+        while i < bytes.len() && bytes[i] == b' ' {
+            i += 1;
+        }
+        let start = i;
+        if i < bytes.len() && bytes[i] == b'\'' {
+            i += 1;
+            while i < bytes.len() && bytes[i] != b'\'' {
+                if bytes[i] == b'\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i = (i + 1).min(bytes.len());
+        } else {
+            while i < bytes.len()
+                && !bytes[i].is_ascii_whitespace()
+                && !matches!(bytes[i], b'&' | b'"' | b'`' | b',' | b')')
+            {
+                i += 1;
+            }
+        }
+        if i > start {
+            return Some((start..i, i));
+        }
+        search = i;
+    }
+}
+
+/// Decodes `%XX` escapes; invalid escapes and invalid UTF-8 are kept as they are.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_password_is_masked() {
+        let url = "postgres://alice:s3cr%40t@db.example.com:5432/app?sslmode=require";
+        let r = Redactor::from_conninfo(url);
+        let msg = format!("could not connect to {url}: password s3cr@t rejected");
+        let out = r.redact(&msg);
+        assert!(!out.contains("s3cr"), "{out}");
+        assert!(
+            out.contains("postgres://alice:***@db.example.com:5432/app"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn postgresql_scheme_and_unknown_urls() {
+        let out = redact_patterns("x postgresql://u:pw@h/db y and mysql://a:b@c");
+        assert_eq!(out, "x postgresql://u:***@h/db y and mysql://a:***@c");
+    }
+
+    #[test]
+    fn url_without_password_is_unchanged() {
+        let s = "postgres://alice@localhost/db and postgres://localhost/db";
+        assert_eq!(redact_patterns(s), s);
+    }
+
+    #[test]
+    fn keyword_form() {
+        let conn = "host=localhost user=bob password='se\\' cret' dbname=app";
+        let out = Redactor::from_conninfo(conn).redact(conn);
+        assert!(!out.contains("cret"), "{out}");
+        assert!(out.contains("dbname=app"), "{out}");
+        let out = redact_patterns("host=h PASSWORD = hunter2 port=1");
+        assert_eq!(out, "host=h PASSWORD = *** port=1");
+        let out = redact_patterns("postgres://h/db?user=x&password=hunter2&sslmode=require");
+        assert_eq!(out, "postgres://h/db?user=x&password=***&sslmode=require");
+    }
+
+    #[test]
+    fn decoded_secret_is_masked_anywhere() {
+        let r = Redactor::from_conninfo("postgres://u:p%2Fw%20d@h/db");
+        assert_eq!(r.redact("error: p/w d"), "error: ***");
+        assert_eq!(r.redact("error: p%2Fw%20d"), "error: ***");
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%40b%2"), "a@b%2");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+}

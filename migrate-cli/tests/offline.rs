@@ -1,0 +1,178 @@
+//! Commands that need no database: `create`, `lint`, usage and configuration errors.
+
+mod common;
+
+use common::Sandbox;
+
+#[test]
+fn create_sequential_keeps_width() {
+    let s = Sandbox::offline();
+    s.write("0006_a.up.sql", "SELECT 1;\n");
+    s.write("0007_b.sql", "SELECT 1;\n");
+    s.run(&["create", "add_users_email"])
+        .code(0)
+        .contains("0008_add_users_email.sql");
+    s.run(&["create", "add_index", "--reversible", "--no-transaction"])
+        .code(0);
+    let files = s.files();
+    assert!(
+        files.contains(&"0008_add_users_email.sql".to_string()),
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"0009_add_index.up.sql".to_string()),
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"0009_add_index.down.sql".to_string()),
+        "{files:?}"
+    );
+    let up = std::fs::read_to_string(s.dir().join("0009_add_index.up.sql")).unwrap();
+    assert!(up.starts_with("-- migrate:no-transaction\n"), "{up}");
+    assert!(
+        up.lines().all(|l| l.is_empty() || l.starts_with("--")),
+        "{up}"
+    );
+}
+
+#[test]
+fn create_timestamp_in_empty_and_timestamped_dirs() {
+    let s = Sandbox::offline();
+    s.run(&["create", "init"]).code(0);
+    let files = s.files();
+    assert_eq!(files.len(), 1);
+    let version = files[0].split('_').next().unwrap().to_string();
+    assert_eq!(version.len(), 14, "{files:?}");
+    assert!(version.starts_with("20"), "{files:?}");
+
+    let s = Sandbox::offline();
+    s.write("29990101000000_future.sql", "SELECT 1;\n");
+    s.run(&["create", "next_one", "-r"]).code(0);
+    assert!(s
+        .files()
+        .contains(&"29990101000001_next_one.up.sql".to_string()));
+}
+
+#[test]
+fn create_refuses_a_bad_slug() {
+    let s = Sandbox::offline();
+    s.run(&["create", "Add Users!"])
+        .code(2)
+        .contains("invalid migration name")
+        .contains("try `migrate create add_users`");
+    s.run(&["create", "../escape"]).code(2);
+    assert!(s.files().is_empty());
+}
+
+#[test]
+fn create_makes_a_missing_directory() {
+    let s = Sandbox::offline();
+    s.run(&["--dir", "db/migrations", "create", "first"])
+        .code(0);
+    assert_eq!(
+        std::fs::read_dir(s.root().join("db/migrations"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn unfilled_template_is_an_empty_migration() {
+    let s = Sandbox::offline();
+    s.write("0001_init.up.sql", "CREATE TABLE t (id int);\n");
+    s.write("0001_init.down.sql", "DROP TABLE IF EXISTS t;\n");
+    s.run(&["lint"]).code(0);
+    s.run(&["create", "todo"]).code(0);
+    s.run(&["lint"])
+        .code(1)
+        .contains("empty-migration")
+        .contains("0002_todo.sql");
+}
+
+#[test]
+fn lint_reports_deny_findings_and_json() {
+    let s = Sandbox::offline();
+    s.write(
+        "0001_init.up.sql",
+        "CREATE TABLE t (id int);\n\nDROP TABLE legacy;\n",
+    );
+    let run = s.run(&["lint"]);
+    run.code(1)
+        .contains("unguarded-drop")
+        .contains("0001_init.up.sql:3:1");
+
+    let run = s.run(&["lint", "--format", "json"]);
+    run.code(1);
+    let findings: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let drop = findings
+        .iter()
+        .find(|f| f["rule"] == "unguarded-drop")
+        .unwrap_or_else(|| panic!("{findings:?}"));
+    assert_eq!(drop["level"], "deny");
+    assert_eq!(drop["line"], 3);
+    assert_eq!(drop["column"], 1);
+    assert!(drop["path"].as_str().unwrap().ends_with("0001_init.up.sql"));
+    assert!(drop["message"].as_str().is_some());
+    assert!(drop.get("help").is_some());
+}
+
+#[test]
+fn lint_passes_the_reference_set() {
+    let s = Sandbox::offline();
+    s.copy_reference();
+    s.run(&["lint"]).code(0);
+    let run = s.run(&["lint", "--format", "json"]);
+    run.code(0);
+    assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn missing_directory_is_exit_2() {
+    let s = Sandbox::offline();
+    s.run(&["--dir", "nope", "lint"])
+        .code(2)
+        .contains("nope")
+        .contains("help:");
+}
+
+#[test]
+fn usage_errors_are_exit_2() {
+    let s = Sandbox::offline();
+    s.run(&["frobnicate"]).code(2);
+    s.run(&["down", "2", "--all"]).code(2);
+    s.run(&["status", "--format", "xml"]).code(2);
+    s.run(&["--help"]).code(0).contains("verify");
+    s.run(&["status", "--lock-timeout", "soon"])
+        .code(2)
+        .contains("invalid duration");
+    s.run(&[
+        "status",
+        "--history-table",
+        "a.b.c",
+        "--database-url",
+        "postgres://x@127.0.0.1:1/db",
+    ])
+    .code(2)
+    .contains("--history-table");
+}
+
+#[test]
+fn no_database_url_is_exit_2_with_help() {
+    let s = Sandbox::offline();
+    s.run(&["status"])
+        .code(2)
+        .contains("no database")
+        .contains("DATABASE_URL");
+}
+
+#[test]
+fn global_options_go_after_the_subcommand_too() {
+    let s = Sandbox::offline();
+    s.run(&["create", "x_one", "--dir", "other"]).code(0);
+    assert!(s.root().join("other").is_dir());
+}
