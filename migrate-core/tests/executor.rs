@@ -342,7 +342,8 @@ fn waiting_for_the_migration_lock_times_out_naming_the_holder() {
     assert_eq!(
         scalar(
             &mut client,
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = \
+             (SELECT oid FROM pg_database WHERE datname = current_database())"
         )
         .as_deref(),
         Some("0"),

@@ -145,7 +145,7 @@ pub(crate) fn run(
                         Some(postgres::error::ErrorPosition::Original(p)) => Some(*p),
                         _ => None,
                     })
-                    .and_then(|p| embedding.to_script_offset(p));
+                    .and_then(|p| embedding.script_offset(p));
                 let (offset, start_only) = match offset {
                     Some(o) => (Some(o), false),
                     None if script.statements.len() == 1 => {
@@ -190,7 +190,7 @@ pub(crate) fn run(
                             Some(postgres::error::ErrorPosition::Original(p)) => Some(*p),
                             _ => None,
                         })
-                        .and_then(|p| embedding.to_script_offset(p));
+                        .and_then(|p| embedding.script_offset(p));
                     let (offset, start_only) = match mapped {
                         Some(o) => (o, false),
                         None => (statement.start, true),

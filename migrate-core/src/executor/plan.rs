@@ -154,7 +154,7 @@ pub(crate) fn plan_down<'m>(
     }
     check(known, rows, table)?;
     let mut newest_first: Vec<&AppliedRow> = rows.iter().collect();
-    newest_first.sort_by(|a, b| b.version.cmp(&a.version));
+    newest_first.sort_by_key(|r| std::cmp::Reverse(r.version));
     let selected: Vec<&AppliedRow> = match target {
         DownTarget::Count(n) => newest_first.into_iter().take(n).collect(),
         DownTarget::To(t) => newest_first.into_iter().filter(|r| r.version > t).collect(),

@@ -20,7 +20,7 @@ pub(crate) struct Embedding<'a> {
 impl Embedding<'_> {
     /// The byte offset in [`Script::sql`] of the 1-based character `position`
     /// of the query, or `None` when it falls in the prefix or the suffix.
-    pub(crate) fn to_script_offset(&self, position: u32) -> Option<usize> {
+    pub(crate) fn script_offset(&self, position: u32) -> Option<usize> {
         let index = usize::try_from(position).ok()?.checked_sub(1)?;
         let in_body = index.checked_sub(self.prefix_chars)?;
         let byte = match self.body.char_indices().nth(in_body) {
@@ -93,10 +93,10 @@ mod tests {
         };
         // The server points at "SELEC": character 26 of the script, 1-based.
         let pos = (prefix.len() + 26) as u32;
-        let offset = e.to_script_offset(pos).unwrap();
+        let offset = e.script_offset(pos).unwrap();
         assert_eq!(s.line_col(offset), (2, 1));
-        assert_eq!(e.to_script_offset(1), None, "inside the prefix");
-        assert_eq!(e.to_script_offset(10_000), None, "inside the suffix");
+        assert_eq!(e.script_offset(1), None, "inside the prefix");
+        assert_eq!(e.script_offset(10_000), None, "inside the suffix");
     }
 
     #[test]
@@ -110,7 +110,7 @@ mod tests {
             body_offset: bom,
         };
         let nope_char = body[..body.find("nope").unwrap()].chars().count() + 1;
-        let offset = e.to_script_offset(nope_char as u32).unwrap();
+        let offset = e.script_offset(nope_char as u32).unwrap();
         assert_eq!(&s.sql[offset..offset + 4], "nope");
         assert_eq!(s.line_col(offset), (2, 13));
     }
