@@ -56,7 +56,7 @@ impl Config {
         } else {
             TransactionKind::Transaction
         };
-        let lint_findings = lint::run(&parsed.statements, text, base, transaction, direction);
+        let lint_findings = lint::run(&parsed.statements, text, base, transaction, direction, self.lint_settings());
 
         let index = LineIndex::new(text);
         let mut findings: Vec<(Finding, Option<usize>)> = parsed.errors;

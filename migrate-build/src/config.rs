@@ -25,6 +25,8 @@ use crate::{checksum, CheckedMigration, CheckedScript};
 pub struct Config {
     levels: Vec<(Rule, Level)>,
     history: Option<HistoryTable>,
+    postgres_version: Option<u32>,
+    runner_lock_timeout: bool,
 }
 
 /// Where the generated `Migrations` records history.
@@ -79,6 +81,35 @@ impl Config {
             name: name.to_string(),
         });
         self
+    }
+
+    /// The major PostgreSQL version the migrations run on (default 15).
+    ///
+    /// Version-dependent rules use it: before 11, adding a column with any
+    /// default rewrites the table (`volatile-default`); before 12, a validated
+    /// `CHECK (col IS NOT NULL)` does not spare `SET NOT NULL` its scan.
+    pub fn postgres_version(mut self, major: u32) -> Config {
+        self.postgres_version = Some(major);
+        self
+    }
+
+    /// Declares that the runner sets `lock_timeout` before every migration
+    /// (e.g. `migrate_core`'s per-migration lock timeout is configured).
+    ///
+    /// `require-lock-timeout` then never fires: a `SET lock_timeout` in each
+    /// file would be redundant. Leave it `false` (the default) when the
+    /// migrations may also run through a tool that sets no timeout.
+    pub fn runner_lock_timeout(mut self, enabled: bool) -> Config {
+        self.runner_lock_timeout = enabled;
+        self
+    }
+
+    /// The settings the lint rules read.
+    pub(crate) fn lint_settings(&self) -> crate::lint::facts::Settings {
+        crate::lint::facts::Settings {
+            postgres_version: self.postgres_version.unwrap_or(crate::lint::facts::DEFAULT_POSTGRES_VERSION),
+            runner_lock_timeout: self.runner_lock_timeout,
+        }
     }
 
     /// The effective level of `rule` from this configuration.

@@ -13,6 +13,7 @@
 //! A rule reports with [`Findings::push`]; the driver applies levels
 //! (directive > file directive > `build.rs` > default) afterwards.
 
+pub(crate) mod facts;
 pub(crate) mod rules;
 pub(crate) mod tokens;
 
@@ -92,6 +93,10 @@ pub(crate) struct StatementContext<'a> {
     pub direction: Direction,
     /// The statements before this one in the same file.
     pub earlier: &'a [ParsedStatement],
+    /// The index of this statement in the file.
+    pub index: usize,
+    /// What the file's statements do, and the settings (see [`facts`]).
+    pub facts: &'a facts::Facts,
 }
 
 impl StatementContext<'_> {
@@ -167,7 +172,9 @@ pub(crate) fn run(
     body_start: usize,
     transaction: TransactionKind,
     direction: Direction,
+    settings: facts::Settings,
 ) -> Vec<(Finding, Option<usize>)> {
+    let facts = facts::Facts::new(statements, settings);
     let mut out = Vec::new();
     let mut findings = Findings::default();
     for (index, statement) in statements.iter().enumerate() {
@@ -181,6 +188,8 @@ pub(crate) fn run(
             transaction,
             direction,
             earlier: &statements[..index],
+            index,
+            facts: &facts,
         };
         for rule in Rule::all() {
             if let Some(RuleDef {

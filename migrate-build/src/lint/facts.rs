@@ -1,0 +1,778 @@
+//! What the production-safety rules need to know about a whole file: the
+//! lint [`Settings`] from `build.rs`, and per statement the [`StatementFacts`]
+//! (tables and indexes this migration creates, tables it empties, enum values
+//! it adds, constraints it adds `NOT VALID` or validates, `SET lock_timeout`).
+//!
+//! Computed once per file from the tokens, so rules can ask "did this
+//! migration create that table earlier?" in constant work per statement, and
+//! so it also works for statements sqlparser could not parse. The token-level
+//! DDL helpers the rules share (qualified names, `ALTER TABLE` actions, column
+//! definitions, type names) live here too.
+
+use sqlparser::tokenizer::Token;
+
+use crate::lint::tokens::starts_with_words;
+use crate::lint::{ParsedStatement, Tok};
+
+/// `Config::postgres_version` when not set.
+pub(crate) const DEFAULT_POSTGRES_VERSION: u32 = 15;
+
+/// The `build.rs` settings that rules read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Settings {
+    /// Major PostgreSQL version the migrations run on.
+    pub postgres_version: u32,
+    /// The runner sets `lock_timeout` itself.
+    pub runner_lock_timeout: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            postgres_version: DEFAULT_POSTGRES_VERSION,
+            runner_lock_timeout: false,
+        }
+    }
+}
+
+/// An identifier as PostgreSQL stores it: unquoted words folded to lower
+/// case, quoted identifiers kept as written.
+pub(crate) fn ident(tok: &Tok<'_>) -> Option<String> {
+    match tok.token {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_lowercase()),
+        Token::Word(w) => Some(w.value.clone()),
+        _ => None,
+    }
+}
+
+/// A possibly schema-qualified object name, normalized with [`ident`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Name {
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl Name {
+    /// Whether both names can denote the same object: equal names, and equal
+    /// schemas when both are qualified (`users` matches `public.users`).
+    pub(crate) fn same(&self, other: &Name) -> bool {
+        self.name == other.name
+            && match (&self.schema, &other.schema) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+}
+
+/// `[db.][schema.]name` at `t[i]`: the name and the index just after it.
+pub(crate) fn name_at(t: &[Tok<'_>], i: usize) -> Option<(Name, usize)> {
+    let mut parts = vec![ident(t.get(i)?)?];
+    let mut k = i + 1;
+    while t.get(k).is_some_and(|p| p.is_token(&Token::Period)) {
+        let Some(part) = t.get(k + 1).and_then(ident) else { break };
+        parts.push(part);
+        k += 2;
+    }
+    let name = parts.pop()?;
+    let schema = parts.pop();
+    Some((Name { schema, name }, k))
+}
+
+/// Index just past the tokens of `t[at..]` that match `words`, if they do.
+pub(crate) fn skip_words(t: &[Tok<'_>], at: usize, words: &[&str]) -> Option<usize> {
+    starts_with_words(t, at, words).then_some(at + words.len())
+}
+
+/// `CREATE [OR REPLACE] [GLOBAL|LOCAL] [TEMP|TEMPORARY|UNLOGGED] TABLE
+/// [IF NOT EXISTS] name`: the name and the index after it. `IF NOT EXISTS`
+/// counts as creating (the intent of such a migration is a new table).
+pub(crate) fn create_table(t: &[Tok<'_>]) -> Option<(Name, usize)> {
+    if !t.first()?.is("CREATE") {
+        return None;
+    }
+    let mut k = 1;
+    while t
+        .get(k)
+        .is_some_and(|w| w.is_any(&["OR", "REPLACE", "GLOBAL", "LOCAL", "TEMP", "TEMPORARY", "UNLOGGED"]))
+    {
+        k += 1;
+    }
+    if !t.get(k)?.is("TABLE") {
+        return None;
+    }
+    k += 1;
+    let k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
+    name_at(t, k)
+}
+
+/// `ALTER TABLE [IF EXISTS] [ONLY] name [*]`: the name and the index of the
+/// first action.
+pub(crate) fn alter_table(t: &[Tok<'_>]) -> Option<(Name, usize)> {
+    if !(t.first()?.is("ALTER") && t.get(1)?.is("TABLE")) {
+        return None;
+    }
+    let mut k = skip_words(t, 2, &["IF", "EXISTS"]).unwrap_or(2);
+    if t.get(k).is_some_and(|w| w.is("ONLY")) {
+        k += 1;
+    }
+    let (name, mut k) = name_at(t, k)?;
+    if t.get(k).is_some_and(|w| w.is_token(&Token::Mul)) {
+        k += 1;
+    }
+    Some((name, k))
+}
+
+/// The actions of an `ALTER TABLE`: token index ranges split at top-level
+/// commas, starting at `from`.
+pub(crate) fn actions(t: &[Tok<'_>], from: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = from;
+    for (i, tok) in t.iter().enumerate().skip(from) {
+        if tok.depth == 0 && tok.is_token(&Token::Comma) {
+            out.push((start, i));
+            start = i + 1;
+        }
+    }
+    if start < t.len() {
+        out.push((start, t.len()));
+    }
+    out
+}
+
+/// The elements of `CREATE TABLE name ( ... )`: token index ranges split at
+/// commas inside the outer parentheses. Empty for `CREATE TABLE ... AS`,
+/// `PARTITION OF` without columns, and so on.
+pub(crate) fn table_elements(t: &[Tok<'_>], after_name: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    if !t.get(after_name).is_some_and(|p| p.depth == 0 && p.is_token(&Token::LParen)) {
+        return out;
+    }
+    let mut start = after_name + 1;
+    for (i, tok) in t.iter().enumerate().skip(after_name + 1) {
+        if tok.depth == 0 && tok.is_token(&Token::RParen) {
+            if start < i {
+                out.push((start, i));
+            }
+            break;
+        }
+        if tok.depth == 1 && tok.is_token(&Token::Comma) {
+            out.push((start, i));
+            start = i + 1;
+        }
+    }
+    out
+}
+
+/// Words that start a table constraint (not a column) in `CREATE TABLE` or
+/// after `ALTER TABLE ... ADD`.
+pub(crate) const TABLE_CONSTRAINT_WORDS: &[&str] =
+    &["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "LIKE", "PERIOD"];
+
+/// Words that end the data type of a column definition.
+const TYPE_END_WORDS: &[&str] = &[
+    "NOT", "NULL", "DEFAULT", "CONSTRAINT", "CHECK", "REFERENCES", "UNIQUE", "PRIMARY", "GENERATED",
+    "COLLATE", "USING", "COMPRESSION", "STORAGE", "DEFERRABLE", "INITIALLY",
+];
+
+/// A column definition: `name type [constraints]`.
+#[derive(Debug, Clone)]
+pub(crate) struct Column {
+    /// Normalized column name.
+    pub name: String,
+    /// Token index of the name.
+    pub name_at: usize,
+    /// Token index range of the type (may be empty).
+    pub ty: (usize, usize),
+    /// Token index just past the definition.
+    pub end: usize,
+}
+
+impl Column {
+    /// Token index of the first top-level word `upper` among the constraints.
+    pub(crate) fn find(&self, t: &[Tok<'_>], upper: &str) -> Option<usize> {
+        let depth = t[self.name_at].depth;
+        (self.ty.1..self.end).find(|&i| t[i].depth == depth && t[i].is(upper))
+    }
+
+    /// Whether the constraints contain the words `words` at the top level.
+    pub(crate) fn has(&self, t: &[Tok<'_>], words: &[&str]) -> Option<usize> {
+        let depth = t[self.name_at].depth;
+        (self.ty.1..self.end).find(|&i| t[i].depth == depth && starts_with_words(t, i, words))
+    }
+}
+
+/// The column definition at `t[start..end]`, if it is one (not a table
+/// constraint).
+pub(crate) fn column(t: &[Tok<'_>], start: usize, end: usize) -> Option<Column> {
+    let first = t.get(start)?;
+    if start >= end || first.is_any(TABLE_CONSTRAINT_WORDS) {
+        return None;
+    }
+    let name = ident(first)?;
+    let depth = first.depth;
+    let mut k = start + 1;
+    while k < end && !(t[k].depth == depth && t[k].is_any(TYPE_END_WORDS)) {
+        k += 1;
+    }
+    Some(Column {
+        name,
+        name_at: start,
+        ty: (start + 1, k),
+        end,
+    })
+}
+
+/// `ADD [COLUMN] [IF NOT EXISTS] <column>` at `t[a..b]` (an `ALTER TABLE`
+/// action).
+pub(crate) fn add_column(t: &[Tok<'_>], a: usize, b: usize) -> Option<Column> {
+    if !t.get(a)?.is("ADD") {
+        return None;
+    }
+    let mut k = a + 1;
+    if t.get(k)?.is("COLUMN") {
+        k += 1;
+    } else if t.get(k)?.is_any(TABLE_CONSTRAINT_WORDS) {
+        return None;
+    }
+    let k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
+    column(t, k, b)
+}
+
+/// `ALTER [COLUMN] name` at `t[a..]`: the column and the index of the
+/// sub-action (`TYPE`, `SET`, `DROP`, ...).
+pub(crate) fn alter_column(t: &[Tok<'_>], a: usize, b: usize) -> Option<(String, usize)> {
+    if !t.get(a)?.is("ALTER") {
+        return None;
+    }
+    let mut k = a + 1;
+    if t.get(k)?.is("COLUMN") {
+        k += 1;
+    }
+    if k + 1 >= b || t.get(k)?.is("CONSTRAINT") {
+        return None;
+    }
+    Some((ident(&t[k])?, k + 1))
+}
+
+/// The kind of a table constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConstraintKind {
+    Check,
+    ForeignKey,
+    Unique,
+    PrimaryKey,
+    Exclude,
+}
+
+/// `ADD [CONSTRAINT name] CHECK|FOREIGN KEY|UNIQUE|PRIMARY KEY|EXCLUDE ...`.
+#[derive(Debug, Clone)]
+pub(crate) struct AddConstraint {
+    pub name: Option<String>,
+    pub kind: ConstraintKind,
+    /// Token index range of the kind keywords (`CHECK`, `FOREIGN KEY`, ...).
+    pub kind_at: (usize, usize),
+    pub not_valid: bool,
+    pub using_index: bool,
+}
+
+/// The table constraint added by the `ALTER TABLE` action `t[a..b]`.
+pub(crate) fn add_constraint(t: &[Tok<'_>], a: usize, b: usize) -> Option<AddConstraint> {
+    if !t.get(a)?.is("ADD") {
+        return None;
+    }
+    let mut k = a + 1;
+    let mut name = None;
+    if t.get(k)?.is("CONSTRAINT") {
+        name = Some(ident(t.get(k + 1)?)?);
+        k += 2;
+    }
+    let (kind, len) = if t.get(k)?.is("CHECK") {
+        (ConstraintKind::Check, 1)
+    } else if starts_with_words(t, k, &["FOREIGN", "KEY"]) {
+        (ConstraintKind::ForeignKey, 2)
+    } else if t.get(k)?.is("UNIQUE") {
+        (ConstraintKind::Unique, 1)
+    } else if starts_with_words(t, k, &["PRIMARY", "KEY"]) {
+        (ConstraintKind::PrimaryKey, 2)
+    } else if t.get(k)?.is("EXCLUDE") {
+        (ConstraintKind::Exclude, 1)
+    } else {
+        return None;
+    };
+    let top = |words: &[&str]| (k..b).any(|i| t[i].depth == 0 && starts_with_words(&t[..b], i, words));
+    Some(AddConstraint {
+        name,
+        kind,
+        kind_at: (k, k + len),
+        not_valid: top(&["NOT", "VALID"]),
+        using_index: top(&["USING", "INDEX"]),
+    })
+}
+
+/// A data type as written, normalized: lower-case words of the base name
+/// (aliases resolved: `int4` -> `integer`, `character varying` -> `varchar`,
+/// `timestamp without time zone` -> `timestamp`, ...), the modifiers and
+/// whether it is an array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TypeName {
+    pub base: String,
+    pub args: Vec<String>,
+    pub array: bool,
+    /// Byte range in the file.
+    pub start: usize,
+    pub end: usize,
+}
+
+impl TypeName {
+    /// `base(args)[]` for messages and comparisons.
+    pub(crate) fn display(&self) -> String {
+        let mut s = self.base.clone();
+        if !self.args.is_empty() {
+            s.push('(');
+            s.push_str(&self.args.join(","));
+            s.push(')');
+        }
+        if self.array {
+            s.push_str("[]");
+        }
+        s
+    }
+}
+
+/// The [`TypeName`] of the tokens `t[a..b]`.
+pub(crate) fn type_name(t: &[Tok<'_>], a: usize, b: usize) -> Option<TypeName> {
+    let first = t.get(a)?;
+    if a >= b {
+        return None;
+    }
+    let depth = first.depth;
+    let mut words: Vec<String> = Vec::new();
+    let mut args = Vec::new();
+    let mut array = false;
+    let mut i = a;
+    while i < b {
+        let tok = &t[i];
+        match tok.token {
+            Token::Word(w) if tok.depth == depth => {
+                if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("ARRAY") {
+                    array = true;
+                } else if w.quote_style.is_some() {
+                    words.push(format!("\"{}\"", w.value));
+                } else {
+                    words.push(w.value.to_lowercase());
+                }
+            }
+            Token::LParen if tok.depth == depth => {
+                let mut j = i + 1;
+                while j < b && t[j].depth > depth {
+                    match t[j].token {
+                        Token::Number(n, _) => args.push(n.clone()),
+                        Token::Word(w) => args.push(w.value.to_lowercase()),
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                i = j;
+            }
+            Token::LBracket => array = true,
+            Token::Period => words.push(".".to_string()),
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut joined = words.join(" ").replace(" . ", ".");
+    for prefix in ["pg_catalog.", "public."] {
+        if let Some(rest) = joined.strip_prefix(prefix) {
+            joined = rest.to_string();
+        }
+    }
+    let base = canonical_type(&joined).to_string();
+    if base.is_empty() {
+        return None;
+    }
+    Some(TypeName {
+        base,
+        args,
+        array,
+        start: first.start,
+        end: t[b - 1].end,
+    })
+}
+
+/// Resolves PostgreSQL's type aliases.
+fn canonical_type(words: &str) -> &str {
+    match words {
+        "int" | "int4" | "integer" => "integer",
+        "int8" | "bigint" => "bigint",
+        "int2" | "smallint" => "smallint",
+        "serial" | "serial4" => "serial",
+        "bigserial" | "serial8" => "bigserial",
+        "smallserial" | "serial2" => "smallserial",
+        "varchar" | "character varying" | "char varying" => "varchar",
+        "char" | "character" | "bpchar" => "char",
+        "timestamp" | "timestamp without time zone" => "timestamp",
+        "timestamptz" | "timestamp with time zone" => "timestamptz",
+        "time" | "time without time zone" => "time",
+        "timetz" | "time with time zone" => "timetz",
+        "bool" | "boolean" => "boolean",
+        "float8" | "double precision" | "float" => "double precision",
+        "float4" | "real" => "real",
+        "decimal" | "numeric" => "numeric",
+        other => other,
+    }
+}
+
+/// A `CHECK (col IS NOT NULL)` constraint added by `ALTER TABLE`.
+#[derive(Debug, Clone)]
+pub(crate) struct NotNullCheck {
+    pub table: Name,
+    pub constraint: Option<String>,
+    pub column: String,
+    pub not_valid: bool,
+}
+
+/// What one statement does that later statements care about.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StatementFacts {
+    /// `CREATE TABLE name`.
+    pub created_table: Option<Name>,
+    /// `CREATE INDEX name`.
+    pub created_index: Option<Name>,
+    /// `CREATE TYPE name AS ENUM`.
+    pub created_enum: Option<Name>,
+    /// Tables emptied by `TRUNCATE` or `DELETE` without `WHERE`.
+    pub emptied: Vec<Name>,
+    /// `SET lock_timeout` to a non-zero value.
+    pub sets_lock_timeout: bool,
+    /// `ALTER TYPE name ADD VALUE 'v'`: the type, the value and the byte
+    /// range of the literal.
+    pub enum_value: Option<(Name, String)>,
+    /// `ALTER TABLE t ADD CONSTRAINT c ... NOT VALID`: (t, c).
+    pub not_valid: Vec<(Name, String)>,
+    /// `ALTER TABLE t VALIDATE CONSTRAINT c`: (t, c).
+    pub validated: Vec<(Name, String)>,
+    /// `ALTER TABLE t ADD [CONSTRAINT c] CHECK (col IS NOT NULL)`.
+    pub not_null_checks: Vec<NotNullCheck>,
+    /// Columns whose type this statement sets: (table, column, type).
+    pub column_types: Vec<(Name, String, TypeName)>,
+}
+
+/// The facts of every statement of a file, and the settings.
+#[derive(Debug, Default)]
+pub(crate) struct Facts {
+    pub settings: Settings,
+    pub statements: Vec<StatementFacts>,
+}
+
+impl Facts {
+    /// Computes the facts of `statements`.
+    pub(crate) fn new(statements: &[ParsedStatement], settings: Settings) -> Facts {
+        Facts {
+            settings,
+            statements: statements
+                .iter()
+                .map(|s| statement_facts(&s.significant()))
+                .collect(),
+        }
+    }
+
+    /// The facts of the statements before statement `index`.
+    pub(crate) fn before(&self, index: usize) -> &[StatementFacts] {
+        &self.statements[..index.min(self.statements.len())]
+    }
+
+    /// Whether a statement before `index` created `table`.
+    pub(crate) fn created_before(&self, index: usize, table: &Name) -> bool {
+        self.before(index)
+            .iter()
+            .any(|f| f.created_table.as_ref().is_some_and(|c| c.same(table)))
+    }
+
+    /// Whether `table` was created or emptied before `index`: work on it
+    /// touches no existing rows.
+    pub(crate) fn fresh_before(&self, index: usize, table: &Name) -> bool {
+        self.created_before(index, table)
+            || self
+                .before(index)
+                .iter()
+                .any(|f| f.emptied.iter().any(|e| e.same(table)))
+    }
+
+    /// Whether a statement before `index` set `lock_timeout`.
+    pub(crate) fn lock_timeout_before(&self, index: usize) -> bool {
+        self.before(index).iter().any(|f| f.sets_lock_timeout)
+    }
+
+    /// The latest type known for `table.column` before `index`.
+    pub(crate) fn column_type_before(&self, index: usize, table: &Name, column: &str) -> Option<&TypeName> {
+        self.before(index)
+            .iter()
+            .rev()
+            .flat_map(|f| f.column_types.iter().rev())
+            .find(|(t, c, _)| t.same(table) && c == column)
+            .map(|(_, _, ty)| ty)
+    }
+}
+
+/// The facts of one statement from its significant tokens.
+pub(crate) fn statement_facts(t: &[Tok<'_>]) -> StatementFacts {
+    let mut f = StatementFacts::default();
+    let Some(first) = t.first() else { return f };
+    if let Some((table, after)) = create_table(t) {
+        for (a, b) in table_elements(t, after) {
+            if let Some(col) = column(t, a, b) {
+                if let Some(ty) = type_name(t, col.ty.0, col.ty.1) {
+                    f.column_types.push((table.clone(), col.name, ty));
+                }
+            }
+        }
+        f.created_table = Some(table);
+    } else if first.is("CREATE") {
+        created_index_or_enum(t, &mut f);
+    } else if let Some((table, from)) = alter_table(t) {
+        alter_table_facts(t, &table, from, &mut f);
+    } else if first.is("ALTER") && t.get(1).is_some_and(|w| w.is("TYPE")) {
+        if let Some((ty, k)) = name_at(t, 2) {
+            let k = skip_words(t, k, &["ADD", "VALUE"]);
+            let k = k.map(|k| skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k));
+            if let Some(Token::SingleQuotedString(v)) = k.and_then(|k| t.get(k)).map(|x| x.token) {
+                f.enum_value = Some((ty, v.clone()));
+            }
+        }
+    } else if first.is("TRUNCATE") {
+        f.emptied = truncated_tables(t).into_iter().map(|(n, _)| n).collect();
+    } else if first.is("DELETE") {
+        if let Some((table, _)) = delete_without_where(t) {
+            f.emptied.push(table);
+        }
+    } else if first.is("SET") {
+        let mut k = 1;
+        if t.get(k).is_some_and(|w| w.is_any(&["SESSION", "LOCAL"])) {
+            k += 1;
+        }
+        if t.get(k).is_some_and(|w| w.is("LOCK_TIMEOUT")) {
+            f.sets_lock_timeout = !t.get(k + 2).is_some_and(is_zero_or_default);
+        }
+    } else if first.is("SELECT") {
+        // SELECT set_config('lock_timeout', '5s', ...)
+        f.sets_lock_timeout = t.windows(4).any(|w| {
+            w[0].is("SET_CONFIG")
+                && matches!(w[2].token, Token::SingleQuotedString(s) if s.eq_ignore_ascii_case("lock_timeout"))
+                && !is_zero_or_default(&w[3])
+        }) || t.windows(5).any(|w| {
+            w[0].is("SET_CONFIG")
+                && matches!(w[2].token, Token::SingleQuotedString(s) if s.eq_ignore_ascii_case("lock_timeout"))
+                && !is_zero_or_default(&w[4])
+        });
+    }
+    f
+}
+
+fn is_zero_or_default(tok: &Tok<'_>) -> bool {
+    match tok.token {
+        Token::Number(n, _) => n.trim_start_matches('0').is_empty(),
+        Token::SingleQuotedString(s) => s.trim().trim_start_matches('0').is_empty(),
+        _ => tok.is("DEFAULT"),
+    }
+}
+
+/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name` and
+/// `CREATE TYPE name AS ENUM`.
+fn created_index_or_enum(t: &[Tok<'_>], f: &mut StatementFacts) {
+    if let Some(index) = create_index(t) {
+        f.created_index = index.name;
+    } else if t.get(1).is_some_and(|w| w.is("TYPE")) {
+        if let Some((name, k)) = name_at(t, 2) {
+            if starts_with_words(t, k, &["AS", "ENUM"]) {
+                f.created_enum = Some(name);
+            }
+        }
+    }
+}
+
+/// A `CREATE INDEX` statement, read from its tokens.
+#[derive(Debug, Clone)]
+pub(crate) struct CreateIndex {
+    /// Token index of `INDEX`.
+    pub index_at: usize,
+    pub concurrently: bool,
+    pub name: Option<Name>,
+    /// The table, after `ON [ONLY]`.
+    pub table: Option<Name>,
+    /// `ON ONLY parent`: builds nothing.
+    pub only: bool,
+}
+
+/// Reads `CREATE [UNIQUE] INDEX [CONCURRENTLY] [[IF NOT EXISTS] name] ON [ONLY] table`.
+pub(crate) fn create_index(t: &[Tok<'_>]) -> Option<CreateIndex> {
+    if !t.first()?.is("CREATE") {
+        return None;
+    }
+    let mut k = 1;
+    if t.get(k)?.is("UNIQUE") {
+        k += 1;
+    }
+    if !t.get(k)?.is("INDEX") {
+        return None;
+    }
+    let index_at = k;
+    k += 1;
+    let concurrently = t.get(k).is_some_and(|w| w.is("CONCURRENTLY"));
+    if concurrently {
+        k += 1;
+    }
+    k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
+    let mut name = None;
+    if !t.get(k).is_some_and(|w| w.is("ON")) {
+        let (n, next) = name_at(t, k)?;
+        name = Some(n);
+        k = next;
+    }
+    let mut table = None;
+    let mut only = false;
+    if t.get(k).is_some_and(|w| w.is("ON")) {
+        k += 1;
+        only = t.get(k).is_some_and(|w| w.is("ONLY"));
+        if only {
+            k += 1;
+        }
+        table = name_at(t, k).map(|(n, _)| n);
+    }
+    Some(CreateIndex {
+        index_at,
+        concurrently,
+        name,
+        table,
+        only,
+    })
+}
+
+/// The tables of `TRUNCATE [TABLE] [ONLY] a [*], ...` with the token index
+/// of each name.
+pub(crate) fn truncated_tables(t: &[Tok<'_>]) -> Vec<(Name, usize)> {
+    let mut out = Vec::new();
+    let mut k = 1;
+    if t.get(k).is_some_and(|w| w.is("TABLE")) {
+        k += 1;
+    }
+    loop {
+        if t.get(k).is_some_and(|w| w.is("ONLY")) {
+            k += 1;
+        }
+        let Some((name, next)) = name_at(t, k) else { break };
+        out.push((name, k));
+        k = next;
+        if t.get(k).is_some_and(|w| w.is_token(&Token::Mul)) {
+            k += 1;
+        }
+        if !t.get(k).is_some_and(|w| w.is_token(&Token::Comma)) {
+            break;
+        }
+        k += 1;
+    }
+    out
+}
+
+/// `DELETE FROM [ONLY] table ...` without a top-level `WHERE`: the table and
+/// the index after its name.
+pub(crate) fn delete_without_where(t: &[Tok<'_>]) -> Option<(Name, usize)> {
+    if !(t.first()?.is("DELETE") && t.get(1)?.is("FROM")) {
+        return None;
+    }
+    let k = if t.get(2)?.is("ONLY") { 3 } else { 2 };
+    let (name, next) = name_at(t, k)?;
+    if t.iter().any(|w| w.depth == 0 && w.is("WHERE")) {
+        return None;
+    }
+    Some((name, next))
+}
+
+fn alter_table_facts(t: &[Tok<'_>], table: &Name, from: usize, f: &mut StatementFacts) {
+    for (a, b) in actions(t, from) {
+        if let Some(col) = add_column(t, a, b) {
+            if let Some(ty) = type_name(t, col.ty.0, col.ty.1) {
+                f.column_types.push((table.clone(), col.name, ty));
+            }
+        } else if let Some(c) = add_constraint(t, a, b) {
+            if c.not_valid {
+                if let Some(name) = &c.name {
+                    f.not_valid.push((table.clone(), name.clone()));
+                }
+            }
+            if c.kind == ConstraintKind::Check {
+                if let Some(column) = is_not_null_check(t, c.kind_at.1, b) {
+                    f.not_null_checks.push(NotNullCheck {
+                        table: table.clone(),
+                        constraint: c.name.clone(),
+                        column,
+                        not_valid: c.not_valid,
+                    });
+                }
+            }
+        } else if starts_with_words(t, a, &["VALIDATE", "CONSTRAINT"]) {
+            if let Some(name) = t.get(a + 2).and_then(ident) {
+                f.validated.push((table.clone(), name));
+            }
+        } else if let Some((column, k)) = alter_column(t, a, b) {
+            let k = skip_words(t, k, &["SET", "DATA"]).unwrap_or(k);
+            if t.get(k).is_some_and(|w| w.is("TYPE")) {
+                let end = (k + 1..b).find(|&i| t[i].depth == 0 && t[i].is_any(&["USING", "COLLATE"])).unwrap_or(b);
+                if let Some(ty) = type_name(t, k + 1, end) {
+                    f.column_types.push((table.clone(), column, ty));
+                }
+            }
+        }
+    }
+}
+
+/// `( [(] col IS NOT NULL [)] )` at `t[k..b]`: the column.
+fn is_not_null_check(t: &[Tok<'_>], k: usize, b: usize) -> Option<String> {
+    // Inside the parentheses only: a trailing `NOT VALID` is at depth 0.
+    let inner: Vec<&Tok<'_>> = t[k..b]
+        .iter()
+        .filter(|w| w.depth > 0 && !w.is_token(&Token::LParen) && !w.is_token(&Token::RParen))
+        .collect();
+    if inner.len() == 4 && inner[1].is("IS") && inner[2].is("NOT") && inner[3].is("NULL") {
+        ident(inner[0])
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::ParsedStatement;
+
+    fn facts(sql: &str) -> Vec<StatementFacts> {
+        let parsed = crate::parse::parse(sql, 0);
+        let statements: &[ParsedStatement] = &parsed.statements;
+        Facts::new(statements, Settings::default()).statements
+    }
+
+    #[test]
+    fn reads_names_and_facts() {
+        let f = facts(
+            "CREATE TABLE IF NOT EXISTS \"Public\".\"Users\" (id int, name varchar(10));\n\
+             create unique index concurrently if not exists users_name on users (name);\n\
+             ALTER TABLE ONLY users ADD CONSTRAINT c CHECK ((name IS NOT NULL)) NOT VALID, VALIDATE CONSTRAINT d;\n\
+             ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh';\n\
+             TRUNCATE a, ONLY s.b;\n\
+             SET LOCAL lock_timeout = '5s';\n\
+             SET lock_timeout TO 0;\n\
+             ALTER TABLE t ALTER COLUMN a SET DATA TYPE timestamp(3) without time zone USING a::timestamp;",
+        );
+        let users = f[0].created_table.clone().unwrap();
+        assert_eq!(users, Name { schema: Some("Public".into()), name: "Users".into() });
+        assert_eq!(f[0].column_types[1].2.display(), "varchar(10)");
+        assert_eq!(f[1].created_index.as_ref().unwrap().name, "users_name");
+        assert_eq!(f[2].not_valid, [(Name { schema: None, name: "users".into() }, "c".to_string())]);
+        assert_eq!(f[2].validated[0].1, "d");
+        assert_eq!(f[2].not_null_checks[0].column, "name");
+        assert_eq!(f[3].enum_value.as_ref().unwrap().1, "meh");
+        assert_eq!(f[4].emptied.len(), 2);
+        assert!(f[5].sets_lock_timeout);
+        assert!(!f[6].sets_lock_timeout);
+        assert_eq!(f[7].column_types[0].2.display(), "timestamp(3)");
+    }
+}
