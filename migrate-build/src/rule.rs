@@ -91,6 +91,18 @@ declare_rules! {
         ConcurrentlyInTransaction => concurrently_in_transaction,
         /// A migration file without any statement.
         EmptyMigration => empty_migration,
+        /// `CREATE INDEX` without `CONCURRENTLY` on an existing table.
+        RequireConcurrentIndex => require_concurrent_index,
+        /// `DROP INDEX` without `CONCURRENTLY`.
+        RequireConcurrentIndexDrop => require_concurrent_index_drop,
+        /// `ADD CONSTRAINT ... CHECK/FOREIGN KEY` without `NOT VALID`, or validated in the same transaction.
+        ConstraintMissingNotValid => constraint_missing_not_valid,
+        /// `ADD UNIQUE`/`ADD PRIMARY KEY` without `USING INDEX` on an existing table.
+        UniqueConstraintWithoutIndex => unique_constraint_without_index,
+        /// `ALTER COLUMN ... SET NOT NULL` on an existing table without a validated CHECK.
+        SetNotNull => set_not_null,
+        /// `ADD COLUMN ... NOT NULL` without a default on an existing table.
+        AddingRequiredColumn => adding_required_column,
     }
     fixed {
         /// The migrations directory is missing or cannot be listed.

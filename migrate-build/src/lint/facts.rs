@@ -78,6 +78,23 @@ pub(crate) fn name_at(t: &[Tok<'_>], i: usize) -> Option<(Name, usize)> {
     Some((Name { schema, name }, k))
 }
 
+/// The source text `start..end`, whitespace collapsed, shortened to about
+/// 60 characters: for `help` texts.
+pub(crate) fn snippet(source: &str, start: usize, end: usize) -> String {
+    let text: String = source
+        .get(start..end)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.chars().count() > 60 {
+        let short: String = text.chars().take(57).collect();
+        format!("{short}...")
+    } else {
+        text
+    }
+}
+
 /// Index just past the tokens of `t[at..]` that match `words`, if they do.
 pub(crate) fn skip_words(t: &[Tok<'_>], at: usize, words: &[&str]) -> Option<usize> {
     starts_with_words(t, at, words).then_some(at + words.len())
@@ -453,8 +470,24 @@ pub(crate) struct StatementFacts {
     pub validated: Vec<(Name, String)>,
     /// `ALTER TABLE t ADD [CONSTRAINT c] CHECK (col IS NOT NULL)`.
     pub not_null_checks: Vec<NotNullCheck>,
-    /// Columns whose type this statement sets: (table, column, type).
-    pub column_types: Vec<(Name, String, TypeName)>,
+    /// Columns whose type this statement sets.
+    pub column_types: Vec<ColumnType>,
+    /// `CREATE [OR REPLACE] VIEW name`.
+    pub created_view: Option<Name>,
+}
+
+/// A column type set by `CREATE TABLE`, `ADD COLUMN` or `ALTER COLUMN TYPE`.
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnType {
+    pub table: Name,
+    pub column: String,
+    /// Token index of the column name in its statement.
+    pub name_at: usize,
+    pub ty: TypeName,
+    /// `PRIMARY KEY` or `REFERENCES` on the column itself.
+    pub key: bool,
+    /// Set by `ALTER COLUMN ... TYPE`.
+    pub altered: bool,
 }
 
 /// The facts of every statement of a file, and the settings.
@@ -509,8 +542,8 @@ impl Facts {
             .iter()
             .rev()
             .flat_map(|f| f.column_types.iter().rev())
-            .find(|(t, c, _)| t.same(table) && c == column)
-            .map(|(_, _, ty)| ty)
+            .find(|c| c.table.same(table) && c.column == column)
+            .map(|c| &c.ty)
     }
 }
 
@@ -521,9 +554,7 @@ pub(crate) fn statement_facts(t: &[Tok<'_>]) -> StatementFacts {
     if let Some((table, after)) = create_table(t) {
         for (a, b) in table_elements(t, after) {
             if let Some(col) = column(t, a, b) {
-                if let Some(ty) = type_name(t, col.ty.0, col.ty.1) {
-                    f.column_types.push((table.clone(), col.name, ty));
-                }
+                push_column(t, &table, &col, &mut f);
             }
         }
         f.created_table = Some(table);
@@ -581,6 +612,10 @@ fn is_zero_or_default(tok: &Tok<'_>) -> bool {
 fn created_index_or_enum(t: &[Tok<'_>], f: &mut StatementFacts) {
     if let Some(index) = create_index(t) {
         f.created_index = index.name;
+    } else if let Some(k) = (1..4).find(|&k| t.get(k).is_some_and(|w| w.is("VIEW"))) {
+        if t[1..k].iter().all(|w| w.is_any(&["OR", "REPLACE", "TEMP", "TEMPORARY", "RECURSIVE"])) {
+            f.created_view = name_at(t, k).map(|(n, _)| n);
+        }
     } else if t.get(1).is_some_and(|w| w.is("TYPE")) {
         if let Some((name, k)) = name_at(t, 2) {
             if starts_with_words(t, k, &["AS", "ENUM"]) {
@@ -690,9 +725,7 @@ pub(crate) fn delete_without_where(t: &[Tok<'_>]) -> Option<(Name, usize)> {
 fn alter_table_facts(t: &[Tok<'_>], table: &Name, from: usize, f: &mut StatementFacts) {
     for (a, b) in actions(t, from) {
         if let Some(col) = add_column(t, a, b) {
-            if let Some(ty) = type_name(t, col.ty.0, col.ty.1) {
-                f.column_types.push((table.clone(), col.name, ty));
-            }
+            push_column(t, table, &col, f);
         } else if let Some(c) = add_constraint(t, a, b) {
             if c.not_valid {
                 if let Some(name) = &c.name {
@@ -718,10 +751,30 @@ fn alter_table_facts(t: &[Tok<'_>], table: &Name, from: usize, f: &mut Statement
             if t.get(k).is_some_and(|w| w.is("TYPE")) {
                 let end = (k + 1..b).find(|&i| t[i].depth == 0 && t[i].is_any(&["USING", "COLLATE"])).unwrap_or(b);
                 if let Some(ty) = type_name(t, k + 1, end) {
-                    f.column_types.push((table.clone(), column, ty));
+                    f.column_types.push(ColumnType {
+                        table: table.clone(),
+                        column,
+                        name_at: k - 1,
+                        ty,
+                        key: false,
+                        altered: true,
+                    });
                 }
             }
         }
+    }
+}
+
+fn push_column(t: &[Tok<'_>], table: &Name, col: &Column, f: &mut StatementFacts) {
+    if let Some(ty) = type_name(t, col.ty.0, col.ty.1) {
+        f.column_types.push(ColumnType {
+            table: table.clone(),
+            column: col.name.clone(),
+            name_at: col.name_at,
+            ty,
+            key: col.has(t, &["PRIMARY", "KEY"]).is_some() || col.find(t, "REFERENCES").is_some(),
+            altered: false,
+        });
     }
 }
 
@@ -764,7 +817,7 @@ mod tests {
         );
         let users = f[0].created_table.clone().unwrap();
         assert_eq!(users, Name { schema: Some("Public".into()), name: "Users".into() });
-        assert_eq!(f[0].column_types[1].2.display(), "varchar(10)");
+        assert_eq!(f[0].column_types[1].ty.display(), "varchar(10)");
         assert_eq!(f[1].created_index.as_ref().unwrap().name, "users_name");
         assert_eq!(f[2].not_valid, [(Name { schema: None, name: "users".into() }, "c".to_string())]);
         assert_eq!(f[2].validated[0].1, "d");
@@ -773,6 +826,6 @@ mod tests {
         assert_eq!(f[4].emptied.len(), 2);
         assert!(f[5].sets_lock_timeout);
         assert!(!f[6].sets_lock_timeout);
-        assert_eq!(f[7].column_types[0].2.display(), "timestamp(3)");
+        assert_eq!(f[7].column_types[0].ty.display(), "timestamp(3)");
     }
 }

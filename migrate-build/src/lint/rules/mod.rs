@@ -6,6 +6,13 @@ pub(crate) mod non_postgres_syntax;
 pub(crate) mod syntax_error;
 pub(crate) mod transaction_control;
 pub(crate) mod unguarded_drop;
+// Production-safety rules.
+pub(crate) mod require_concurrent_index;
+pub(crate) mod require_concurrent_index_drop;
+pub(crate) mod constraint_missing_not_valid;
+pub(crate) mod unique_constraint_without_index;
+pub(crate) mod set_not_null;
+pub(crate) mod adding_required_column;
 
 #[cfg(test)]
 pub(crate) mod test_support {

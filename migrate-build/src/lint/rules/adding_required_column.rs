@@ -1,0 +1,114 @@
+//! `adding-required-column`: `ALTER TABLE ... ADD COLUMN ... NOT NULL`
+//! without a default on an existing table: fails as soon as the table has a
+//! row.
+
+use crate::lint::facts::{actions, add_column, alter_table, type_name};
+use crate::lint::{Check, Findings, RuleDef, StatementContext};
+use crate::rule::{Level, Rule};
+
+pub(crate) const DEF: RuleDef = RuleDef {
+    id: "adding-required-column",
+    summary: "ADD COLUMN ... NOT NULL without a DEFAULT on an existing table (fails when the table has rows)",
+    default_level: Level::Deny,
+    check: Check::Statement(check),
+};
+
+pub(crate) const EXPLAIN: &str = r#"# adding-required-column
+
+Default level: **deny**.
+
+`ALTER TABLE ... ADD COLUMN c <type> NOT NULL` (or `PRIMARY KEY`) without a `DEFAULT`,
+on a table that this migration did not create or empty.
+
+## Why
+
+The existing rows would get `NULL` in the new column, so PostgreSQL refuses the
+statement as soon as the table has a row: the migration passes on an empty dev
+database and fails in production. Not flagged: identity, serial and generated
+columns (they fill themselves) and tables created, truncated or emptied by
+`DELETE` earlier in the same migration.
+
+## Bad
+
+```sql
+ALTER TABLE users ADD COLUMN plan text NOT NULL;
+```
+
+## Good
+
+```sql
+-- A constant default: instant since PostgreSQL 11, no rewrite.
+ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free';
+```
+
+or add it nullable, backfill in batches, then make it `NOT NULL` (see `set-not-null`).
+"#;
+
+fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
+    let t = ctx.tokens;
+    let Some((table, from)) = alter_table(t) else { return };
+    if ctx.facts.fresh_before(ctx.index, &table) {
+        return;
+    }
+    for (a, b) in actions(t, from) {
+        let Some(col) = add_column(t, a, b) else { continue };
+        let Some((at, len)) = col
+            .has(t, &["NOT", "NULL"])
+            .map(|i| (i, 2))
+            .or_else(|| col.has(t, &["PRIMARY", "KEY"]).map(|i| (i, 2)))
+        else {
+            continue;
+        };
+        if col.find(t, "DEFAULT").is_some() || col.find(t, "GENERATED").is_some() {
+            continue;
+        }
+        if type_name(t, col.ty.0, col.ty.1)
+            .is_some_and(|ty| matches!(ty.base.as_str(), "serial" | "bigserial" | "smallserial"))
+        {
+            continue;
+        }
+        let clause = ctx.slice(t[at].start, t[at + len - 1].end).to_uppercase();
+        out.push(
+            Rule::AddingRequiredColumn,
+            t[at].start,
+            t[at + len - 1].end,
+            format!("adding the {clause} column `{}` without a DEFAULT fails if `{}` has any row", col.name, table.name),
+            Some(format!(
+                "add a constant default (`{} DEFAULT ...`, no rewrite since PostgreSQL 11), or add the column nullable, backfill it, then SET NOT NULL",
+                ctx.slice(t[at].start, t[at + len - 1].end)
+            )),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::{findings, spans};
+    use crate::Direction::Up;
+
+    const RULE: &str = "adding-required-column";
+
+    #[test]
+    fn flags_not_null_without_default() {
+        assert_eq!(spans("ALTER TABLE u ADD COLUMN p text NOT NULL;", RULE), ["1:33 NOT NULL"]);
+        assert_eq!(
+            findings("ALTER TABLE u ADD p integer\n  CONSTRAINT c NOT NULL REFERENCES q (id);", Up),
+            ["adding-required-column 2:16"]
+        );
+        assert_eq!(spans("ALTER TABLE u ADD COLUMN id uuid PRIMARY KEY;", RULE), ["1:34 PRIMARY KEY"]);
+    }
+
+    #[test]
+    fn accepts_defaults_generated_and_fresh_tables() {
+        assert!(findings("ALTER TABLE u ADD COLUMN p text NOT NULL DEFAULT 'free';", Up).is_empty());
+        assert!(findings("ALTER TABLE u ADD COLUMN p text;", Up).is_empty());
+        assert!(findings("ALTER TABLE u ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY NOT NULL;", Up)
+            .iter()
+            .all(|f| !f.starts_with(RULE)));
+        assert!(spans("ALTER TABLE u ADD COLUMN id bigserial PRIMARY KEY;", RULE).is_empty());
+        assert!(spans("CREATE TABLE u (a int);\nALTER TABLE u ADD COLUMN p text NOT NULL;", RULE).is_empty());
+        assert!(spans("TRUNCATE u;\nALTER TABLE u ADD COLUMN p text NOT NULL;", RULE).is_empty());
+        assert!(spans("DELETE FROM u;\nALTER TABLE u ADD COLUMN p text NOT NULL;", RULE).is_empty());
+        assert!(spans("ALTER TABLE u ALTER COLUMN p SET NOT NULL;", RULE).is_empty());
+    }
+}

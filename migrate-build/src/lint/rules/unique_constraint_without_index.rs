@@ -1,0 +1,109 @@
+//! `unique-constraint-without-index`: `ALTER TABLE ... ADD UNIQUE` or
+//! `ADD PRIMARY KEY` (or `ADD COLUMN ... UNIQUE/PRIMARY KEY`) on an existing
+//! table without `USING INDEX`: the unique index is built under an ACCESS
+//! EXCLUSIVE lock.
+
+use crate::lint::facts::{actions, add_column, add_constraint, alter_table, ConstraintKind};
+use crate::lint::{Check, Findings, RuleDef, StatementContext};
+use crate::rule::{Level, Rule};
+
+pub(crate) const DEF: RuleDef = RuleDef {
+    id: "unique-constraint-without-index",
+    summary: "ADD UNIQUE / ADD PRIMARY KEY on an existing table without USING INDEX (index built under ACCESS EXCLUSIVE)",
+    default_level: Level::Warn,
+    check: Check::Statement(check),
+};
+
+pub(crate) const EXPLAIN: &str = r#"# unique-constraint-without-index
+
+Default level: **warn**.
+
+`ALTER TABLE ... ADD [CONSTRAINT name] UNIQUE (...)` or `... PRIMARY KEY (...)`, or
+`ADD COLUMN ... UNIQUE/PRIMARY KEY`, on a table that this migration did not create,
+without `USING INDEX`.
+
+## Why
+
+The constraint builds its unique index while holding an `ACCESS EXCLUSIVE` lock on the
+table: no reads, no writes until the whole table is indexed. Build the index
+concurrently first, then attach it as the constraint, which is instant.
+
+## Bad
+
+```sql
+ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
+```
+
+## Good
+
+```sql
+-- 0010_users_email_index.up.sql
+-- migrate:no-transaction
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_key ON users (email);
+
+-- 0011_users_email_key.up.sql
+ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;
+```
+
+(`PRIMARY KEY USING INDEX` works the same; the columns must already be `NOT NULL`.)
+"#;
+
+fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
+    let t = ctx.tokens;
+    let Some((table, from)) = alter_table(t) else { return };
+    if ctx.facts.fresh_before(ctx.index, &table) {
+        return;
+    }
+    for (a, b) in actions(t, from) {
+        if let Some(c) = add_constraint(t, a, b) {
+            if c.using_index || !matches!(c.kind, ConstraintKind::Unique | ConstraintKind::PrimaryKey) {
+                continue;
+            }
+            let what = if c.kind == ConstraintKind::Unique { "UNIQUE" } else { "PRIMARY KEY" };
+            let name = c.name.clone().unwrap_or_else(|| format!("{}_key", table.name));
+            out.push(
+                Rule::UniqueConstraintWithoutIndex,
+                t[a].start,
+                t[c.kind_at.1 - 1].end,
+                format!("ADD {what} builds its index on `{}` under an ACCESS EXCLUSIVE lock", table.name),
+                Some(format!(
+                    "first `CREATE UNIQUE INDEX CONCURRENTLY {name} ON {} (...)` in a `-- migrate:no-transaction` migration, then `ADD CONSTRAINT {name} {what} USING INDEX {name}`",
+                    table.name
+                )),
+            );
+        } else if let Some(col) = add_column(t, a, b) {
+            let at = col.find(t, "UNIQUE").map(|i| (i, i)).or_else(|| col.has(t, &["PRIMARY", "KEY"]).map(|i| (i, i + 1)));
+            if let Some((i, j)) = at {
+                out.push(
+                    Rule::UniqueConstraintWithoutIndex,
+                    t[i].start,
+                    t[j].end,
+                    format!("a {} column builds its index on `{}` under an ACCESS EXCLUSIVE lock", ctx.slice(t[i].start, t[j].end).to_uppercase(), table.name),
+                    Some("add the column without it, `CREATE UNIQUE INDEX CONCURRENTLY` in a `-- migrate:no-transaction` migration, then `ADD CONSTRAINT ... UNIQUE USING INDEX ...`".to_string()),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::spans;
+
+    const RULE: &str = "unique-constraint-without-index";
+
+    #[test]
+    fn flags_unique_and_primary_key() {
+        assert_eq!(spans("ALTER TABLE u ADD CONSTRAINT k UNIQUE (e);", RULE), ["1:15 ADD CONSTRAINT k UNIQUE"]);
+        assert_eq!(spans("ALTER TABLE u ADD PRIMARY KEY (id);", RULE), ["1:15 ADD PRIMARY KEY"]);
+        assert_eq!(spans("ALTER TABLE u ADD COLUMN c text UNIQUE;", RULE), ["1:33 UNIQUE"]);
+    }
+
+    #[test]
+    fn accepts_using_index_and_fresh_tables() {
+        assert!(spans("ALTER TABLE u ADD CONSTRAINT k UNIQUE USING INDEX k;", RULE).is_empty());
+        assert!(spans("ALTER TABLE u ADD CONSTRAINT pk PRIMARY KEY USING INDEX k;", RULE).is_empty());
+        assert!(spans("CREATE TABLE u (id int);\nALTER TABLE u ADD PRIMARY KEY (id);", RULE).is_empty());
+        assert!(spans("ALTER TABLE u ADD CONSTRAINT c CHECK (a > 0) NOT VALID;", RULE).is_empty());
+    }
+}
