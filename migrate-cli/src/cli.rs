@@ -171,9 +171,32 @@ pub struct LintArgs {
 pub struct StampArgs {
     /// Version to mark as the newest applied one.
     #[arg(value_name = "VERSION")]
-    pub version: i64,
+    pub target: i64,
 }
 
 /// `migrate verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["migrate", "status", "--dir", "db", "-q"]).unwrap();
+        assert_eq!(cli.global.dir, PathBuf::from("db"));
+        assert_eq!(cli.global.quiet, 1);
+        let cli = Cli::try_parse_from(["migrate", "down"]).unwrap();
+        match cli.command {
+            Command::Down(d) => assert!(d.count.is_none() && d.to.is_none() && !d.all),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -137,7 +137,7 @@ impl ConnectOptions {
             SslMode::Disable | SslMode::Prefer => Arc::new(NoVerify(provider.clone())),
             SslMode::Require if !explicit_root => Arc::new(NoVerify(provider.clone())),
             mode => {
-                let roots = self.root_store()?;
+                let (roots, pinned) = self.root_store()?;
                 let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
                     Arc::new(roots),
                     provider.clone(),
@@ -146,6 +146,7 @@ impl ConnectOptions {
                 .map_err(|e| CliError::new(format!("cannot use the root certificates: {e}")))?;
                 Arc::new(WebPki {
                     inner,
+                    pinned,
                     check_name: mode == SslMode::VerifyFull,
                 })
             }
@@ -171,8 +172,11 @@ impl ConnectOptions {
         }
     }
 
-    fn root_store(&self) -> Result<RootCertStore> {
+    /// The trusted roots, and the certificates of the `sslrootcert` file
+    /// (a self-signed server certificate there is trusted as is, as libpq does).
+    fn root_store(&self) -> Result<(RootCertStore, Vec<CertificateDer<'static>>)> {
         let mut store = RootCertStore::empty();
+        let mut pinned = Vec::new();
         let file = match self.root_cert.as_deref() {
             Some("system") => None,
             Some(path) => Some(PathBuf::from(path)),
@@ -183,6 +187,7 @@ impl ConnectOptions {
         match file {
             Some(path) => {
                 for cert in read_certs(&path)? {
+                    pinned.push(cert.clone());
                     store.add(cert).map_err(|e| {
                         CliError::new(format!("invalid certificate in {}: {e}", path.display()))
                     })?;
@@ -190,7 +195,7 @@ impl ConnectOptions {
             }
             None => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         }
-        Ok(store)
+        Ok((store, pinned))
     }
 }
 
@@ -362,10 +367,44 @@ impl ServerCertVerifier for NoVerify {
 }
 
 /// Web PKI verification, with the host name check optional (`verify-ca`).
+///
+/// A server certificate that is itself in the `sslrootcert` file (a
+/// self-signed certificate, usually marked `CA:TRUE`, which Web PKI refuses
+/// as an end entity) is trusted directly, as libpq/OpenSSL do; its host name
+/// is still checked for `verify-full`.
 #[derive(Debug)]
 struct WebPki {
     inner: Arc<rustls::client::WebPkiServerVerifier>,
+    pinned: Vec<CertificateDer<'static>>,
     check_name: bool,
+}
+
+impl WebPki {
+    /// `None` when `end_entity` is not one of the pinned certificates.
+    fn verify_pinned(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        server_name: &ServerName<'_>,
+    ) -> Option<std::result::Result<ServerCertVerified, rustls::Error>> {
+        if !self
+            .pinned
+            .iter()
+            .any(|p| p.as_ref() == end_entity.as_ref())
+        {
+            return None;
+        }
+        if self.check_name {
+            let valid = webpki::EndEntityCert::try_from(end_entity)
+                .map(|cert| cert.verify_is_valid_for_subject_name(server_name).is_ok())
+                .unwrap_or(false);
+            if !valid {
+                return Some(Err(rustls::Error::InvalidCertificate(
+                    CertificateError::NotValidForName,
+                )));
+            }
+        }
+        Some(Ok(ServerCertVerified::assertion()))
+    }
 }
 
 impl ServerCertVerifier for WebPki {
@@ -377,6 +416,9 @@ impl ServerCertVerifier for WebPki {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        if let Some(result) = self.verify_pinned(end_entity, server_name) {
+            return result;
+        }
         match self.inner.verify_server_cert(
             end_entity,
             intermediates,

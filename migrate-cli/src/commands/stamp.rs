@@ -11,12 +11,12 @@ pub fn run(ctx: &Ctx, args: &StampArgs) -> Result<()> {
     let migrations = ctx.migrations(&check)?;
     let mut client = ctx.connect()?;
     let report = migrations
-        .stamp(&mut client, args.version)
+        .stamp(&mut client, args.target)
         .map_err(exec_error)?;
     if report.stamped.is_empty() {
         ctx.out.result(&format!(
             "nothing to stamp: every migration up to {} is already recorded",
-            args.version
+            args.target
         ));
         return Ok(());
     }
@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, args: &StampArgs) -> Result<()> {
     ctx.out.result(&format!(
         "stamped {} migration(s) as applied, up to {}",
         report.stamped.len(),
-        args.version
+        args.target
     ));
     Ok(())
 }
