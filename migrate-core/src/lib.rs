@@ -7,6 +7,8 @@
 //! let report = migrate_core::migrations!().up(&mut client)?;
 //! ```
 
+#![warn(missing_docs)]
+
 mod executor;
 mod migrations;
 mod model;
