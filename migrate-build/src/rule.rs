@@ -103,6 +103,18 @@ declare_rules! {
         SetNotNull => set_not_null,
         /// `ADD COLUMN ... NOT NULL` without a default on an existing table.
         AddingRequiredColumn => adding_required_column,
+        /// `ADD COLUMN` with a volatile default (table rewrite).
+        VolatileDefault => volatile_default,
+        /// `ALTER COLUMN ... TYPE` that rewrites the table.
+        ChangingColumnType => changing_column_type,
+        /// `RENAME` of a table or column.
+        Renaming => renaming,
+        /// `DROP TABLE`, `DROP COLUMN`, `TRUNCATE`, `DELETE` without `WHERE` in an up migration.
+        Destructive => destructive,
+        /// `TRUNCATE ... CASCADE`.
+        TruncateCascade => truncate_cascade,
+        /// An ACCESS EXCLUSIVE lock without `SET lock_timeout` first (opt-in).
+        RequireLockTimeout => require_lock_timeout,
     }
     fixed {
         /// The migrations directory is missing or cannot be listed.

@@ -612,9 +612,9 @@ fn is_zero_or_default(tok: &Tok<'_>) -> bool {
 fn created_index_or_enum(t: &[Tok<'_>], f: &mut StatementFacts) {
     if let Some(index) = create_index(t) {
         f.created_index = index.name;
-    } else if let Some(k) = (1..4).find(|&k| t.get(k).is_some_and(|w| w.is("VIEW"))) {
+    } else if let Some(k) = (1..5).find(|&k| t.get(k).is_some_and(|w| w.is("VIEW"))) {
         if t[1..k].iter().all(|w| w.is_any(&["OR", "REPLACE", "TEMP", "TEMPORARY", "RECURSIVE"])) {
-            f.created_view = name_at(t, k).map(|(n, _)| n);
+            f.created_view = name_at(t, k + 1).map(|(n, _)| n);
         }
     } else if t.get(1).is_some_and(|w| w.is("TYPE")) {
         if let Some((name, k)) = name_at(t, 2) {

@@ -157,7 +157,7 @@ fn fix_text(ctx: &StatementContext<'_>, kind: &[Tok<'_>], rest_start: Option<usi
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::rules::test_support::{findings, spans};
+    use crate::lint::rules::test_support::{core_findings as findings, spans};
     use crate::Config;
     use crate::Direction::Up;
 

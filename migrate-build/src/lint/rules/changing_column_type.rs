@@ -1,0 +1,163 @@
+//! `changing-column-type`: `ALTER COLUMN ... TYPE` on an existing table
+//! rewrites it and rebuilds its indexes under an ACCESS EXCLUSIVE lock,
+//! except for binary-coercible changes (widening a `varchar`, `varchar` to
+//! `text`, widening a `numeric`).
+
+use crate::lint::facts::{actions, alter_column, alter_table, skip_words, type_name, TypeName};
+use crate::lint::{Check, Findings, RuleDef, StatementContext};
+use crate::rule::{Level, Rule};
+
+pub(crate) const DEF: RuleDef = RuleDef {
+    id: "changing-column-type",
+    summary: "ALTER COLUMN ... TYPE on an existing table (rewrite and index rebuild under ACCESS EXCLUSIVE)",
+    default_level: Level::Warn,
+    check: Check::Statement(check),
+};
+
+pub(crate) const EXPLAIN: &str = r#"# changing-column-type
+
+Default level: **warn**.
+
+`ALTER TABLE ... ALTER COLUMN c [SET DATA] TYPE t` on a table that this migration did
+not create.
+
+## Why
+
+Most type changes rewrite every row and rebuild every index of the table while holding
+an `ACCESS EXCLUSIVE` lock (no reads, no writes), and the application still running
+the old code may not understand the new type.
+
+Not flagged, because PostgreSQL changes only the catalog (binary-coercible):
+`varchar(n)` to `varchar(m)` with `m >= n`, to unbounded `varchar` or to `text`;
+`text` to unbounded `varchar`; `numeric(p,s)` to `numeric(q,s)` with `q >= p` or to
+unbounded `numeric`. When the old type is declared in the same migration it is
+compared; when it is not known, a change to `text`, `varchar[(n)]` or `numeric[(p,s)]`
+without `USING` is taken as such a widening (a `USING` clause means a conversion and is
+flagged).
+
+## Bad
+
+```sql
+ALTER TABLE events ALTER COLUMN id TYPE bigint;
+```
+
+## Good
+
+```sql
+ALTER TABLE events ADD COLUMN id_new bigint;
+-- keep it in sync (trigger or application), backfill in batches,
+-- build its index CONCURRENTLY, then swap the columns in a short migration.
+```
+
+and widening a `varchar` is fine as is:
+
+```sql
+ALTER TABLE users ALTER COLUMN name TYPE varchar(200); -- was varchar(100)
+```
+"#;
+
+fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
+    let t = ctx.tokens;
+    let Some((table, from)) = alter_table(t) else { return };
+    if ctx.facts.fresh_before(ctx.index, &table) {
+        return;
+    }
+    for (a, b) in actions(t, from) {
+        let Some((column, k)) = alter_column(t, a, b) else { continue };
+        let head = k;
+        let k = skip_words(t, k, &["SET", "DATA"]).unwrap_or(k);
+        if !t.get(k).is_some_and(|w| w.is("TYPE")) {
+            continue;
+        }
+        let using = (k + 1..b).find(|&i| t[i].depth == 0 && t[i].is("USING"));
+        let end = (k + 1..b)
+            .find(|&i| t[i].depth == 0 && t[i].is_any(&["USING", "COLLATE"]))
+            .unwrap_or(b);
+        let Some(new) = type_name(t, k + 1, end) else { continue };
+        let old = ctx.facts.column_type_before(ctx.index, &table, &column);
+        if using.is_none() && coercible(old, &new) {
+            continue;
+        }
+        let from_text = old.map(|o| format!(" from {}", o.display())).unwrap_or_default();
+        out.push(
+            Rule::ChangingColumnType,
+            t[head].start,
+            new.end,
+            format!(
+                "changing `{column}`{from_text} to {} rewrites `{}` and rebuilds its indexes under an ACCESS EXCLUSIVE lock",
+                new.display(),
+                table.name
+            ),
+            Some(format!(
+                "add a new `{column}_new {}` column, keep it in sync and backfill it in batches, then switch the application and drop the old column",
+                new.display()
+            )),
+        );
+    }
+}
+
+/// Whether changing `old` (unknown: `None`) to `new` only touches the catalog.
+fn coercible(old: Option<&TypeName>, new: &TypeName) -> bool {
+    let num = |s: Option<&String>| s.and_then(|s| s.parse::<u64>().ok());
+    let Some(old) = old else {
+        return !new.array && matches!(new.base.as_str(), "text" | "varchar" | "numeric" | "citext");
+    };
+    if old.array != new.array {
+        return false;
+    }
+    if old == new || (old.base == new.base && old.args == new.args) {
+        return true;
+    }
+    match (old.base.as_str(), new.base.as_str()) {
+        ("varchar", "text") | ("text", "varchar") if new.args.is_empty() => true,
+        ("varchar", "text") => true,
+        ("varchar", "varchar") => {
+            new.args.is_empty() || matches!((num(old.args.first()), num(new.args.first())), (Some(o), Some(n)) if n >= o)
+        }
+        ("numeric", "numeric") => {
+            new.args.is_empty()
+                || (!old.args.is_empty()
+                    && old.args.get(1) == new.args.get(1)
+                    && matches!((num(old.args.first()), num(new.args.first())), (Some(o), Some(n)) if n >= o))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::spans;
+
+    const RULE: &str = "changing-column-type";
+
+    #[test]
+    fn flags_type_changes() {
+        assert_eq!(
+            spans("ALTER TABLE e ALTER COLUMN id TYPE bigint;", RULE),
+            ["1:31 TYPE bigint"]
+        );
+        assert_eq!(
+            spans("ALTER TABLE e ALTER c SET DATA TYPE text USING c::text;", RULE),
+            ["1:23 SET DATA TYPE text"]
+        );
+        // Narrowing a varchar declared in the same migration.
+        assert_eq!(
+            spans("ALTER TABLE e ADD c varchar(100);\nALTER TABLE e ALTER c TYPE varchar(50);", RULE),
+            ["2:23 TYPE varchar(50)"]
+        );
+        assert_eq!(
+            spans("ALTER TABLE e ADD c integer;\nALTER TABLE e ALTER c TYPE text;", RULE).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn accepts_widenings_and_fresh_tables() {
+        assert!(spans("ALTER TABLE e ALTER COLUMN n TYPE varchar(200);", RULE).is_empty());
+        assert!(spans("ALTER TABLE e ALTER COLUMN n TYPE text;", RULE).is_empty());
+        assert!(spans("ALTER TABLE e ADD c varchar(100);\nALTER TABLE e ALTER c TYPE character varying(200);", RULE).is_empty());
+        assert!(spans("ALTER TABLE e ADD c numeric(10,2);\nALTER TABLE e ALTER c TYPE numeric(12,2);", RULE).is_empty());
+        assert!(spans("CREATE TABLE e (id int);\nALTER TABLE e ALTER id TYPE bigint;", RULE).is_empty());
+        assert!(spans("ALTER TABLE e ALTER c SET DEFAULT 1;", RULE).is_empty());
+    }
+}

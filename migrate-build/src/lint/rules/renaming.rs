@@ -1,0 +1,128 @@
+//! `renaming`: `ALTER TABLE ... RENAME [COLUMN] a TO b` and
+//! `ALTER TABLE ... RENAME TO n`: the application that is still running
+//! during the deploy uses the old name and fails.
+
+use crate::lint::facts::{actions, alter_table, ident, Name};
+use crate::lint::{Check, Findings, RuleDef, StatementContext};
+use crate::rule::{Level, Rule};
+
+pub(crate) const DEF: RuleDef = RuleDef {
+    id: "renaming",
+    summary: "RENAME of a table or column (breaks the application version still running during the deploy)",
+    default_level: Level::Warn,
+    check: Check::Statement(check),
+};
+
+pub(crate) const EXPLAIN: &str = r#"# renaming
+
+Default level: **warn**.
+
+`ALTER TABLE ... RENAME [COLUMN] a TO b` or `ALTER TABLE ... RENAME TO n` of a table
+that this migration did not create.
+
+## Why
+
+During a deploy the old version of the application keeps running until the new one
+has replaced it; after the rename, every query of the old version that names the old
+table or column fails. (Renaming also takes an `ACCESS EXCLUSIVE` lock, briefly.)
+
+Not flagged: a table rename followed in the same migration by a view with the old
+name (`CREATE VIEW old AS SELECT * FROM new`): a simple view is updatable, so the old
+code keeps working; drop the view once no code uses the old name.
+
+## Bad
+
+```sql
+ALTER TABLE users RENAME COLUMN mail TO email;
+```
+
+## Good
+
+Expand and contract over several deploys: add `email`, write both columns (or a
+trigger), backfill, switch reads to `email`, and drop `mail` once no running code uses
+it. For a table:
+
+```sql
+ALTER TABLE customer RENAME TO customers;
+CREATE VIEW customer AS SELECT * FROM customers;
+```
+"#;
+
+fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
+    let t = ctx.tokens;
+    let Some((table, from)) = alter_table(t) else { return };
+    if ctx.facts.created_before(ctx.index, &table) {
+        return;
+    }
+    for (a, b) in actions(t, from) {
+        if !t[a].is("RENAME") {
+            continue;
+        }
+        let Some(next) = t.get(a + 1) else { continue };
+        if next.is("CONSTRAINT") {
+            continue;
+        }
+        if next.is("TO") {
+            let compat_view = ctx.facts.statements.iter().skip(ctx.index + 1).any(|f| {
+                f.created_view.as_ref().is_some_and(|v| {
+                    v.same(&Name {
+                        schema: table.schema.clone(),
+                        name: table.name.clone(),
+                    })
+                })
+            });
+            if compat_view {
+                continue;
+            }
+            let new = t.get(a + 2).and_then(ident).unwrap_or_default();
+            out.push(
+                Rule::Renaming,
+                t[a].start,
+                t[b - 1].end,
+                format!("renaming table `{}` breaks the application version still running during the deploy", table.name),
+                Some(format!(
+                    "keep the old name working: follow with `CREATE VIEW {} AS SELECT * FROM {new}` (drop it once no code uses it)",
+                    table.name
+                )),
+            );
+        } else {
+            let column = t[a..b]
+                .iter()
+                .skip(1)
+                .find(|w| !w.is("COLUMN"))
+                .and_then(ident)
+                .unwrap_or_default();
+            out.push(
+                Rule::Renaming,
+                t[a].start,
+                t[b - 1].end,
+                format!("renaming column `{column}` of `{}` breaks the application version still running during the deploy", table.name),
+                Some("add the new column, write both and backfill, move reads to it, and drop the old column in a later deploy".to_string()),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::spans;
+
+    const RULE: &str = "renaming";
+
+    #[test]
+    fn flags_renames() {
+        assert_eq!(
+            spans("ALTER TABLE u RENAME COLUMN mail TO email;", RULE),
+            ["1:15 RENAME COLUMN mail TO email"]
+        );
+        assert_eq!(spans("ALTER TABLE u RENAME a TO b;", RULE), ["1:15 RENAME a TO b"]);
+        assert_eq!(spans("ALTER TABLE public.u RENAME TO v;", RULE), ["1:22 RENAME TO v"]);
+    }
+
+    #[test]
+    fn accepts_compat_views_fresh_tables_and_constraints() {
+        assert!(spans("ALTER TABLE c RENAME TO cs;\nCREATE VIEW c AS SELECT * FROM cs;", RULE).is_empty());
+        assert!(spans("CREATE TABLE u (a int);\nALTER TABLE u RENAME a TO b;", RULE).is_empty());
+        assert!(spans("ALTER TABLE u RENAME CONSTRAINT a TO b;", RULE).is_empty());
+    }
+}
