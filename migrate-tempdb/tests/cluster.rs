@@ -69,3 +69,54 @@ fn bad_bin_dir_is_a_clear_error() {
     // A typed error, not a panic; the message names what failed.
     assert!(!err.to_string().is_empty());
 }
+
+/// Started as a child process by `a_killed_owner_leaves_no_server_behind`.
+#[test]
+#[ignore = "runs only as a child process"]
+fn child_holds_a_cluster() {
+    if std::env::var_os("MIGRATE_TEMPDB_CHILD").is_none() {
+        return;
+    }
+    let cluster = TempCluster::start().expect("start");
+    println!("ROOT {}", cluster.data_dir().parent().unwrap().display());
+    std::thread::sleep(std::time::Duration::from_secs(600));
+}
+
+#[test]
+fn a_killed_owner_leaves_no_server_behind() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_holds_a_cluster",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("MIGRATE_TEMPDB_CHILD", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let root = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("ROOT ").map(std::path::PathBuf::from))
+        .expect("the child reports its cluster");
+    let pid: u32 = std::fs::read_to_string(root.join("postmaster.child"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    child.kill().unwrap(); // SIGKILL: no destructor runs
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while root.exists() || std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "server {pid} or {} left behind",
+            root.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
