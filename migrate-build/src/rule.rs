@@ -115,6 +115,24 @@ declare_rules! {
         TruncateCascade => truncate_cascade,
         /// An ACCESS EXCLUSIVE lock without `SET lock_timeout` first (opt-in).
         RequireLockTimeout => require_lock_timeout,
+        /// `serial` columns: prefer identity columns.
+        PreferIdentity => prefer_identity,
+        /// `timestamp` without time zone: prefer `timestamptz`.
+        PreferTimestamptz => prefer_timestamptz,
+        /// `varchar(n)`: prefer `text` (allow by default).
+        PreferText => prefer_text,
+        /// 32/16-bit id columns: prefer `bigint` (allow by default).
+        PreferBigint => prefer_bigint,
+        /// `char(n)` columns.
+        BanChar => ban_char,
+        /// `json` columns: prefer `jsonb`.
+        PreferJsonb => prefer_jsonb,
+        /// An enum value used in the transaction that added it.
+        EnumValueUsedInSameTransaction => enum_value_used_in_same_transaction,
+        /// An identifier longer than 63 bytes.
+        IdentifierTooLong => identifier_too_long,
+        /// The same column twice in one `CREATE TABLE`.
+        DuplicateColumn => duplicate_column,
     }
     fixed {
         /// The migrations directory is missing or cannot be listed.

@@ -778,6 +778,17 @@ fn push_column(t: &[Tok<'_>], table: &Name, col: &Column, f: &mut StatementFacts
     }
 }
 
+/// The column types that the current statement of an up migration defines
+/// (`CREATE TABLE`, `ADD COLUMN`, `ALTER COLUMN ... TYPE`): what the type
+/// preference rules check. Down migrations restore old definitions as they
+/// were, so they are not checked.
+pub(crate) fn defined_types<'a>(ctx: &'a crate::lint::StatementContext<'_>) -> &'a [ColumnType] {
+    if ctx.direction == crate::Direction::Down {
+        return &[];
+    }
+    ctx.facts.statements.get(ctx.index).map_or(&[], |f| f.column_types.as_slice())
+}
+
 /// `( [(] col IS NOT NULL [)] )` at `t[k..b]`: the column.
 fn is_not_null_check(t: &[Tok<'_>], k: usize, b: usize) -> Option<String> {
     // Inside the parentheses only: a trailing `NOT VALID` is at depth 0.

@@ -19,6 +19,15 @@ pub(crate) mod renaming;
 pub(crate) mod destructive;
 pub(crate) mod truncate_cascade;
 pub(crate) mod require_lock_timeout;
+pub(crate) mod prefer_identity;
+pub(crate) mod prefer_timestamptz;
+pub(crate) mod prefer_text;
+pub(crate) mod prefer_bigint;
+pub(crate) mod ban_char;
+pub(crate) mod prefer_jsonb;
+pub(crate) mod enum_value_used_in_same_transaction;
+pub(crate) mod identifier_too_long;
+pub(crate) mod duplicate_column;
 
 #[cfg(test)]
 pub(crate) mod test_support {
