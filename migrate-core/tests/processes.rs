@@ -221,10 +221,9 @@ fn eight_processes_at_once_with_create_index_concurrently() {
 /// Starts a runner that will sleep inside a migration, waits until it does,
 /// kills it (SIGKILL) and waits until the server has ended its session.
 fn kill_runner_mid_migration(scenario_name: &str, url: &str) {
-    // The server notices a vanished client during a long statement (PG 14+).
-    let crash_url = format!(
-        "{url}?application_name=crashme&options=-c%20client_connection_check_interval%3D100"
-    );
+    // No connection option here: the executor itself makes the server notice a
+    // vanished runner during a long statement (client_connection_check_interval, PG 14+).
+    let crash_url = format!("{url}?application_name=crashme");
     let mut child = spawn_child(scenario_name, &crash_url, None);
     let mut watcher = connect(url);
     let sleeping = "SELECT pid FROM pg_stat_activity WHERE application_name = 'crashme' \

@@ -22,6 +22,12 @@ const POLL: Duration = Duration::from_millis(50);
 /// How often to log while waiting.
 const LOG_EVERY: Duration = Duration::from_secs(10);
 
+/// While the lock is held, the server checks every second whether the runner
+/// is still connected (PostgreSQL 14+). Without it, a runner killed during a
+/// migration leaves the server to finish the batch it was sent and commit it;
+/// with it, the server aborts the migration and releases the locks.
+const CLIENT_CHECK_INTERVAL: &str = "1s";
+
 /// A session holding the migration lock; releases it when released or dropped
 /// (also on error and on panic). If the connection is gone, the server has
 /// already released it.
@@ -29,6 +35,8 @@ pub(crate) struct Locked<'a> {
     session: Session<'a>,
     key: String,
     held: bool,
+    /// Whether acquiring set `client_connection_check_interval` (to undo on release).
+    check_interval_set: bool,
     /// How long acquiring took.
     pub waited: Duration,
 }
@@ -61,11 +69,18 @@ impl<'a> Locked<'a> {
         wait: Duration,
     ) -> Result<Self, Error> {
         let key = key_sql(table);
-        let try_sql = format!("SELECT pg_try_advisory_lock({key})");
-        let try_and_holders = format!(
-            "SELECT pg_try_advisory_lock({key}), ({})",
-            holders_sql(&key)
-        );
+        // Column 2 is set when the lock was taken and the session had no
+        // client check interval of its own (unknown before 14: NULL, untouched).
+        let attempt = |holders: &str| {
+            format!(
+                "SELECT locked, ({holders}), CASE WHEN locked AND previous = '0' THEN \
+                 set_config('client_connection_check_interval', '{CLIENT_CHECK_INTERVAL}', false) END \
+                 FROM (SELECT pg_try_advisory_lock({key}) AS locked, \
+                 current_setting('client_connection_check_interval', true) AS previous OFFSET 0) AS attempt"
+            )
+        };
+        let try_sql = attempt("NULL");
+        let try_and_holders = attempt(&holders_sql(&key));
         let start = Instant::now();
         let mut last_log: Option<Instant> = None;
         let mut first = true;
@@ -81,6 +96,7 @@ impl<'a> Locked<'a> {
                     session,
                     key,
                     held: true,
+                    check_interval_set: row.and_then(|r| text(r, 2)).is_some(),
                     waited: start.elapsed(),
                 });
             }
@@ -113,6 +129,15 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Undoes the client check interval set by [`Locked::acquire`], if any.
+    fn restore_sql(&self) -> &'static str {
+        if self.check_interval_set {
+            "SELECT set_config('client_connection_check_interval', '0', false); "
+        } else {
+            ""
+        }
+    }
+
     /// The session, for queries under the lock.
     pub(crate) fn session(&mut self) -> &mut Session<'a> {
         &mut self.session
@@ -121,8 +146,13 @@ impl<'a> Locked<'a> {
     /// Releases the lock; returns the number of round trips of the whole session.
     pub(crate) fn release(mut self) -> Result<u32, Error> {
         self.held = false;
+        let sql = format!(
+            "{}SELECT pg_advisory_unlock({})",
+            self.restore_sql(),
+            self.key
+        );
         self.session
-            .query(&format!("SELECT pg_advisory_unlock({})", self.key))
+            .query(&sql)
             .map_err(|e| Error::db("releasing the migration lock", e))?;
         Ok(self.session.round_trips())
     }
@@ -134,7 +164,8 @@ impl Drop for Locked<'_> {
             // An error path: leave any aborted transaction, then unlock. Errors
             // are ignored: a broken connection has lost the lock anyway.
             let _ = self.session.query(&format!(
-                "ROLLBACK; SELECT pg_advisory_unlock({})",
+                "ROLLBACK; {}SELECT pg_advisory_unlock({})",
+                self.restore_sql(),
                 self.key
             ));
         }
