@@ -140,7 +140,22 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
                 ParserError::RecursionLimitExceeded => None,
                 _ => unverified::classify(&toks),
             };
-            if kind.is_some() {
+            let missing = kind.and_then(|_| unverified::missing_semicolon(&toks));
+            if let Some(at) = missing {
+                let t = toks[at];
+                let found = text.get(t.start - base..t.end - base).unwrap_or("");
+                parsed.errors.push((
+                    Finding {
+                        rule: Rule::SyntaxError,
+                        start: t.start,
+                        end: t.end,
+                        message: format!("Expected: end of statement (a `;`), found: {found}"),
+                        help: Some("end the previous statement with `;`".to_string()),
+                        notes: Vec::new(),
+                    },
+                    Some(statement_index),
+                ));
+            } else if kind.is_some() {
                 statement.unverified = kind;
             } else {
                 let finding = error_finding(&error, &toks, text, &index, base, span);
