@@ -56,6 +56,10 @@ impl Log for Logger {
             return;
         }
         let text = redact(&record.args().to_string());
+        // The command prints its own summary for these.
+        if record.level() == Level::Info && text.starts_with("database is up to date") {
+            return;
+        }
         match record.level() {
             Level::Error => eprintln!("{}: {text}", self.out.paint(Style::Red, "error")),
             Level::Warn => eprintln!("{}: {text}", self.out.paint(Style::Yellow, "warning")),

@@ -140,13 +140,3 @@ pub fn version_label(version: i64, path: Option<&str>) -> String {
         .filter(|digits| digits.parse::<i64>().ok() == Some(version))
         .unwrap_or_else(|| version.to_string())
 }
-
-/// The label of a migration of `m` by version: `0007_seed_plans`.
-pub fn migration_label(m: &Migrations, version: i64, name: &str) -> String {
-    let path = m
-        .migrations()
-        .iter()
-        .find(|x| x.version == version)
-        .map(|x| x.up.path.to_string());
-    format!("{}_{name}", version_label(version, path.as_deref()))
-}

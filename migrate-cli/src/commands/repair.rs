@@ -1,9 +1,8 @@
 //! `migrate repair`: clear the `running` rows left by interrupted
 //! no-transaction migrations, so that they are pending again.
 
-use crate::commands::{exec_error, migration_label, Ctx};
+use crate::commands::{exec_error, Ctx};
 use crate::error::Result;
-use crate::output::Style;
 
 /// Runs `migrate repair`.
 pub fn run(ctx: &Ctx) -> Result<()> {
@@ -16,13 +15,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             .result("nothing to repair: no interrupted migration");
         return Ok(());
     }
-    for (v, name) in &report.cleared {
-        ctx.out.line(&format!(
-            "  {} {} (pending again)",
-            ctx.out.paint(Style::Yellow, "cleared"),
-            migration_label(&migrations, *v, name)
-        ));
-    }
+    // One warning per cleared row comes from the executor's log.
     ctx.out.result(&format!(
         "repaired: {} interrupted migration(s) are pending again; run `migrate up`",
         report.cleared.len()

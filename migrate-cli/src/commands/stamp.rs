@@ -1,9 +1,8 @@
 //! `migrate stamp <V>`: record migrations up to V as applied without running them.
 
 use crate::cli::StampArgs;
-use crate::commands::{exec_error, migration_label, Ctx};
+use crate::commands::{exec_error, Ctx};
 use crate::error::Result;
-use crate::output::Style;
 
 /// Runs `migrate stamp`.
 pub fn run(ctx: &Ctx, args: &StampArgs) -> Result<()> {
@@ -20,19 +19,7 @@ pub fn run(ctx: &Ctx, args: &StampArgs) -> Result<()> {
         ));
         return Ok(());
     }
-    for v in &report.stamped {
-        let name = migrations
-            .migrations()
-            .iter()
-            .find(|m| m.version == *v)
-            .map(|m| m.name.to_string())
-            .unwrap_or_default();
-        ctx.out.line(&format!(
-            "  {} {} (not run)",
-            ctx.out.paint(Style::Green, "stamped"),
-            migration_label(&migrations, *v, &name)
-        ));
-    }
+    // One line per stamped migration comes from the executor's log.
     ctx.out.result(&format!(
         "stamped {} migration(s) as applied, up to {}",
         report.stamped.len(),

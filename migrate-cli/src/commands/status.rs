@@ -48,7 +48,7 @@ fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &migrate_core::Mig
             (e.name.clone(), None),
             (state, Some(state_style(&e.state))),
             (e.applied_at.map(utc_timestamp).unwrap_or_default(), None),
-            (e.execution_time.map(duration).unwrap_or_default(), None),
+            (e.execution_time.map(ms_duration).unwrap_or_default(), None),
         ]);
     }
     if !status.entries.is_empty() {
@@ -89,6 +89,15 @@ fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &migrate_core::Mig
         counts.summary(),
         status.history_table
     ));
+}
+
+/// Execution times are recorded in whole milliseconds.
+fn ms_duration(d: std::time::Duration) -> String {
+    if d.as_millis() == 0 {
+        "<1ms".to_string()
+    } else {
+        duration(d)
+    }
 }
 
 fn short(checksum: &str) -> &str {

@@ -83,6 +83,13 @@ fn verify(
             out.paint(Style::Green, "applied "),
             duration(elapsed),
         ));
+        let d = snapshots.last().expect("first snapshot").diff(&snap);
+        for entry in &d.only_actual {
+            out.detail(&format!("      + {}", entry.replace('\n', "\n        ")));
+        }
+        for entry in &d.only_expected {
+            out.detail(&format!("      - {}", entry.replace('\n', "\n        ")));
+        }
         snapshots.push(snap);
     }
 
