@@ -43,7 +43,7 @@ pub struct GlobalOpts {
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
     pub quiet: u8,
 
-    /// Print more (connection target, lock activity, SQL of each statement).
+    /// Print more (executor details; `verify` lists every schema change).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
