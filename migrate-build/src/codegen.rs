@@ -69,3 +69,49 @@ fn script(out: &mut String, s: &CheckedScript) {
     }
     out.push_str("\n                ]),\n            }");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{StatementSpan, TransactionKind};
+    use std::path::PathBuf;
+
+    fn script(path: &str, sql: &str) -> CheckedScript {
+        CheckedScript {
+            path: PathBuf::from(path),
+            display_path: "migrations/0001_a \"b\".up.sql".to_string(),
+            sql: sql.to_string(),
+            transaction: TransactionKind::NoTransaction,
+            statements: vec![StatementSpan { start: 0, end: 8, line: 1, column: 1 }],
+            unverified: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn escapes_literals_and_includes_files() {
+        let m = CheckedMigration {
+            version: 20260101120000,
+            name: "a\"b\\c".to_string(),
+            checksum: "ab".to_string(),
+            up: script("/abs/dir/0001_a.up.sql", "SELECT 1;"),
+            down: Some(script("relative.sql", "SELECT '\\\"\n';")),
+        };
+        let code = generate(&[m], Some(&HistoryTable { schema: Some("ops".into()), name: "hist\"ory".into() }));
+        assert!(code.contains("version: 20260101120000i64"));
+        assert!(code.contains(r#"name: ::std::borrow::Cow::Borrowed("a\"b\\c")"#), "{code}");
+        assert!(code.contains(r#"include_str!("/abs/dir/0001_a.up.sql")"#));
+        assert!(code.contains(r#"::std::borrow::Cow::Borrowed("SELECT '\\\"\n';")"#), "{code}");
+        assert!(code.contains(r#"path: ::std::borrow::Cow::Borrowed("migrations/0001_a \"b\".up.sql")"#));
+        assert!(code.contains("TransactionMode::NoTransaction"));
+        assert!(code.contains("::migrate_core::Statement { start: 0, end: 8, line: 1, column: 1 }"));
+        assert!(code.contains(r#".history_table_in_schema("ops", "hist\"ory")"#));
+        assert!(code.trim_start().starts_with('{') && code.trim_end().ends_with('}'));
+    }
+
+    #[test]
+    fn empty_list() {
+        let code = generate(&[], None);
+        assert!(code.contains("static MIGRATIONS: &[::migrate_core::Migration] = &[\n    ];"));
+        assert!(code.contains("::migrate_core::Migrations::new(MIGRATIONS)\n}"));
+    }
+}

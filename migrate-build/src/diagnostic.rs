@@ -266,3 +266,46 @@ pub(crate) fn summary(diagnostics: &[Diagnostic]) -> Option<String> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Direction, Rule};
+
+    #[test]
+    fn renders_like_rustc() {
+        let sql = "-- legacy\n\n\nDROP TABLE legacy_users;\n";
+        let check = Config::new().check_file("migrations/0003_drop_legacy.up.sql", sql.as_bytes(), Direction::Up);
+        let d = check.diagnostics.iter().find(|d| d.rule == Rule::UnguardedDrop).unwrap();
+        assert_eq!(
+            d.render(false),
+            "error[unguarded-drop]: DROP TABLE without IF EXISTS\n \
+             --> migrations/0003_drop_legacy.up.sql:4:1\n  |\n\
+             4 | DROP TABLE legacy_users;\n  | ^^^^^^^^^^^^^^^^^^^^^^^\n  |\n  \
+             = help: write `DROP TABLE IF EXISTS legacy_users` so a retried deploy cannot fail here"
+        );
+        assert_eq!(
+            d.one_line(),
+            "unguarded-drop: DROP TABLE without IF EXISTS at migrations/0003_drop_legacy.up.sql:4:1"
+        );
+    }
+
+    #[test]
+    fn caret_under_the_exact_token() {
+        let sql = "CREATE TABLE t (\n  id INTEGER PRIMARY KEY AUTOINCREMENT\n);";
+        let check = Config::new().check_file("m.sql", sql.as_bytes(), Direction::Up);
+        let d = check.diagnostics.iter().find(|d| d.rule == Rule::NonPostgresSyntax).unwrap();
+        let text = d.render(false);
+        assert!(text.contains("2 |   id INTEGER PRIMARY KEY AUTOINCREMENT\n  |                          ^^^^^^^^^^^^^\n"), "{text}");
+    }
+
+    #[test]
+    fn summary_line() {
+        let sql = "DROP TABLE a;\nDROP TABLE b;";
+        let check = Config::new().check_file("m.sql", sql.as_bytes(), Direction::Up);
+        let only: Vec<_> = check.diagnostics.into_iter().filter(|d| d.rule == Rule::UnguardedDrop).collect();
+        assert_eq!(
+            super::summary(&only).as_deref(),
+            Some("error: 1 migration file has 2 errors; cargo build stops here")
+        );
+    }
+}
