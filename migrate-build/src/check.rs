@@ -44,7 +44,11 @@ impl Config {
                     transaction: TransactionKind::Transaction,
                     statements: Vec::new(),
                     unverified: Vec::new(),
-                    diagnostics: vec![encoding_diagnostic(display_path, bytes, error.valid_up_to())],
+                    diagnostics: vec![encoding_diagnostic(
+                        display_path,
+                        bytes,
+                        error.valid_up_to(),
+                    )],
                 }
             }
         };
@@ -56,7 +60,14 @@ impl Config {
         } else {
             TransactionKind::Transaction
         };
-        let lint_findings = lint::run(&parsed.statements, text, base, transaction, direction, self.lint_settings());
+        let lint_findings = lint::run(
+            &parsed.statements,
+            text,
+            base,
+            transaction,
+            direction,
+            self.lint_settings(),
+        );
 
         let index = LineIndex::new(text);
         let mut findings: Vec<(Finding, Option<usize>)> = parsed.errors;
@@ -77,7 +88,10 @@ impl Config {
                 continue;
             }
             let mut notes = finding.notes;
-            if let Some(kind) = statement.and_then(|s| parsed.statements.get(s)).and_then(|s| s.unverified) {
+            if let Some(kind) = statement
+                .and_then(|s| parsed.statements.get(s))
+                .and_then(|s| s.unverified)
+            {
                 notes.push(format!(
                     "sqlparser cannot parse this `{kind}` statement: only token-level rules checked it"
                 ));
@@ -177,7 +191,11 @@ mod tests {
         let mut previous = 0;
         let mut gaps = Vec::new();
         for s in &result.statements {
-            assert!(s.start >= previous && s.end >= s.start, "{sql:?}: {:?}", result.statements);
+            assert!(
+                s.start >= previous && s.end >= s.start,
+                "{sql:?}: {:?}",
+                result.statements
+            );
             gaps.push(&sql[previous..s.start]);
             previous = s.end;
         }
@@ -188,15 +206,23 @@ mod tests {
         }
         for gap in gaps {
             let gap = gap.trim_start_matches('\u{feff}');
-            let tokens = Tokenizer::new(&PostgreSqlDialect {}, gap).tokenize().unwrap_or_default();
+            let tokens = Tokenizer::new(&PostgreSqlDialect {}, gap)
+                .tokenize()
+                .unwrap_or_default();
             assert!(
-                tokens.iter().all(|t| matches!(t, Token::Whitespace(_) | Token::SemiColon)),
+                tokens
+                    .iter()
+                    .all(|t| matches!(t, Token::Whitespace(_) | Token::SemiColon)),
                 "gap {gap:?} of {sql:?}"
             );
         }
         for s in &result.statements {
             let (line, column) = crate::source::LineIndex::new(sql).line_col(sql, s.start);
-            let column = if line == 1 && sql.starts_with('\u{feff}') { column - 1 } else { column };
+            let column = if line == 1 && sql.starts_with('\u{feff}') {
+                column - 1
+            } else {
+                column
+            };
             assert_eq!((s.line, s.column), (line, column), "{sql:?}");
         }
     }
@@ -206,9 +232,23 @@ mod tests {
         let sql = "-- header\nCREATE TABLE t (id int);\n\nINSERT INTO t VALUES (1);\nSELECT 1";
         let result = check(sql);
         assert!(!result.has_errors(), "{:?}", result.diagnostics);
-        let texts: Vec<&str> = result.statements.iter().map(|s| &sql[s.start..s.end]).collect();
-        assert_eq!(texts, ["CREATE TABLE t (id int)", "INSERT INTO t VALUES (1)", "SELECT 1"]);
-        assert_eq!((result.statements[1].line, result.statements[1].column), (4, 1));
+        let texts: Vec<&str> = result
+            .statements
+            .iter()
+            .map(|s| &sql[s.start..s.end])
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "CREATE TABLE t (id int)",
+                "INSERT INTO t VALUES (1)",
+                "SELECT 1"
+            ]
+        );
+        assert_eq!(
+            (result.statements[1].line, result.statements[1].column),
+            (4, 1)
+        );
         for sql in [
             sql,
             "\u{feff}SELECT 1;\r\nSELECT 'é';\r\n",
@@ -226,9 +266,16 @@ mod tests {
     fn bom_and_crlf_offsets() {
         let sql = "\u{feff}SELECT 1;\r\nDROP TABLE t;\r\n";
         let result = check(sql);
-        assert_eq!((result.statements[0].start, result.statements[0].column), (3, 1));
+        assert_eq!(
+            (result.statements[0].start, result.statements[0].column),
+            (3, 1)
+        );
         assert_eq!(summary(sql), ["unguarded-drop 2:1"]);
-        let d = result.diagnostics.iter().find(|d| d.rule == Rule::UnguardedDrop).unwrap();
+        let d = result
+            .diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::UnguardedDrop)
+            .unwrap();
         assert_eq!(&sql[d.span.clone().unwrap_or(0..0)], "DROP TABLE t");
     }
 
@@ -246,7 +293,8 @@ mod tests {
 
     #[test]
     fn unverified_statements_are_counted_and_token_checked() {
-        let result = check("DO $$ BEGIN END $$;\nREFRESH MATERIALIZED VIEW v;\nALTER SEQUENCE s AS bigint;");
+        let result =
+            check("DO $$ BEGIN END $$;\nREFRESH MATERIALIZED VIEW v;\nALTER SEQUENCE s AS bigint;");
         assert!(!result.has_errors(), "{:?}", result.diagnostics);
         let kinds: Vec<&str> = result.unverified.iter().map(|u| u.kind).collect();
         assert!(kinds.contains(&"ALTER SEQUENCE"), "{kinds:?}");
@@ -267,7 +315,11 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let depth = 5000;
-        let sql = format!("SELECT 1;\nSELECT {}1{};", "(".repeat(depth), ")".repeat(depth));
+        let sql = format!(
+            "SELECT 1;\nSELECT {}1{};",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        );
         let result = check(&sql);
         assert_eq!(result.diagnostics.len(), 1);
         let d = &result.diagnostics[0];
@@ -290,39 +342,108 @@ mod tests {
         let nt = check("-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);");
         assert_eq!(nt.transaction, TransactionKind::NoTransaction);
         assert!(nt.diagnostics.is_empty());
-        assert_eq!(summary("-- migrate:no-transactoin\nSELECT 1;"), ["unknown-directive 1:1"]);
         assert_eq!(
-            check("-- migrate:no-transactoin\nSELECT 1;").diagnostics[0].help.as_deref(),
+            summary("-- migrate:no-transactoin\nSELECT 1;"),
+            ["unknown-directive 1:1"]
+        );
+        assert_eq!(
+            check("-- migrate:no-transactoin\nSELECT 1;").diagnostics[0]
+                .help
+                .as_deref(),
             Some("did you mean `migrate:no-transaction`?")
         );
-        assert_eq!(summary("-- migrate:allow unguarded-drops\nDROP TABLE t;"), ["unknown-rule 1:18", "unguarded-drop 2:1"]);
-        assert_eq!(summary("SELECT 1;\n-- migrate:no-transaction\nSELECT 2;"), ["misplaced-directive 2:1"]);
-        assert_eq!(summary("-- migrate:up\nSELECT 1;\n-- migrate:down\n"), ["unknown-directive 1:1", "unknown-directive 3:1"]);
+        assert_eq!(
+            summary("-- migrate:allow unguarded-drops\nDROP TABLE t;"),
+            ["unknown-rule 1:18", "unguarded-drop 2:1"]
+        );
+        assert_eq!(
+            summary("SELECT 1;\n-- migrate:no-transaction\nSELECT 2;"),
+            ["misplaced-directive 2:1"]
+        );
+        assert_eq!(
+            summary("-- migrate:up\nSELECT 1;\n-- migrate:down\n"),
+            ["unknown-directive 1:1", "unknown-directive 3:1"]
+        );
         // Statement directive only covers its statement.
         assert_eq!(
             summary("SELECT 1;\n-- migrate:allow unguarded-drop -- legacy\nDROP TABLE a;\nDROP TABLE b;"),
             ["unguarded-drop 4:1"]
         );
         // Two rules, file-wide.
-        assert!(summary("-- migrate:allow unguarded-drop, transaction-control\nBEGIN;\nDROP TABLE a;\nCOMMIT;").is_empty());
+        assert!(summary(
+            "-- migrate:allow unguarded-drop, transaction-control\nBEGIN;\nDROP TABLE a;\nCOMMIT;"
+        )
+        .is_empty());
         // Config levels apply below directives.
-        let warn = Config::new().warn(Rule::UnguardedDrop).check_file("m.sql", b"DROP TABLE a;", Direction::Up);
-        let d = warn.diagnostics.iter().find(|d| d.rule == Rule::UnguardedDrop).unwrap();
+        let warn = Config::new().warn(Rule::UnguardedDrop).check_file(
+            "m.sql",
+            b"DROP TABLE a;",
+            Direction::Up,
+        );
+        let d = warn
+            .diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::UnguardedDrop)
+            .unwrap();
         assert_eq!(d.level, Level::Warn);
     }
 
     #[test]
     fn psql_meta_commands_are_errors() {
-        assert_eq!(summary("\\set ON_ERROR_STOP on\nSELECT 1;"), ["syntax-error 1:1"]);
+        assert_eq!(
+            summary("\\set ON_ERROR_STOP on\nSELECT 1;"),
+            ["syntax-error 1:1"]
+        );
     }
 
     #[test]
     fn arbitrary_input_never_panics() {
         let pieces: &[&str] = &[
-            "SELECT", " ", "(", ")", ";", "'", "\"", "$$", "$a$", "--", "/*", "*/", "\n", "\r\n", "BEGIN",
-            "ATOMIC", "END", "CASE", "COPY t FROM stdin;\n", "\\.", "\\set", "é", "\u{feff}", "`", "DROP",
-            "TABLE", "IF", "EXISTS", "-- migrate:allow", "-- migrate:", "x", "1", ",", "::", "CONCURRENTLY",
-            "ALTER", "DO", "\t", "E'\\'", "AUTOINCREMENT", "INT(", "ENUM(", "KEY", "INDEX", "ON",
+            "SELECT",
+            " ",
+            "(",
+            ")",
+            ";",
+            "'",
+            "\"",
+            "$$",
+            "$a$",
+            "--",
+            "/*",
+            "*/",
+            "\n",
+            "\r\n",
+            "BEGIN",
+            "ATOMIC",
+            "END",
+            "CASE",
+            "COPY t FROM stdin;\n",
+            "\\.",
+            "\\set",
+            "é",
+            "\u{feff}",
+            "`",
+            "DROP",
+            "TABLE",
+            "IF",
+            "EXISTS",
+            "-- migrate:allow",
+            "-- migrate:",
+            "x",
+            "1",
+            ",",
+            "::",
+            "CONCURRENTLY",
+            "ALTER",
+            "DO",
+            "\t",
+            "E'\\'",
+            "AUTOINCREMENT",
+            "INT(",
+            "ENUM(",
+            "KEY",
+            "INDEX",
+            "ON",
         ];
         let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
         for _ in 0..3000 {
@@ -355,7 +476,10 @@ mod tests {
         // 10 MB in ~1,000 large statements (a data seed), and many small
         // statements on one line: both linear in the size.
         let row = "(1, 'some text; with a semicolon', 'é'),\n";
-        let statement = format!("INSERT INTO t (a, b, c) VALUES\n{}(2, 'x', 'y');\n", row.repeat(250));
+        let statement = format!(
+            "INSERT INTO t (a, b, c) VALUES\n{}(2, 'x', 'y');\n",
+            row.repeat(250)
+        );
         let sql = statement.repeat(10 * 1024 * 1024 / statement.len());
         let result = check(&sql);
         assert!(!result.has_errors());

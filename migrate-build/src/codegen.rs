@@ -34,8 +34,14 @@ pub(crate) fn generate(migrations: &[CheckedMigration], history: Option<&History
     }
     out.push_str("    ];\n    ::migrate_core::Migrations::new(MIGRATIONS)");
     match history {
-        Some(HistoryTable { schema: Some(schema), name }) => {
-            let _ = write!(out, "\n        .history_table_in_schema({schema:?}, {name:?})");
+        Some(HistoryTable {
+            schema: Some(schema),
+            name,
+        }) => {
+            let _ = write!(
+                out,
+                "\n        .history_table_in_schema({schema:?}, {name:?})"
+            );
         }
         Some(HistoryTable { schema: None, name }) => {
             let _ = write!(out, "\n        .history_table({name:?})");
@@ -82,7 +88,12 @@ mod tests {
             display_path: "migrations/0001_a \"b\".up.sql".to_string(),
             sql: sql.to_string(),
             transaction: TransactionKind::NoTransaction,
-            statements: vec![StatementSpan { start: 0, end: 8, line: 1, column: 1 }],
+            statements: vec![StatementSpan {
+                start: 0,
+                end: 8,
+                line: 1,
+                column: 1,
+            }],
             unverified: Vec::new(),
         }
     }
@@ -96,12 +107,25 @@ mod tests {
             up: script("/abs/dir/0001_a.up.sql", "SELECT 1;"),
             down: Some(script("relative.sql", "SELECT '\\\"\n';")),
         };
-        let code = generate(&[m], Some(&HistoryTable { schema: Some("ops".into()), name: "hist\"ory".into() }));
+        let code = generate(
+            &[m],
+            Some(&HistoryTable {
+                schema: Some("ops".into()),
+                name: "hist\"ory".into(),
+            }),
+        );
         assert!(code.contains("version: 20260101120000i64"));
-        assert!(code.contains(r#"name: ::std::borrow::Cow::Borrowed("a\"b\\c")"#), "{code}");
+        assert!(
+            code.contains(r#"name: ::std::borrow::Cow::Borrowed("a\"b\\c")"#),
+            "{code}"
+        );
         assert!(code.contains(r#"include_str!("/abs/dir/0001_a.up.sql")"#));
-        assert!(code.contains(r#"::std::borrow::Cow::Borrowed("SELECT '\\\"\n';")"#), "{code}");
-        assert!(code.contains(r#"path: ::std::borrow::Cow::Borrowed("migrations/0001_a \"b\".up.sql")"#));
+        assert!(
+            code.contains(r#"::std::borrow::Cow::Borrowed("SELECT '\\\"\n';")"#),
+            "{code}"
+        );
+        assert!(code
+            .contains(r#"path: ::std::borrow::Cow::Borrowed("migrations/0001_a \"b\".up.sql")"#));
         assert!(code.contains("TransactionMode::NoTransaction"));
         assert!(code.contains("::migrate_core::Statement { start: 0, end: 8, line: 1, column: 1 }"));
         assert!(code.contains(r#".history_table_in_schema("ops", "hist\"ory")"#));

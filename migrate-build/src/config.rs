@@ -12,14 +12,12 @@ use crate::{checksum, CheckedMigration, CheckedScript};
 /// Options for checking and generating migrations (prost-build style).
 ///
 /// ```no_run
-/// // build.rs
+/// // build.rs (inside `fn main`)
 /// use migrate_build::{Config, Rule};
-/// fn main() {
-///     Config::new()
-///         .warn(Rule::UnguardedDrop)
-///         .history_table_in_schema("ops", "schema_migrations")
-///         .compile("migrations");
-/// }
+/// Config::new()
+///     .warn(Rule::UnguardedDrop)
+///     .history_table_in_schema("ops", "schema_migrations")
+///     .compile("migrations");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
@@ -107,7 +105,9 @@ impl Config {
     /// The settings the lint rules read.
     pub(crate) fn lint_settings(&self) -> crate::lint::facts::Settings {
         crate::lint::facts::Settings {
-            postgres_version: self.postgres_version.unwrap_or(crate::lint::facts::DEFAULT_POSTGRES_VERSION),
+            postgres_version: self
+                .postgres_version
+                .unwrap_or(crate::lint::facts::DEFAULT_POSTGRES_VERSION),
             runner_lock_timeout: self.runner_lock_timeout,
         }
     }
@@ -144,7 +144,8 @@ impl Config {
             history: self.history.clone(),
         };
         for migration in found.migrations {
-            let Some((up, up_text)) = self.check_script(&migration.up, &mut check.diagnostics) else {
+            let Some((up, up_text)) = self.check_script(&migration.up, &mut check.diagnostics)
+            else {
                 continue;
             };
             let down = match &migration.down {
@@ -168,7 +169,11 @@ impl Config {
         check
     }
 
-    fn check_script(&self, file: &FoundFile, diagnostics: &mut Vec<Diagnostic>) -> Option<(CheckedScript, String)> {
+    fn check_script(
+        &self,
+        file: &FoundFile,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<(CheckedScript, String)> {
         let bytes = match std::fs::read(&file.path) {
             Ok(bytes) => bytes,
             Err(error) => {
@@ -215,10 +220,14 @@ impl Config {
             eprintln!("{rendered}");
         }
         for diagnostic in &check.diagnostics {
+            let mut line = diagnostic.one_line();
+            if let Some(help) = &diagnostic.help {
+                line.push_str(&format!(" (help: {})", help.replace(['\n', '\r'], " ")));
+            }
             if diagnostic.is_error() {
-                println!("cargo::error={}", diagnostic.one_line());
+                println!("cargo::error={line}");
             } else {
-                println!("cargo::warning={}", diagnostic.one_line());
+                println!("cargo::warning={line}");
             }
         }
         match std::env::var_os("OUT_DIR") {
@@ -235,7 +244,7 @@ impl Config {
         if check.has_errors() {
             let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
             println!(
-                "cargo::error={} migration error{}: see the diagnostics above (run the build with -vv to see them in full)",
+                "cargo::error={} migration error{}; `cargo build -vv` shows them with the source lines (or run `migrate lint`)",
                 errors,
                 if errors == 1 { "" } else { "s" }
             );
@@ -327,13 +336,23 @@ mod tests {
     fn display_paths_are_relative_to_the_root() {
         let root = Path::new("/crate");
         assert_eq!(display_path(root, &root.join("migrations")), "migrations");
-        assert_eq!(display_path(root, &root.join("./db/migrations")), "db/migrations");
-        assert_eq!(display_path(root, Path::new("/elsewhere/m")), "/elsewhere/m");
+        assert_eq!(
+            display_path(root, &root.join("./db/migrations")),
+            "db/migrations"
+        );
+        assert_eq!(
+            display_path(root, Path::new("/elsewhere/m")),
+            "/elsewhere/m"
+        );
     }
 
     #[test]
     fn levels_follow_the_builder_and_fixed_rules_stay_deny() {
-        let config = Config::new().warn(Rule::UnguardedDrop).allow(Rule::BadFileName).deny(Rule::UnguardedDrop).allow(Rule::EmptyMigration);
+        let config = Config::new()
+            .warn(Rule::UnguardedDrop)
+            .allow(Rule::BadFileName)
+            .deny(Rule::UnguardedDrop)
+            .allow(Rule::EmptyMigration);
         assert_eq!(config.level_of(Rule::UnguardedDrop), Level::Deny);
         assert_eq!(config.level_of(Rule::EmptyMigration), Level::Allow);
         assert_eq!(config.level_of(Rule::BadFileName), Level::Deny);

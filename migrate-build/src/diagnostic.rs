@@ -48,7 +48,12 @@ const MAX_EXCERPT_LINES: usize = 12;
 
 impl Diagnostic {
     /// A diagnostic about a file or directory as a whole.
-    pub(crate) fn file(rule: Rule, path: &str, message: String, help: Option<String>) -> Diagnostic {
+    pub(crate) fn file(
+        rule: Rule,
+        path: &str,
+        message: String,
+        help: Option<String>,
+    ) -> Diagnostic {
         Diagnostic {
             rule,
             level: Level::Deny,
@@ -146,7 +151,9 @@ impl Diagnostic {
             Level::Deny => annotate_snippets::Level::ERROR,
             _ => annotate_snippets::Level::WARNING,
         };
-        let title = level.primary_title(self.message.as_str()).id(self.rule.id());
+        let title = level
+            .primary_title(self.message.as_str())
+            .id(self.rule.id());
         let mut group = Group::with_title(title);
         match &self.excerpt {
             Some(excerpt) => {
@@ -160,7 +167,9 @@ impl Diagnostic {
             None => {
                 let mut origin = Origin::path(self.path.as_str());
                 if self.line > 0 {
-                    origin = origin.line(self.line as usize).char_column(self.column as usize);
+                    origin = origin
+                        .line(self.line as usize)
+                        .char_column(self.column as usize);
                 }
                 group = group.element(origin);
             }
@@ -274,8 +283,16 @@ mod tests {
     #[test]
     fn renders_like_rustc() {
         let sql = "-- legacy\n\n\nDROP TABLE legacy_users;\n";
-        let check = Config::new().check_file("migrations/0003_drop_legacy.up.sql", sql.as_bytes(), Direction::Up);
-        let d = check.diagnostics.iter().find(|d| d.rule == Rule::UnguardedDrop).unwrap();
+        let check = Config::new().check_file(
+            "migrations/0003_drop_legacy.up.sql",
+            sql.as_bytes(),
+            Direction::Up,
+        );
+        let d = check
+            .diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::UnguardedDrop)
+            .unwrap();
         assert_eq!(
             d.render(false),
             "error[unguarded-drop]: DROP TABLE without IF EXISTS\n \
@@ -293,7 +310,11 @@ mod tests {
     fn caret_under_the_exact_token() {
         let sql = "CREATE TABLE t (\n  id INTEGER PRIMARY KEY AUTOINCREMENT\n);";
         let check = Config::new().check_file("m.sql", sql.as_bytes(), Direction::Up);
-        let d = check.diagnostics.iter().find(|d| d.rule == Rule::NonPostgresSyntax).unwrap();
+        let d = check
+            .diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::NonPostgresSyntax)
+            .unwrap();
         let text = d.render(false);
         assert!(text.contains("2 |   id INTEGER PRIMARY KEY AUTOINCREMENT\n  |                          ^^^^^^^^^^^^^\n"), "{text}");
     }
@@ -302,7 +323,11 @@ mod tests {
     fn summary_line() {
         let sql = "DROP TABLE a;\nDROP TABLE b;";
         let check = Config::new().check_file("m.sql", sql.as_bytes(), Direction::Up);
-        let only: Vec<_> = check.diagnostics.into_iter().filter(|d| d.rule == Rule::UnguardedDrop).collect();
+        let only: Vec<_> = check
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.rule == Rule::UnguardedDrop)
+            .collect();
         assert_eq!(
             super::summary(&only).as_deref(),
             Some("error: 1 migration file has 2 errors; cargo build stops here")

@@ -57,14 +57,15 @@ pub(crate) fn interpret(comments: &[DirectiveComment], source: &str) -> (Directi
         let args_full = &after[name_len..];
         // `-- reason` ends the arguments.
         let args = args_full.split("--").next().unwrap_or("");
-        let finding = |rule: Rule, start: usize, end: usize, message: String, help: Option<String>| Finding {
-            rule,
-            start,
-            end,
-            message,
-            help,
-            notes: Vec::new(),
-        };
+        let finding =
+            |rule: Rule, start: usize, end: usize, message: String, help: Option<String>| Finding {
+                rule,
+                start,
+                end,
+                message,
+                help,
+                notes: Vec::new(),
+            };
         match name {
             "no-transaction" => {
                 if !args.trim().is_empty() {
@@ -172,7 +173,10 @@ pub(crate) fn interpret(comments: &[DirectiveComment], source: &str) -> (Directi
 }
 
 fn suggest_rule(word: &str) -> String {
-    let ids = Rule::all().iter().filter(|r| r.is_configurable()).map(|r| r.id());
+    let ids = Rule::all()
+        .iter()
+        .filter(|r| r.is_configurable())
+        .map(|r| r.id());
     match closest(word, ids) {
         Some(id) => format!("did you mean `{id}`?"),
         None => {

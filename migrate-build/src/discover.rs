@@ -19,7 +19,6 @@ use crate::Direction;
 pub(crate) struct FoundFile {
     pub path: PathBuf,
     pub display: String,
-    pub version: i64,
     pub slug: String,
     pub direction: Direction,
     /// `<version>_<slug>.sql` (no `.up`).
@@ -184,7 +183,6 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
             Some(Ok(parsed)) => by_version.entry(parsed.version).or_default().push(FoundFile {
                 path,
                 display,
-                version: parsed.version,
                 slug: parsed.slug,
                 direction: parsed.direction,
                 forward_only: parsed.forward_only,
@@ -193,8 +191,9 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
     }
 
     for (version, files) in by_version {
-        let (ups, downs): (Vec<FoundFile>, Vec<FoundFile>) =
-            files.into_iter().partition(|f| f.direction == Direction::Up);
+        let (ups, downs): (Vec<FoundFile>, Vec<FoundFile>) = files
+            .into_iter()
+            .partition(|f| f.direction == Direction::Up);
         let mut ups = ups.into_iter();
         let Some(up) = ups.next() else {
             for down in downs {
@@ -202,7 +201,11 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
                     Rule::OrphanDown,
                     &down.display,
                     format!("down migration {version} has no up migration"),
-                    Some(format!("add `{}_{}.up.sql` or delete this file", version_text(&down), down.slug)),
+                    Some(format!(
+                        "add `{}_{}.up.sql` or delete this file",
+                        version_text(&down),
+                        down.slug
+                    )),
                 ));
             }
             continue;
@@ -219,7 +222,10 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
                 Rule::DuplicateVersion,
                 &other.display,
                 message,
-                Some("every migration needs its own version number: rename one of the files".to_string()),
+                Some(
+                    "every migration needs its own version number: rename one of the files"
+                        .to_string(),
+                ),
             ));
         }
         let mut down = None;
@@ -235,7 +241,10 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
                 found.diagnostics.push(Diagnostic::file(
                     Rule::OrphanDown,
                     &candidate.display,
-                    format!("down migration {version} belongs to the forward-only `{}`", up.display),
+                    format!(
+                        "down migration {version} belongs to the forward-only `{}`",
+                        up.display
+                    ),
                     Some(format!(
                         "rename `{}` to `{}_{}.up.sql`",
                         up.display,
@@ -251,7 +260,11 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
                         "down migration {version} is named `{}` but its up migration `{}`",
                         candidate.slug, up.slug
                     ),
-                    Some(format!("rename it to `{}_{}.down.sql`", version_text(&up), up.slug)),
+                    Some(format!(
+                        "rename it to `{}_{}.down.sql`",
+                        version_text(&up),
+                        up.slug
+                    )),
                 ));
             } else {
                 down = Some(candidate);
@@ -286,9 +299,15 @@ mod tests {
     #[test]
     fn parses_names() {
         let up = parse_name("0001_create_users.up.sql").unwrap().unwrap();
-        assert_eq!((up.version, up.slug.as_str(), up.direction, up.forward_only), (1, "create_users", Direction::Up, false));
+        assert_eq!(
+            (up.version, up.slug.as_str(), up.direction, up.forward_only),
+            (1, "create_users", Direction::Up, false)
+        );
         let down = parse_name("20260101120000_x-y.down.sql").unwrap().unwrap();
-        assert_eq!((down.version, down.direction), (20260101120000, Direction::Down));
+        assert_eq!(
+            (down.version, down.direction),
+            (20260101120000, Direction::Down)
+        );
         let fwd = parse_name("7_seed.sql").unwrap().unwrap();
         assert!(fwd.forward_only);
         assert_eq!(parse_name("README.md"), None);
@@ -296,7 +315,10 @@ mod tests {
         assert_eq!(parse_name("0001.sql"), Some(Err(NameError::NoSlug)));
         assert_eq!(parse_name("0001_.sql"), Some(Err(NameError::NoSlug)));
         assert_eq!(parse_name("0001-x.sql"), Some(Err(NameError::NoSlug)));
-        assert!(matches!(parse_name("0001_a b.sql"), Some(Err(NameError::BadSlug(_)))));
+        assert!(matches!(
+            parse_name("0001_a b.sql"),
+            Some(Err(NameError::BadSlug(_)))
+        ));
         assert!(matches!(
             parse_name("99999999999999999999_x.sql"),
             Some(Err(NameError::VersionOverflow(_)))
@@ -304,7 +326,10 @@ mod tests {
     }
 
     fn scratch(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("migrate-build-discover-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "migrate-build-discover-{}-{name}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         for (file, text) in files {

@@ -8,10 +8,8 @@
 //! includes.
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     migrate_build::compile("migrations");
-//! }
+//! // build.rs: `fn main() { migrate_build::compile("migrations") }`
+//! migrate_build::compile("migrations");
 //! ```
 //!
 //! [`Config`] adjusts rule levels and the history table; [`Config::check`] is

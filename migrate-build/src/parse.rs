@@ -16,8 +16,6 @@ use crate::{split, unverified, StatementSpan};
 /// A `-- migrate:...` comment and where it sits.
 #[derive(Debug, Clone)]
 pub(crate) struct DirectiveComment {
-    /// The comment text after `--`, trimmed.
-    pub text: String,
     /// File byte range of the comment (without its newline).
     pub start: usize,
     pub end: usize,
@@ -43,7 +41,11 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
     let (clean, metas) = blank_non_sql(body);
     for meta in metas {
         let command = body.get(meta.start..meta.end).unwrap_or("").to_string();
-        let name = command.split_whitespace().next().unwrap_or("\\").to_string();
+        let name = command
+            .split_whitespace()
+            .next()
+            .unwrap_or("\\")
+            .to_string();
         parsed.errors.push((
             Finding {
                 rule: Rule::SyntaxError,
@@ -283,7 +285,10 @@ fn split_location(message: &str) -> (String, Option<Location>) {
         let rest = &message[pos + " at Line: ".len()..];
         if let Some((line, column)) = rest.split_once(", Column: ") {
             if let (Ok(line), Ok(column)) = (line.trim().parse(), column.trim().parse()) {
-                return (message[..pos].to_string(), Some(Location::new(line, column)));
+                return (
+                    message[..pos].to_string(),
+                    Some(Location::new(line, column)),
+                );
             }
         }
     }
@@ -294,7 +299,12 @@ fn tokenizer_message(message: &str) -> String {
     split_location(message).0
 }
 
-fn location_offset(location: Location, text: &str, index: &LineIndex, base: usize) -> Option<usize> {
+fn location_offset(
+    location: Location,
+    text: &str,
+    index: &LineIndex,
+    base: usize,
+) -> Option<usize> {
     if location.line == 0 {
         return None;
     }
@@ -311,7 +321,12 @@ fn next_char_end(text: &str, at: usize) -> usize {
 
 /// File byte offset of every token start, plus the end of the text, with a
 /// cursor that only moves forward (linear in the text length).
-fn token_offsets(tokens: &[TokenWithSpan], text: &str, index: &LineIndex, base: usize) -> Vec<usize> {
+fn token_offsets(
+    tokens: &[TokenWithSpan],
+    text: &str,
+    index: &LineIndex,
+    base: usize,
+) -> Vec<usize> {
     let mut out = Vec::with_capacity(tokens.len() + 1);
     let mut line: u64 = 1;
     let mut column: u64 = 1;
@@ -360,14 +375,13 @@ fn collect_directives(
                     let raw_end = offsets[i + 1];
                     let body = comment.trim_end_matches(['\n', '\r']);
                     let end = (start + prefix.len() + body.len()).min(raw_end);
-                    let line_start =
-                        base + index.line_start(usize::try_from(tokens[i].span.start.line).unwrap_or(0));
+                    let line_start = base
+                        + index.line_start(usize::try_from(tokens[i].span.start.line).unwrap_or(0));
                     let first_on_line = text
                         .get(line_start - base..start - base)
                         .is_some_and(|s| s.trim().is_empty());
                     newlines = 0;
                     let directive = DirectiveComment {
-                        text: body.trim().to_string(),
                         start,
                         end,
                         in_header: !seen_statement && !has_statement,
@@ -391,7 +405,9 @@ fn collect_directives(
                         parsed.directives.append(&mut pending);
                     }
                 }
-                Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)) => {
+                Token::Whitespace(
+                    Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_),
+                ) => {
                     newlines = 0;
                 }
                 t if !is_trivia(t) => {
@@ -420,7 +436,10 @@ fn collect_directives(
 /// Significant tokens of a chunk, for callers outside this module.
 #[allow(dead_code)]
 pub(crate) fn significant_of(statement: &ParsedStatement) -> Vec<crate::lint::Tok<'_>> {
-    significant(&statement.tokens[statement.first..statement.last], &statement.offsets[statement.first..])
+    significant(
+        &statement.tokens[statement.first..statement.last],
+        &statement.offsets[statement.first..],
+    )
 }
 
 #[cfg(test)]
@@ -445,7 +464,6 @@ mod tests {
                 Default::default(),
             );
             println!("n={n} parse={parse:?} lint={:?}", t.elapsed());
-
         }
     }
 }

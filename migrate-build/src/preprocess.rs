@@ -34,7 +34,9 @@ pub(crate) fn blank_non_sql(body: &str) -> (Cow<'_, str>, Vec<MetaCommand>) {
             }
             blank(&mut out[pos..end]);
         } else if trimmed.first() == Some(&b'\\')
-            && trimmed.get(1).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'!')
+            && trimmed
+                .get(1)
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'!')
         {
             let lead = line.len() - trim_start(line).len();
             metas.push(MetaCommand {
@@ -53,7 +55,10 @@ pub(crate) fn blank_non_sql(body: &str) -> (Cow<'_, str>, Vec<MetaCommand>) {
                     .split(|b| b.is_ascii_whitespace() || *b == b';')
                     .filter(|w| !w.is_empty())
                     .collect();
-                if words.windows(2).any(|w| w[0] == b"from" && w[1] == b"stdin") {
+                if words
+                    .windows(2)
+                    .any(|w| w[0] == b"from" && w[1] == b"stdin")
+                {
                     in_data = true;
                 }
             }
@@ -137,6 +142,9 @@ mod tests {
 
     #[test]
     fn untouched_when_nothing_to_blank() {
-        assert!(matches!(blank_non_sql("SELECT 'a\\b';").0, Cow::Borrowed(_)));
+        assert!(matches!(
+            blank_non_sql("SELECT 'a\\b';").0,
+            Cow::Borrowed(_)
+        ));
     }
 }

@@ -66,11 +66,6 @@ impl LineIndex {
         }
     }
 
-    /// Number of lines (a text ending in `\n` has an empty last line).
-    pub(crate) fn line_count(&self) -> usize {
-        self.starts.len()
-    }
-
     /// Byte offset of the start of 1-based `line` (clamped).
     pub(crate) fn line_start(&self, line: usize) -> usize {
         let i = line.saturating_sub(1).min(self.starts.len() - 1);
@@ -133,7 +128,10 @@ mod tests {
     #[test]
     fn checksum_normalizes_bom_and_crlf() {
         let plain = checksum("CREATE TABLE t (id int);\nSELECT 1;\n");
-        assert_eq!(plain, checksum("\u{feff}CREATE TABLE t (id int);\r\nSELECT 1;\r\n"));
+        assert_eq!(
+            plain,
+            checksum("\u{feff}CREATE TABLE t (id int);\r\nSELECT 1;\r\n")
+        );
         assert_ne!(plain, checksum("CREATE TABLE t (id int);\nSELECT 1;"));
         assert_eq!(
             checksum(""),
@@ -147,10 +145,13 @@ mod tests {
     fn line_index_round_trips() {
         let text = "ab\néé x\n\nlast";
         let index = LineIndex::new(text);
-        assert_eq!(index.line_count(), 4);
         for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
             let (line, col) = index.line_col(text, offset);
-            assert_eq!(index.offset(text, line.into(), col.into()), offset, "{offset}");
+            assert_eq!(
+                index.offset(text, line.into(), col.into()),
+                offset,
+                "{offset}"
+            );
         }
         assert_eq!(index.line_col(text, 7), (2, 3));
         assert_eq!(index.offset(text, 99, 99), text.len());

@@ -19,7 +19,8 @@ use crate::lint::tokens::is_trivia;
 pub(crate) fn split(tokens: &[TokenWithSpan]) -> (Vec<Range<usize>>, bool) {
     match split_with(tokens, true) {
         Some(result) => result,
-        None => split_with(tokens, false).unwrap_or((vec![0..tokens.len()], false)),
+        None => split_with(tokens, false)
+            .unwrap_or_else(|| (std::iter::once(0..tokens.len()).collect(), false)),
     }
 }
 
@@ -72,8 +73,7 @@ fn split_with(tokens: &[TokenWithSpan], track_depth: bool) -> Option<(Vec<Range<
     if track_depth && (unbalanced || parens != 0 || atomic != 0) {
         return None;
     }
-    let terminated = start == tokens.len()
-        || tokens[start..].iter().all(|t| is_trivia(&t.token));
+    let terminated = start == tokens.len() || tokens[start..].iter().all(|t| is_trivia(&t.token));
     chunks.push(start..tokens.len());
     Some((chunks, terminated))
 }
@@ -91,7 +91,12 @@ mod tests {
         split(&tokens)
             .0
             .into_iter()
-            .map(|r| tokens[r].iter().map(|t| t.token.to_string()).collect::<String>())
+            .map(|r| {
+                tokens[r]
+                    .iter()
+                    .map(|t| t.token.to_string())
+                    .collect::<String>()
+            })
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect()
@@ -100,7 +105,10 @@ mod tests {
     #[test]
     fn splits_at_top_level_semicolons() {
         assert_eq!(pieces("SELECT 1; SELECT 2"), ["SELECT 1", "SELECT 2"]);
-        assert_eq!(pieces("SELECT ';'; /* ; */ SELECT 2;"), ["SELECT ';'", "/* ; */ SELECT 2"]);
+        assert_eq!(
+            pieces("SELECT ';'; /* ; */ SELECT 2;"),
+            ["SELECT ';'", "/* ; */ SELECT 2"]
+        );
         assert_eq!(
             pieces("DO $$ BEGIN x; y; END $$; SELECT $t$;$t$;"),
             ["DO $$ BEGIN x; y; END $$", "SELECT $t$;$t$"]
@@ -118,7 +126,10 @@ mod tests {
         let p = pieces(sql);
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p[0].ends_with("SELECT 2; END"));
-        assert_eq!(pieces("BEGIN; SELECT 1; COMMIT;"), ["BEGIN", "SELECT 1", "COMMIT"]);
+        assert_eq!(
+            pieces("BEGIN; SELECT 1; COMMIT;"),
+            ["BEGIN", "SELECT 1", "COMMIT"]
+        );
     }
 
     #[test]

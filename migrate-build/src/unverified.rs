@@ -52,18 +52,39 @@ const fn head_exact(kind: &'static str, prefix: &'static [&'static str]) -> Head
 /// Most specific first: the first match names the kind.
 const HEADS: &[Head] = &[
     head("DO", &["DO"]),
-    head("REFRESH MATERIALIZED VIEW", &["REFRESH", "MATERIALIZED", "VIEW"]),
+    head(
+        "REFRESH MATERIALIZED VIEW",
+        &["REFRESH", "MATERIALIZED", "VIEW"],
+    ),
     head("ALTER SEQUENCE", &["ALTER", "SEQUENCE"]),
     head("REINDEX", &["REINDEX"]),
     head("CLUSTER", &["CLUSTER"]),
-    head("DROP INDEX CONCURRENTLY", &["DROP", "INDEX", "CONCURRENTLY"]),
+    head(
+        "DROP INDEX CONCURRENTLY",
+        &["DROP", "INDEX", "CONCURRENTLY"],
+    ),
     head("GRANT", &["GRANT"]),
     head("REVOKE", &["REVOKE"]),
-    head("ALTER DEFAULT PRIVILEGES", &["ALTER", "DEFAULT", "PRIVILEGES"]),
+    head(
+        "ALTER DEFAULT PRIVILEGES",
+        &["ALTER", "DEFAULT", "PRIVILEGES"],
+    ),
     head("CREATE STATISTICS", &["CREATE", "STATISTICS"]),
-    head_with("ALTER TABLE ... ATTACH PARTITION", &["ALTER", "TABLE"], &["ATTACH", "PARTITION"]),
-    head_with("ALTER TABLE ... DETACH PARTITION", &["ALTER", "TABLE"], &["DETACH", "PARTITION"]),
-    head_with("ALTER TABLE ... ALTER CONSTRAINT", &["ALTER", "TABLE"], &["ALTER", "CONSTRAINT"]),
+    head_with(
+        "ALTER TABLE ... ATTACH PARTITION",
+        &["ALTER", "TABLE"],
+        &["ATTACH", "PARTITION"],
+    ),
+    head_with(
+        "ALTER TABLE ... DETACH PARTITION",
+        &["ALTER", "TABLE"],
+        &["DETACH", "PARTITION"],
+    ),
+    head_with(
+        "ALTER TABLE ... ALTER CONSTRAINT",
+        &["ALTER", "TABLE"],
+        &["ALTER", "CONSTRAINT"],
+    ),
     head_with(
         "ALTER TABLE ... CONSTRAINT name NOT NULL (PostgreSQL 18)",
         &["ALTER", "TABLE"],
@@ -74,20 +95,30 @@ const HEADS: &[Head] = &[
         &["CREATE", "TABLE"],
         &["CONSTRAINT", "*", "NOT", "NULL"],
     ),
-    head_with("ALTER TABLE ... ALTER COLUMN SET (options)", &["ALTER", "TABLE"], &["SET", "("]),
+    head_with(
+        "ALTER TABLE ... ALTER COLUMN SET (options)",
+        &["ALTER", "TABLE"],
+        &["SET", "("],
+    ),
     head("DROP STATISTICS", &["DROP", "STATISTICS"]),
     head_with("ALTER TABLE ... OWNER TO", &["ALTER"], &["OWNER", "TO"]),
     head("CREATE SEQUENCE", &["CREATE", "SEQUENCE"]),
     head("CREATE FUNCTION", &["CREATE", "FUNCTION"]),
     head("CREATE FUNCTION", &["CREATE", "OR", "REPLACE", "FUNCTION"]),
     head("CREATE PROCEDURE", &["CREATE", "PROCEDURE"]),
-    head("CREATE PROCEDURE", &["CREATE", "OR", "REPLACE", "PROCEDURE"]),
+    head(
+        "CREATE PROCEDURE",
+        &["CREATE", "OR", "REPLACE", "PROCEDURE"],
+    ),
     head("CREATE TRIGGER", &["CREATE", "TRIGGER"]),
     head("CREATE TRIGGER", &["CREATE", "OR", "REPLACE", "TRIGGER"]),
     head("CREATE TRIGGER", &["CREATE", "CONSTRAINT", "TRIGGER"]),
     head("CREATE EVENT TRIGGER", &["CREATE", "EVENT", "TRIGGER"]),
     head("CREATE AGGREGATE", &["CREATE", "AGGREGATE"]),
-    head("CREATE AGGREGATE", &["CREATE", "OR", "REPLACE", "AGGREGATE"]),
+    head(
+        "CREATE AGGREGATE",
+        &["CREATE", "OR", "REPLACE", "AGGREGATE"],
+    ),
     head("CREATE OPERATOR", &["CREATE", "OPERATOR"]),
     head("CREATE TEXT SEARCH", &["CREATE", "TEXT", "SEARCH"]),
     head("CREATE PUBLICATION", &["CREATE", "PUBLICATION"]),
@@ -114,7 +145,10 @@ const HEADS: &[Head] = &[
     head("ALTER DATABASE", &["ALTER", "DATABASE"]),
     head("ALTER SCHEMA", &["ALTER", "SCHEMA"]),
     head("ALTER EXTENSION", &["ALTER", "EXTENSION"]),
-    head("ALTER MATERIALIZED VIEW", &["ALTER", "MATERIALIZED", "VIEW"]),
+    head(
+        "ALTER MATERIALIZED VIEW",
+        &["ALTER", "MATERIALIZED", "VIEW"],
+    ),
     head("ALTER VIEW", &["ALTER", "VIEW"]),
     head("ALTER INDEX", &["ALTER", "INDEX"]),
     head("COMMENT ON", &["COMMENT", "ON"]),
@@ -187,10 +221,7 @@ pub(crate) fn missing_semicolon(tokens: &[Tok<'_>]) -> Option<usize> {
     };
     (2..tokens.len().saturating_sub(1)).find(|&i| {
         let t = &tokens[i];
-        t.depth == 0
-            && t.line > tokens[i - 1].line
-            && t.is(wa)
-            && tokens[i + 1].is(wb)
+        t.depth == 0 && t.line > tokens[i - 1].line && t.is(wa) && tokens[i + 1].is(wb)
     })
 }
 

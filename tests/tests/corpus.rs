@@ -95,7 +95,10 @@ fn corpus() {
             "corpus not found at {} (set MIGRATE_CORPUS_DIR); a missing corpus fails under CI",
             dir.display()
         );
-        println!("corpus check skipped: no corpus at {} (set MIGRATE_CORPUS_DIR)", dir.display());
+        println!(
+            "corpus check skipped: no corpus at {} (set MIGRATE_CORPUS_DIR)",
+            dir.display()
+        );
         return;
     }
     let rows = read_manifest(&dir);
@@ -108,14 +111,19 @@ fn corpus() {
     let mut known_broken_missed = Vec::new();
 
     for row in &rows {
-        let bytes = std::fs::read(dir.join(&row.path))
-            .unwrap_or_else(|e| panic!("read {}: {e}", row.path));
+        let bytes =
+            std::fs::read(dir.join(&row.path)).unwrap_or_else(|e| panic!("read {}: {e}", row.path));
         let check = config.check_file(&row.path, &bytes, Direction::Up);
         let flagged: Vec<String> = check
             .diagnostics
             .iter()
             .filter(|d| matches!(d.rule, Rule::SyntaxError | Rule::NonPostgresSyntax))
-            .map(|d| format!("{}:{}:{}: {}: {}", d.path, d.line, d.column, d.rule, d.message))
+            .map(|d| {
+                format!(
+                    "{}:{}:{}: {}: {}",
+                    d.path, d.line, d.column, d.rule, d.message
+                )
+            })
             .collect();
         let is_flagged = !flagged.is_empty() || check.sql.is_none();
         let entry = by_dialect.entry(row.dialect.clone()).or_default();
@@ -156,7 +164,10 @@ fn corpus() {
     }
 
     println!("corpus: {} files from {}", rows.len(), dir.display());
-    println!("{:<28} {:>6} {:>9} {:>8}", "dialect", "files", "accepted", "flagged");
+    println!(
+        "{:<28} {:>6} {:>9} {:>8}",
+        "dialect", "files", "accepted", "flagged"
+    );
     for (dialect, (files, accepted, flagged)) in &by_dialect {
         println!("{dialect:<28} {files:>6} {accepted:>9} {flagged:>8}");
     }
@@ -169,7 +180,10 @@ fn corpus() {
         figures.negatives_caught,
         figures.negatives
     );
-    println!("unverified statements in positives: {}", figures.unverified_statements);
+    println!(
+        "unverified statements in positives: {}",
+        figures.unverified_statements
+    );
     let mut kinds: Vec<_> = unverified_kinds.iter().collect();
     kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (kind, count) in kinds {
@@ -199,22 +213,34 @@ fn corpus() {
     let mut regressions = Vec::new();
     if let Some(b) = get("positives_accepted") {
         if figures.positives_accepted < b {
-            regressions.push(format!("accepted positives dropped: {} < {b}", figures.positives_accepted));
+            regressions.push(format!(
+                "accepted positives dropped: {} < {b}",
+                figures.positives_accepted
+            ));
         }
     }
     if let Some(b) = get("negatives_caught") {
         if figures.negatives_caught < b {
-            regressions.push(format!("caught negatives dropped: {} < {b}", figures.negatives_caught));
+            regressions.push(format!(
+                "caught negatives dropped: {} < {b}",
+                figures.negatives_caught
+            ));
         }
     }
     if let Some(b) = get("known_broken_flagged") {
         if figures.known_broken_flagged < b {
-            regressions.push(format!("known-broken flagged dropped: {} < {b}", figures.known_broken_flagged));
+            regressions.push(format!(
+                "known-broken flagged dropped: {} < {b}",
+                figures.known_broken_flagged
+            ));
         }
     }
     if let Some(b) = get("unverified_statements") {
         if figures.unverified_statements > b {
-            regressions.push(format!("unverified statements rose: {} > {b}", figures.unverified_statements));
+            regressions.push(format!(
+                "unverified statements rose: {} > {b}",
+                figures.unverified_statements
+            ));
         }
     }
     if baseline.is_empty() {

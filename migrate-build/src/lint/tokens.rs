@@ -35,12 +35,6 @@ impl Tok<'_> {
         matches!(self.token, Token::Word(_))
     }
 
-    /// Whether this is a quoted identifier or a word that is not a reserved
-    /// structural keyword: something that can name a column or a table.
-    pub(crate) fn is_ident(&self) -> bool {
-        matches!(self.token, Token::Word(_))
-    }
-
     /// The word's text, if a word.
     pub(crate) fn word(&self) -> Option<&str> {
         match self.token {
@@ -86,16 +80,6 @@ pub(crate) fn significant<'a>(tokens: &'a [TokenWithSpan], offsets: &[usize]) ->
         }
     }
     out
-}
-
-/// Index of the first token at `from..` that is the unquoted word `upper`.
-pub(crate) fn find_word(tokens: &[Tok<'_>], from: usize, upper: &str) -> Option<usize> {
-    tokens
-        .iter()
-        .enumerate()
-        .skip(from)
-        .find(|(_, t)| t.is(upper))
-        .map(|(i, _)| i)
 }
 
 /// Whether `tokens[at..]` starts with the unquoted words `words`.
