@@ -73,6 +73,20 @@ macro_rules! declare_rules {
                     $( Rule::$fixed => $fsummary, )*
                 }
             }
+
+            /// The rule's documentation as self-contained markdown: a `# <id>`
+            /// title, the default level, what it catches and why, and for lint
+            /// rules a bad and a good example. `migrate lint --explain <rule>`
+            /// and the README's rule table use this text.
+            pub fn explain(self) -> &'static str {
+                match self {
+                    $( Rule::$lint => rules::$module::DEF.explain, )*
+                    $( Rule::$fixed => concat!(
+                        "# ", $fid, "\n\nDefault level: **deny** (not configurable).\n\n",
+                        $fsummary, ".\n"
+                    ), )*
+                }
+            }
         }
     };
 }
@@ -199,6 +213,24 @@ mod tests {
             assert!(!rule.summary().is_empty());
         }
         assert_eq!(Rule::from_id("nope"), None);
+        for &rule in Rule::all() {
+            let explain = rule.explain();
+            assert!(
+                explain.starts_with(&format!("# {}\n", rule.id())),
+                "{rule}: explain must start with its title"
+            );
+            let level = format!("Default level: **{}**", rule.default_level().as_str());
+            assert!(
+                explain.contains(&level),
+                "{rule}: explain must state `{level}`"
+            );
+            if rule.is_configurable() {
+                assert!(
+                    explain.contains("## Bad") && explain.contains("## Good"),
+                    "{rule}: explain needs a bad and a good example"
+                );
+            }
+        }
         assert_eq!(Rule::UnguardedDrop.id(), "unguarded-drop");
         assert_eq!(Rule::BadFileName.default_level(), Level::Deny);
     }

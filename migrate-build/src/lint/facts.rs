@@ -481,13 +481,9 @@ pub(crate) struct StatementFacts {
 pub(crate) struct ColumnType {
     pub table: Name,
     pub column: String,
-    /// Token index of the column name in its statement.
-    pub name_at: usize,
     pub ty: TypeName,
     /// `PRIMARY KEY` or `REFERENCES` on the column itself.
     pub key: bool,
-    /// Set by `ALTER COLUMN ... TYPE`.
-    pub altered: bool,
 }
 
 /// The facts of every statement of a file, and the settings.
@@ -754,10 +750,8 @@ fn alter_table_facts(t: &[Tok<'_>], table: &Name, from: usize, f: &mut Statement
                     f.column_types.push(ColumnType {
                         table: table.clone(),
                         column,
-                        name_at: k - 1,
                         ty,
                         key: false,
-                        altered: true,
                     });
                 }
             }
@@ -770,10 +764,8 @@ fn push_column(t: &[Tok<'_>], table: &Name, col: &Column, f: &mut StatementFacts
         f.column_types.push(ColumnType {
             table: table.clone(),
             column: col.name.clone(),
-            name_at: col.name_at,
             ty,
             key: col.has(t, &["PRIMARY", "KEY"]).is_some() || col.find(t, "REFERENCES").is_some(),
-            altered: false,
         });
     }
 }

@@ -4,7 +4,7 @@
 //! # Adding a rule
 //!
 //! 1. Write `src/lint/rules/<rule_name>.rs` with
-//!    `pub(crate) const DEF: RuleDef = RuleDef { id, summary, default_level, check }`
+//!    `pub(crate) const DEF: RuleDef = RuleDef { id, summary, default_level, check, explain }`
 //!    where `check` is [`Check::Statement`] (called once per statement with a
 //!    [`StatementContext`]) or [`Check::File`] (called once per file).
 //! 2. Add `mod <rule_name>;` to `src/lint/rules/mod.rs` and one line
@@ -34,6 +34,9 @@ pub(crate) struct RuleDef {
     pub default_level: Level,
     /// When the rule runs.
     pub check: Check,
+    /// Self-contained markdown documentation: `# <id>` title, default level,
+    /// what and why, a bad and a good example (`migrate lint --explain`).
+    pub explain: &'static str,
 }
 
 /// How the driver calls a rule.

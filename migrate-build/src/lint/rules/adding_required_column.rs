@@ -11,6 +11,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "ADD COLUMN ... NOT NULL without a DEFAULT on an existing table (fails when the table has rows)",
     default_level: Level::Deny,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# adding-required-column
@@ -46,12 +47,16 @@ or add it nullable, backfill in batches, then make it `NOT NULL` (see `set-not-n
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else { return };
+    let Some((table, from)) = alter_table(t) else {
+        return;
+    };
     if ctx.facts.fresh_before(ctx.index, &table) {
         return;
     }
     for (a, b) in actions(t, from) {
-        let Some(col) = add_column(t, a, b) else { continue };
+        let Some(col) = add_column(t, a, b) else {
+            continue;
+        };
         let Some((at, len)) = col
             .has(t, &["NOT", "NULL"])
             .map(|i| (i, 2))
@@ -90,25 +95,53 @@ mod tests {
 
     #[test]
     fn flags_not_null_without_default() {
-        assert_eq!(spans("ALTER TABLE u ADD COLUMN p text NOT NULL;", RULE), ["1:33 NOT NULL"]);
         assert_eq!(
-            findings("ALTER TABLE u ADD p integer\n  CONSTRAINT c NOT NULL REFERENCES q (id);", Up),
+            spans("ALTER TABLE u ADD COLUMN p text NOT NULL;", RULE),
+            ["1:33 NOT NULL"]
+        );
+        assert_eq!(
+            findings(
+                "ALTER TABLE u ADD p integer\n  CONSTRAINT c NOT NULL REFERENCES q (id);",
+                Up
+            ),
             ["adding-required-column 2:16"]
         );
-        assert_eq!(spans("ALTER TABLE u ADD COLUMN id uuid PRIMARY KEY;", RULE), ["1:34 PRIMARY KEY"]);
+        assert_eq!(
+            spans("ALTER TABLE u ADD COLUMN id uuid PRIMARY KEY;", RULE),
+            ["1:34 PRIMARY KEY"]
+        );
     }
 
     #[test]
     fn accepts_defaults_generated_and_fresh_tables() {
-        assert!(findings("ALTER TABLE u ADD COLUMN p text NOT NULL DEFAULT 'free';", Up).is_empty());
+        assert!(findings(
+            "ALTER TABLE u ADD COLUMN p text NOT NULL DEFAULT 'free';",
+            Up
+        )
+        .is_empty());
         assert!(findings("ALTER TABLE u ADD COLUMN p text;", Up).is_empty());
-        assert!(findings("ALTER TABLE u ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY NOT NULL;", Up)
-            .iter()
-            .all(|f| !f.starts_with(RULE)));
+        assert!(findings(
+            "ALTER TABLE u ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY NOT NULL;",
+            Up
+        )
+        .iter()
+        .all(|f| !f.starts_with(RULE)));
         assert!(spans("ALTER TABLE u ADD COLUMN id bigserial PRIMARY KEY;", RULE).is_empty());
-        assert!(spans("CREATE TABLE u (a int);\nALTER TABLE u ADD COLUMN p text NOT NULL;", RULE).is_empty());
-        assert!(spans("TRUNCATE u;\nALTER TABLE u ADD COLUMN p text NOT NULL;", RULE).is_empty());
-        assert!(spans("DELETE FROM u;\nALTER TABLE u ADD COLUMN p text NOT NULL;", RULE).is_empty());
+        assert!(spans(
+            "CREATE TABLE u (a int);\nALTER TABLE u ADD COLUMN p text NOT NULL;",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "TRUNCATE u;\nALTER TABLE u ADD COLUMN p text NOT NULL;",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "DELETE FROM u;\nALTER TABLE u ADD COLUMN p text NOT NULL;",
+            RULE
+        )
+        .is_empty());
         assert!(spans("ALTER TABLE u ALTER COLUMN p SET NOT NULL;", RULE).is_empty());
     }
 }

@@ -11,6 +11,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "char(n)/character(n) column: blank-padded; use text or varchar",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# ban-char
@@ -42,10 +43,23 @@ CREATE TABLE countries (code text PRIMARY KEY CHECK (char_length(code) = 2));
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     for c in defined_types(ctx) {
-        if !(c.ty.base == "char") {
+        if c.ty.base != "char" {
             continue;
         }
-        out.push(Rule::BanChar, c.ty.start, c.ty.end, format!("`{}` is {}: blank-padded fixed-length text", c.column, c.ty.display()), Some("write `text` (with a `CHECK (char_length(...) = n)` if the length is fixed)".to_string()));
+        out.push(
+            Rule::BanChar,
+            c.ty.start,
+            c.ty.end,
+            format!(
+                "`{}` is {}: blank-padded fixed-length text",
+                c.column,
+                c.ty.display()
+            ),
+            Some(
+                "write `text` (with a `CHECK (char_length(...) = n)` if the length is fixed)"
+                    .to_string(),
+            ),
+        );
     }
 }
 
@@ -59,19 +73,35 @@ mod tests {
             .diagnostics
             .iter()
             .filter(|d| d.rule.id() == RULE)
-            .map(|d| format!("{}:{} {}", d.line, d.column, &sql[d.span.clone().unwrap_or(0..0)]))
+            .map(|d| {
+                format!(
+                    "{}:{} {}",
+                    d.line,
+                    d.column,
+                    &sql[d.span.clone().unwrap_or(0..0)]
+                )
+            })
             .collect()
     }
 
     #[test]
     fn flags_the_type() {
-        assert_eq!(findings("CREATE TABLE c (a char(2), b character(3), c bpchar);"), ["1:19 char(2)", "1:30 character(3)", "1:46 bpchar"]);
+        assert_eq!(
+            findings("CREATE TABLE c (a char(2), b character(3), c bpchar);"),
+            ["1:19 char(2)", "1:30 character(3)", "1:46 bpchar"]
+        );
     }
 
     #[test]
     fn accepts_the_rewrite_and_down_migrations() {
-        assert!(findings(r#"CREATE TABLE c (a text, b character varying(3), c "char");"#).is_empty());
-        let down = crate::Config::new().check_file("m.down.sql", "CREATE TABLE c (a char(2), b character(3), c bpchar);".as_bytes(), crate::Direction::Down);
+        assert!(
+            findings(r#"CREATE TABLE c (a text, b character varying(3), c "char");"#).is_empty()
+        );
+        let down = crate::Config::new().check_file(
+            "m.down.sql",
+            "CREATE TABLE c (a char(2), b character(3), c bpchar);".as_bytes(),
+            crate::Direction::Down,
+        );
         assert!(!down.diagnostics.iter().any(|d| d.rule.id() == RULE));
     }
 }

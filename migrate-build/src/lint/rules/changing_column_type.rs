@@ -12,6 +12,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "ALTER COLUMN ... TYPE on an existing table (rewrite and index rebuild under ACCESS EXCLUSIVE)",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# changing-column-type
@@ -58,12 +59,16 @@ ALTER TABLE users ALTER COLUMN name TYPE varchar(200); -- was varchar(100)
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else { return };
+    let Some((table, from)) = alter_table(t) else {
+        return;
+    };
     if ctx.facts.fresh_before(ctx.index, &table) {
         return;
     }
     for (a, b) in actions(t, from) {
-        let Some((column, k)) = alter_column(t, a, b) else { continue };
+        let Some((column, k)) = alter_column(t, a, b) else {
+            continue;
+        };
         let head = k;
         let k = skip_words(t, k, &["SET", "DATA"]).unwrap_or(k);
         if !t.get(k).is_some_and(|w| w.is("TYPE")) {
@@ -73,12 +78,16 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
         let end = (k + 1..b)
             .find(|&i| t[i].depth == 0 && t[i].is_any(&["USING", "COLLATE"]))
             .unwrap_or(b);
-        let Some(new) = type_name(t, k + 1, end) else { continue };
+        let Some(new) = type_name(t, k + 1, end) else {
+            continue;
+        };
         let old = ctx.facts.column_type_before(ctx.index, &table, &column);
         if using.is_none() && coercible(old, &new) {
             continue;
         }
-        let from_text = old.map(|o| format!(" from {}", o.display())).unwrap_or_default();
+        let from_text = old
+            .map(|o| format!(" from {}", o.display()))
+            .unwrap_or_default();
         out.push(
             Rule::ChangingColumnType,
             t[head].start,
@@ -100,7 +109,8 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
 fn coercible(old: Option<&TypeName>, new: &TypeName) -> bool {
     let num = |s: Option<&String>| s.and_then(|s| s.parse::<u64>().ok());
     let Some(old) = old else {
-        return !new.array && matches!(new.base.as_str(), "text" | "varchar" | "numeric" | "citext");
+        return !new.array
+            && matches!(new.base.as_str(), "text" | "varchar" | "numeric" | "citext");
     };
     if old.array != new.array {
         return false;
@@ -112,7 +122,8 @@ fn coercible(old: Option<&TypeName>, new: &TypeName) -> bool {
         ("varchar", "text") | ("text", "varchar") if new.args.is_empty() => true,
         ("varchar", "text") => true,
         ("varchar", "varchar") => {
-            new.args.is_empty() || matches!((num(old.args.first()), num(new.args.first())), (Some(o), Some(n)) if n >= o)
+            new.args.is_empty()
+                || matches!((num(old.args.first()), num(new.args.first())), (Some(o), Some(n)) if n >= o)
         }
         ("numeric", "numeric") => {
             new.args.is_empty()
@@ -137,16 +148,26 @@ mod tests {
             ["1:31 TYPE bigint"]
         );
         assert_eq!(
-            spans("ALTER TABLE e ALTER c SET DATA TYPE text USING c::text;", RULE),
+            spans(
+                "ALTER TABLE e ALTER c SET DATA TYPE text USING c::text;",
+                RULE
+            ),
             ["1:23 SET DATA TYPE text"]
         );
         // Narrowing a varchar declared in the same migration.
         assert_eq!(
-            spans("ALTER TABLE e ADD c varchar(100);\nALTER TABLE e ALTER c TYPE varchar(50);", RULE),
+            spans(
+                "ALTER TABLE e ADD c varchar(100);\nALTER TABLE e ALTER c TYPE varchar(50);",
+                RULE
+            ),
             ["2:23 TYPE varchar(50)"]
         );
         assert_eq!(
-            spans("ALTER TABLE e ADD c integer;\nALTER TABLE e ALTER c TYPE text;", RULE).len(),
+            spans(
+                "ALTER TABLE e ADD c integer;\nALTER TABLE e ALTER c TYPE text;",
+                RULE
+            )
+            .len(),
             1
         );
     }
@@ -155,9 +176,21 @@ mod tests {
     fn accepts_widenings_and_fresh_tables() {
         assert!(spans("ALTER TABLE e ALTER COLUMN n TYPE varchar(200);", RULE).is_empty());
         assert!(spans("ALTER TABLE e ALTER COLUMN n TYPE text;", RULE).is_empty());
-        assert!(spans("ALTER TABLE e ADD c varchar(100);\nALTER TABLE e ALTER c TYPE character varying(200);", RULE).is_empty());
-        assert!(spans("ALTER TABLE e ADD c numeric(10,2);\nALTER TABLE e ALTER c TYPE numeric(12,2);", RULE).is_empty());
-        assert!(spans("CREATE TABLE e (id int);\nALTER TABLE e ALTER id TYPE bigint;", RULE).is_empty());
+        assert!(spans(
+            "ALTER TABLE e ADD c varchar(100);\nALTER TABLE e ALTER c TYPE character varying(200);",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "ALTER TABLE e ADD c numeric(10,2);\nALTER TABLE e ALTER c TYPE numeric(12,2);",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "CREATE TABLE e (id int);\nALTER TABLE e ALTER id TYPE bigint;",
+            RULE
+        )
+        .is_empty());
         assert!(spans("ALTER TABLE e ALTER c SET DEFAULT 1;", RULE).is_empty());
     }
 }

@@ -13,7 +13,36 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "CONCURRENTLY in a transactional migration (PostgreSQL refuses it at run time)",
     default_level: Level::Deny,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
+
+/// `Rule::explain`: the rule's documentation (markdown).
+pub(crate) const EXPLAIN: &str = r#"# concurrently-in-transaction
+
+Default level: **deny**.
+
+`CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX ... CONCURRENTLY` or
+`DETACH PARTITION ... CONCURRENTLY` in a migration that the runner wraps in a
+transaction. (`REFRESH MATERIALIZED VIEW CONCURRENTLY` may run in a transaction.)
+
+## Why
+
+PostgreSQL refuses these inside a transaction block (`cannot run inside a transaction
+block`), so the migration fails at deploy time, every time.
+
+## Bad
+
+```sql
+CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
+```
+
+## Good
+
+```sql
+-- migrate:no-transaction
+CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);
+```
+"#;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     if ctx.transaction != TransactionKind::Transaction {

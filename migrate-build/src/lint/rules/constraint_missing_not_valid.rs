@@ -14,6 +14,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "ADD CONSTRAINT CHECK/FOREIGN KEY without NOT VALID on an existing table, or VALIDATE in the same transaction",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# constraint-missing-not-valid
@@ -57,22 +58,34 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else { return };
+    let Some((table, from)) = alter_table(t) else {
+        return;
+    };
     let fresh = ctx.facts.fresh_before(ctx.index, &table);
     for (a, b) in actions(t, from) {
         if let Some(c) = add_constraint(t, a, b) {
-            if c.not_valid || fresh || !matches!(c.kind, ConstraintKind::Check | ConstraintKind::ForeignKey) {
+            if c.not_valid
+                || fresh
+                || !matches!(c.kind, ConstraintKind::Check | ConstraintKind::ForeignKey)
+            {
                 continue;
             }
             let (what, lock) = if c.kind == ConstraintKind::Check {
                 ("CHECK", "an ACCESS EXCLUSIVE lock (no reads or writes)")
             } else {
-                ("FOREIGN KEY", "SHARE ROW EXCLUSIVE locks on both tables (no writes)")
+                (
+                    "FOREIGN KEY",
+                    "SHARE ROW EXCLUSIVE locks on both tables (no writes)",
+                )
             };
             let name = c.name.clone().unwrap_or_else(|| "<name>".to_string());
             let head = ctx.slice(t[a].start, t[c.kind_at.1 - 1].end);
             let head = head.split_whitespace().collect::<Vec<_>>().join(" ");
-            let hint = if c.name.is_some() { "" } else { " (name the constraint so it can be validated)" };
+            let hint = if c.name.is_some() {
+                ""
+            } else {
+                " (name the constraint so it can be validated)"
+            };
             out.push(
                 Rule::ConstraintMissingNotValid,
                 t[a].start,
@@ -87,14 +100,18 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             && t[a].is("VALIDATE")
             && t.get(a + 1).is_some_and(|w| w.is("CONSTRAINT"))
         {
-            let Some(name) = t.get(a + 2).and_then(crate::lint::facts::ident) else { continue };
+            let Some(name) = t.get(a + 2).and_then(crate::lint::facts::ident) else {
+                continue;
+            };
             let mut upto = ctx.facts.before(ctx.index).iter().collect::<Vec<_>>();
             if let Some(current) = ctx.facts.statements.get(ctx.index) {
                 upto.push(current);
             }
-            let added_here = upto
-                .iter()
-                .any(|f| f.not_valid.iter().any(|(tb, c)| tb.same(&table) && *c == name));
+            let added_here = upto.iter().any(|f| {
+                f.not_valid
+                    .iter()
+                    .any(|(tb, c)| tb.same(&table) && *c == name)
+            });
             if added_here {
                 out.push(
                     Rule::ConstraintMissingNotValid,
@@ -117,11 +134,17 @@ mod tests {
     #[test]
     fn flags_validating_adds() {
         assert_eq!(
-            spans("ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES users (id);", RULE),
+            spans(
+                "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES users (id);",
+                RULE
+            ),
             ["1:20 ADD CONSTRAINT fk FOREIGN KEY"]
         );
         assert_eq!(
-            spans("ALTER TABLE t\n  ADD CHECK (a > 0),\n  ADD CONSTRAINT u UNIQUE (a);", RULE),
+            spans(
+                "ALTER TABLE t\n  ADD CHECK (a > 0),\n  ADD CONSTRAINT u UNIQUE (a);",
+                RULE
+            ),
             ["2:3 ADD CHECK"]
         );
     }
@@ -135,7 +158,11 @@ mod tests {
 
     #[test]
     fn accepts_not_valid_validate_and_fresh_tables() {
-        assert!(spans("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;", RULE).is_empty());
+        assert!(spans(
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;",
+            RULE
+        )
+        .is_empty());
         assert!(spans("ALTER TABLE t VALIDATE CONSTRAINT c;", RULE).is_empty());
         assert!(spans(
             "CREATE TABLE t (a int);\nALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES u (id);",

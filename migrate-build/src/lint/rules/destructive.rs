@@ -5,16 +5,20 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::lint::facts::{actions, alter_table, delete_without_where, name_at, skip_words, truncated_tables, Name};
+use crate::lint::facts::{
+    actions, alter_table, delete_without_where, name_at, skip_words, truncated_tables, Name,
+};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 use crate::Direction;
 
 pub(crate) const DEF: RuleDef = RuleDef {
     id: "destructive",
-    summary: "DROP TABLE, DROP COLUMN, TRUNCATE or DELETE without WHERE in an up migration (data loss)",
+    summary:
+        "DROP TABLE, DROP COLUMN, TRUNCATE or DELETE without WHERE in an up migration (data loss)",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# destructive
@@ -68,7 +72,11 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             }
             k = next + 1;
         }
-        let lost: Vec<String> = names.iter().filter(|n| !fresh(n)).map(|n| format!("`{}`", n.name)).collect();
+        let lost: Vec<String> = names
+            .iter()
+            .filter(|n| !fresh(n))
+            .map(|n| format!("`{}`", n.name))
+            .collect();
         if lost.is_empty() && !names.is_empty() {
             return;
         }
@@ -92,10 +100,15 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             first.start,
             end,
             "TRUNCATE deletes every row",
-            Some("if this is intended, say why with `-- migrate:allow destructive -- <reason>`".to_string()),
+            Some(
+                "if this is intended, say why with `-- migrate:allow destructive -- <reason>`"
+                    .to_string(),
+            ),
         );
     } else if first.is("DELETE") {
-        let Some((table, next)) = delete_without_where(t) else { return };
+        let Some((table, next)) = delete_without_where(t) else {
+            return;
+        };
         if fresh(&table) {
             return;
         }
@@ -111,11 +124,17 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             return;
         }
         for (a, b) in actions(t, from) {
-            if !t[a].is("DROP") || t.get(a + 1).is_some_and(|w| w.is_any(&["CONSTRAINT", "DEFAULT", "NOT", "IDENTITY", "EXPRESSION"])) {
+            if !t[a].is("DROP")
+                || t.get(a + 1).is_some_and(|w| {
+                    w.is_any(&["CONSTRAINT", "DEFAULT", "NOT", "IDENTITY", "EXPRESSION"])
+                })
+            {
                 continue;
             }
             // MySQL's DROP INDEX/KEY/PRIMARY KEY: non-postgres-syntax.
-            if t.get(a + 1).is_some_and(|w| w.is_any(&["INDEX", "KEY", "PRIMARY", "FOREIGN", "CHECK", "PARTITION"])) {
+            if t.get(a + 1).is_some_and(|w| {
+                w.is_any(&["INDEX", "KEY", "PRIMARY", "FOREIGN", "CHECK", "PARTITION"])
+            }) {
                 continue;
             }
             let mut k = a + 1;
@@ -123,7 +142,10 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 k += 1;
             }
             let k = skip_words(t, k, &["IF", "EXISTS"]).unwrap_or(k);
-            let column = t.get(k).and_then(crate::lint::facts::ident).unwrap_or_default();
+            let column = t
+                .get(k)
+                .and_then(crate::lint::facts::ident)
+                .unwrap_or_default();
             out.push(
                 Rule::Destructive,
                 t[a].start,
@@ -144,12 +166,21 @@ mod tests {
 
     #[test]
     fn flags_data_loss() {
-        assert_eq!(spans("DROP TABLE IF EXISTS a, s.b CASCADE;", RULE), ["1:1 DROP TABLE IF EXISTS a, s.b"]);
         assert_eq!(
-            spans("ALTER TABLE u DROP COLUMN IF EXISTS f, ALTER g DROP DEFAULT;", RULE),
+            spans("DROP TABLE IF EXISTS a, s.b CASCADE;", RULE),
+            ["1:1 DROP TABLE IF EXISTS a, s.b"]
+        );
+        assert_eq!(
+            spans(
+                "ALTER TABLE u DROP COLUMN IF EXISTS f, ALTER g DROP DEFAULT;",
+                RULE
+            ),
             ["1:15 DROP COLUMN IF EXISTS f"]
         );
-        assert_eq!(spans("TRUNCATE TABLE ONLY a, b RESTART IDENTITY;", RULE), ["1:1 TRUNCATE TABLE ONLY a, b"]);
+        assert_eq!(
+            spans("TRUNCATE TABLE ONLY a, b RESTART IDENTITY;", RULE),
+            ["1:1 TRUNCATE TABLE ONLY a, b"]
+        );
         assert_eq!(spans("DELETE FROM s.t;", RULE), ["1:1 DELETE FROM s.t"]);
     }
 
@@ -158,7 +189,13 @@ mod tests {
         assert!(spans("DELETE FROM t WHERE id = 1;", RULE).is_empty());
         assert!(spans("CREATE TABLE tmp (a int);\nDROP TABLE IF EXISTS tmp;", RULE).is_empty());
         assert!(spans("ALTER TABLE u DROP CONSTRAINT IF EXISTS c;", RULE).is_empty());
-        assert!(!findings("DROP TABLE IF EXISTS a;", Down).iter().any(|f| f.starts_with(RULE)));
-        assert!(spans("-- migrate:allow destructive -- archived\nDROP TABLE IF EXISTS a;", RULE).is_empty());
+        assert!(!findings("DROP TABLE IF EXISTS a;", Down)
+            .iter()
+            .any(|f| f.starts_with(RULE)));
+        assert!(spans(
+            "-- migrate:allow destructive -- archived\nDROP TABLE IF EXISTS a;",
+            RULE
+        )
+        .is_empty());
     }
 }

@@ -10,6 +10,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "the same column twice in one CREATE TABLE",
     default_level: Level::Deny,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# duplicate-column
@@ -40,7 +41,9 @@ CREATE TABLE users (id bigint, email text);
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, after)) = create_table(t) else { return };
+    let Some((table, after)) = create_table(t) else {
+        return;
+    };
     let mut seen: Vec<(String, usize)> = Vec::new();
     for (a, b) in table_elements(t, after) {
         let Some(col) = column(t, a, b) else { continue };
@@ -50,7 +53,10 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 Rule::DuplicateColumn,
                 tok.start,
                 tok.end,
-                format!("column `{}` is defined twice in `{}` (first on line {})", col.name, table.name, t[*first].line),
+                format!(
+                    "column `{}` is defined twice in `{}` (first on line {})",
+                    col.name, table.name, t[*first].line
+                ),
                 Some("remove or rename one of the two definitions".to_string()),
             );
         } else {
@@ -67,12 +73,22 @@ mod tests {
 
     #[test]
     fn flags_the_second_definition() {
-        assert_eq!(spans("CREATE TABLE u (id int,\n  email text,\n  EMAIL text);", RULE), ["3:3 EMAIL"]);
+        assert_eq!(
+            spans(
+                "CREATE TABLE u (id int,\n  email text,\n  EMAIL text);",
+                RULE
+            ),
+            ["3:3 EMAIL"]
+        );
     }
 
     #[test]
     fn accepts_distinct_and_quoted_names() {
-        assert!(spans("CREATE TABLE u (email text, \"Email\" text, CONSTRAINT c UNIQUE (email));", RULE).is_empty());
+        assert!(spans(
+            "CREATE TABLE u (email text, \"Email\" text, CONSTRAINT c UNIQUE (email));",
+            RULE
+        )
+        .is_empty());
         assert!(spans("CREATE TABLE u (a int CHECK (a > 0), b int);", RULE).is_empty());
     }
 }

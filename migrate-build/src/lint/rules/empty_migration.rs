@@ -10,7 +10,39 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "a migration file without any statement",
     default_level: Level::Deny,
     check: Check::File(check),
+    explain: EXPLAIN,
 };
+
+/// `Rule::explain`: the rule's documentation (markdown).
+pub(crate) const EXPLAIN: &str = r#"# empty-migration
+
+Default level: **deny**.
+
+A migration file with no statement: only whitespace and comments. An empty down file
+counts too.
+
+## Why
+
+An empty up file is usually a forgotten or mis-saved migration: it is recorded as
+applied, and the change it was meant to make never happens. An empty down file
+pretends the migration is reversible.
+
+## Bad
+
+```sql
+-- add the plan column
+```
+
+## Good
+
+```sql
+-- add the plan column
+ALTER TABLE users ADD COLUMN plan text;
+```
+
+Delete an empty down file to make the migration forward-only, or add
+`-- migrate:allow empty-migration` to keep an empty file on purpose.
+"#;
 
 fn check(ctx: &FileContext<'_>, out: &mut Findings) {
     if !ctx.statements.is_empty() {

@@ -15,6 +15,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "a value added by ALTER TYPE ... ADD VALUE used in the same transaction (PostgreSQL refuses it)",
     default_level: Level::Deny,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# enum-value-used-in-same-transaction
@@ -62,9 +63,17 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
     let Some(first) = t.first() else { return };
     let before = ctx.facts.before(ctx.index);
-    let created = |ty: &Name| before.iter().any(|f| f.created_enum.as_ref().is_some_and(|c| c.same(ty)));
+    let created = |ty: &Name| {
+        before
+            .iter()
+            .any(|f| f.created_enum.as_ref().is_some_and(|c| c.same(ty)))
+    };
     if first.is("ALTER") && t.get(1).is_some_and(|w| w.is("TYPE")) {
-        let current = ctx.facts.statements.get(ctx.index).and_then(|f| f.enum_value.as_ref());
+        let current = ctx
+            .facts
+            .statements
+            .get(ctx.index)
+            .and_then(|f| f.enum_value.as_ref());
         if let Some((ty, _)) = current {
             if ctx.facts.settings.postgres_version < 12 && !created(ty) {
                 if let Some(at) = t.iter().position(|w| w.is("ADD")) {
@@ -92,15 +101,23 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
         return;
     }
     for (i, tok) in t.iter().enumerate() {
-        let Token::SingleQuotedString(s) = tok.token else { continue };
+        let Token::SingleQuotedString(s) = tok.token else {
+            continue;
+        };
         for (ty, value) in &added {
             if s != value {
                 continue;
             }
             // `'v'::other_type` is not a use of this enum.
-            if t.get(i + 1).is_some_and(|w| w.is_token(&Token::DoubleColon)) {
+            if t.get(i + 1)
+                .is_some_and(|w| w.is_token(&Token::DoubleColon))
+            {
                 if let Some((cast, _)) = name_at(t, i + 2) {
-                    if !cast.same(ty) && !t.iter().any(|w| ident(w).as_deref() == Some(ty.name.as_str())) {
+                    if !cast.same(ty)
+                        && !t
+                            .iter()
+                            .any(|w| ident(w).as_deref() == Some(ty.name.as_str()))
+                    {
                         continue;
                     }
                 }
@@ -127,7 +144,10 @@ mod tests {
     #[test]
     fn flags_use_of_a_new_value() {
         assert_eq!(
-            spans("ALTER TYPE s ADD VALUE 'refunded';\nUPDATE o SET status = 'refunded' WHERE r;", RULE),
+            spans(
+                "ALTER TYPE s ADD VALUE 'refunded';\nUPDATE o SET status = 'refunded' WHERE r;",
+                RULE
+            ),
             ["2:23 'refunded'"]
         );
         assert_eq!(
@@ -138,16 +158,43 @@ mod tests {
 
     #[test]
     fn accepts_no_transaction_new_types_and_other_values() {
-        assert!(spans("-- migrate:no-transaction\nALTER TYPE s ADD VALUE 'r';\nUPDATE o SET status = 'r';", RULE).is_empty());
-        assert!(spans("CREATE TYPE s AS ENUM ('a');\nALTER TYPE s ADD VALUE 'r';\nUPDATE o SET status = 'r';", RULE).is_empty());
-        assert!(spans("ALTER TYPE s ADD VALUE 'r';\nUPDATE o SET status = 'a';", RULE).is_empty());
-        assert!(spans("ALTER TYPE s ADD VALUE 'r';\nALTER TYPE s ADD VALUE 'q' BEFORE 'r';", RULE).is_empty());
+        assert!(spans(
+            "-- migrate:no-transaction\nALTER TYPE s ADD VALUE 'r';\nUPDATE o SET status = 'r';",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "CREATE TYPE s AS ENUM ('a');\nALTER TYPE s ADD VALUE 'r';\nUPDATE o SET status = 'r';",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "ALTER TYPE s ADD VALUE 'r';\nUPDATE o SET status = 'a';",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "ALTER TYPE s ADD VALUE 'r';\nALTER TYPE s ADD VALUE 'q' BEFORE 'r';",
+            RULE
+        )
+        .is_empty());
         assert!(spans("ALTER TYPE s ADD VALUE 'r';\nSELECT 'r'::text;", RULE).is_empty());
     }
 
     #[test]
     fn before_12_add_value_needs_no_transaction() {
-        let check = Config::new().postgres_version(11).check_file("m.sql", b"ALTER TYPE s ADD VALUE 'r';", Direction::Up);
-        assert_eq!(check.diagnostics.iter().filter(|d| d.rule.id() == RULE).count(), 1);
+        let check = Config::new().postgres_version(11).check_file(
+            "m.sql",
+            b"ALTER TYPE s ADD VALUE 'r';",
+            Direction::Up,
+        );
+        assert_eq!(
+            check
+                .diagnostics
+                .iter()
+                .filter(|d| d.rule.id() == RULE)
+                .count(),
+            1
+        );
     }
 }

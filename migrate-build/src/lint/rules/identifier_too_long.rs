@@ -4,7 +4,9 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::lint::facts::{add_column, alter_table, actions, column, create_table, name_at, skip_words, table_elements};
+use crate::lint::facts::{
+    actions, add_column, alter_table, column, create_table, name_at, skip_words, table_elements,
+};
 use crate::lint::{Check, Findings, RuleDef, StatementContext, Tok};
 use crate::rule::{Level, Rule};
 
@@ -13,6 +15,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "an identifier longer than 63 bytes (PostgreSQL silently truncates it)",
     default_level: Level::Deny,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# identifier-too-long
@@ -49,11 +52,34 @@ const MAX: usize = 63;
 
 /// Kinds of object whose name follows `CREATE [modifiers] <kind>`.
 const KINDS: &[&str] = &[
-    "TABLE", "INDEX", "VIEW", "SEQUENCE", "TYPE", "FUNCTION", "PROCEDURE", "SCHEMA", "TRIGGER", "DOMAIN",
-    "POLICY", "AGGREGATE", "COLLATION", "STATISTICS", "PUBLICATION", "RULE",
+    "TABLE",
+    "INDEX",
+    "VIEW",
+    "SEQUENCE",
+    "TYPE",
+    "FUNCTION",
+    "PROCEDURE",
+    "SCHEMA",
+    "TRIGGER",
+    "DOMAIN",
+    "POLICY",
+    "AGGREGATE",
+    "COLLATION",
+    "STATISTICS",
+    "PUBLICATION",
+    "RULE",
 ];
 const MODIFIERS: &[&str] = &[
-    "OR", "REPLACE", "UNIQUE", "TEMP", "TEMPORARY", "UNLOGGED", "GLOBAL", "LOCAL", "MATERIALIZED", "RECURSIVE",
+    "OR",
+    "REPLACE",
+    "UNIQUE",
+    "TEMP",
+    "TEMPORARY",
+    "UNLOGGED",
+    "GLOBAL",
+    "LOCAL",
+    "MATERIALIZED",
+    "RECURSIVE",
     "CONSTRAINT",
 ];
 
@@ -141,18 +167,36 @@ mod tests {
     #[test]
     fn flags_long_names() {
         let long = "a".repeat(64);
-        assert_eq!(spans(&format!("CREATE TABLE {long} (id int);"), RULE), [format!("1:14 {long}")]);
-        assert_eq!(spans(&format!("CREATE TABLE t (id int, {long} text);"), RULE), [format!("1:25 {long}")]);
         assert_eq!(
-            spans(&format!("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS s.{long} ON t (a);"), RULE),
+            spans(&format!("CREATE TABLE {long} (id int);"), RULE),
+            [format!("1:14 {long}")]
+        );
+        assert_eq!(
+            spans(&format!("CREATE TABLE t (id int, {long} text);"), RULE),
+            [format!("1:25 {long}")]
+        );
+        assert_eq!(
+            spans(
+                &format!("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS s.{long} ON t (a);"),
+                RULE
+            ),
             [format!("1:50 {long}")]
         );
         assert_eq!(
-            spans(&format!("ALTER TABLE t ADD CONSTRAINT \"{long}\" CHECK (a > 0);"), RULE),
+            spans(
+                &format!("ALTER TABLE t ADD CONSTRAINT \"{long}\" CHECK (a > 0);"),
+                RULE
+            ),
             [format!("1:30 \"{long}\"")]
         );
-        assert_eq!(spans(&format!("ALTER TABLE t RENAME a TO {long};"), RULE), [format!("1:27 {long}")]);
-        assert_eq!(spans(&format!("ALTER TABLE t ADD COLUMN {long} int;"), RULE), [format!("1:26 {long}")]);
+        assert_eq!(
+            spans(&format!("ALTER TABLE t RENAME a TO {long};"), RULE),
+            [format!("1:27 {long}")]
+        );
+        assert_eq!(
+            spans(&format!("ALTER TABLE t ADD COLUMN {long} int;"), RULE),
+            [format!("1:26 {long}")]
+        );
     }
 
     #[test]
@@ -160,7 +204,11 @@ mod tests {
         let ok = "a".repeat(63);
         assert!(spans(&format!("CREATE TABLE {ok} (id int);"), RULE).is_empty());
         let long = "b".repeat(70);
-        assert!(spans(&format!("ALTER TABLE t DROP CONSTRAINT IF EXISTS {long};"), RULE).is_empty());
+        assert!(spans(
+            &format!("ALTER TABLE t DROP CONSTRAINT IF EXISTS {long};"),
+            RULE
+        )
+        .is_empty());
         assert!(spans(&format!("SELECT {long} FROM t;"), RULE).is_empty());
     }
 }

@@ -19,7 +19,46 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "SQLite, MySQL or SQL Server syntax, with the PostgreSQL equivalent",
     default_level: Level::Deny,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
+
+/// `Rule::explain`: the rule's documentation (markdown).
+pub(crate) const EXPLAIN: &str = r#"# non-postgres-syntax
+
+Default level: **deny**.
+
+SQLite, MySQL or SQL Server constructs that PostgreSQL rejects or reads differently,
+each with the PostgreSQL equivalent in the help: `AUTOINCREMENT`, `AUTO_INCREMENT`,
+backtick quoting, `ENGINE=`/`CHARSET=`, `UNSIGNED`, `TINYINT`, `INT(11)`, `DATETIME`,
+`BLOB`, `MEDIUMTEXT`, inline `ENUM(...)`, `PRAGMA`, `INSERT OR IGNORE/REPLACE`,
+`REPLACE INTO`, `ON DUPLICATE KEY UPDATE`, `WITHOUT ROWID`, `STRICT`,
+`UPDATE/DELETE ... LIMIT`, `MODIFY/CHANGE COLUMN`, `DROP INDEX i ON t`, `GETDATE()`,
+`IFNULL()`, ...
+
+## Why
+
+Migrations copied from another database, or written by habit, fail on PostgreSQL
+(or, worse, parse and mean something else). sqlparser silently drops some of these
+from its AST (`AUTOINCREMENT`), so the rule works on the tokens.
+
+## Bad
+
+```sql
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at DATETIME
+);
+```
+
+## Good
+
+```sql
+CREATE TABLE users (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    created_at timestamptz
+);
+```
+"#;
 
 /// Type names that PostgreSQL does not have: (name, dialect, PostgreSQL type).
 const TYPES: &[(&str, &str, &str)] = &[

@@ -12,6 +12,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "integer/smallint/serial id or key column: prefer bigint",
     default_level: Level::Allow,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# prefer-bigint
@@ -47,7 +48,11 @@ CREATE TABLE orders (
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     for c in defined_types(ctx) {
-        if !(matches!(c.ty.base.as_str(), "integer" | "smallint" | "serial" | "smallserial") && (c.key || c.column == "id" || c.column.ends_with("_id"))) {
+        if !(matches!(
+            c.ty.base.as_str(),
+            "integer" | "smallint" | "serial" | "smallserial"
+        ) && (c.key || c.column == "id" || c.column.ends_with("_id")))
+        {
             continue;
         }
         out.push(Rule::PreferBigint, c.ty.start, c.ty.end, format!("id column `{}` is {}: it runs out at {}", c.column, c.ty.base, if matches!(c.ty.base.as_str(), "smallint" | "smallserial") { "32,767" } else { "2,147,483,647" }), Some({ let b = if c.ty.base.ends_with("serial") { "bigint GENERATED ALWAYS AS IDENTITY" } else { "bigint" }; format!("write `{b}`: same speed, 4 more bytes, and no id exhaustion (migrating a full table later is a rewrite)") }));
@@ -59,25 +64,40 @@ mod tests {
     const RULE: &str = "prefer-bigint";
 
     fn findings(sql: &str) -> Vec<String> {
-        crate::Config::new().warn(crate::Rule::PreferBigint)
+        crate::Config::new()
+            .warn(crate::Rule::PreferBigint)
             .check_file("m.sql", sql.as_bytes(), crate::Direction::Up)
             .diagnostics
             .iter()
             .filter(|d| d.rule.id() == RULE)
-            .map(|d| format!("{}:{} {}", d.line, d.column, &sql[d.span.clone().unwrap_or(0..0)]))
+            .map(|d| {
+                format!(
+                    "{}:{} {}",
+                    d.line,
+                    d.column,
+                    &sql[d.span.clone().unwrap_or(0..0)]
+                )
+            })
             .collect()
     }
 
     #[test]
     fn allowed_by_default() {
-        let check = crate::Config::new().check_file("m.sql", "CREATE TABLE o (id serial PRIMARY KEY, user_id int, n integer, k int4 REFERENCES t);".as_bytes(), crate::Direction::Up);
+        let check = crate::Config::new().check_file(
+            "m.sql",
+            "CREATE TABLE o (id serial PRIMARY KEY, user_id int, n integer, k int4 REFERENCES t);"
+                .as_bytes(),
+            crate::Direction::Up,
+        );
         assert!(!check.diagnostics.iter().any(|d| d.rule.id() == RULE));
     }
 
     #[test]
     fn flags_the_type() {
         assert_eq!(
-            findings("ALTER TABLE t ADD COLUMN x_id int, ALTER COLUMN y_id TYPE smallint, ADD z int;"),
+            findings(
+                "ALTER TABLE t ADD COLUMN x_id int, ALTER COLUMN y_id TYPE smallint, ADD z int;"
+            ),
             ["1:31 int", "1:59 smallint"]
         );
         assert_eq!(findings("CREATE TABLE o (id serial PRIMARY KEY, user_id int, n integer, k int4 REFERENCES t);"), ["1:20 serial", "1:48 int", "1:66 int4"]);
@@ -86,7 +106,14 @@ mod tests {
     #[test]
     fn accepts_the_rewrite_and_down_migrations() {
         assert!(findings("CREATE TABLE o (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id bigint, n integer);").is_empty());
-        let down = crate::Config::new().warn(crate::Rule::PreferBigint).check_file("m.down.sql", "CREATE TABLE o (id serial PRIMARY KEY, user_id int, n integer, k int4 REFERENCES t);".as_bytes(), crate::Direction::Down);
+        let down = crate::Config::new()
+            .warn(crate::Rule::PreferBigint)
+            .check_file(
+            "m.down.sql",
+            "CREATE TABLE o (id serial PRIMARY KEY, user_id int, n integer, k int4 REFERENCES t);"
+                .as_bytes(),
+            crate::Direction::Down,
+        );
         assert!(!down.diagnostics.iter().any(|d| d.rule.id() == RULE));
     }
 }

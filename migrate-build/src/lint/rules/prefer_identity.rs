@@ -12,6 +12,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "serial/bigserial/smallserial column: prefer GENERATED ... AS IDENTITY",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# prefer-identity
@@ -62,19 +63,36 @@ mod tests {
             .diagnostics
             .iter()
             .filter(|d| d.rule.id() == RULE)
-            .map(|d| format!("{}:{} {}", d.line, d.column, &sql[d.span.clone().unwrap_or(0..0)]))
+            .map(|d| {
+                format!(
+                    "{}:{} {}",
+                    d.line,
+                    d.column,
+                    &sql[d.span.clone().unwrap_or(0..0)]
+                )
+            })
             .collect()
     }
 
     #[test]
     fn flags_the_type() {
-        assert_eq!(findings("CREATE TABLE u (id bigserial PRIMARY KEY, n serial4);"), ["1:20 bigserial", "1:45 serial4"]);
+        assert_eq!(
+            findings("CREATE TABLE u (id bigserial PRIMARY KEY, n serial4);"),
+            ["1:20 bigserial", "1:45 serial4"]
+        );
     }
 
     #[test]
     fn accepts_the_rewrite_and_down_migrations() {
-        assert!(findings("CREATE TABLE u (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);").is_empty());
-        let down = crate::Config::new().check_file("m.down.sql", "CREATE TABLE u (id bigserial PRIMARY KEY, n serial4);".as_bytes(), crate::Direction::Down);
+        assert!(
+            findings("CREATE TABLE u (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);")
+                .is_empty()
+        );
+        let down = crate::Config::new().check_file(
+            "m.down.sql",
+            "CREATE TABLE u (id bigserial PRIMARY KEY, n serial4);".as_bytes(),
+            crate::Direction::Down,
+        );
         assert!(!down.diagnostics.iter().any(|d| d.rule.id() == RULE));
     }
 }

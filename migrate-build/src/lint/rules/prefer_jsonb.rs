@@ -11,6 +11,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "json column: prefer jsonb",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# prefer-jsonb
@@ -42,10 +43,19 @@ CREATE TABLE events (payload jsonb NOT NULL);
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     for c in defined_types(ctx) {
-        if !(c.ty.base == "json") {
+        if c.ty.base != "json" {
             continue;
         }
-        out.push(Rule::PreferJsonb, c.ty.start, c.ty.end, format!("`{}` is json: prefer jsonb", c.column), Some(format!("write `jsonb{}`", if c.ty.array { "[]" } else { "" })));
+        out.push(
+            Rule::PreferJsonb,
+            c.ty.start,
+            c.ty.end,
+            format!("`{}` is json: prefer jsonb", c.column),
+            Some(format!(
+                "write `jsonb{}`",
+                if c.ty.array { "[]" } else { "" }
+            )),
+        );
     }
 }
 
@@ -59,19 +69,33 @@ mod tests {
             .diagnostics
             .iter()
             .filter(|d| d.rule.id() == RULE)
-            .map(|d| format!("{}:{} {}", d.line, d.column, &sql[d.span.clone().unwrap_or(0..0)]))
+            .map(|d| {
+                format!(
+                    "{}:{} {}",
+                    d.line,
+                    d.column,
+                    &sql[d.span.clone().unwrap_or(0..0)]
+                )
+            })
             .collect()
     }
 
     #[test]
     fn flags_the_type() {
-        assert_eq!(findings("CREATE TABLE e (a json, b json[], c jsonb);"), ["1:19 json", "1:27 json[]"]);
+        assert_eq!(
+            findings("CREATE TABLE e (a json, b json[], c jsonb);"),
+            ["1:19 json", "1:27 json[]"]
+        );
     }
 
     #[test]
     fn accepts_the_rewrite_and_down_migrations() {
         assert!(findings("CREATE TABLE e (c jsonb);").is_empty());
-        let down = crate::Config::new().check_file("m.down.sql", "CREATE TABLE e (a json, b json[], c jsonb);".as_bytes(), crate::Direction::Down);
+        let down = crate::Config::new().check_file(
+            "m.down.sql",
+            "CREATE TABLE e (a json, b json[], c jsonb);".as_bytes(),
+            crate::Direction::Down,
+        );
         assert!(!down.diagnostics.iter().any(|d| d.rule.id() == RULE));
     }
 }

@@ -11,6 +11,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "varchar(n) column: prefer text (with a CHECK if the limit matters)",
     default_level: Level::Allow,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# prefer-text
@@ -41,7 +42,7 @@ CREATE TABLE users (name text CHECK (char_length(name) <= 255));
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     for c in defined_types(ctx) {
-        if !(c.ty.base == "varchar" && !c.ty.args.is_empty()) {
+        if c.ty.base != "varchar" || c.ty.args.is_empty() {
             continue;
         }
         out.push(Rule::PreferText, c.ty.start, c.ty.end, format!("`{}` is {}: prefer text", c.column, c.ty.display()), Some(format!("write `text`, with `CHECK (char_length({}) <= {})` if the limit is a business rule", c.column, c.ty.args.first().cloned().unwrap_or_default())));
@@ -53,30 +54,51 @@ mod tests {
     const RULE: &str = "prefer-text";
 
     fn findings(sql: &str) -> Vec<String> {
-        crate::Config::new().warn(crate::Rule::PreferText)
+        crate::Config::new()
+            .warn(crate::Rule::PreferText)
             .check_file("m.sql", sql.as_bytes(), crate::Direction::Up)
             .diagnostics
             .iter()
             .filter(|d| d.rule.id() == RULE)
-            .map(|d| format!("{}:{} {}", d.line, d.column, &sql[d.span.clone().unwrap_or(0..0)]))
+            .map(|d| {
+                format!(
+                    "{}:{} {}",
+                    d.line,
+                    d.column,
+                    &sql[d.span.clone().unwrap_or(0..0)]
+                )
+            })
             .collect()
     }
 
     #[test]
     fn allowed_by_default() {
-        let check = crate::Config::new().check_file("m.sql", "CREATE TABLE u (a varchar(255), b character varying(10), c varchar);".as_bytes(), crate::Direction::Up);
+        let check = crate::Config::new().check_file(
+            "m.sql",
+            "CREATE TABLE u (a varchar(255), b character varying(10), c varchar);".as_bytes(),
+            crate::Direction::Up,
+        );
         assert!(!check.diagnostics.iter().any(|d| d.rule.id() == RULE));
     }
 
     #[test]
     fn flags_the_type() {
-        assert_eq!(findings("CREATE TABLE u (a varchar(255), b character varying(10), c varchar);"), ["1:19 varchar(255)", "1:35 character varying(10)"]);
+        assert_eq!(
+            findings("CREATE TABLE u (a varchar(255), b character varying(10), c varchar);"),
+            ["1:19 varchar(255)", "1:35 character varying(10)"]
+        );
     }
 
     #[test]
     fn accepts_the_rewrite_and_down_migrations() {
         assert!(findings("CREATE TABLE u (a text CHECK (char_length(a) <= 255));").is_empty());
-        let down = crate::Config::new().warn(crate::Rule::PreferText).check_file("m.down.sql", "CREATE TABLE u (a varchar(255), b character varying(10), c varchar);".as_bytes(), crate::Direction::Down);
+        let down = crate::Config::new()
+            .warn(crate::Rule::PreferText)
+            .check_file(
+                "m.down.sql",
+                "CREATE TABLE u (a varchar(255), b character varying(10), c varchar);".as_bytes(),
+                crate::Direction::Down,
+            );
         assert!(!down.diagnostics.iter().any(|d| d.rule.id() == RULE));
     }
 }

@@ -12,6 +12,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "timestamp (without time zone) column: prefer timestamptz",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# prefer-timestamptz
@@ -45,10 +46,29 @@ CREATE TABLE events (created_at timestamptz NOT NULL DEFAULT now());
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     for c in defined_types(ctx) {
-        if !(c.ty.base == "timestamp") {
+        if c.ty.base != "timestamp" {
             continue;
         }
-        out.push(Rule::PreferTimestamptz, c.ty.start, c.ty.end, format!("`{}` is a timestamp without time zone: prefer timestamptz", c.column), Some({ let args = if c.ty.args.is_empty() { String::new() } else { format!("({})", c.ty.args.join(",")) }; format!("write `timestamptz{args}`{}", if c.ty.array { " (array)" } else { "" }) }));
+        out.push(
+            Rule::PreferTimestamptz,
+            c.ty.start,
+            c.ty.end,
+            format!(
+                "`{}` is a timestamp without time zone: prefer timestamptz",
+                c.column
+            ),
+            Some({
+                let args = if c.ty.args.is_empty() {
+                    String::new()
+                } else {
+                    format!("({})", c.ty.args.join(","))
+                };
+                format!(
+                    "write `timestamptz{args}`{}",
+                    if c.ty.array { " (array)" } else { "" }
+                )
+            }),
+        );
     }
 }
 
@@ -62,20 +82,43 @@ mod tests {
             .diagnostics
             .iter()
             .filter(|d| d.rule.id() == RULE)
-            .map(|d| format!("{}:{} {}", d.line, d.column, &sql[d.span.clone().unwrap_or(0..0)]))
+            .map(|d| {
+                format!(
+                    "{}:{} {}",
+                    d.line,
+                    d.column,
+                    &sql[d.span.clone().unwrap_or(0..0)]
+                )
+            })
             .collect()
     }
 
     #[test]
     fn flags_the_type() {
-        assert_eq!(findings("ALTER TABLE t ALTER COLUMN a TYPE timestamp;"), ["1:35 timestamp"]);
-        assert_eq!(findings("CREATE TABLE e (a timestamp, b timestamp(3) without time zone, c timestamptz);"), ["1:19 timestamp", "1:32 timestamp(3) without time zone"]);
+        assert_eq!(
+            findings("ALTER TABLE t ALTER COLUMN a TYPE timestamp;"),
+            ["1:35 timestamp"]
+        );
+        assert_eq!(
+            findings(
+                "CREATE TABLE e (a timestamp, b timestamp(3) without time zone, c timestamptz);"
+            ),
+            ["1:19 timestamp", "1:32 timestamp(3) without time zone"]
+        );
     }
 
     #[test]
     fn accepts_the_rewrite_and_down_migrations() {
-        assert!(findings("CREATE TABLE e (a timestamptz, b timestamp with time zone, c time);").is_empty());
-        let down = crate::Config::new().check_file("m.down.sql", "CREATE TABLE e (a timestamp, b timestamp(3) without time zone, c timestamptz);".as_bytes(), crate::Direction::Down);
+        assert!(
+            findings("CREATE TABLE e (a timestamptz, b timestamp with time zone, c time);")
+                .is_empty()
+        );
+        let down = crate::Config::new().check_file(
+            "m.down.sql",
+            "CREATE TABLE e (a timestamp, b timestamp(3) without time zone, c timestamptz);"
+                .as_bytes(),
+            crate::Direction::Down,
+        );
         assert!(!down.diagnostics.iter().any(|d| d.rule.id() == RULE));
     }
 }

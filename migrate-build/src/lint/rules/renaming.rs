@@ -11,6 +11,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "RENAME of a table or column (breaks the application version still running during the deploy)",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# renaming
@@ -50,7 +51,9 @@ CREATE VIEW customer AS SELECT * FROM customers;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else { return };
+    let Some((table, from)) = alter_table(t) else {
+        return;
+    };
     if ctx.facts.created_before(ctx.index, &table) {
         return;
     }
@@ -115,14 +118,28 @@ mod tests {
             spans("ALTER TABLE u RENAME COLUMN mail TO email;", RULE),
             ["1:15 RENAME COLUMN mail TO email"]
         );
-        assert_eq!(spans("ALTER TABLE u RENAME a TO b;", RULE), ["1:15 RENAME a TO b"]);
-        assert_eq!(spans("ALTER TABLE public.u RENAME TO v;", RULE), ["1:22 RENAME TO v"]);
+        assert_eq!(
+            spans("ALTER TABLE u RENAME a TO b;", RULE),
+            ["1:15 RENAME a TO b"]
+        );
+        assert_eq!(
+            spans("ALTER TABLE public.u RENAME TO v;", RULE),
+            ["1:22 RENAME TO v"]
+        );
     }
 
     #[test]
     fn accepts_compat_views_fresh_tables_and_constraints() {
-        assert!(spans("ALTER TABLE c RENAME TO cs;\nCREATE VIEW c AS SELECT * FROM cs;", RULE).is_empty());
-        assert!(spans("CREATE TABLE u (a int);\nALTER TABLE u RENAME a TO b;", RULE).is_empty());
+        assert!(spans(
+            "ALTER TABLE c RENAME TO cs;\nCREATE VIEW c AS SELECT * FROM cs;",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "CREATE TABLE u (a int);\nALTER TABLE u RENAME a TO b;",
+            RULE
+        )
+        .is_empty());
         assert!(spans("ALTER TABLE u RENAME CONSTRAINT a TO b;", RULE).is_empty());
     }
 }

@@ -18,6 +18,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "CREATE INDEX without CONCURRENTLY on an existing table (blocks writes while the index builds)",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# require-concurrent-index
@@ -95,9 +96,15 @@ mod tests {
 
     #[test]
     fn flags_plain_create_index() {
-        assert_eq!(spans("SELECT 1;\nCREATE INDEX i ON t (a);", RULE), ["2:1 CREATE INDEX"]);
         assert_eq!(
-            spans("create unique index if not exists i on public.t using btree (a);", RULE),
+            spans("SELECT 1;\nCREATE INDEX i ON t (a);", RULE),
+            ["2:1 CREATE INDEX"]
+        );
+        assert_eq!(
+            spans(
+                "create unique index if not exists i on public.t using btree (a);",
+                RULE
+            ),
             ["1:1 create unique index"]
         );
         assert_eq!(spans("CREATE INDEX ON t (a);", RULE), ["1:1 CREATE INDEX"]);
@@ -105,21 +112,59 @@ mod tests {
 
     #[test]
     fn accepts_concurrent_and_fresh_tables() {
-        assert!(spans("-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);", RULE).is_empty());
-        assert!(spans("CREATE TABLE \"T\" (a int);\nCREATE INDEX i ON \"T\" (a);", RULE).is_empty());
-        assert!(spans("CREATE TABLE app.t (a int);\nCREATE INDEX i ON t (a);", RULE).is_empty());
-        assert!(spans("CREATE TABLE T (a int);\nCREATE INDEX i ON app.t (a);", RULE).is_empty());
+        assert!(spans(
+            "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "CREATE TABLE \"T\" (a int);\nCREATE INDEX i ON \"T\" (a);",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "CREATE TABLE app.t (a int);\nCREATE INDEX i ON t (a);",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "CREATE TABLE T (a int);\nCREATE INDEX i ON app.t (a);",
+            RULE
+        )
+        .is_empty());
         assert!(spans("CREATE INDEX i ON ONLY parent (a);", RULE).is_empty());
         // Quoted "T" is not t.
-        assert_eq!(spans("CREATE TABLE \"T\" (a int);\nCREATE INDEX i ON t (a);", RULE).len(), 1);
+        assert_eq!(
+            spans(
+                "CREATE TABLE \"T\" (a int);\nCREATE INDEX i ON t (a);",
+                RULE
+            )
+            .len(),
+            1
+        );
         // A table of another schema is not the one created.
-        assert_eq!(spans("CREATE TABLE a.t (a int);\nCREATE INDEX i ON b.t (a);", RULE).len(), 1);
+        assert_eq!(
+            spans(
+                "CREATE TABLE a.t (a int);\nCREATE INDEX i ON b.t (a);",
+                RULE
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]
     fn help_has_the_rewrite() {
-        let check = crate::Config::new().check_file("m.sql", b"CREATE INDEX i ON t (a);", crate::Direction::Up);
-        let d = check.diagnostics.iter().find(|d| d.rule.id() == RULE).unwrap();
+        let check = crate::Config::new().check_file(
+            "m.sql",
+            b"CREATE INDEX i ON t (a);",
+            crate::Direction::Up,
+        );
+        let d = check
+            .diagnostics
+            .iter()
+            .find(|d| d.rule.id() == RULE)
+            .unwrap();
         assert_eq!(
             d.help.as_deref(),
             Some("write `CREATE INDEX CONCURRENTLY i ON t (a)` in a migration of its own with `-- migrate:no-transaction` in its header")

@@ -14,6 +14,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "DROP INDEX without CONCURRENTLY (ACCESS EXCLUSIVE lock on the table)",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# require-concurrent-index-drop
@@ -79,7 +80,11 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let rewrite = if names.len() > 1 {
         "one `DROP INDEX CONCURRENTLY IF EXISTS <name>` per index".to_string()
     } else {
-        format!("`DROP INDEX CONCURRENTLY {}`", rest.trim_end_matches(" CASCADE").trim_end_matches(" RESTRICT"))
+        format!(
+            "`DROP INDEX CONCURRENTLY {}`",
+            rest.trim_end_matches(" CASCADE")
+                .trim_end_matches(" RESTRICT")
+        )
     };
     let help = match ctx.transaction {
         TransactionKind::NoTransaction => format!("write {rewrite}"),
@@ -106,12 +111,19 @@ mod tests {
     #[test]
     fn flags_plain_drop_index() {
         assert_eq!(spans("DROP INDEX IF EXISTS i;", RULE), ["1:1 DROP INDEX"]);
-        assert_eq!(spans("SELECT 1;\n  drop index if exists s.a, b;", RULE), ["2:3 drop index"]);
+        assert_eq!(
+            spans("SELECT 1;\n  drop index if exists s.a, b;", RULE),
+            ["2:3 drop index"]
+        );
     }
 
     #[test]
     fn accepts_concurrently_and_fresh_indexes() {
-        assert!(findings("-- migrate:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS i;", Up).is_empty());
+        assert!(findings(
+            "-- migrate:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS i;",
+            Up
+        )
+        .is_empty());
         assert!(spans("CREATE INDEX i ON t (a);\nDROP INDEX IF EXISTS i;", RULE).is_empty());
     }
 }

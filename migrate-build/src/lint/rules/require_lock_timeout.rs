@@ -12,6 +12,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "ACCESS EXCLUSIVE lock on an existing table without SET lock_timeout first (opt-in)",
     default_level: Level::Allow,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# require-lock-timeout
@@ -61,7 +62,9 @@ fn weak_action(t: &[crate::lint::Tok<'_>], a: usize, b: usize) -> bool {
         || (w(a, "DETACH") && (a..b).any(|i| t[i].is("CONCURRENTLY")))
         || (w(a, "CLUSTER") && w(a + 1, "ON"))
         || (w(a, "SET") && w(a + 1, "WITHOUT") && w(a + 2, "CLUSTER"))
-        || (w(a, "ADD") && (a..b).any(|i| t[i].depth == 0 && t[i].is("FOREIGN")) && !(a..b).any(|i| t[i].is("COLUMN")))
+        || (w(a, "ADD")
+            && (a..b).any(|i| t[i].depth == 0 && t[i].is("FOREIGN"))
+            && !(a..b).any(|i| t[i].is("COLUMN")))
         || ((w(a, "ALTER") || w(a, "ALTER")) && (a..b).any(|i| t[i].is("STATISTICS")))
         || (w(a, "ENABLE") || w(a, "DISABLE")) && (a..b).any(|i| t[i].is("TRIGGER"))
         || (w(a, "OWNER"))
@@ -73,7 +76,8 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     }
     let t = ctx.tokens;
     let Some(first) = t.first() else { return };
-    let fresh = |n: &Name| ctx.facts.fresh_before(ctx.index, n) || ctx.facts.created_before(ctx.index, n);
+    let fresh =
+        |n: &Name| ctx.facts.fresh_before(ctx.index, n) || ctx.facts.created_before(ctx.index, n);
     let head_end = |n: usize| t[n.min(t.len()) - 1].end;
     let (what, end) = if let Some((table, from)) = alter_table(t) {
         if fresh(&table) || actions(t, from).iter().all(|&(a, b)| weak_action(t, a, b)) {
@@ -81,7 +85,11 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
         }
         (format!("ALTER TABLE {}", table.name), head_end(from))
     } else if first.is("DROP") && t.get(1).is_some_and(|w| w.is("TABLE")) {
-        let k = if t.get(2).is_some_and(|w| w.is("IF")) { 4 } else { 2 };
+        let k = if t.get(2).is_some_and(|w| w.is("IF")) {
+            4
+        } else {
+            2
+        };
         match name_at(t, k) {
             Some((n, _)) if fresh(&n) => return,
             _ => ("DROP TABLE".to_string(), t[1].end),
@@ -98,7 +106,10 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
         }
         ("TRUNCATE".to_string(), first.end)
     } else if first.is("LOCK") {
-        let share = t.iter().any(|w| w.is("MODE")) && !t.windows(2).any(|w| w[0].is("ACCESS") && w[1].is("EXCLUSIVE"));
+        let share = t.iter().any(|w| w.is("MODE"))
+            && !t
+                .windows(2)
+                .any(|w| w[0].is("ACCESS") && w[1].is("EXCLUSIVE"));
         if share {
             return;
         }
@@ -149,8 +160,14 @@ mod tests {
 
     #[test]
     fn flags_access_exclusive_without_timeout() {
-        assert_eq!(spans("ALTER TABLE u ADD c int;", on()), ["1:1 ALTER TABLE u"]);
-        assert_eq!(spans("SELECT 1;\nDROP TABLE IF EXISTS u;", on()), ["2:1 DROP TABLE"]);
+        assert_eq!(
+            spans("ALTER TABLE u ADD c int;", on()),
+            ["1:1 ALTER TABLE u"]
+        );
+        assert_eq!(
+            spans("SELECT 1;\nDROP TABLE IF EXISTS u;", on()),
+            ["2:1 DROP TABLE"]
+        );
         assert_eq!(spans("LOCK TABLE u;", on()), ["1:1 LOCK"]);
     }
 
@@ -163,6 +180,9 @@ mod tests {
         assert!(spans("CREATE TABLE u (a int);\nALTER TABLE u ADD c int;", on()).is_empty());
         assert!(spans("LOCK TABLE u IN SHARE MODE;", on()).is_empty());
         // SET lock_timeout = 0 disables the timeout.
-        assert_eq!(spans("SET lock_timeout = 0;\nALTER TABLE u ADD c int;", on()).len(), 1);
+        assert_eq!(
+            spans("SET lock_timeout = 0;\nALTER TABLE u ADD c int;", on()).len(),
+            1
+        );
     }
 }

@@ -8,9 +8,11 @@ use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
     id: "set-not-null",
-    summary: "ALTER COLUMN ... SET NOT NULL on an existing table (full scan under ACCESS EXCLUSIVE)",
+    summary:
+        "ALTER COLUMN ... SET NOT NULL on an existing table (full scan under ACCESS EXCLUSIVE)",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# set-not-null
@@ -55,12 +57,16 @@ ALTER TABLE users DROP CONSTRAINT IF EXISTS users_email_not_null;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else { return };
+    let Some((table, from)) = alter_table(t) else {
+        return;
+    };
     if ctx.facts.fresh_before(ctx.index, &table) {
         return;
     }
     for (a, b) in actions(t, from) {
-        let Some((column, k)) = alter_column(t, a, b) else { continue };
+        let Some((column, k)) = alter_column(t, a, b) else {
+            continue;
+        };
         if !crate::lint::tokens::starts_with_words(t, k, &["SET", "NOT", "NULL"]) {
             continue;
         }
@@ -80,7 +86,10 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             Rule::SetNotNull,
             t[k].start,
             t[k + 2].end,
-            format!("SET NOT NULL scans all of `{}` under an ACCESS EXCLUSIVE lock", table.name),
+            format!(
+                "SET NOT NULL scans all of `{}` under an ACCESS EXCLUSIVE lock",
+                table.name
+            ),
             Some(help),
         );
     }
@@ -89,17 +98,29 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
 /// Whether a validated `CHECK (column IS NOT NULL)` precedes the statement.
 fn proven(ctx: &StatementContext<'_>, table: &Name, column: &str) -> bool {
     let before = ctx.facts.before(ctx.index);
-    let checks = || before.iter().flat_map(|f| f.not_null_checks.iter()).filter(|c| c.table.same(table));
+    let checks = || {
+        before
+            .iter()
+            .flat_map(|f| f.not_null_checks.iter())
+            .filter(|c| c.table.same(table))
+    };
     if checks().any(|c| c.column == column && !c.not_valid) {
         return true;
     }
-    before.iter().flat_map(|f| f.validated.iter()).filter(|(tb, _)| tb.same(table)).any(|(_, name)| {
-        match checks().find(|c| c.constraint.as_deref() == Some(name.as_str())) {
-            Some(c) => c.column == column,
-            // Defined in an earlier migration: trust the VALIDATE.
-            None => !before.iter().flat_map(|f| f.not_valid.iter()).any(|(tb, c)| tb.same(table) && c == name),
-        }
-    })
+    before
+        .iter()
+        .flat_map(|f| f.validated.iter())
+        .filter(|(tb, _)| tb.same(table))
+        .any(|(_, name)| {
+            match checks().find(|c| c.constraint.as_deref() == Some(name.as_str())) {
+                Some(c) => c.column == column,
+                // Defined in an earlier migration: trust the VALIDATE.
+                None => !before
+                    .iter()
+                    .flat_map(|f| f.not_valid.iter())
+                    .any(|(tb, c)| tb.same(table) && c == name),
+            }
+        })
 }
 
 #[cfg(test)]
@@ -111,9 +132,15 @@ mod tests {
 
     #[test]
     fn flags_set_not_null() {
-        assert_eq!(spans("ALTER TABLE u ALTER COLUMN e SET NOT NULL;", RULE), ["1:30 SET NOT NULL"]);
         assert_eq!(
-            spans("ALTER TABLE u ALTER e DROP DEFAULT,\n ALTER f SET NOT NULL;", RULE),
+            spans("ALTER TABLE u ALTER COLUMN e SET NOT NULL;", RULE),
+            ["1:30 SET NOT NULL"]
+        );
+        assert_eq!(
+            spans(
+                "ALTER TABLE u ALTER e DROP DEFAULT,\n ALTER f SET NOT NULL;",
+                RULE
+            ),
             ["2:10 SET NOT NULL"]
         );
         // A CHECK on another column proves nothing.
@@ -130,14 +157,29 @@ mod tests {
             RULE
         )
         .is_empty());
-        assert!(spans("CREATE TABLE u (e text);\nALTER TABLE u ALTER e SET NOT NULL;", RULE).is_empty());
+        assert!(spans(
+            "CREATE TABLE u (e text);\nALTER TABLE u ALTER e SET NOT NULL;",
+            RULE
+        )
+        .is_empty());
         assert!(spans("ALTER TABLE u ALTER e DROP NOT NULL;", RULE).is_empty());
     }
 
     #[test]
     fn before_12_always_fires() {
-        let sql = "ALTER TABLE u VALIDATE CONSTRAINT c;\nALTER TABLE u ALTER COLUMN e SET NOT NULL;";
-        let check = Config::new().postgres_version(11).check_file("m.sql", sql.as_bytes(), Direction::Up);
-        assert_eq!(check.diagnostics.iter().filter(|d| d.rule.id() == RULE).count(), 1);
+        let sql =
+            "ALTER TABLE u VALIDATE CONSTRAINT c;\nALTER TABLE u ALTER COLUMN e SET NOT NULL;";
+        let check =
+            Config::new()
+                .postgres_version(11)
+                .check_file("m.sql", sql.as_bytes(), Direction::Up);
+        assert_eq!(
+            check
+                .diagnostics
+                .iter()
+                .filter(|d| d.rule.id() == RULE)
+                .count(),
+            1
+        );
     }
 }

@@ -15,7 +15,40 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "BEGIN/COMMIT/ROLLBACK in a migration that the runner wraps in a transaction",
     default_level: Level::Deny,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
+
+/// `Rule::explain`: the rule's documentation (markdown).
+pub(crate) const EXPLAIN: &str = r#"# transaction-control
+
+Default level: **deny**.
+
+`BEGIN`, `START TRANSACTION`, `COMMIT`, `END`, `ROLLBACK`, `ABORT` or
+`PREPARE TRANSACTION` at the top level of a migration that the runner wraps in a
+transaction. `SAVEPOINT`, `ROLLBACK TO` and `BEGIN ATOMIC` bodies are fine.
+
+## Why
+
+The runner applies each migration and writes its history row in one transaction. A
+`COMMIT` inside the file commits early: a later failure leaves the migration half
+applied and unrecorded. A `BEGIN` only warns in PostgreSQL and changes nothing.
+
+## Bad
+
+```sql
+BEGIN;
+ALTER TABLE users ADD COLUMN plan text;
+COMMIT;
+```
+
+## Good
+
+```sql
+ALTER TABLE users ADD COLUMN plan text;
+```
+
+(If the statements must not share a transaction, use `-- migrate:no-transaction`.)
+"#;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     if ctx.transaction != TransactionKind::Transaction {

@@ -10,6 +10,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "TRUNCATE ... CASCADE (also empties every table that references the truncated ones)",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# truncate-cascade
@@ -59,7 +60,10 @@ mod tests {
 
     #[test]
     fn flags_cascade_only() {
-        assert_eq!(spans("TRUNCATE users CASCADE;", "truncate-cascade"), ["1:16 CASCADE"]);
+        assert_eq!(
+            spans("TRUNCATE users CASCADE;", "truncate-cascade"),
+            ["1:16 CASCADE"]
+        );
         assert!(spans("TRUNCATE users, sessions;", "truncate-cascade").is_empty());
     }
 }

@@ -13,7 +13,38 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "DROP or ALTER TABLE ... DROP COLUMN/CONSTRAINT without IF EXISTS",
     default_level: Level::Deny,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
+
+/// `Rule::explain`: the rule's documentation (markdown).
+pub(crate) const EXPLAIN: &str = r#"# unguarded-drop
+
+Default level: **deny**.
+
+Any `DROP <object>` and any `ALTER TABLE ... DROP COLUMN / DROP CONSTRAINT` without
+`IF EXISTS`.
+
+## Why
+
+A deploy that failed halfway (a no-transaction migration, a down that ran partly)
+is retried; a `DROP` of something that is already gone then fails the retry.
+`IF EXISTS` makes the statement idempotent. (Whether the drop loses data is the
+business of `destructive`.)
+
+## Bad
+
+```sql
+DROP TABLE legacy_users;
+ALTER TABLE users DROP COLUMN legacy_flags;
+```
+
+## Good
+
+```sql
+DROP TABLE IF EXISTS legacy_users;
+ALTER TABLE users DROP COLUMN IF EXISTS legacy_flags;
+```
+"#;
 
 /// Words that, after `DROP`, name the kind of object (not the object itself).
 const KIND_WORDS: &[&str] = &[

@@ -12,6 +12,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "ADD UNIQUE / ADD PRIMARY KEY on an existing table without USING INDEX (index built under ACCESS EXCLUSIVE)",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# unique-constraint-without-index
@@ -50,17 +51,28 @@ ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else { return };
+    let Some((table, from)) = alter_table(t) else {
+        return;
+    };
     if ctx.facts.fresh_before(ctx.index, &table) {
         return;
     }
     for (a, b) in actions(t, from) {
         if let Some(c) = add_constraint(t, a, b) {
-            if c.using_index || !matches!(c.kind, ConstraintKind::Unique | ConstraintKind::PrimaryKey) {
+            if c.using_index
+                || !matches!(c.kind, ConstraintKind::Unique | ConstraintKind::PrimaryKey)
+            {
                 continue;
             }
-            let what = if c.kind == ConstraintKind::Unique { "UNIQUE" } else { "PRIMARY KEY" };
-            let name = c.name.clone().unwrap_or_else(|| format!("{}_key", table.name));
+            let what = if c.kind == ConstraintKind::Unique {
+                "UNIQUE"
+            } else {
+                "PRIMARY KEY"
+            };
+            let name = c
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{}_key", table.name));
             out.push(
                 Rule::UniqueConstraintWithoutIndex,
                 t[a].start,
@@ -72,7 +84,10 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 )),
             );
         } else if let Some(col) = add_column(t, a, b) {
-            let at = col.find(t, "UNIQUE").map(|i| (i, i)).or_else(|| col.has(t, &["PRIMARY", "KEY"]).map(|i| (i, i + 1)));
+            let at = col
+                .find(t, "UNIQUE")
+                .map(|i| (i, i))
+                .or_else(|| col.has(t, &["PRIMARY", "KEY"]).map(|i| (i, i + 1)));
             if let Some((i, j)) = at {
                 out.push(
                     Rule::UniqueConstraintWithoutIndex,
@@ -94,16 +109,37 @@ mod tests {
 
     #[test]
     fn flags_unique_and_primary_key() {
-        assert_eq!(spans("ALTER TABLE u ADD CONSTRAINT k UNIQUE (e);", RULE), ["1:15 ADD CONSTRAINT k UNIQUE"]);
-        assert_eq!(spans("ALTER TABLE u ADD PRIMARY KEY (id);", RULE), ["1:15 ADD PRIMARY KEY"]);
-        assert_eq!(spans("ALTER TABLE u ADD COLUMN c text UNIQUE;", RULE), ["1:33 UNIQUE"]);
+        assert_eq!(
+            spans("ALTER TABLE u ADD CONSTRAINT k UNIQUE (e);", RULE),
+            ["1:15 ADD CONSTRAINT k UNIQUE"]
+        );
+        assert_eq!(
+            spans("ALTER TABLE u ADD PRIMARY KEY (id);", RULE),
+            ["1:15 ADD PRIMARY KEY"]
+        );
+        assert_eq!(
+            spans("ALTER TABLE u ADD COLUMN c text UNIQUE;", RULE),
+            ["1:33 UNIQUE"]
+        );
     }
 
     #[test]
     fn accepts_using_index_and_fresh_tables() {
         assert!(spans("ALTER TABLE u ADD CONSTRAINT k UNIQUE USING INDEX k;", RULE).is_empty());
-        assert!(spans("ALTER TABLE u ADD CONSTRAINT pk PRIMARY KEY USING INDEX k;", RULE).is_empty());
-        assert!(spans("CREATE TABLE u (id int);\nALTER TABLE u ADD PRIMARY KEY (id);", RULE).is_empty());
-        assert!(spans("ALTER TABLE u ADD CONSTRAINT c CHECK (a > 0) NOT VALID;", RULE).is_empty());
+        assert!(spans(
+            "ALTER TABLE u ADD CONSTRAINT pk PRIMARY KEY USING INDEX k;",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "CREATE TABLE u (id int);\nALTER TABLE u ADD PRIMARY KEY (id);",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "ALTER TABLE u ADD CONSTRAINT c CHECK (a > 0) NOT VALID;",
+            RULE
+        )
+        .is_empty());
     }
 }

@@ -14,6 +14,7 @@ pub(crate) const DEF: RuleDef = RuleDef {
     summary: "ADD COLUMN with a volatile DEFAULT (gen_random_uuid(), clock_timestamp(), nextval(), serial, identity): table rewrite",
     default_level: Level::Warn,
     check: Check::Statement(check),
+    explain: EXPLAIN,
 };
 
 pub(crate) const EXPLAIN: &str = r#"# volatile-default
@@ -51,20 +52,34 @@ ALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid(); -- new 
 
 /// Volatile functions commonly used as defaults.
 const VOLATILE: &[&str] = &[
-    "RANDOM", "RANDOM_NORMAL", "GEN_RANDOM_UUID", "GEN_RANDOM_BYTES", "UUID_GENERATE_V1",
-    "UUID_GENERATE_V1MC", "UUID_GENERATE_V4", "UUIDV4", "UUIDV7", "CLOCK_TIMESTAMP", "TIMEOFDAY",
-    "NEXTVAL", "TXID_CURRENT",
+    "RANDOM",
+    "RANDOM_NORMAL",
+    "GEN_RANDOM_UUID",
+    "GEN_RANDOM_BYTES",
+    "UUID_GENERATE_V1",
+    "UUID_GENERATE_V1MC",
+    "UUID_GENERATE_V4",
+    "UUIDV4",
+    "UUIDV7",
+    "CLOCK_TIMESTAMP",
+    "TIMEOFDAY",
+    "NEXTVAL",
+    "TXID_CURRENT",
 ];
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else { return };
+    let Some((table, from)) = alter_table(t) else {
+        return;
+    };
     if ctx.facts.fresh_before(ctx.index, &table) {
         return;
     }
     let old = ctx.facts.settings.postgres_version < 11;
     for (a, b) in actions(t, from) {
-        let Some(col) = add_column(t, a, b) else { continue };
+        let Some(col) = add_column(t, a, b) else {
+            continue;
+        };
         let help = format!(
             "add `{c}` without the default, then `ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT ...` (new rows only) and backfill the existing rows in batches",
             c = col.name,
@@ -95,7 +110,9 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 continue;
             }
         }
-        let Some(d) = col.find(t, "DEFAULT") else { continue };
+        let Some(d) = col.find(t, "DEFAULT") else {
+            continue;
+        };
         let (e0, e1) = default_expr(t, &col, d);
         if e0 >= e1 {
             continue;
@@ -126,7 +143,17 @@ fn default_expr(t: &[Tok<'_>], col: &Column, d: usize) -> (usize, usize) {
     let mut k = d + 2;
     while k < col.end
         && !(t[k].depth == depth
-            && t[k].is_any(&["NOT", "NULL", "CONSTRAINT", "CHECK", "REFERENCES", "UNIQUE", "PRIMARY", "GENERATED", "COLLATE"]))
+            && t[k].is_any(&[
+                "NOT",
+                "NULL",
+                "CONSTRAINT",
+                "CHECK",
+                "REFERENCES",
+                "UNIQUE",
+                "PRIMARY",
+                "GENERATED",
+                "COLLATE",
+            ]))
     {
         k += 1;
     }
@@ -144,8 +171,14 @@ fn volatile_call(t: &[Tok<'_>], a: usize, b: usize) -> Option<(usize, usize, Str
             return None;
         }
         let depth = t[i].depth;
-        let close = (i + 2..b).find(|&j| t[j].depth == depth && t[j].is_token(&Token::RParen)).unwrap_or(i + 1);
-        let start = if i >= a + 2 && t[i - 1].is_token(&Token::Period) { i - 2 } else { i };
+        let close = (i + 2..b)
+            .find(|&j| t[j].depth == depth && t[j].is_token(&Token::RParen))
+            .unwrap_or(i + 1);
+        let start = if i >= a + 2 && t[i - 1].is_token(&Token::Period) {
+            i - 2
+        } else {
+            i
+        };
         Some((start, close, w.to_lowercase()))
     })
 }
@@ -160,39 +193,78 @@ mod tests {
     #[test]
     fn flags_volatile_defaults() {
         assert_eq!(
-            spans("ALTER TABLE o ADD COLUMN p uuid DEFAULT gen_random_uuid() NOT NULL;", RULE),
+            spans(
+                "ALTER TABLE o ADD COLUMN p uuid DEFAULT gen_random_uuid() NOT NULL;",
+                RULE
+            ),
             ["1:41 gen_random_uuid()"]
         );
         assert_eq!(
-            spans("ALTER TABLE o ADD COLUMN p uuid DEFAULT public.uuid_generate_v4();", RULE),
+            spans(
+                "ALTER TABLE o ADD COLUMN p uuid DEFAULT public.uuid_generate_v4();",
+                RULE
+            ),
             ["1:41 public.uuid_generate_v4()"]
         );
         assert_eq!(
-            spans("ALTER TABLE o ADD n int DEFAULT nextval('s'::regclass);", RULE),
+            spans(
+                "ALTER TABLE o ADD n int DEFAULT nextval('s'::regclass);",
+                RULE
+            ),
             ["1:33 nextval('s'::regclass)"]
         );
-        assert_eq!(spans("ALTER TABLE o ADD id bigserial;", RULE), ["1:22 bigserial"]);
         assert_eq!(
-            spans("ALTER TABLE o ADD id bigint GENERATED ALWAYS AS IDENTITY;", RULE),
+            spans("ALTER TABLE o ADD id bigserial;", RULE),
+            ["1:22 bigserial"]
+        );
+        assert_eq!(
+            spans(
+                "ALTER TABLE o ADD id bigint GENERATED ALWAYS AS IDENTITY;",
+                RULE
+            ),
             ["1:29 GENERATED ALWAYS AS IDENTITY"]
         );
     }
 
     #[test]
     fn accepts_stable_and_constant_defaults() {
-        assert!(spans("ALTER TABLE o ADD c timestamptz NOT NULL DEFAULT now();", RULE).is_empty());
-        assert!(spans("ALTER TABLE o ADD c timestamptz DEFAULT CURRENT_TIMESTAMP;", RULE).is_empty());
+        assert!(spans(
+            "ALTER TABLE o ADD c timestamptz NOT NULL DEFAULT now();",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "ALTER TABLE o ADD c timestamptz DEFAULT CURRENT_TIMESTAMP;",
+            RULE
+        )
+        .is_empty());
         assert!(spans("ALTER TABLE o ADD c int DEFAULT 0;", RULE).is_empty());
         assert!(spans("ALTER TABLE o ALTER c SET DEFAULT gen_random_uuid();", RULE).is_empty());
-        assert!(spans("ALTER TABLE o ADD c uuid;\nALTER TABLE o ALTER c SET DEFAULT gen_random_uuid();", RULE).is_empty());
-        assert!(spans("CREATE TABLE o (a int);\nALTER TABLE o ADD c uuid DEFAULT gen_random_uuid();", RULE).is_empty());
+        assert!(spans(
+            "ALTER TABLE o ADD c uuid;\nALTER TABLE o ALTER c SET DEFAULT gen_random_uuid();",
+            RULE
+        )
+        .is_empty());
+        assert!(spans(
+            "CREATE TABLE o (a int);\nALTER TABLE o ADD c uuid DEFAULT gen_random_uuid();",
+            RULE
+        )
+        .is_empty());
     }
 
     #[test]
     fn before_11_any_default_rewrites() {
         let sql = "ALTER TABLE o ADD c int DEFAULT 0 NOT NULL, ADD d int DEFAULT NULL;";
-        let check = Config::new().postgres_version(10).check_file("m.sql", sql.as_bytes(), Direction::Up);
-        let found: Vec<_> = check.diagnostics.iter().filter(|d| d.rule.id() == RULE).map(|d| d.column).collect();
+        let check =
+            Config::new()
+                .postgres_version(10)
+                .check_file("m.sql", sql.as_bytes(), Direction::Up);
+        let found: Vec<_> = check
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.id() == RULE)
+            .map(|d| d.column)
+            .collect();
         assert_eq!(found, [25]);
     }
 }
