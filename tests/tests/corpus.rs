@@ -15,42 +15,13 @@
 //! `CI`, where a missing corpus fails. `MIGRATE_CORPUS_UPDATE_BASELINE=1`
 //! rewrites the baseline with the current figures.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use migrate_build::{Config, Direction, Rule};
-
-struct Row {
-    path: String,
-    dialect: String,
-    notes: String,
-    markers: String,
-}
-
-fn corpus_dir() -> PathBuf {
-    match std::env::var_os("MIGRATE_CORPUS_DIR") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    }
-}
-
-fn read_manifest(dir: &Path) -> Vec<Row> {
-    let text = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("read MANIFEST.tsv");
-    text.lines()
-        .skip(1)
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            let cols: Vec<&str> = line.split('\t').collect();
-            let col = |i: usize| cols.get(i).copied().unwrap_or("").to_string();
-            Row {
-                path: col(0),
-                dialect: col(2),
-                notes: col(4),
-                markers: col(5),
-            }
-        })
-        .collect()
-}
+use support::corpus::{dir as corpus_dir, read_manifest};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct Figures {

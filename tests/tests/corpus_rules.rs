@@ -44,7 +44,10 @@ const RULES: &[&str] = &[
 #[test]
 fn corpus_rules() {
     let Some(dir) = corpus::find() else { return };
-    let rows: Vec<corpus::Row> = corpus::read_manifest(&dir).into_iter().filter(|r| r.is_postgres()).collect();
+    let rows: Vec<corpus::Row> = corpus::read_manifest(&dir)
+        .into_iter()
+        .filter(|r| r.is_postgres())
+        .collect();
     let rules: Vec<Rule> = RULES
         .iter()
         .map(|id| Rule::from_id(id).unwrap_or_else(|| panic!("unknown rule {id}")))
@@ -53,20 +56,27 @@ fn corpus_rules() {
     // rule -> (files, findings, examples)
     let mut counts: BTreeMap<Rule, (usize, usize, Vec<String>)> = BTreeMap::new();
     for row in &rows {
-        let mut bytes = std::fs::read(dir.join(&row.path)).unwrap_or_else(|e| panic!("read {}: {e}", row.path));
+        let mut bytes =
+            std::fs::read(dir.join(&row.path)).unwrap_or_else(|e| panic!("read {}: {e}", row.path));
         if row.is_non_transactional() {
             let mut header = b"-- migrate:no-transaction\n".to_vec();
             header.extend_from_slice(&bytes);
             bytes = header;
         }
-        let direction = if row.is_down() { Direction::Down } else { Direction::Up };
+        let direction = if row.is_down() {
+            Direction::Down
+        } else {
+            Direction::Up
+        };
         let check = config.check_file(&row.path, &bytes, direction);
         let mut in_file: BTreeMap<Rule, usize> = BTreeMap::new();
         for d in check.diagnostics.iter().filter(|d| rules.contains(&d.rule)) {
             *in_file.entry(d.rule).or_default() += 1;
             let entry = counts.entry(d.rule).or_default();
             if entry.2.len() < 5 {
-                entry.2.push(format!("{}:{}:{}: {}", d.path, d.line, d.column, d.message));
+                entry
+                    .2
+                    .push(format!("{}:{}:{}: {}", d.path, d.line, d.column, d.message));
             }
         }
         for (rule, n) in in_file {
@@ -76,8 +86,14 @@ fn corpus_rules() {
         }
     }
     let total = rows.len();
-    println!("production-safety rules on {total} PostgreSQL corpus files from {}", dir.display());
-    println!("{:<38} {:>7} {:>7} {:>8} {:>6}", "rule", "default", "files", "findings", "files%");
+    println!(
+        "production-safety rules on {total} PostgreSQL corpus files from {}",
+        dir.display()
+    );
+    println!(
+        "{:<38} {:>7} {:>7} {:>8} {:>6}",
+        "rule", "default", "files", "findings", "files%"
+    );
     let mut too_noisy = Vec::new();
     for &rule in &rules {
         let (files, findings, _) = counts.get(&rule).cloned().unwrap_or_default();

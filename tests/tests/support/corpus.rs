@@ -34,9 +34,13 @@ impl Row {
 
     /// The project runs this file outside a transaction.
     pub fn is_non_transactional(&self) -> bool {
-        ["non-transactional", "run_in_transaction=false", "autocommit"]
-            .iter()
-            .any(|n| self.notes.contains(n))
+        [
+            "non-transactional",
+            "run_in_transaction=false",
+            "autocommit",
+        ]
+        .iter()
+        .any(|n| self.notes.contains(n))
     }
 }
 
@@ -61,7 +65,10 @@ pub fn find() -> Option<PathBuf> {
         "corpus not found at {} (set MIGRATE_CORPUS_DIR); a missing corpus fails under CI",
         dir.display()
     );
-    println!("corpus check skipped: no corpus at {} (set MIGRATE_CORPUS_DIR)", dir.display());
+    println!(
+        "corpus check skipped: no corpus at {} (set MIGRATE_CORPUS_DIR)",
+        dir.display()
+    );
     None
 }
 
