@@ -491,17 +491,21 @@ pub(crate) struct ColumnType {
 pub(crate) struct Facts {
     pub settings: Settings,
     pub statements: Vec<StatementFacts>,
+    /// Statements adding an enum value: see [`Facts::enum_values_before`].
+    enum_value_at: Vec<usize>,
 }
 
 impl Facts {
     /// Computes the facts of `statements`.
     pub(crate) fn new(statements: &[ParsedStatement], settings: Settings) -> Facts {
+        let statements: Vec<StatementFacts> = statements
+            .iter()
+            .map(|s| statement_facts(&s.significant()))
+            .collect();
         Facts {
             settings,
-            statements: statements
-                .iter()
-                .map(|s| statement_facts(&s.significant()))
-                .collect(),
+            enum_value_at: enum_values_at(&statements),
+            statements,
         }
     }
 
@@ -793,6 +797,36 @@ fn is_not_null_check(t: &[Tok<'_>], k: usize, b: usize) -> Option<String> {
     } else {
         None
     }
+}
+
+impl Facts {
+    /// The enum values added by `ALTER TYPE t ADD VALUE 'v'` before statement
+    /// `index`, leaving out types created earlier in the file (their new
+    /// values are usable at once).
+    pub(crate) fn enum_values_before(&self, index: usize) -> impl Iterator<Item = &(Name, String)> {
+        self.enum_value_at
+            .iter()
+            .take_while(move |&&i| i < index)
+            .filter_map(|&i| self.statements[i].enum_value.as_ref())
+    }
+}
+
+/// Indexes of the statements that add a value to an enum type that the file
+/// did not create before.
+fn enum_values_at(statements: &[StatementFacts]) -> Vec<usize> {
+    let mut created: Vec<&Name> = Vec::new();
+    let mut out = Vec::new();
+    for (i, f) in statements.iter().enumerate() {
+        if let Some(name) = &f.created_enum {
+            created.push(name);
+        }
+        if let Some((ty, _)) = &f.enum_value {
+            if !created.iter().any(|c| c.same(ty)) {
+                out.push(i);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -92,11 +92,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     if first.is("COMMENT") {
         return;
     }
-    let added: Vec<&(Name, String)> = before
-        .iter()
-        .filter_map(|f| f.enum_value.as_ref())
-        .filter(|(ty, _)| !created(ty))
-        .collect();
+    let added: Vec<&(Name, String)> = ctx.facts.enum_values_before(ctx.index).collect();
     if added.is_empty() {
         return;
     }

@@ -121,12 +121,13 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             }
         }
     }
+    let rename_at = t.iter().position(|x| x.depth == 0 && x.is("RENAME"));
     for (i, w) in t.iter().enumerate() {
         let prev = |k: usize| i >= k && t[i - k].is_any(&["DROP", "VALIDATE", "ALTER", "RENAME"]);
         if w.is("CONSTRAINT") && !prev(1) && !(i >= 2 && t[i - 1].is("CONSTRAINT")) {
             sites.push(i + 1);
         }
-        if w.is("TO") && t[..i].iter().any(|x| x.depth == 0 && x.is("RENAME")) {
+        if w.is("TO") && rename_at.is_some_and(|r| r < i) {
             sites.push(i + 1);
         }
     }
