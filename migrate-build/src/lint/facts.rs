@@ -69,7 +69,9 @@ pub(crate) fn name_at(t: &[Tok<'_>], i: usize) -> Option<(Name, usize)> {
     let mut parts = vec![ident(t.get(i)?)?];
     let mut k = i + 1;
     while t.get(k).is_some_and(|p| p.is_token(&Token::Period)) {
-        let Some(part) = t.get(k + 1).and_then(ident) else { break };
+        let Some(part) = t.get(k + 1).and_then(ident) else {
+            break;
+        };
         parts.push(part);
         k += 2;
     }
@@ -108,10 +110,17 @@ pub(crate) fn create_table(t: &[Tok<'_>]) -> Option<(Name, usize)> {
         return None;
     }
     let mut k = 1;
-    while t
-        .get(k)
-        .is_some_and(|w| w.is_any(&["OR", "REPLACE", "GLOBAL", "LOCAL", "TEMP", "TEMPORARY", "UNLOGGED"]))
-    {
+    while t.get(k).is_some_and(|w| {
+        w.is_any(&[
+            "OR",
+            "REPLACE",
+            "GLOBAL",
+            "LOCAL",
+            "TEMP",
+            "TEMPORARY",
+            "UNLOGGED",
+        ])
+    }) {
         k += 1;
     }
     if !t.get(k)?.is("TABLE") {
@@ -161,7 +170,10 @@ pub(crate) fn actions(t: &[Tok<'_>], from: usize) -> Vec<(usize, usize)> {
 /// `PARTITION OF` without columns, and so on.
 pub(crate) fn table_elements(t: &[Tok<'_>], after_name: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
-    if !t.get(after_name).is_some_and(|p| p.depth == 0 && p.is_token(&Token::LParen)) {
+    if !t
+        .get(after_name)
+        .is_some_and(|p| p.depth == 0 && p.is_token(&Token::LParen))
+    {
         return out;
     }
     let mut start = after_name + 1;
@@ -182,13 +194,34 @@ pub(crate) fn table_elements(t: &[Tok<'_>], after_name: usize) -> Vec<(usize, us
 
 /// Words that start a table constraint (not a column) in `CREATE TABLE` or
 /// after `ALTER TABLE ... ADD`.
-pub(crate) const TABLE_CONSTRAINT_WORDS: &[&str] =
-    &["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "LIKE", "PERIOD"];
+pub(crate) const TABLE_CONSTRAINT_WORDS: &[&str] = &[
+    "CONSTRAINT",
+    "PRIMARY",
+    "UNIQUE",
+    "CHECK",
+    "FOREIGN",
+    "EXCLUDE",
+    "LIKE",
+    "PERIOD",
+];
 
 /// Words that end the data type of a column definition.
 const TYPE_END_WORDS: &[&str] = &[
-    "NOT", "NULL", "DEFAULT", "CONSTRAINT", "CHECK", "REFERENCES", "UNIQUE", "PRIMARY", "GENERATED",
-    "COLLATE", "USING", "COMPRESSION", "STORAGE", "DEFERRABLE", "INITIALLY",
+    "NOT",
+    "NULL",
+    "DEFAULT",
+    "CONSTRAINT",
+    "CHECK",
+    "REFERENCES",
+    "UNIQUE",
+    "PRIMARY",
+    "GENERATED",
+    "COLLATE",
+    "USING",
+    "COMPRESSION",
+    "STORAGE",
+    "DEFERRABLE",
+    "INITIALLY",
 ];
 
 /// A column definition: `name type [constraints]`.
@@ -316,7 +349,8 @@ pub(crate) fn add_constraint(t: &[Tok<'_>], a: usize, b: usize) -> Option<AddCon
     } else {
         return None;
     };
-    let top = |words: &[&str]| (k..b).any(|i| t[i].depth == 0 && starts_with_words(&t[..b], i, words));
+    let top =
+        |words: &[&str]| (k..b).any(|i| t[i].depth == 0 && starts_with_words(&t[..b], i, words));
     Some(AddConstraint {
         name,
         kind,
@@ -537,7 +571,12 @@ impl Facts {
     }
 
     /// The latest type known for `table.column` before `index`.
-    pub(crate) fn column_type_before(&self, index: usize, table: &Name, column: &str) -> Option<&TypeName> {
+    pub(crate) fn column_type_before(
+        &self,
+        index: usize,
+        table: &Name,
+        column: &str,
+    ) -> Option<&TypeName> {
         self.before(index)
             .iter()
             .rev()
@@ -613,7 +652,10 @@ fn created_index_or_enum(t: &[Tok<'_>], f: &mut StatementFacts) {
     if let Some(index) = create_index(t) {
         f.created_index = index.name;
     } else if let Some(k) = (1..5).find(|&k| t.get(k).is_some_and(|w| w.is("VIEW"))) {
-        if t[1..k].iter().all(|w| w.is_any(&["OR", "REPLACE", "TEMP", "TEMPORARY", "RECURSIVE"])) {
+        if t[1..k]
+            .iter()
+            .all(|w| w.is_any(&["OR", "REPLACE", "TEMP", "TEMPORARY", "RECURSIVE"]))
+        {
             f.created_view = name_at(t, k + 1).map(|(n, _)| n);
         }
     } else if t.get(1).is_some_and(|w| w.is("TYPE")) {
@@ -694,7 +736,9 @@ pub(crate) fn truncated_tables(t: &[Tok<'_>]) -> Vec<(Name, usize)> {
         if t.get(k).is_some_and(|w| w.is("ONLY")) {
             k += 1;
         }
-        let Some((name, next)) = name_at(t, k) else { break };
+        let Some((name, next)) = name_at(t, k) else {
+            break;
+        };
         out.push((name, k));
         k = next;
         if t.get(k).is_some_and(|w| w.is_token(&Token::Mul)) {
@@ -749,7 +793,9 @@ fn alter_table_facts(t: &[Tok<'_>], table: &Name, from: usize, f: &mut Statement
         } else if let Some((column, k)) = alter_column(t, a, b) {
             let k = skip_words(t, k, &["SET", "DATA"]).unwrap_or(k);
             if t.get(k).is_some_and(|w| w.is("TYPE")) {
-                let end = (k + 1..b).find(|&i| t[i].depth == 0 && t[i].is_any(&["USING", "COLLATE"])).unwrap_or(b);
+                let end = (k + 1..b)
+                    .find(|&i| t[i].depth == 0 && t[i].is_any(&["USING", "COLLATE"]))
+                    .unwrap_or(b);
                 if let Some(ty) = type_name(t, k + 1, end) {
                     f.column_types.push(ColumnType {
                         table: table.clone(),
@@ -782,7 +828,10 @@ pub(crate) fn defined_types<'a>(ctx: &'a crate::lint::StatementContext<'_>) -> &
     if ctx.direction == crate::Direction::Down {
         return &[];
     }
-    ctx.facts.statements.get(ctx.index).map_or(&[], |f| f.column_types.as_slice())
+    ctx.facts
+        .statements
+        .get(ctx.index)
+        .map_or(&[], |f| f.column_types.as_slice())
 }
 
 /// `( [(] col IS NOT NULL [)] )` at `t[k..b]`: the column.
@@ -853,10 +902,25 @@ mod tests {
              ALTER TABLE t ALTER COLUMN a SET DATA TYPE timestamp(3) without time zone USING a::timestamp;",
         );
         let users = f[0].created_table.clone().unwrap();
-        assert_eq!(users, Name { schema: Some("Public".into()), name: "Users".into() });
+        assert_eq!(
+            users,
+            Name {
+                schema: Some("Public".into()),
+                name: "Users".into()
+            }
+        );
         assert_eq!(f[0].column_types[1].ty.display(), "varchar(10)");
         assert_eq!(f[1].created_index.as_ref().unwrap().name, "users_name");
-        assert_eq!(f[2].not_valid, [(Name { schema: None, name: "users".into() }, "c".to_string())]);
+        assert_eq!(
+            f[2].not_valid,
+            [(
+                Name {
+                    schema: None,
+                    name: "users".into()
+                },
+                "c".to_string()
+            )]
+        );
         assert_eq!(f[2].validated[0].1, "d");
         assert_eq!(f[2].not_null_checks[0].column, "name");
         assert_eq!(f[3].enum_value.as_ref().unwrap().1, "meh");

@@ -73,7 +73,10 @@ pub(crate) struct ParsedStatement {
 impl ParsedStatement {
     /// The significant tokens (no whitespace or comments) with byte offsets.
     pub(crate) fn significant(&self) -> Vec<Tok<'_>> {
-        tokens::significant(&self.tokens[self.first..self.last], &self.offsets[self.first..])
+        tokens::significant(
+            &self.tokens[self.first..self.last],
+            &self.offsets[self.first..],
+        )
     }
 }
 
@@ -105,7 +108,9 @@ pub(crate) struct StatementContext<'a> {
 impl StatementContext<'_> {
     /// The statement text.
     pub(crate) fn text(&self) -> &str {
-        self.source.get(self.span.start..self.span.end).unwrap_or("")
+        self.source
+            .get(self.span.start..self.span.end)
+            .unwrap_or("")
     }
 
     /// Source text between two byte offsets.

@@ -7,27 +7,27 @@ pub(crate) mod syntax_error;
 pub(crate) mod transaction_control;
 pub(crate) mod unguarded_drop;
 // Production-safety rules.
-pub(crate) mod require_concurrent_index;
-pub(crate) mod require_concurrent_index_drop;
-pub(crate) mod constraint_missing_not_valid;
-pub(crate) mod unique_constraint_without_index;
-pub(crate) mod set_not_null;
 pub(crate) mod adding_required_column;
-pub(crate) mod volatile_default;
-pub(crate) mod changing_column_type;
-pub(crate) mod renaming;
-pub(crate) mod destructive;
-pub(crate) mod truncate_cascade;
-pub(crate) mod require_lock_timeout;
-pub(crate) mod prefer_identity;
-pub(crate) mod prefer_timestamptz;
-pub(crate) mod prefer_text;
-pub(crate) mod prefer_bigint;
 pub(crate) mod ban_char;
-pub(crate) mod prefer_jsonb;
+pub(crate) mod changing_column_type;
+pub(crate) mod constraint_missing_not_valid;
+pub(crate) mod destructive;
+pub(crate) mod duplicate_column;
 pub(crate) mod enum_value_used_in_same_transaction;
 pub(crate) mod identifier_too_long;
-pub(crate) mod duplicate_column;
+pub(crate) mod prefer_bigint;
+pub(crate) mod prefer_identity;
+pub(crate) mod prefer_jsonb;
+pub(crate) mod prefer_text;
+pub(crate) mod prefer_timestamptz;
+pub(crate) mod renaming;
+pub(crate) mod require_concurrent_index;
+pub(crate) mod require_concurrent_index_drop;
+pub(crate) mod require_lock_timeout;
+pub(crate) mod set_not_null;
+pub(crate) mod truncate_cascade;
+pub(crate) mod unique_constraint_without_index;
+pub(crate) mod volatile_default;
 
 #[cfg(test)]
 pub(crate) mod test_support {
@@ -48,11 +48,27 @@ pub(crate) mod test_support {
     /// tests of the syntax rules, which predate them.
     pub(crate) fn core_findings(sql: &str, direction: Direction) -> Vec<String> {
         const SAFETY: &[&str] = &[
-            "require-concurrent-index", "require-concurrent-index-drop", "constraint-missing-not-valid",
-            "unique-constraint-without-index", "set-not-null", "adding-required-column", "volatile-default",
-            "changing-column-type", "renaming", "destructive", "truncate-cascade", "require-lock-timeout",
-            "prefer-identity", "prefer-timestamptz", "prefer-text", "prefer-bigint", "ban-char", "prefer-jsonb",
-            "enum-value-used-in-same-transaction", "identifier-too-long", "duplicate-column",
+            "require-concurrent-index",
+            "require-concurrent-index-drop",
+            "constraint-missing-not-valid",
+            "unique-constraint-without-index",
+            "set-not-null",
+            "adding-required-column",
+            "volatile-default",
+            "changing-column-type",
+            "renaming",
+            "destructive",
+            "truncate-cascade",
+            "require-lock-timeout",
+            "prefer-identity",
+            "prefer-timestamptz",
+            "prefer-text",
+            "prefer-bigint",
+            "ban-char",
+            "prefer-jsonb",
+            "enum-value-used-in-same-transaction",
+            "identifier-too-long",
+            "duplicate-column",
         ];
         findings(sql, direction)
             .into_iter()
