@@ -1,0 +1,276 @@
+//! Lint throughput: the full per-file check (`Config::check_file`: decode,
+//! split, parse, directives, lint) against the best possible baseline, bare
+//! `sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, text)` on the
+//! same text, measured in the same run.
+//!
+//! Inputs:
+//! * `corpus`: the `postgres` files of `../shared/corpus` (`MANIFEST.tsv`;
+//!   `MIGRATE_CORPUS_DIR` overrides the location) that bare `parse_sql`
+//!   accepts, concatenated into one text (joined with `;\n`); read at bench
+//!   time, never copied into the repository. Skipped with a message when the
+//!   corpus is absent.
+//! * `corpus-per-file`: the same files checked one by one (as `build.rs`
+//!   does), against `parse_sql` file by file.
+//! * `synthetic`: a ~5 MB migration generated here (CREATE TABLE, ALTER TABLE,
+//!   CREATE INDEX, INSERT ... VALUES, plpgsql functions with `$$` bodies,
+//!   comments).
+//!
+//! No external harness: each side runs `MIGRATE_BENCH_RUNS` times (default
+//! 11), interleaved (bare, check, bare, check, ...) so that noise from other
+//! processes hits both sides alike; the median and the minimum are reported.
+//!
+//! ```text
+//! cargo bench -p migrate-build --bench lint                 # release (bench profile)
+//! cargo bench -p migrate-build --bench lint --profile dev   # opt-level 0, as build scripts are by default
+//! ```
+//!
+//! `MIGRATE_BENCH_SYNTHETIC_BYTES` sets the synthetic size (default 5 MB).
+//! `MIGRATE_BENCH_ONLY=<input>:<side>` (e.g. `synthetic:check`) runs one side
+//! of one input once and exits, for `valgrind --tool=callgrind`.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use migrate_build::{Config, Direction};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+struct Input {
+    name: &'static str,
+    /// The texts to check, one per file (one for the concatenated inputs).
+    texts: Vec<String>,
+}
+
+impl Input {
+    fn bytes(&self) -> usize {
+        self.texts.iter().map(String::len).sum()
+    }
+}
+
+fn bare(input: &Input) -> usize {
+    let dialect = PostgreSqlDialect {};
+    let mut statements = 0;
+    for text in &input.texts {
+        let parsed = Parser::parse_sql(&dialect, black_box(text))
+            .expect("bare parse_sql accepted this text when loading");
+        statements += parsed.len();
+    }
+    black_box(statements)
+}
+
+fn check(input: &Input) -> usize {
+    let config = Config::new();
+    let mut statements = 0;
+    for text in &input.texts {
+        let result = config.check_file("bench.up.sql", black_box(text.as_bytes()), Direction::Up);
+        statements += result.statements.len();
+        black_box(&result.diagnostics);
+    }
+    black_box(statements)
+}
+
+fn corpus_dir() -> PathBuf {
+    match std::env::var_os("MIGRATE_CORPUS_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+    }
+}
+
+/// The corpus `postgres` files that bare `parse_sql` accepts, or `None`
+/// when the corpus is absent.
+fn corpus_files() -> Option<(Vec<String>, usize, usize)> {
+    let dir = corpus_dir();
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).ok()?;
+    let dialect = PostgreSqlDialect {};
+    let mut files = Vec::new();
+    let mut listed = 0;
+    let mut rejected = 0;
+    for line in manifest.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.get(2) != Some(&"postgres") {
+            continue;
+        }
+        listed += 1;
+        let Ok(text) = std::fs::read_to_string(dir.join(cols[0])) else {
+            rejected += 1;
+            continue;
+        };
+        if Parser::parse_sql(&dialect, &text).is_err() {
+            rejected += 1;
+            continue;
+        }
+        files.push(text);
+    }
+    Some((files, listed, rejected))
+}
+
+/// A realistic ~`target` bytes migration.
+fn synthetic(target: usize) -> String {
+    let mut sql = String::with_capacity(target + 4096);
+    let mut n = 0usize;
+    while sql.len() < target {
+        n += 1;
+        sql.push_str(&format!(
+            "-- table {n}: accounts and their ledger\n\
+             CREATE TABLE IF NOT EXISTS account_{n} (\n\
+             \x20   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n\
+             \x20   org_id bigint NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,\n\
+             \x20   email text NOT NULL UNIQUE,\n\
+             \x20   display_name varchar(200),\n\
+             \x20   balance numeric(12, 2) NOT NULL DEFAULT 0 CHECK (balance >= 0),\n\
+             \x20   settings jsonb NOT NULL DEFAULT '{{}}'::jsonb,\n\
+             \x20   created_at timestamptz NOT NULL DEFAULT now(),\n\
+             \x20   updated_at timestamptz\n\
+             );\n\
+             ALTER TABLE account_{n} ADD COLUMN IF NOT EXISTS last_login timestamptz;\n\
+             ALTER TABLE account_{n} ALTER COLUMN display_name SET DEFAULT 'anonymous';\n\
+             ALTER TABLE account_{n} ADD CONSTRAINT account_{n}_email_lower CHECK (email = lower(email));\n\
+             CREATE INDEX IF NOT EXISTS account_{n}_org_idx ON account_{n} (org_id, created_at DESC);\n\
+             CREATE UNIQUE INDEX IF NOT EXISTS account_{n}_name_idx ON account_{n} (lower(display_name)) WHERE display_name IS NOT NULL;\n\
+             INSERT INTO account_{n} (org_id, email, display_name, balance) VALUES\n"
+        ));
+        for row in 0..20 {
+            sql.push_str(&format!(
+                "    ({org}, 'user{row}.{n}@example.com', 'User {row} of {n}', {row}.50){sep}\n",
+                org = row % 7 + 1,
+                sep = if row == 19 { "" } else { "," }
+            ));
+        }
+        sql.push_str(&format!(
+            "ON CONFLICT (email) DO NOTHING;\n\
+             CREATE OR REPLACE FUNCTION account_{n}_touch() RETURNS trigger AS $$\n\
+             BEGIN\n\
+             \x20   NEW.updated_at := now();\n\
+             \x20   IF NEW.balance < 0 THEN\n\
+             \x20       RAISE EXCEPTION 'negative balance for %; refusing', NEW.id;\n\
+             \x20   END IF;\n\
+             \x20   RETURN NEW;\n\
+             END;\n\
+             $$ LANGUAGE plpgsql;\n\
+             UPDATE account_{n} SET settings = settings || '{{\"theme\": \"dark\"}}'::jsonb WHERE balance > 10 AND email LIKE '%@example.com';\n\
+             COMMENT ON TABLE account_{n} IS 'accounts, generated for the lint benchmark';\n\n"
+        ));
+    }
+    sql
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn measure(input: &Input, runs: usize) {
+    // Warm up both sides once (page cache, allocator).
+    let bare_statements = bare(input);
+    let check_statements = check(input);
+    let mut bare_times = Vec::with_capacity(runs);
+    let mut check_times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        bare(input);
+        bare_times.push(start.elapsed());
+        let start = Instant::now();
+        check(input);
+        check_times.push(start.elapsed());
+    }
+    let bare_min = *bare_times.iter().min().expect("runs > 0");
+    let check_min = *check_times.iter().min().expect("runs > 0");
+    let (bare_med, check_med) = (median(bare_times), median(check_times));
+    let mb = input.bytes() as f64 / 1e6;
+    println!(
+        "{:<16} {:>6.2} MB {:>3} file(s) {:>6}/{:<6} stmts | bare parse_sql median {:>9.2} ms (min {:>9.2}) {:>6.2} MB/s | check_file median {:>9.2} ms (min {:>9.2}) {:>6.2} MB/s | ratio median {:.2}x, min {:.2}x",
+        input.name,
+        mb,
+        input.texts.len(),
+        bare_statements,
+        check_statements,
+        ms(bare_med),
+        ms(bare_min),
+        mb / bare_med.as_secs_f64(),
+        ms(check_med),
+        ms(check_min),
+        mb / check_med.as_secs_f64(),
+        check_med.as_secs_f64() / bare_med.as_secs_f64(),
+        check_min.as_secs_f64() / bare_min.as_secs_f64(),
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is understood.
+    let runs: usize = std::env::var("MIGRATE_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(11);
+    let mut inputs = Vec::new();
+    match corpus_files() {
+        Some((files, listed, rejected)) => {
+            eprintln!(
+                "corpus {}: {listed} postgres files, {rejected} rejected by bare parse_sql (skipped), {} used",
+                corpus_dir().display(),
+                files.len()
+            );
+            let joined = files.join(";\n");
+            let dialect = PostgreSqlDialect {};
+            if Parser::parse_sql(&dialect, &joined).is_ok() {
+                inputs.push(Input {
+                    name: "corpus",
+                    texts: vec![joined],
+                });
+            } else {
+                eprintln!("the concatenated corpus does not parse as a whole: skipped");
+            }
+            inputs.push(Input {
+                name: "corpus-per-file",
+                texts: files,
+            });
+        }
+        None => eprintln!(
+            "corpus not found at {} (set MIGRATE_CORPUS_DIR): corpus inputs skipped",
+            corpus_dir().display()
+        ),
+    }
+    inputs.push(Input {
+        name: "synthetic",
+        texts: vec![synthetic(
+            std::env::var("MIGRATE_BENCH_SYNTHETIC_BYTES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(5_000_000),
+        )],
+    });
+
+    if let Ok(only) = std::env::var("MIGRATE_BENCH_ONLY") {
+        let (name, side) = only
+            .split_once(':')
+            .expect("MIGRATE_BENCH_ONLY=<input>:<bare|check>");
+        let input = inputs
+            .iter()
+            .find(|i| i.name == name)
+            .expect("unknown input");
+        let statements = match side {
+            "bare" => bare(input),
+            "check" => check(input),
+            other => panic!("unknown side {other}"),
+        };
+        println!("{name}:{side}: {statements} statements");
+        return;
+    }
+
+    println!(
+        "profile: {}, runs per side: {runs}",
+        if cfg!(debug_assertions) {
+            "debug-assertions on (dev / opt-level 0)"
+        } else {
+            "optimised (bench/release)"
+        }
+    );
+    for input in &inputs {
+        measure(input, runs);
+    }
+}
