@@ -25,7 +25,11 @@ pub struct Config {
     history: Option<HistoryTable>,
     postgres_version: Option<u32>,
     runner_lock_timeout: bool,
+    root: Option<PathBuf>,
 }
+
+/// The file in `OUT_DIR` that `migrations!()` includes.
+const GENERATED_FILE: &str = "migrate_migrations.rs";
 
 /// Where the generated `Migrations` records history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,14 +127,23 @@ impl Config {
             .map_or(rule.default_level(), |(_, level)| *level)
     }
 
+    /// Resolves a relative migrations directory from `root`, and shows file
+    /// paths in diagnostics relative to it. Default: `CARGO_MANIFEST_DIR` when
+    /// set (a build script or a proc macro), else the current directory.
+    pub fn root_dir(mut self, root: impl Into<PathBuf>) -> Config {
+        self.root = Some(root.into());
+        self
+    }
+
     /// Checks every migration in `dir`. Pure: no printing, no cargo directives.
     ///
-    /// A relative `dir` is taken from `CARGO_MANIFEST_DIR` when set (as in a
-    /// build script or a proc macro), else from the current directory.
+    /// A relative `dir` is taken from [`Config::root_dir`].
     pub fn check(&self, dir: impl AsRef<Path>) -> Check {
         let dir = dir.as_ref();
-        let root = std::env::var_os("CARGO_MANIFEST_DIR")
-            .map(PathBuf::from)
+        let root = self
+            .root
+            .clone()
+            .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from))
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_default();
         let absolute = root.join(dir);
@@ -202,52 +215,56 @@ impl Config {
         ))
     }
 
-    /// For `build.rs`: checks `dir`, prints the diagnostics, emits cargo
-    /// directives (`rerun-if-changed` for the directory and every file,
-    /// `cargo::error=` per deny finding, `cargo::warning=` per warn finding)
-    /// and writes `$OUT_DIR/migrate_migrations.rs`.
+    /// For `build.rs`: checks `dir` and either embeds it or fails the build.
     ///
-    /// Any deny finding fails the build; the generated file is written anyway,
-    /// so that the `migrations!()` macro does not add a confusing second error.
+    /// Any deny finding fails the build: the rendered diagnostics go to stderr
+    /// (cargo shows a failed build script's stderr), one `cargo::error=` line
+    /// summarises them, and the process exits with status 1. Otherwise it emits
+    /// `rerun-if-changed` for the directory (so adding or removing a file
+    /// rebuilds) and for every file (so an edit rebuilds), one
+    /// `cargo::warning=` per warn finding, and writes
+    /// `$OUT_DIR/migrate_migrations.rs` for `migrations!()`.
     pub fn compile(&self, dir: impl AsRef<Path>) {
         let check = self.check(dir);
+        let rendered = check.render(std::env::var_os("NO_COLOR").is_none() && stderr_is_terminal());
+        if check.has_errors() {
+            // Cargo shows a failed build script's stderr, so the rendered
+            // snippets (with carets) appear in a plain `cargo build`. No
+            // rerun-if-changed lines: cargo always reruns a failed build script.
+            eprintln!("{rendered}");
+            let errors: Vec<&Diagnostic> =
+                check.diagnostics.iter().filter(|d| d.is_error()).collect();
+            let first = errors.first().map(|d| d.one_line()).unwrap_or_default();
+            println!(
+                "cargo::error={} migration error{} (the first: {first}); the diagnostics are below, `migrate lint` shows them too",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" },
+            );
+            std::process::exit(1);
+        }
         println!("cargo::rerun-if-changed={}", check.dir.display());
         for file in &check.files {
             println!("cargo::rerun-if-changed={}", file.display());
-        }
-        let rendered = check.render(std::env::var_os("NO_COLOR").is_none() && stderr_is_terminal());
-        if !rendered.is_empty() {
-            eprintln!("{rendered}");
         }
         for diagnostic in &check.diagnostics {
             let mut line = diagnostic.one_line();
             if let Some(help) = &diagnostic.help {
                 line.push_str(&format!(" (help: {})", help.replace(['\n', '\r'], " ")));
             }
-            if diagnostic.is_error() {
-                println!("cargo::error={line}");
-            } else {
-                println!("cargo::warning={line}");
-            }
+            println!("cargo::warning={line}");
         }
         match std::env::var_os("OUT_DIR") {
             Some(out_dir) => {
-                let target = PathBuf::from(out_dir).join("migrate_migrations.rs");
+                let target = PathBuf::from(out_dir).join(GENERATED_FILE);
                 if let Err(error) = std::fs::write(&target, check.codegen()) {
                     println!("cargo::error=cannot write {}: {error}", target.display());
+                    std::process::exit(1);
                 }
             }
-            None => println!(
-                "cargo::error=OUT_DIR is not set: call migrate_build::compile from a build script"
-            ),
-        }
-        if check.has_errors() {
-            let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
-            println!(
-                "cargo::error={} migration error{}; `cargo build -vv` shows them with the source lines (or run `migrate lint`)",
-                errors,
-                if errors == 1 { "" } else { "s" }
-            );
+            None => {
+                println!("cargo::error=OUT_DIR is not set: call migrate_build::compile from a build script");
+                std::process::exit(1);
+            }
         }
     }
 }

@@ -29,7 +29,11 @@ pub fn check(dir: &Path) -> Result<migrate_build::Check> {
         }
         Err(e) => return Err(CliError::new(format!("cannot read {}: {e}", dir.display()))),
     }
-    Ok(migrate_build::Config::new().check(dir))
+    // A command line's paths are relative to the working directory, also under
+    // `cargo run`, which sets CARGO_MANIFEST_DIR (migrate-build's default root).
+    let root = std::env::current_dir()
+        .map_err(|e| CliError::new(format!("cannot read the working directory: {e}")))?;
+    Ok(migrate_build::Config::new().root_dir(root).check(dir))
 }
 
 /// Converts the checked migrations into the runtime list.

@@ -25,11 +25,6 @@ use crate::output::{Out, Style};
 
 fn main() -> ExitCode {
     install_panic_hook();
-    // `migrate_build` resolves a relative `--dir` from CARGO_MANIFEST_DIR when
-    // set (for build scripts). `cargo run` and `cargo test` set it for this
-    // binary too, but a command line's paths are relative to the working
-    // directory. Single-threaded here, so changing the environment is sound.
-    std::env::remove_var("CARGO_MANIFEST_DIR");
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -74,15 +74,32 @@ fn missing_build_script_message() -> String {
 
 /// `migrations!("dir")`: discovery, lint and code generation inside the macro.
 fn from_directory(dir: &LitStr) -> proc_macro2::TokenStream {
-    let Some(manifest_dir) = std::env::var_os("CARGO_MANIFEST_DIR") else {
+    // MIGRATE_MANIFEST_DIR exists for trybuild, which compiles UI tests in a
+    // generated crate whose CARGO_MANIFEST_DIR is not the crate under test.
+    let manifest_dir =
+        std::env::var_os("MIGRATE_MANIFEST_DIR").or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"));
+    let Some(manifest_dir) = manifest_dir else {
         let message = "`migrations!(\"dir\")` needs CARGO_MANIFEST_DIR: build the crate with cargo";
         return syn::Error::new(dir.span(), message).to_compile_error();
     };
-    let path = Path::new(&manifest_dir).join(dir.value());
-    let check = migrate_build::Config::new().check(&path);
+    let check = migrate_build::Config::new()
+        .root_dir(Path::new(&manifest_dir))
+        .check(dir.value());
     if check.has_errors() {
-        let rendered = check.render(false);
-        return syn::Error::new(dir.span(), rendered).to_compile_error();
+        // One compile error per finding, all of them (like serde_derive).
+        let errors = check
+            .diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.is_error())
+            .map(|diagnostic| {
+                syn::Error::new(dir.span(), compile_error_text(diagnostic)).to_compile_error()
+            });
+        // A block of error statements that still has the macro's type, so the
+        // caller's code gets no follow-up errors.
+        return quote! {{
+            #( #errors; )*
+            ::migrate_core::Migrations::new(::std::vec::Vec::new())
+        }};
     }
     match check.codegen().parse::<proc_macro2::TokenStream>() {
         Ok(tokens) => tokens,
@@ -91,4 +108,17 @@ fn from_directory(dir: &LitStr) -> proc_macro2::TokenStream {
             syn::Error::new(Span::call_site(), message).to_compile_error()
         }
     }
+}
+
+/// The rendered diagnostic, its first line as `rule: message` because rustc
+/// already prefixes a macro's error with `error: `.
+fn compile_error_text(diagnostic: &migrate_build::Diagnostic) -> String {
+    let rendered = diagnostic.render(false);
+    let (first, rest) = rendered.split_once('\n').unwrap_or((rendered.as_str(), ""));
+    let prefix = format!("error[{}]: ", diagnostic.rule.id());
+    let headline = match first.strip_prefix(&prefix) {
+        Some(message) => format!("{}: {message}", diagnostic.rule.id()),
+        None => first.to_string(),
+    };
+    format!("{headline}\n{}", rest.trim_end())
 }

@@ -51,7 +51,11 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     if ctx.tokens.first().is_some_and(|t| t.is("REFRESH")) {
         return;
     }
-    let Some(at) = ctx.tokens.iter().find(|t| t.depth == 0 && t.is("CONCURRENTLY")) else {
+    let Some(at) = ctx
+        .tokens
+        .iter()
+        .find(|t| t.depth == 0 && t.is("CONCURRENTLY"))
+    else {
         return;
     };
     out.push(

@@ -73,7 +73,10 @@ mod tests {
     #[test]
     fn flags_empty_and_comment_only_files() {
         assert_eq!(findings("", Direction::Up), ["empty-migration 1:1"]);
-        assert_eq!(findings("-- nothing\n/* here */\n", Direction::Down), ["empty-migration 1:1"]);
+        assert_eq!(
+            findings("-- nothing\n/* here */\n", Direction::Down),
+            ["empty-migration 1:1"]
+        );
         assert_eq!(findings(";;\n", Direction::Up), ["empty-migration 1:1"]);
         assert!(findings("SELECT 1", Direction::Up).is_empty());
         assert!(findings("-- migrate:allow empty-migration\n", Direction::Up).is_empty());

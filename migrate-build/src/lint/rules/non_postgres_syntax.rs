@@ -65,7 +65,11 @@ const TYPES: &[(&str, &str, &str)] = &[
     ("DATETIME", "MySQL/SQLite", "`timestamp` (or `timestamptz`)"),
     ("DATETIME2", "SQL Server", "`timestamp`"),
     ("SMALLDATETIME", "SQL Server", "`timestamp(0)`"),
-    ("TINYINT", "MySQL", "`smallint` (`boolean` for `tinyint(1)`)"),
+    (
+        "TINYINT",
+        "MySQL",
+        "`smallint` (`boolean` for `tinyint(1)`)",
+    ),
     ("MEDIUMINT", "MySQL", "`integer`"),
     ("BLOB", "MySQL/SQLite", "`bytea`"),
     ("TINYBLOB", "MySQL", "`bytea`"),
@@ -76,7 +80,11 @@ const TYPES: &[(&str, &str, &str)] = &[
     ("LONGTEXT", "MySQL", "`text`"),
     ("VARBINARY", "MySQL", "`bytea`"),
     ("BINARY", "MySQL", "`bytea`"),
-    ("NVARCHAR", "SQL Server", "`varchar` (PostgreSQL text is always Unicode)"),
+    (
+        "NVARCHAR",
+        "SQL Server",
+        "`varchar` (PostgreSQL text is always Unicode)",
+    ),
     ("UNIQUEIDENTIFIER", "SQL Server", "`uuid`"),
 ];
 
@@ -87,19 +95,43 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("ISNULL", "SQL Server", "`coalesce(a, b)`"),
     ("NVL", "Oracle", "`coalesce(a, b)`"),
     ("DATETIME", "SQLite", "`now()` or a `timestamp` literal"),
-    ("STRFTIME", "SQLite", "`to_char(ts, 'YYYY-MM-DD')` or `extract(epoch FROM ts)`"),
+    (
+        "STRFTIME",
+        "SQLite",
+        "`to_char(ts, 'YYYY-MM-DD')` or `extract(epoch FROM ts)`",
+    ),
     ("JULIANDAY", "SQLite", "`extract(julian FROM ts)`"),
     ("UNIX_TIMESTAMP", "MySQL", "`extract(epoch FROM now())`"),
     ("FROM_UNIXTIME", "MySQL", "`to_timestamp(n)`"),
     ("CURDATE", "MySQL", "`CURRENT_DATE`"),
     ("SYSDATE", "MySQL/Oracle", "`now()`"),
     ("GROUP_CONCAT", "MySQL/SQLite", "`string_agg(x, ',')`"),
-    ("JSON_EXTRACT", "MySQL/SQLite", "the `->` / `->>` operators or `jsonb_path_query`"),
-    ("LAST_INSERT_ID", "MySQL", "`INSERT ... RETURNING id` (or `lastval()`)"),
-    ("LAST_INSERT_ROWID", "SQLite", "`INSERT ... RETURNING id` (or `lastval()`)"),
+    (
+        "JSON_EXTRACT",
+        "MySQL/SQLite",
+        "the `->` / `->>` operators or `jsonb_path_query`",
+    ),
+    (
+        "LAST_INSERT_ID",
+        "MySQL",
+        "`INSERT ... RETURNING id` (or `lastval()`)",
+    ),
+    (
+        "LAST_INSERT_ROWID",
+        "SQLite",
+        "`INSERT ... RETURNING id` (or `lastval()`)",
+    ),
     ("DATE_FORMAT", "MySQL", "`to_char(ts, 'YYYY-MM-DD')`"),
-    ("STR_TO_DATE", "MySQL", "`to_date(text, format)` / `to_timestamp(text, format)`"),
-    ("SUBSTRING_INDEX", "MySQL", "`split_part(text, delimiter, n)`"),
+    (
+        "STR_TO_DATE",
+        "MySQL",
+        "`to_date(text, format)` / `to_timestamp(text, format)`",
+    ),
+    (
+        "SUBSTRING_INDEX",
+        "MySQL",
+        "`split_part(text, delimiter, n)`",
+    ),
     ("NEWID", "SQL Server", "`gen_random_uuid()`"),
     ("CHARINDEX", "SQL Server", "`strpos(text, substring)`"),
     ("LEN", "SQL Server", "`length(text)`"),
@@ -143,7 +175,10 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 r.at(
                     tok.start,
                     end,
-                    format!("backtick-quoted identifier `{}` is MySQL syntax", ctx.slice(tok.start, end)),
+                    format!(
+                        "backtick-quoted identifier `{}` is MySQL syntax",
+                        ctx.slice(tok.start, end)
+                    ),
                     "quote identifiers with double quotes: `\"name\"`",
                 );
             }
@@ -250,11 +285,19 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             ),
             _ => {}
         }
-        if next_is_paren && !qualified && !prev.is_some_and(|p| p.is_any(&["FUNCTION", "PROCEDURE", "EXISTS", "AGGREGATE"])) {
+        if next_is_paren
+            && !qualified
+            && !prev.is_some_and(|p| p.is_any(&["FUNCTION", "PROCEDURE", "EXISTS", "AGGREGATE"]))
+        {
             if let Some((name, dialect, help)) = FUNCTIONS.iter().find(|(n, _, _)| *n == upper) {
                 let uuid_like = *name == "LEN" || *name == "ISNULL";
                 if !uuid_like || !in_type_position(t, i, create_table, alter_table) {
-                    r.at(tok.start, tok.end, format!("`{}()` is a {dialect} function", w.value), help);
+                    r.at(
+                        tok.start,
+                        tok.end,
+                        format!("`{}()` is a {dialect} function", w.value),
+                        help,
+                    );
                 }
             }
         }
@@ -279,41 +322,119 @@ fn statement_heads(ctx: &StatementContext<'_>, t: &[Tok<'_>], r: &mut Report<'_>
     if first.is("PRAGMA") {
         r.at(first.start, first.end, "`PRAGMA` is SQLite syntax".into(), "remove it; for `foreign_keys`, PostgreSQL always enforces foreign keys (use `SET CONSTRAINTS ... DEFERRED` to defer them)");
     } else if first.is("INSERT") && second.is_some_and(|s| s.is("OR")) {
-        let what = t.get(2).and_then(|w| w.word()).unwrap_or("").to_ascii_uppercase();
-        r.at(first.start, span2(2), format!("`INSERT OR {what}` is SQLite syntax"), "`INSERT ... ON CONFLICT DO NOTHING` (or `ON CONFLICT (key) DO UPDATE SET ...`)");
+        let what = t
+            .get(2)
+            .and_then(|w| w.word())
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        r.at(
+            first.start,
+            span2(2),
+            format!("`INSERT OR {what}` is SQLite syntax"),
+            "`INSERT ... ON CONFLICT DO NOTHING` (or `ON CONFLICT (key) DO UPDATE SET ...`)",
+        );
     } else if first.is("INSERT") && second.is_some_and(|s| s.is("IGNORE")) {
-        r.at(first.start, span2(1), "`INSERT IGNORE` is MySQL syntax".into(), "`INSERT ... ON CONFLICT DO NOTHING`");
+        r.at(
+            first.start,
+            span2(1),
+            "`INSERT IGNORE` is MySQL syntax".into(),
+            "`INSERT ... ON CONFLICT DO NOTHING`",
+        );
     } else if first.is("REPLACE") && second.is_some_and(|s| s.is("INTO")) {
-        r.at(first.start, span2(1), "`REPLACE INTO` is MySQL/SQLite syntax".into(), "`INSERT ... ON CONFLICT (key) DO UPDATE SET col = EXCLUDED.col`");
+        r.at(
+            first.start,
+            span2(1),
+            "`REPLACE INTO` is MySQL/SQLite syntax".into(),
+            "`INSERT ... ON CONFLICT (key) DO UPDATE SET col = EXCLUDED.col`",
+        );
     } else if first.is("DELIMITER") {
         r.at(first.start, span2(1), "`DELIMITER` is a MySQL client command".into(), "write functions with dollar quoting: `CREATE FUNCTION ... AS $$ ... $$ LANGUAGE plpgsql`");
-    } else if first.is("SET") && second.is_some_and(|s| s.is_any(&["FOREIGN_KEY_CHECKS", "SQL_MODE", "UNIQUE_CHECKS", "SQL_SAFE_UPDATES"]) || matches!(s.token, Token::AtSign) || s.word().is_some_and(|w| w.starts_with('@'))) {
+    } else if first.is("SET")
+        && second.is_some_and(|s| {
+            s.is_any(&[
+                "FOREIGN_KEY_CHECKS",
+                "SQL_MODE",
+                "UNIQUE_CHECKS",
+                "SQL_SAFE_UPDATES",
+            ]) || matches!(s.token, Token::AtSign)
+                || s.word().is_some_and(|w| w.starts_with('@'))
+        })
+    {
         r.at(first.start, span2(1), "MySQL session variable".into(), "remove it; to defer foreign keys use `SET CONSTRAINTS ALL DEFERRED` with `DEFERRABLE` constraints");
     } else if first.is_any(&["LOCK", "UNLOCK"]) && second.is_some_and(|s| s.is("TABLES")) {
-        r.at(first.start, span2(1), format!("`{} TABLES` is MySQL syntax", first.word().unwrap_or("").to_ascii_uppercase()), "`LOCK TABLE t IN ACCESS EXCLUSIVE MODE` (released at the end of the transaction)");
+        r.at(
+            first.start,
+            span2(1),
+            format!(
+                "`{} TABLES` is MySQL syntax",
+                first.word().unwrap_or("").to_ascii_uppercase()
+            ),
+            "`LOCK TABLE t IN ACCESS EXCLUSIVE MODE` (released at the end of the transaction)",
+        );
     } else if first.is("RENAME") && second.is_some_and(|s| s.is("TABLE")) {
-        r.at(first.start, span2(1), "`RENAME TABLE` is MySQL syntax".into(), "`ALTER TABLE old RENAME TO new`");
+        r.at(
+            first.start,
+            span2(1),
+            "`RENAME TABLE` is MySQL syntax".into(),
+            "`ALTER TABLE old RENAME TO new`",
+        );
     } else if first.is("USE") {
-        r.at(first.start, span2(1), "`USE database` is MySQL/SQL Server syntax".into(), "connect to the database instead; use `SET search_path` for schemas");
+        r.at(
+            first.start,
+            span2(1),
+            "`USE database` is MySQL/SQL Server syntax".into(),
+            "connect to the database instead; use `SET search_path` for schemas",
+        );
     } else if first.is("CREATE") && second.is_some_and(|s| s.is("VIRTUAL")) {
-        r.at(first.start, span2(2), "`CREATE VIRTUAL TABLE` is SQLite syntax".into(), "a regular table; for full-text search, a `tsvector` column with a GIN index");
+        r.at(
+            first.start,
+            span2(2),
+            "`CREATE VIRTUAL TABLE` is SQLite syntax".into(),
+            "a regular table; for full-text search, a `tsvector` column with a GIN index",
+        );
     } else if first.is("DROP") && second.is_some_and(|s| s.is("INDEX")) {
         if let Some(on) = t.iter().skip(2).find(|x| x.depth == 0 && x.is("ON")) {
-            r.at(on.start, ctx.span.end, "`DROP INDEX ... ON table` is MySQL syntax".into(), "`DROP INDEX IF EXISTS index_name` (index names are unique per schema)");
+            r.at(
+                on.start,
+                ctx.span.end,
+                "`DROP INDEX ... ON table` is MySQL syntax".into(),
+                "`DROP INDEX IF EXISTS index_name` (index names are unique per schema)",
+            );
         }
     } else if first.is("UPDATE") {
-        let set = t.iter().position(|x| x.depth == 0 && x.is("SET")).unwrap_or(t.len());
+        let set = t
+            .iter()
+            .position(|x| x.depth == 0 && x.is("SET"))
+            .unwrap_or(t.len());
         if let Some(join) = t[..set].iter().find(|x| x.depth == 0 && x.is("JOIN")) {
-            r.at(join.start, join.end, "`UPDATE a JOIN b` is MySQL syntax".into(), "`UPDATE a SET ... FROM b WHERE a.id = b.a_id`");
+            r.at(
+                join.start,
+                join.end,
+                "`UPDATE a JOIN b` is MySQL syntax".into(),
+                "`UPDATE a SET ... FROM b WHERE a.id = b.a_id`",
+            );
         }
-    } else if first.is("DELETE") && second.is_some_and(|s| !s.is("FROM")) && t.iter().any(|x| x.depth == 0 && x.is("FROM")) {
-        r.at(first.start, span2(1), "`DELETE t FROM ...` is MySQL syntax".into(), "`DELETE FROM a USING b WHERE a.id = b.a_id`");
+    } else if first.is("DELETE")
+        && second.is_some_and(|s| !s.is("FROM"))
+        && t.iter().any(|x| x.depth == 0 && x.is("FROM"))
+    {
+        r.at(
+            first.start,
+            span2(1),
+            "`DELETE t FROM ...` is MySQL syntax".into(),
+            "`DELETE FROM a USING b WHERE a.id = b.a_id`",
+        );
     } else if first.is("CREATE") && t.iter().take(4).any(|x| x.is("TRIGGER")) {
         if let Some(begin) = t.iter().find(|x| x.depth == 0 && x.is("BEGIN")) {
             r.at(begin.start, begin.end, "a trigger body in `BEGIN ... END` is SQLite/MySQL syntax".into(), "write a trigger function (`CREATE FUNCTION ... RETURNS trigger`) and `CREATE TRIGGER ... EXECUTE FUNCTION f()`");
         }
     } else if first.is("SELECT") && second.is_some_and(|s| s.is("TOP")) {
-        r.at(first.start, span2(1), "`SELECT TOP n` is SQL Server syntax".into(), "`SELECT ... LIMIT n`");
+        r.at(
+            first.start,
+            span2(1),
+            "`SELECT TOP n` is SQL Server syntax".into(),
+            "`SELECT ... LIMIT n`",
+        );
     }
 }
 
@@ -321,12 +442,24 @@ fn statement_heads(ctx: &StatementContext<'_>, t: &[Tok<'_>], r: &mut Report<'_>
 fn is_create_table(t: &[Tok<'_>]) -> bool {
     t.first().is_some_and(|f| f.is("CREATE"))
         && t.iter().skip(1).take(3).any(|x| x.is("TABLE"))
-        && t.iter().skip(1).take_while(|x| !x.is("TABLE")).all(|x| x.is_any(&["TEMP", "TEMPORARY", "UNLOGGED", "GLOBAL", "LOCAL", "OR", "REPLACE"]))
+        && t.iter().skip(1).take_while(|x| !x.is("TABLE")).all(|x| {
+            x.is_any(&[
+                "TEMP",
+                "TEMPORARY",
+                "UNLOGGED",
+                "GLOBAL",
+                "LOCAL",
+                "OR",
+                "REPLACE",
+            ])
+        })
 }
 
 /// Whether token `i` (depth 0) comes after the parenthesized column list.
 fn after_column_list(t: &[Tok<'_>], i: usize) -> bool {
-    t[..i].iter().any(|x| matches!(x.token, Token::RParen) && x.depth == 0)
+    t[..i]
+        .iter()
+        .any(|x| matches!(x.token, Token::RParen) && x.depth == 0)
 }
 
 /// Whether token `i` is where a column type is written.
@@ -355,7 +488,10 @@ fn in_type_position(t: &[Tok<'_>], i: usize, create_table: bool, alter_table: bo
     }
     // The column name: a word, or a backticked identifier.
     let name_start = if matches!(prev.token, Token::Char('`')) {
-        match (0..prev_index).rev().find(|&j| matches!(t[j].token, Token::Char('`'))) {
+        match (0..prev_index)
+            .rev()
+            .find(|&j| matches!(t[j].token, Token::Char('`')))
+        {
             Some(open) => open,
             None => return false,
         }
@@ -379,7 +515,13 @@ fn in_type_position(t: &[Tok<'_>], i: usize, create_table: bool, alter_table: bo
     }
 }
 
-fn type_checks(ctx: &StatementContext<'_>, t: &[Tok<'_>], i: usize, upper: &str, r: &mut Report<'_>) {
+fn type_checks(
+    ctx: &StatementContext<'_>,
+    t: &[Tok<'_>],
+    i: usize,
+    upper: &str,
+    r: &mut Report<'_>,
+) {
     let tok = &t[i];
     let next = t.get(i + 1);
     let next_is_paren = next.is_some_and(|n| matches!(n.token, Token::LParen));
@@ -393,7 +535,10 @@ fn type_checks(ctx: &StatementContext<'_>, t: &[Tok<'_>], i: usize, upper: &str,
         r.at(
             tok.start,
             end,
-            format!("`{}` is a {dialect} type, not a PostgreSQL one", ctx.slice(tok.start, end)),
+            format!(
+                "`{}` is a {dialect} type, not a PostgreSQL one",
+                ctx.slice(tok.start, end)
+            ),
             &format!("use {help} instead of `{}`", name.to_ascii_lowercase()),
         );
         return;
@@ -425,7 +570,10 @@ fn type_checks(ctx: &StatementContext<'_>, t: &[Tok<'_>], i: usize, upper: &str,
             r.at(
                 tok.start,
                 end,
-                format!("`{}`: integer display width is MySQL syntax", ctx.slice(tok.start, end)),
+                format!(
+                    "`{}`: integer display width is MySQL syntax",
+                    ctx.slice(tok.start, end)
+                ),
                 &format!("write `{}` without a width", upper.to_ascii_lowercase()),
             );
         }
@@ -458,23 +606,70 @@ fn alter_table_actions(ctx: &StatementContext<'_>, t: &[Tok<'_>], r: &mut Report
         if action.is("MODIFY") {
             r.at(action.start, end_at(if a1.is_some_and(|x| x.is("COLUMN")) { 1 } else { 0 }), "`MODIFY COLUMN` is MySQL syntax".into(), "`ALTER COLUMN col TYPE new_type`, `ALTER COLUMN col SET/DROP NOT NULL`, `ALTER COLUMN col SET DEFAULT ...`");
         } else if action.is("CHANGE") {
-            r.at(action.start, end_at(if a1.is_some_and(|x| x.is("COLUMN")) { 1 } else { 0 }), "`CHANGE COLUMN` is MySQL syntax".into(), "`RENAME COLUMN old TO new`, then `ALTER COLUMN new TYPE ...`");
+            r.at(
+                action.start,
+                end_at(if a1.is_some_and(|x| x.is("COLUMN")) {
+                    1
+                } else {
+                    0
+                }),
+                "`CHANGE COLUMN` is MySQL syntax".into(),
+                "`RENAME COLUMN old TO new`, then `ALTER COLUMN new TYPE ...`",
+            );
         } else if action.is("DROP") && a1.is_some_and(|x| x.is_any(&["INDEX", "KEY"])) {
-            r.at(action.start, end_at(1), "`ALTER TABLE ... DROP INDEX` is MySQL syntax".into(), "`DROP INDEX IF EXISTS index_name` (a statement of its own)");
-        } else if action.is("DROP") && a1.is_some_and(|x| x.is_any(&["FOREIGN", "PRIMARY"])) && a2.is_some_and(|x| x.is("KEY")) {
-            r.at(action.start, end_at(2), "`DROP FOREIGN KEY` / `DROP PRIMARY KEY` is MySQL syntax".into(), "`DROP CONSTRAINT IF EXISTS constraint_name`");
-        } else if action.is("ADD") && (a1.is_some_and(|x| x.is_any(&["INDEX", "KEY", "FULLTEXT", "SPATIAL"])) || (a1.is_some_and(|x| x.is("UNIQUE")) && a2.is_some_and(|x| x.is_any(&["INDEX", "KEY"])))) {
+            r.at(
+                action.start,
+                end_at(1),
+                "`ALTER TABLE ... DROP INDEX` is MySQL syntax".into(),
+                "`DROP INDEX IF EXISTS index_name` (a statement of its own)",
+            );
+        } else if action.is("DROP")
+            && a1.is_some_and(|x| x.is_any(&["FOREIGN", "PRIMARY"]))
+            && a2.is_some_and(|x| x.is("KEY"))
+        {
+            r.at(
+                action.start,
+                end_at(2),
+                "`DROP FOREIGN KEY` / `DROP PRIMARY KEY` is MySQL syntax".into(),
+                "`DROP CONSTRAINT IF EXISTS constraint_name`",
+            );
+        } else if action.is("ADD")
+            && (a1.is_some_and(|x| x.is_any(&["INDEX", "KEY", "FULLTEXT", "SPATIAL"]))
+                || (a1.is_some_and(|x| x.is("UNIQUE"))
+                    && a2.is_some_and(|x| x.is_any(&["INDEX", "KEY"]))))
+        {
             r.at(action.start, end_at(if a1.is_some_and(|x| x.is("UNIQUE")) { 2 } else { 1 }), "`ALTER TABLE ... ADD INDEX/KEY` is MySQL syntax".into(), "`CREATE INDEX index_name ON table (columns)` (`CREATE UNIQUE INDEX` for unique keys)");
         } else if action.is("RENAME") && a1.is_some_and(|x| x.is_any(&["INDEX", "KEY"])) {
-            r.at(action.start, end_at(1), "`ALTER TABLE ... RENAME INDEX` is MySQL syntax".into(), "`ALTER INDEX old RENAME TO new`");
+            r.at(
+                action.start,
+                end_at(1),
+                "`ALTER TABLE ... RENAME INDEX` is MySQL syntax".into(),
+                "`ALTER INDEX old RENAME TO new`",
+            );
         }
         if action.is_any(&["ADD", "MODIFY", "CHANGE"]) {
-            let end = t.iter().skip(s).position(|x| x.depth == 0 && matches!(x.token, Token::Comma)).map_or(t.len(), |p| s + p);
-            if let Some(pos) = t[s..end].iter().find(|x| x.depth == 0 && (x.is("FIRST") || x.is("AFTER"))) {
-                r.at(pos.start, pos.end.max(pos.start), format!("column position `{}` is MySQL syntax", ctx.slice(pos.start, pos.end).to_ascii_uppercase()), "remove it: PostgreSQL always adds columns at the end");
+            let end = t
+                .iter()
+                .skip(s)
+                .position(|x| x.depth == 0 && matches!(x.token, Token::Comma))
+                .map_or(t.len(), |p| s + p);
+            if let Some(pos) = t[s..end]
+                .iter()
+                .find(|x| x.depth == 0 && (x.is("FIRST") || x.is("AFTER")))
+            {
+                r.at(
+                    pos.start,
+                    pos.end.max(pos.start),
+                    format!(
+                        "column position `{}` is MySQL syntax",
+                        ctx.slice(pos.start, pos.end).to_ascii_uppercase()
+                    ),
+                    "remove it: PostgreSQL always adds columns at the end",
+                );
             }
         }
-        if action.is_any(&["ALGORITHM", "LOCK"]) && a1.is_some_and(|x| matches!(x.token, Token::Eq)) {
+        if action.is_any(&["ALGORITHM", "LOCK"]) && a1.is_some_and(|x| matches!(x.token, Token::Eq))
+        {
             r.at(action.start, end_at(2), format!("`{}=` is a MySQL ALTER TABLE option", action.word().unwrap_or("").to_ascii_uppercase()), "remove it; in PostgreSQL, use `CREATE INDEX CONCURRENTLY` and `lock_timeout` for online changes");
         }
     }
@@ -485,10 +680,11 @@ fn alter_table_actions(ctx: &StatementContext<'_>, t: &[Tok<'_>], r: &mut Report
 fn index_column_list_follows(t: &[Tok<'_>], k: usize) -> bool {
     let open = (k + 1..(k + 4).min(t.len())).find(|&j| matches!(t[j].token, Token::LParen));
     let Some(open) = open else { return false };
-    let between_are_names = t[k + 1..open]
+    let between_are_names = t[k + 1..open].iter().all(|x| {
+        (x.is_word() && !x.is("KEY") && !x.is("INDEX")) || matches!(x.token, Token::Char('`'))
+    }) || t[k + 1..open]
         .iter()
-        .all(|x| (x.is_word() && !x.is("KEY") && !x.is("INDEX")) || matches!(x.token, Token::Char('`')))
-        || t[k + 1..open].iter().all(|x| x.is_any(&["KEY", "INDEX"]) || x.is_word() || matches!(x.token, Token::Char('`')));
+        .all(|x| x.is_any(&["KEY", "INDEX"]) || x.is_word() || matches!(x.token, Token::Char('`')));
     let first_inside = t.get(open + 1);
     between_are_names
         && first_inside.is_some_and(|x| x.is_word() || matches!(x.token, Token::Char('`')))
@@ -496,7 +692,21 @@ fn index_column_list_follows(t: &[Tok<'_>], k: usize) -> bool {
             x.word().is_some_and(|w| {
                 matches!(
                     w.to_ascii_uppercase().as_str(),
-                    "VARCHAR" | "CHAR" | "CHARACTER" | "TEXT" | "INT" | "INTEGER" | "BIGINT" | "BYTEA" | "NUMERIC" | "DECIMAL" | "VARBINARY" | "BINARY" | "BIT" | "TIMESTAMP" | "TIME"
+                    "VARCHAR"
+                        | "CHAR"
+                        | "CHARACTER"
+                        | "TEXT"
+                        | "INT"
+                        | "INTEGER"
+                        | "BIGINT"
+                        | "BYTEA"
+                        | "NUMERIC"
+                        | "DECIMAL"
+                        | "VARBINARY"
+                        | "BINARY"
+                        | "BIT"
+                        | "TIMESTAMP"
+                        | "TIME"
                 )
             })
         })
@@ -519,7 +729,11 @@ fn inline_indexes(t: &[Tok<'_>], r: &mut Report<'_>) {
                 || (e.is("UNIQUE") && e2.is_some_and(|x| x.is_any(&["KEY", "INDEX"]))))
                 && index_column_list_follows(t, j + 1));
         if is_index {
-            let end = if e.is("UNIQUE") { e2.map_or(e.end, |x| x.end) } else { e.end };
+            let end = if e.is("UNIQUE") {
+                e2.map_or(e.end, |x| x.end)
+            } else {
+                e.end
+            };
             r.at(e.start, end, "an inline index in `CREATE TABLE` is MySQL syntax".into(), "`CREATE INDEX name ON table (columns)` after the table (`UNIQUE (columns)` for a unique key)");
         }
     }
@@ -535,12 +749,24 @@ mod tests {
 
     #[test]
     fn sqlite_constructs() {
-        assert_eq!(np("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT);"), ["1:40 AUTOINCREMENT"]);
+        assert_eq!(
+            np("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT);"),
+            ["1:40 AUTOINCREMENT"]
+        );
         assert_eq!(np("PRAGMA foreign_keys = ON;"), ["1:1 PRAGMA"]);
-        assert_eq!(np("INSERT OR IGNORE INTO t VALUES (1);"), ["1:1 INSERT OR IGNORE"]);
-        assert_eq!(np("CREATE TABLE t (a int) WITHOUT ROWID;"), ["1:24 WITHOUT ROWID"]);
+        assert_eq!(
+            np("INSERT OR IGNORE INTO t VALUES (1);"),
+            ["1:1 INSERT OR IGNORE"]
+        );
+        assert_eq!(
+            np("CREATE TABLE t (a int) WITHOUT ROWID;"),
+            ["1:24 WITHOUT ROWID"]
+        );
         assert_eq!(np("CREATE TABLE t (a int) STRICT;"), ["1:24 STRICT"]);
-        assert_eq!(np("CREATE TABLE t (\n  created DATETIME NOT NULL\n);"), ["2:11 DATETIME"]);
+        assert_eq!(
+            np("CREATE TABLE t (\n  created DATETIME NOT NULL\n);"),
+            ["2:11 DATETIME"]
+        );
         assert_eq!(np("CREATE TABLE t (data BLOB);"), ["1:22 BLOB"]);
         assert_eq!(np("UPDATE t SET a = 1 LIMIT 10;"), ["1:20 LIMIT 10"]);
         assert_eq!(np("SELECT datetime('now');"), ["1:8 datetime"]);
@@ -553,21 +779,39 @@ mod tests {
             np("CREATE TABLE t (id int(11) unsigned NOT NULL AUTO_INCREMENT) ENGINE=InnoDB DEFAULT CHARSET=utf8;"),
             ["1:20 int(11)", "1:28 unsigned", "1:46 AUTO_INCREMENT", "1:62 ENGINE=", "1:84 CHARSET="]
         );
-        assert_eq!(np("CREATE TABLE t (s ENUM('a','b'));"), ["1:19 ENUM('a','b')"]);
-        assert_eq!(np("CREATE TABLE t (b TINYINT(1), c MEDIUMTEXT, d LONGBLOB);"), ["1:19 TINYINT(1)", "1:33 MEDIUMTEXT", "1:47 LONGBLOB"]);
+        assert_eq!(
+            np("CREATE TABLE t (s ENUM('a','b'));"),
+            ["1:19 ENUM('a','b')"]
+        );
+        assert_eq!(
+            np("CREATE TABLE t (b TINYINT(1), c MEDIUMTEXT, d LONGBLOB);"),
+            ["1:19 TINYINT(1)", "1:33 MEDIUMTEXT", "1:47 LONGBLOB"]
+        );
         assert_eq!(np("REPLACE INTO t VALUES (1);"), ["1:1 REPLACE INTO"]);
         assert_eq!(
             np("INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a = 1;"),
             ["1:26 ON DUPLICATE KEY UPDATE"]
         );
         assert_eq!(np("DELETE FROM t WHERE a = 1 LIMIT 1;"), ["1:27 LIMIT 1"]);
-        assert_eq!(np("ALTER TABLE t MODIFY COLUMN a int;"), ["1:15 MODIFY COLUMN"]);
+        assert_eq!(
+            np("ALTER TABLE t MODIFY COLUMN a int;"),
+            ["1:15 MODIFY COLUMN"]
+        );
         assert_eq!(np("ALTER TABLE t CHANGE a b int;"), ["1:15 CHANGE"]);
         assert_eq!(np("DROP INDEX i ON t;"), ["1:14 ON t"]);
-        assert_eq!(np("ALTER TABLE t DROP FOREIGN KEY fk;"), ["1:15 DROP FOREIGN KEY"]);
+        assert_eq!(
+            np("ALTER TABLE t DROP FOREIGN KEY fk;"),
+            ["1:15 DROP FOREIGN KEY"]
+        );
         assert_eq!(np("CREATE TABLE t (a int, KEY idx_a (a));"), ["1:24 KEY"]);
-        assert_eq!(np("CREATE TABLE t (a int, UNIQUE KEY (a));"), ["1:24 UNIQUE KEY"]);
-        assert_eq!(np("CREATE DATABASE d CHARACTER SET utf8mb4;"), ["1:19 CHARACTER SET"]);
+        assert_eq!(
+            np("CREATE TABLE t (a int, UNIQUE KEY (a));"),
+            ["1:24 UNIQUE KEY"]
+        );
+        assert_eq!(
+            np("CREATE DATABASE d CHARACTER SET utf8mb4;"),
+            ["1:19 CHARACTER SET"]
+        );
         assert_eq!(np("SELECT CAST(a AS DATETIME) FROM t;"), ["1:18 DATETIME"]);
         assert_eq!(np("SELECT IFNULL(a, 0) FROM t;"), ["1:8 IFNULL"]);
         assert_eq!(np("SELECT GETDATE();"), ["1:8 GETDATE"]);

@@ -86,7 +86,10 @@ mod tests {
             findings("BEGIN;\nCREATE TABLE t (id int);\nCOMMIT;\n", Up),
             ["transaction-control 1:1", "transaction-control 3:1"]
         );
-        assert_eq!(findings("START TRANSACTION;", Up), ["transaction-control 1:1"]);
+        assert_eq!(
+            findings("START TRANSACTION;", Up),
+            ["transaction-control 1:1"]
+        );
         assert_eq!(findings("  rollback;", Up), ["transaction-control 1:3"]);
         assert_eq!(findings("END;", Up), ["transaction-control 1:1"]);
     }

@@ -48,13 +48,56 @@ ALTER TABLE users DROP COLUMN IF EXISTS legacy_flags;
 
 /// Words that, after `DROP`, name the kind of object (not the object itself).
 const KIND_WORDS: &[&str] = &[
-    "TABLE", "INDEX", "CONCURRENTLY", "VIEW", "MATERIALIZED", "SEQUENCE", "TYPE", "FUNCTION",
-    "PROCEDURE", "ROUTINE", "AGGREGATE", "SCHEMA", "EXTENSION", "TRIGGER", "EVENT", "DOMAIN",
-    "ROLE", "USER", "GROUP", "DATABASE", "POLICY", "RULE", "PUBLICATION", "SUBSCRIPTION",
-    "SERVER", "FOREIGN", "DATA", "WRAPPER", "OPERATOR", "CLASS", "FAMILY", "TEXT", "SEARCH",
-    "CONFIGURATION", "DICTIONARY", "PARSER", "TEMPLATE", "COLLATION", "CONVERSION", "CAST",
-    "STATISTICS", "LANGUAGE", "PROCEDURAL", "TRUSTED", "ACCESS", "METHOD", "TABLESPACE",
-    "TRANSFORM", "MAPPING", "FOR",
+    "TABLE",
+    "INDEX",
+    "CONCURRENTLY",
+    "VIEW",
+    "MATERIALIZED",
+    "SEQUENCE",
+    "TYPE",
+    "FUNCTION",
+    "PROCEDURE",
+    "ROUTINE",
+    "AGGREGATE",
+    "SCHEMA",
+    "EXTENSION",
+    "TRIGGER",
+    "EVENT",
+    "DOMAIN",
+    "ROLE",
+    "USER",
+    "GROUP",
+    "DATABASE",
+    "POLICY",
+    "RULE",
+    "PUBLICATION",
+    "SUBSCRIPTION",
+    "SERVER",
+    "FOREIGN",
+    "DATA",
+    "WRAPPER",
+    "OPERATOR",
+    "CLASS",
+    "FAMILY",
+    "TEXT",
+    "SEARCH",
+    "CONFIGURATION",
+    "DICTIONARY",
+    "PARSER",
+    "TEMPLATE",
+    "COLLATION",
+    "CONVERSION",
+    "CAST",
+    "STATISTICS",
+    "LANGUAGE",
+    "PROCEDURAL",
+    "TRUSTED",
+    "ACCESS",
+    "METHOD",
+    "TABLESPACE",
+    "TRANSFORM",
+    "MAPPING",
+    "FOR",
 ];
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
@@ -62,9 +105,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let Some(first) = t.first() else { return };
     if first.is("DROP") {
         drop_statement(ctx, out);
-    } else if first.is("ALTER")
-        && t.get(1).is_some_and(|w| w.is_any(&["TABLE", "FOREIGN"]))
-    {
+    } else if first.is("ALTER") && t.get(1).is_some_and(|w| w.is_any(&["TABLE", "FOREIGN"])) {
         alter_table_drops(ctx, out);
     }
 }
@@ -95,7 +136,9 @@ fn drop_statement(ctx: &StatementContext<'_>, out: &mut Findings) {
         ctx.span.start,
         ctx.span.end,
         format!("{kind} without IF EXISTS"),
-        Some(format!("write `{fix}` so a retried deploy cannot fail here")),
+        Some(format!(
+            "write `{fix}` so a retried deploy cannot fail here"
+        )),
     );
 }
 
@@ -103,13 +146,19 @@ fn alter_table_drops(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
     // Action starts: after the table name, and after every top-level comma.
     let mut i = 2;
-    while t.get(i).is_some_and(|w| w.is_any(&["TABLE", "IF", "EXISTS", "ONLY"])) {
+    while t
+        .get(i)
+        .is_some_and(|w| w.is_any(&["TABLE", "IF", "EXISTS", "ONLY"]))
+    {
         i += 1;
     }
     let mut starts = Vec::new();
     // Skip the table name (possibly qualified).
     i += 1;
-    while t.get(i).is_some_and(|w| matches!(w.token, sqlparser::tokenizer::Token::Period)) {
+    while t
+        .get(i)
+        .is_some_and(|w| matches!(w.token, sqlparser::tokenizer::Token::Period))
+    {
         i += 2;
     }
     starts.push(i);
@@ -134,7 +183,9 @@ fn alter_table_drops(ctx: &StatementContext<'_>, out: &mut Findings) {
                 "DROP CONSTRAINT"
             }
             // MySQL forms, reported by non-postgres-syntax.
-            Some(w) if w.is_any(&["INDEX", "KEY", "FOREIGN", "PRIMARY", "CHECK", "PARTITION"]) => continue,
+            Some(w) if w.is_any(&["INDEX", "KEY", "FOREIGN", "PRIMARY", "CHECK", "PARTITION"]) => {
+                continue
+            }
             Some(_) => "DROP COLUMN",
             None => continue,
         };
@@ -144,7 +195,9 @@ fn alter_table_drops(ctx: &StatementContext<'_>, out: &mut Findings) {
         let end = t
             .iter()
             .skip(k)
-            .take_while(|w| !(w.depth == 0 && matches!(w.token, sqlparser::tokenizer::Token::Comma)))
+            .take_while(|w| {
+                !(w.depth == 0 && matches!(w.token, sqlparser::tokenizer::Token::Comma))
+            })
             .last()
             .map_or(action.end, |w| w.end);
         let name = t.get(k).map(|n| ctx.slice(n.start, n.end)).unwrap_or("");
@@ -153,7 +206,9 @@ fn alter_table_drops(ctx: &StatementContext<'_>, out: &mut Findings) {
             action.start,
             end,
             format!("ALTER TABLE ... {what} without IF EXISTS"),
-            Some(format!("write `{what} IF EXISTS {name}` so a retried deploy cannot fail here")),
+            Some(format!(
+                "write `{what} IF EXISTS {name}` so a retried deploy cannot fail here"
+            )),
         );
     }
 }
@@ -168,7 +223,12 @@ fn words(ctx: &StatementContext<'_>, tokens: &[Tok<'_>]) -> String {
 }
 
 /// `DROP TABLE IF EXISTS <rest>`, shortened when the rest is long.
-fn fix_text(ctx: &StatementContext<'_>, kind: &[Tok<'_>], rest_start: Option<usize>, end: usize) -> String {
+fn fix_text(
+    ctx: &StatementContext<'_>,
+    kind: &[Tok<'_>],
+    rest_start: Option<usize>,
+    end: usize,
+) -> String {
     let head = words(ctx, kind);
     let Some(rest_start) = rest_start else {
         return format!("{head} IF EXISTS ...");
@@ -195,7 +255,10 @@ mod tests {
     #[test]
     fn flags_drops_without_if_exists() {
         let sql = "-- cleanup\n\nDROP TABLE legacy_users;\n";
-        assert_eq!(spans(sql, "unguarded-drop"), ["3:1 DROP TABLE legacy_users"]);
+        assert_eq!(
+            spans(sql, "unguarded-drop"),
+            ["3:1 DROP TABLE legacy_users"]
+        );
         let check = Config::new().check_file("m.sql", sql.as_bytes(), Up);
         assert_eq!(
             check.diagnostics[0].help.as_deref(),
@@ -203,12 +266,21 @@ mod tests {
         );
         assert_eq!(check.diagnostics[0].message, "DROP TABLE without IF EXISTS");
         assert_eq!(
-            spans("-- migrate:no-transaction\nDROP INDEX CONCURRENTLY idx_a;", "unguarded-drop"),
+            spans(
+                "-- migrate:no-transaction\nDROP INDEX CONCURRENTLY idx_a;",
+                "unguarded-drop"
+            ),
             ["2:1 DROP INDEX CONCURRENTLY idx_a"]
         );
-        assert_eq!(findings("drop materialized view v cascade;", Up), ["unguarded-drop 1:1"]);
+        assert_eq!(
+            findings("drop materialized view v cascade;", Up),
+            ["unguarded-drop 1:1"]
+        );
         assert_eq!(findings("DROP TYPE mood;", Up), ["unguarded-drop 1:1"]);
-        assert_eq!(findings("DROP FUNCTION f(int);", Up), ["unguarded-drop 1:1"]);
+        assert_eq!(
+            findings("DROP FUNCTION f(int);", Up),
+            ["unguarded-drop 1:1"]
+        );
     }
 
     #[test]
@@ -221,7 +293,10 @@ mod tests {
             ["1:15 DROP COLUMN a", "1:59 DROP b CASCADE"]
         );
         assert_eq!(
-            spans("ALTER TABLE IF EXISTS s.t\n  DROP CONSTRAINT t_fk;", "unguarded-drop"),
+            spans(
+                "ALTER TABLE IF EXISTS s.t\n  DROP CONSTRAINT t_fk;",
+                "unguarded-drop"
+            ),
             ["2:3 DROP CONSTRAINT t_fk"]
         );
     }
@@ -230,13 +305,28 @@ mod tests {
     fn accepts_guarded_drops_and_non_object_drops() {
         assert!(findings("DROP TABLE IF EXISTS t;", Up).is_empty());
         assert!(spans("DROP INDEX IF EXISTS a, b;", "unguarded-drop").is_empty());
-        assert!(findings("ALTER TABLE t ALTER COLUMN a DROP DEFAULT, ALTER COLUMN b DROP NOT NULL;", Up).is_empty());
+        assert!(findings(
+            "ALTER TABLE t ALTER COLUMN a DROP DEFAULT, ALTER COLUMN b DROP NOT NULL;",
+            Up
+        )
+        .is_empty());
         assert!(findings("ALTER TABLE t DROP COLUMN IF EXISTS a;", Up).is_empty());
         assert!(findings("DROP OWNED BY r;", Up).is_empty());
-        assert!(findings("-- migrate:allow unguarded-drop -- legacy\nDROP TABLE t;", Up).is_empty());
-        assert!(findings("SELECT 1;\n-- migrate:allow unguarded-drop\nDROP TABLE t;", Up).is_empty());
+        assert!(findings(
+            "-- migrate:allow unguarded-drop -- legacy\nDROP TABLE t;",
+            Up
+        )
+        .is_empty());
+        assert!(findings(
+            "SELECT 1;\n-- migrate:allow unguarded-drop\nDROP TABLE t;",
+            Up
+        )
+        .is_empty());
         assert_eq!(
-            findings("SELECT 1;\n-- migrate:allow unguarded-drop\n\nDROP TABLE t;", Up),
+            findings(
+                "SELECT 1;\n-- migrate:allow unguarded-drop\n\nDROP TABLE t;",
+                Up
+            ),
             ["misplaced-directive 2:1", "unguarded-drop 4:1"]
         );
     }

@@ -1,0 +1,4 @@
+// This test crate has no build script, so `migrations!()` must say what to add.
+fn main() {
+    let _migrations = migrate_core::migrations!();
+}
