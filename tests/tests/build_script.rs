@@ -87,7 +87,11 @@ fn cargo_build_fails_on_a_bad_migration_and_tracks_added_edited_and_removed_file
     .expect("write 0001");
 
     let first = cargo(app, &["run"]);
-    assert!(first.status.success(), "clean build failed:\n{}", stderr(&first));
+    assert!(
+        first.status.success(),
+        "clean build failed:\n{}",
+        stderr(&first)
+    );
     assert_eq!(stdout(&first).lines().count(), 1, "{}", stdout(&first));
     assert!(stdout(&first).starts_with("1 create_users "));
 
@@ -100,9 +104,15 @@ fn cargo_build_fails_on_a_bad_migration_and_tracks_added_edited_and_removed_file
     .expect("write 0002");
     let failed = cargo(app, &["build"]);
     let message = stderr(&failed);
-    assert!(!failed.status.success(), "build with a bad migration passed:\n{message}");
+    assert!(
+        !failed.status.success(),
+        "build with a bad migration passed:\n{message}"
+    );
     assert!(message.contains("error[non-postgres-syntax]"), "{message}");
-    assert!(message.contains("migrations/0002_add_posts.up.sql:2:"), "{message}");
+    assert!(
+        message.contains("migrations/0002_add_posts.up.sql:2:"),
+        "{message}"
+    );
     assert!(message.contains("AUTOINCREMENT"), "{message}");
     assert!(message.contains('^'), "no caret in:\n{message}");
 
@@ -113,7 +123,11 @@ fn cargo_build_fails_on_a_bad_migration_and_tracks_added_edited_and_removed_file
     )
     .expect("fix 0002");
     let fixed = cargo(app, &["run"]);
-    assert!(fixed.status.success(), "fixed build failed:\n{}", stderr(&fixed));
+    assert!(
+        fixed.status.success(),
+        "fixed build failed:\n{}",
+        stderr(&fixed)
+    );
     let listed: Vec<String> = stdout(&fixed).lines().map(str::to_owned).collect();
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert!(listed[1].starts_with("2 add_posts "), "{listed:?}");
