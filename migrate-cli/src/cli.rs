@@ -161,9 +161,15 @@ pub struct CreateArgs {
 /// `migrate lint`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Output format; `json` prints one object per finding.
+    /// Output format; `json` prints one object per finding (or per rule with --rules).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// List every rule with its default level and what it catches, and exit.
+    #[arg(long, conflicts_with = "explain")]
+    pub rules: bool,
+    /// Explain one rule: what it catches, why, a bad and a good example.
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
 }
 
 /// `migrate stamp`.

@@ -132,6 +132,44 @@ fn lint_passes_the_reference_set() {
 }
 
 #[test]
+fn lint_rules_lists_every_rule_with_its_level() {
+    let s = Sandbox::offline();
+    let run = s.run(&["lint", "--rules"]);
+    run.code(0);
+    for (id, level) in [
+        ("unguarded-drop", "deny"),
+        ("require-concurrent-index", "warn"),
+        ("require-lock-timeout", "allow"),
+        ("bad-file-name", "deny"),
+    ] {
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(id))
+            .unwrap_or_else(|| panic!("{id} missing from:\n{}", run.stdout));
+        assert_eq!(line.split_whitespace().nth(1), Some(level), "{line}");
+    }
+    let json = s.run(&["lint", "--rules", "--format", "json"]);
+    json.code(0);
+    let first: serde_json::Value =
+        serde_json::from_str(json.stdout.lines().next().unwrap_or("")).expect("json line");
+    assert!(first["rule"].is_string() && first["summary"].is_string());
+}
+
+#[test]
+fn lint_explain_prints_the_rule_documentation() {
+    let s = Sandbox::offline();
+    s.run(&["lint", "--explain", "set-not-null"])
+        .code(0)
+        .contains("# set-not-null")
+        .contains("SET NOT NULL");
+    s.run(&["lint", "--explain", "set-nul"])
+        .code(2)
+        .contains("no rule `set-nul`")
+        .contains("--rules");
+}
+
+#[test]
 fn missing_directory_is_exit_2() {
     let s = Sandbox::offline();
     s.run(&["--dir", "nope", "lint"])

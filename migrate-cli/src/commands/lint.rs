@@ -1,6 +1,6 @@
 //! `migrate lint`: the diagnostics `cargo build` would print, for every file.
 
-use migrate_build::Diagnostic;
+use migrate_build::{Diagnostic, Rule};
 
 use crate::cli::{Format, LintArgs};
 use crate::commands::Ctx;
@@ -9,6 +9,13 @@ use crate::output::Style;
 
 /// Runs `migrate lint`. Exit 1 when a `deny` finding exists.
 pub fn run(ctx: &Ctx, args: &LintArgs) -> Result<()> {
+    if args.rules {
+        list_rules(ctx, args.format);
+        return Ok(());
+    }
+    if let Some(id) = &args.explain {
+        return explain(ctx, id);
+    }
     let check = crate::load::check(&ctx.global.dir)?;
     match args.format {
         Format::Json => {
@@ -49,6 +56,53 @@ pub fn run(ctx: &Ctx, args: &LintArgs) -> Result<()> {
         }));
     }
     Ok(())
+}
+
+/// `migrate lint --rules`: every rule, its default level and its summary.
+fn list_rules(ctx: &Ctx, format: Format) {
+    let rules = Rule::all();
+    match format {
+        Format::Json => {
+            for rule in rules {
+                let value = serde_json::json!({
+                    "rule": rule.id(),
+                    "level": rule.default_level().as_str(),
+                    "configurable": rule.is_configurable(),
+                    "summary": rule.summary(),
+                });
+                ctx.out.result(&value.to_string());
+            }
+        }
+        Format::Text => {
+            let width = rules.iter().map(|r| r.id().len()).max().unwrap_or(0);
+            for rule in rules {
+                let level = rule.default_level().as_str();
+                let fixed = if rule.is_configurable() {
+                    ""
+                } else {
+                    " (always)"
+                };
+                ctx.out.result(&format!(
+                    "{:<width$}  {:<5}{fixed:<9}  {}",
+                    rule.id(),
+                    level,
+                    rule.summary()
+                ));
+            }
+        }
+    }
+}
+
+/// `migrate lint --explain <rule>`: the rule's documentation.
+fn explain(ctx: &Ctx, id: &str) -> Result<()> {
+    match Rule::from_id(id) {
+        Some(rule) => {
+            ctx.out.result(rule.explain().trim_end());
+            Ok(())
+        }
+        None => Err(CliError::new(format!("there is no rule `{id}`"))
+            .help("`migrate lint --rules` lists every rule")),
+    }
 }
 
 /// One finding as a JSON object (for CI annotations).
