@@ -441,29 +441,3 @@ pub(crate) fn significant_of(statement: &ParsedStatement) -> Vec<crate::lint::To
         &statement.offsets[statement.first..],
     )
 }
-
-#[cfg(test)]
-mod tests {
-    /// `cargo test --release -p migrate-build parse_scaling -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn parse_scaling() {
-        let line = "INSERT INTO t (a, b) VALUES (1, 'some text; with a semicolon');\n";
-        for n in [8000, 32000] {
-            let sql = line.repeat(n);
-            let t = std::time::Instant::now();
-            let parsed = super::parse(&sql, 0);
-            let parse = t.elapsed();
-            let t = std::time::Instant::now();
-            let _ = crate::lint::run(
-                &parsed.statements,
-                &sql,
-                0,
-                crate::TransactionKind::Transaction,
-                crate::Direction::Up,
-                Default::default(),
-            );
-            println!("n={n} parse={parse:?} lint={:?}", t.elapsed());
-        }
-    }
-}
