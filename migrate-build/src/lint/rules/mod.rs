@@ -44,41 +44,34 @@ pub(crate) mod test_support {
             .collect()
     }
 
-    /// Like [`findings`], without the production-safety rules: for the
-    /// tests of the syntax rules, which predate them.
+    /// Like [`findings`], limited to the syntax rules (the first set), whose
+    /// tests predate the production-safety rules.
     pub(crate) fn core_findings(sql: &str, direction: Direction) -> Vec<String> {
-        const SAFETY: &[&str] = &[
-            "require-concurrent-index",
-            "require-concurrent-index-drop",
-            "constraint-missing-not-valid",
-            "unique-constraint-without-index",
-            "set-not-null",
-            "adding-required-column",
-            "volatile-default",
-            "changing-column-type",
-            "renaming",
-            "destructive",
-            "truncate-cascade",
-            "require-lock-timeout",
-            "prefer-identity",
-            "prefer-timestamptz",
-            "prefer-text",
-            "prefer-bigint",
-            "ban-char",
-            "prefer-jsonb",
-            "enum-value-used-in-same-transaction",
-            "identifier-too-long",
-            "duplicate-column",
+        const CORE: &[&str] = &[
+            "syntax-error",
+            "non-postgres-syntax",
+            "unguarded-drop",
+            "transaction-control",
+            "concurrently-in-transaction",
+            "empty-migration",
         ];
         findings(sql, direction)
             .into_iter()
-            .filter(|f| !SAFETY.iter().any(|r| f.split(' ').next() == Some(r)))
+            .filter(|f| {
+                let id = f.split(' ').next().unwrap_or("");
+                CORE.contains(&id) || crate::Rule::from_id(id).is_some_and(|r| !r.is_configurable())
+            })
             .collect()
     }
 
-    /// Findings of one rule only, with the text under the caret.
+    /// Findings of one rule only, with the text under the caret. A rule that
+    /// is off by default (`allow`) is turned on as a warning.
     pub(crate) fn spans(sql: &str, rule: &str) -> Vec<String> {
-        Config::new()
+        let config = match crate::Rule::from_id(rule) {
+            Some(r) if r.default_level() == crate::Level::Allow => Config::new().warn(r),
+            _ => Config::new(),
+        };
+        config
             .check_file("test.sql", sql.as_bytes(), Direction::Up)
             .diagnostics
             .iter()

@@ -64,21 +64,7 @@ mod tests {
     const RULE: &str = "prefer-bigint";
 
     fn findings(sql: &str) -> Vec<String> {
-        crate::Config::new()
-            .warn(crate::Rule::PreferBigint)
-            .check_file("m.sql", sql.as_bytes(), crate::Direction::Up)
-            .diagnostics
-            .iter()
-            .filter(|d| d.rule.id() == RULE)
-            .map(|d| {
-                format!(
-                    "{}:{} {}",
-                    d.line,
-                    d.column,
-                    &sql[d.span.clone().unwrap_or(0..0)]
-                )
-            })
-            .collect()
+        crate::lint::rules::test_support::spans(sql, RULE)
     }
 
     #[test]

@@ -58,20 +58,7 @@ mod tests {
     const RULE: &str = "prefer-identity";
 
     fn findings(sql: &str) -> Vec<String> {
-        crate::Config::new()
-            .check_file("m.sql", sql.as_bytes(), crate::Direction::Up)
-            .diagnostics
-            .iter()
-            .filter(|d| d.rule.id() == RULE)
-            .map(|d| {
-                format!(
-                    "{}:{} {}",
-                    d.line,
-                    d.column,
-                    &sql[d.span.clone().unwrap_or(0..0)]
-                )
-            })
-            .collect()
+        crate::lint::rules::test_support::spans(sql, RULE)
     }
 
     #[test]
