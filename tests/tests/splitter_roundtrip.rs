@@ -8,12 +8,13 @@
 //! `../shared/corpus`; skipped with a message when absent, a failure under
 //! `CI`) and on generated input (proptest).
 
-use std::path::{Path, PathBuf};
+mod support;
 
 use migrate_build::{Config, Direction, Rule};
 use proptest::prelude::*;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+use support::corpus;
 
 /// Checks the round-trip property of one file; `Err` describes a violation.
 fn roundtrip(bytes: &[u8]) -> Result<(), String> {
@@ -111,29 +112,14 @@ fn check_gap(syntax_error: bool, gap: &str) -> Result<(), String> {
     }
 }
 
-fn corpus_dir() -> PathBuf {
-    match std::env::var_os("MIGRATE_CORPUS_DIR") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    }
-}
-
 #[test]
 fn corpus_files_roundtrip() {
-    let dir = corpus_dir();
-    let Ok(manifest) = std::fs::read_to_string(dir.join("MANIFEST.tsv")) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but the corpus is missing at {} (set MIGRATE_CORPUS_DIR)",
-            dir.display()
-        );
-        eprintln!("corpus not found at {}: splitter round-trip over the corpus skipped (set MIGRATE_CORPUS_DIR)", dir.display());
-        return;
-    };
+    let Some(dir) = corpus::find() else { return };
+    let manifest = corpus::read_manifest(&dir);
     let mut checked = 0;
     let mut failures = Vec::new();
-    for line in manifest.lines().skip(1).filter(|l| !l.trim().is_empty()) {
-        let path = line.split('\t').next().unwrap_or_default();
+    for row in &manifest {
+        let path = &row.path;
         let bytes = std::fs::read(dir.join(path)).unwrap_or_else(|e| panic!("read {path}: {e}"));
         checked += 1;
         if let Err(error) = roundtrip(&bytes) {
