@@ -40,7 +40,10 @@ pub fn run(ctx: &Ctx, _args: &VerifyArgs) -> Result<()> {
     }
     crate::logger::quiet_progress(true);
     let mut target = Target::open(ctx)?;
-    let result = verify(ctx, &migrations, &list, target.client());
+    let result = match target.client.as_mut() {
+        Some(client) => verify(ctx, &migrations, &list, client),
+        None => Err(CliError::new("the verify connection was closed early")),
+    };
     target.close(ctx);
     result
 }
@@ -76,14 +79,15 @@ fn verify(
         }
         let elapsed = started.elapsed();
         let snap = capture(client, &table, schema)?;
-        let delta = change_text(snapshots.last().expect("first snapshot"), &snap);
+        let previous = snapshots.last().cloned().unwrap_or_default();
+        let delta = change_text(&previous, &snap);
         out.line(&format!(
             "  {:width$}  {}  {:>7}  {delta}",
             label(m),
             out.paint(Style::Green, "applied "),
             duration(elapsed),
         ));
-        let d = snapshots.last().expect("first snapshot").diff(&snap);
+        let d = previous.diff(&snap);
         for entry in &d.only_actual {
             out.detail(&format!("      + {}", entry.replace('\n', "\n        ")));
         }
@@ -170,7 +174,7 @@ fn verify(
         ))
         .help("a down script left something behind that the up script then trips over")
     })?;
-    let last = snapshots.last().expect("snapshots");
+    let last = snapshots.last().cloned().unwrap_or_default();
     let again = capture(client, &table, schema)?;
     let diff = last.diff(&again);
     if !diff.is_empty() {
@@ -337,10 +341,6 @@ impl Target {
             cluster: Some(cluster),
             temp_db: None,
         })
-    }
-
-    fn client(&mut self) -> &mut postgres::Client {
-        self.client.as_mut().expect("open target")
     }
 
     /// Disconnects, drops the temporary database, stops the server.
