@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use sqlparser::tokenizer::Token;
 
 use crate::lint::tokens::starts_with_words;
-use crate::lint::{ParsedStatement, Tok};
+use crate::lint::Tok;
 
 /// `Config::postgres_version` when not set.
 pub(crate) const DEFAULT_POSTGRES_VERSION: u32 = 15;
@@ -541,11 +541,16 @@ pub(crate) struct Facts {
 
 impl Facts {
     /// Computes the facts of `statements`.
-    pub(crate) fn new(statements: &[ParsedStatement], settings: Settings) -> Facts {
-        let statements: Vec<StatementFacts> = statements
-            .iter()
-            .map(|s| statement_facts(&s.significant()))
-            .collect();
+    #[cfg(test)]
+    pub(crate) fn new(statements: &[crate::lint::ParsedStatement], settings: Settings) -> Facts {
+        let views: Vec<Vec<Tok<'_>>> = statements.iter().map(|s| s.significant()).collect();
+        Facts::from_tokens(&views, settings)
+    }
+
+    /// Computes the facts of the statements whose significant tokens are
+    /// `views` (one per statement, in file order).
+    pub(crate) fn from_tokens(views: &[Vec<Tok<'_>>], settings: Settings) -> Facts {
+        let statements: Vec<StatementFacts> = views.iter().map(|t| statement_facts(t)).collect();
         let mut created: HashMap<String, Vec<(Option<String>, usize)>> = HashMap::new();
         let mut emptied: HashMap<String, Vec<(Option<String>, usize)>> = HashMap::new();
         for (i, f) in statements.iter().enumerate() {

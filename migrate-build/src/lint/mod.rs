@@ -182,15 +182,17 @@ pub(crate) fn run(
     direction: Direction,
     settings: facts::Settings,
 ) -> Vec<(Finding, Option<usize>)> {
-    let facts = facts::Facts::new(statements, settings);
+    // The significant-token view of each statement, built once and shared
+    // by the facts and every statement rule.
+    let views: Vec<Vec<Tok<'_>>> = statements.iter().map(|s| s.significant()).collect();
+    let facts = facts::Facts::from_tokens(&views, settings);
     let mut out = Vec::new();
     let mut findings = Findings::default();
-    for (index, statement) in statements.iter().enumerate() {
-        let tokens = statement.significant();
+    for (index, (statement, tokens)) in statements.iter().zip(&views).enumerate() {
         let ctx = StatementContext {
             ast: statement.ast.as_ref(),
             unverified: statement.unverified,
-            tokens: &tokens,
+            tokens,
             span: statement.span,
             source,
             transaction,

@@ -82,6 +82,22 @@ pub(crate) fn significant<'a>(tokens: &'a [TokenWithSpan], offsets: &[usize]) ->
     out
 }
 
+/// Longest word [`upper_ascii`] upper-cases; longer words come back empty.
+pub(crate) const UPPER_MAX: usize = 32;
+
+/// `word` in ASCII upper case, written into `buf` (no allocation), for
+/// matching against keyword lists. A word longer than [`UPPER_MAX`] bytes
+/// (longer than any keyword a rule looks for) gives `""`.
+pub(crate) fn upper_ascii<'b>(word: &str, buf: &'b mut [u8; UPPER_MAX]) -> &'b str {
+    let Some(out) = buf.get_mut(..word.len()) else {
+        return "";
+    };
+    out.copy_from_slice(word.as_bytes());
+    out.make_ascii_uppercase();
+    // Changing the case of ASCII bytes keeps the text UTF-8.
+    std::str::from_utf8(out).unwrap_or("")
+}
+
 /// Whether `tokens[at..]` starts with the unquoted words `words`.
 pub(crate) fn starts_with_words(tokens: &[Tok<'_>], at: usize, words: &[&str]) -> bool {
     words

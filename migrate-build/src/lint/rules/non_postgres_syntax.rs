@@ -10,7 +10,7 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::lint::tokens::{starts_with_words, Tok};
+use crate::lint::tokens::{starts_with_words, upper_ascii, Tok, UPPER_MAX};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
@@ -193,12 +193,13 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             i += 1;
             continue;
         }
-        let upper = w.value.to_ascii_uppercase();
+        let mut upper_buf = [0u8; UPPER_MAX];
+        let upper = upper_ascii(&w.value, &mut upper_buf);
         let next = t.get(i + 1);
         let next_is_paren = next.is_some_and(|n| matches!(n.token, Token::LParen));
         let prev = i.checked_sub(1).and_then(|p| t.get(p));
         let qualified = prev.is_some_and(|p| matches!(p.token, Token::Period));
-        match upper.as_str() {
+        match upper {
             "AUTOINCREMENT" => r.at(
                 tok.start,
                 tok.end,
@@ -302,7 +303,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             }
         }
         if in_type_position(t, i, create_table, alter_table) {
-            type_checks(ctx, t, i, &upper, &mut r);
+            type_checks(ctx, t, i, upper, &mut r);
         }
         i += 1;
     }
