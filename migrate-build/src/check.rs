@@ -7,7 +7,7 @@ use crate::directive;
 use crate::lint::{self, Finding};
 use crate::parse;
 use crate::rule::{Level, Rule};
-use crate::source::{LineIndex, BOM};
+use crate::source::BOM;
 use crate::{Direction, StatementSpan, TransactionKind, Unverified};
 
 /// The result of checking one file.
@@ -69,7 +69,8 @@ impl Config {
             self.lint_settings(),
         );
 
-        let index = LineIndex::new(text);
+        // The BOM holds no `\n`: the file's lines are the body's, shifted.
+        let index = parsed.index.with_prefix(base);
         let mut findings: Vec<(Finding, Option<usize>)> = parsed.errors;
         findings.extend(directive_findings.into_iter().map(|f| (f, None)));
         findings.extend(lint_findings);

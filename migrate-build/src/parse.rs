@@ -33,6 +33,9 @@ pub(crate) struct Parsed {
     /// Syntax errors (with the index of their statement, if any).
     pub errors: Vec<(Finding, Option<usize>)>,
     pub directives: Vec<DirectiveComment>,
+    /// The line index of the body (COPY data and meta-commands are blanked
+    /// byte for byte, so it is also the index of the body as given).
+    pub index: LineIndex,
 }
 
 /// Splits and parses `body`, the file text after a BOM of `base` bytes.
@@ -200,6 +203,7 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
             statement,
         ));
     }
+    parsed.index = index;
     parsed
 }
 

@@ -109,10 +109,22 @@ fn starts_with_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.len() >= needle.len() && haystack[..needle.len()].eq_ignore_ascii_case(needle)
 }
 
+/// Whether `haystack` contains `needle` (ASCII case-insensitive). Compares
+/// one byte per position first: the full comparison runs only where the
+/// first letter matches.
 fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    let first = first.to_ascii_lowercase();
+    let last_start = match haystack.len().checked_sub(needle.len()) {
+        Some(n) => n,
+        None => return false,
+    };
+    haystack[..=last_start].iter().enumerate().any(|(i, &b)| {
+        b.to_ascii_lowercase() == first
+            && haystack[i..i + needle.len()].eq_ignore_ascii_case(needle)
+    })
 }
 
 #[cfg(test)]

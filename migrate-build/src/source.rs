@@ -50,20 +50,36 @@ pub(crate) struct LineIndex {
     len: usize,
 }
 
+impl Default for LineIndex {
+    /// The index of the empty text.
+    fn default() -> LineIndex {
+        LineIndex::new("")
+    }
+}
+
 impl LineIndex {
     pub(crate) fn new(text: &str) -> LineIndex {
         let mut starts = Vec::with_capacity(text.len() / 32 + 1);
         starts.push(0);
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        // `match_indices` with a `char` searches with `memchr`.
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex {
             starts,
             len: text.len(),
         }
+    }
+
+    /// The index of `prefix + text` from the index of `text`, when `prefix`
+    /// is `prefix_len` bytes without a `\n` (a byte order mark): the lines
+    /// are the same, shifted by `prefix_len` bytes.
+    pub(crate) fn with_prefix(mut self, prefix_len: usize) -> LineIndex {
+        if prefix_len > 0 {
+            for start in self.starts.iter_mut().skip(1) {
+                *start += prefix_len;
+            }
+        }
+        self.len += prefix_len;
+        self
     }
 
     /// Byte offset of the start of 1-based `line` (clamped).
