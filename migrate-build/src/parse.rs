@@ -83,22 +83,7 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
 
     // Move the tokens into one vector per chunk (no copies of token text).
     let bounds: Vec<(usize, usize)> = chunks.iter().map(|r| (r.start, r.end)).collect();
-    let mut owned: Vec<Vec<TokenWithSpan>> = Vec::with_capacity(bounds.len());
-    let mut iter = tokens.into_iter().enumerate().peekable();
-    for &(start, end) in &bounds {
-        let mut chunk = Vec::with_capacity(end - start);
-        while let Some((i, _)) = iter.peek() {
-            if *i >= end {
-                break;
-            }
-            if let Some((i, t)) = iter.next() {
-                if i >= start {
-                    chunk.push(t);
-                }
-            }
-        }
-        owned.push(chunk);
-    }
+    let owned = into_chunks(tokens, &bounds);
 
     let chunk_count = owned.len();
     let mut tail_pushed = false;
@@ -205,6 +190,26 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
     }
     parsed.index = index;
     parsed
+}
+
+/// Moves the tokens of each chunk (`start..end`, in order, not overlapping)
+/// into a vector of its own; the tokens between chunks (`;`, trailing
+/// whitespace) are dropped. Works from the last chunk back, so that each
+/// token is moved once, in bulk.
+fn into_chunks(
+    mut tokens: Vec<TokenWithSpan>,
+    bounds: &[(usize, usize)],
+) -> Vec<Vec<TokenWithSpan>> {
+    let mut owned = Vec::with_capacity(bounds.len());
+    for &(start, end) in bounds.iter().rev() {
+        tokens.truncate(end);
+        let start = start.min(tokens.len());
+        let mut chunk = Vec::with_capacity(tokens.len() - start);
+        chunk.extend(tokens.drain(start..));
+        owned.push(chunk);
+    }
+    owned.reverse();
+    owned
 }
 
 /// Parses one chunk; returns the AST, the tokens (given back by the parser)
@@ -364,6 +369,10 @@ fn collect_directives(
     parsed: &mut Parsed,
 ) {
     use sqlparser::tokenizer::Whitespace;
+    if !text.contains("migrate:") {
+        // No `-- migrate:...` comment anywhere: nothing to collect.
+        return;
+    }
     let mut statement = 0usize;
     let mut seen_statement = false;
     for chunk in chunks {
