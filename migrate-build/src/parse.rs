@@ -329,7 +329,9 @@ fn next_char_end(text: &str, at: usize) -> usize {
 }
 
 /// File byte offset of every token start, plus the end of the text, with a
-/// cursor that only moves forward (linear in the text length).
+/// cursor that only moves forward (linear in the text length). sqlparser
+/// counts columns in characters: on an ASCII line (the usual case) a column
+/// is a byte, so the offset is computed without walking the characters.
 fn token_offsets(
     tokens: &[TokenWithSpan],
     text: &str,
@@ -340,6 +342,8 @@ fn token_offsets(
     let mut line: u64 = 1;
     let mut column: u64 = 1;
     let mut byte: usize = 0;
+    let mut line_end = index.line_end(1);
+    let mut line_is_ascii = text.get(..line_end).is_some_and(str::is_ascii);
     for t in tokens {
         let target = t.span.start;
         if target.line != line {
@@ -347,10 +351,20 @@ fn token_offsets(
             byte = index.line_start(target_line);
             line = target.line;
             column = 1;
+            line_end = index.line_end(target_line);
+            line_is_ascii = text.get(byte..line_end).is_some_and(str::is_ascii);
         }
         if target.column > column {
-            let end = index.line_end(usize::try_from(line).unwrap_or(usize::MAX));
-            byte = advance_chars(text, byte, end, target.column - column);
+            let n = target.column - column;
+            byte = if line_is_ascii {
+                // What `advance_chars` computes on ASCII text, directly.
+                usize::try_from(n)
+                    .ok()
+                    .and_then(|n| byte.checked_add(n))
+                    .map_or(line_end.max(byte), |to| to.min(line_end.max(byte)))
+            } else {
+                advance_chars(text, byte, line_end, n)
+            };
             column = target.column;
         }
         out.push(base + byte);

@@ -109,22 +109,39 @@ fn starts_with_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.len() >= needle.len() && haystack[..needle.len()].eq_ignore_ascii_case(needle)
 }
 
-/// Whether `haystack` contains `needle` (ASCII case-insensitive). Compares
-/// one byte per position first: the full comparison runs only where the
-/// first letter matches.
+/// Whether `haystack` contains `needle` (ASCII case-insensitive).
+///
+/// Runs on every file, so it is written to be cheap: blocks of positions
+/// are first tested without branches for the needle's first two bytes (a
+/// loop the compiler vectorizes), and only a block that may match is
+/// compared in full.
 fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    let Some(&first) = needle.first() else {
-        return true;
+    const BLOCK: usize = 64;
+    let [first, second, ..] = *needle else {
+        return haystack
+            .windows(needle.len().max(1))
+            .any(|w| w.eq_ignore_ascii_case(needle));
     };
-    let first = first.to_ascii_lowercase();
-    let last_start = match haystack.len().checked_sub(needle.len()) {
-        Some(n) => n,
-        None => return false,
+    let (first, second) = (first.to_ascii_lowercase(), second.to_ascii_lowercase());
+    let Some(last_start) = haystack.len().checked_sub(needle.len()) else {
+        return false;
     };
-    haystack[..=last_start].iter().enumerate().any(|(i, &b)| {
-        b.to_ascii_lowercase() == first
-            && haystack[i..i + needle.len()].eq_ignore_ascii_case(needle)
-    })
+    let mut start = 0;
+    while start <= last_start {
+        let end = (start + BLOCK).min(last_start + 1);
+        let maybe = haystack[start..end]
+            .iter()
+            .zip(&haystack[start + 1..end + 1])
+            .fold(false, |seen, (a, b)| {
+                seen | ((a.to_ascii_lowercase() == first) & (b.to_ascii_lowercase() == second))
+            });
+        if maybe && (start..end).any(|i| haystack[i..i + needle.len()].eq_ignore_ascii_case(needle))
+        {
+            return true;
+        }
+        start = end;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -150,6 +167,25 @@ mod tests {
         assert_eq!(out.trim(), "SELECT 1;");
         assert_eq!(metas.len(), 2);
         assert_eq!(&sql[metas[1].start..metas[1].end], "\\connect db");
+    }
+
+    #[test]
+    fn contains_ignore_case_matches_a_window_scan() {
+        let text = b"copy t from StDiN; -- stdi\nSTDIN x stdin";
+        for len in 0..text.len() {
+            for needle in [&b"stdin"[..], b"st", b"s"] {
+                let hay = &text[..len];
+                assert_eq!(
+                    contains_ignore_case(hay, needle),
+                    hay.windows(needle.len().max(1))
+                        .any(|w| w.eq_ignore_ascii_case(needle)),
+                    "{len} {needle:?}"
+                );
+            }
+        }
+        let long = format!("{}stdin", "x".repeat(200));
+        assert!(contains_ignore_case(long.as_bytes(), b"STDIN"));
+        assert!(!contains_ignore_case(&long.as_bytes()[..204], b"STDIN"));
     }
 
     #[test]
