@@ -213,22 +213,23 @@ fn into_chunks(
 }
 
 /// Parses one chunk; returns the AST, the tokens (given back by the parser)
-/// and the error.
+/// and the error. The AST is boxed as soon as the parser returns it: a
+/// `Statement` is large, and it is moved several times on its way into the
+/// statement list.
 fn parse_chunk(
     dialect: &PostgreSqlDialect,
     chunk: Vec<TokenWithSpan>,
 ) -> (
-    Option<sqlparser::ast::Statement>,
+    Option<Box<sqlparser::ast::Statement>>,
     Vec<TokenWithSpan>,
     Option<ParserError>,
 ) {
     let mut parser = Parser::new(dialect).with_tokens_with_locations(chunk);
-    let result = parser.parse_statement();
-    let result = match result {
+    let result = match parser.parse_statement() {
         Ok(statement) => {
             let next = parser.peek_token_ref();
             if next.token == Token::EOF {
-                Ok(statement)
+                Ok(Box::new(statement))
             } else {
                 Err(ParserError::ParserError(format!(
                     "Expected: end of statement (a `;`), found: {}{}",

@@ -25,7 +25,7 @@ pub(crate) fn blank_non_sql(body: &str) -> (Cow<'_, str>, Vec<MetaCommand>) {
     let mut in_data = false;
     let mut pos = 0;
     while pos < bytes.len() {
-        let end = memchr_newline(bytes, pos);
+        let end = memchr_newline(body, pos);
         let line = &bytes[pos..end];
         let trimmed = trim_ascii(line);
         if in_data {
@@ -81,11 +81,12 @@ fn blank(line: &mut [u8]) {
     }
 }
 
-fn memchr_newline(bytes: &[u8], from: usize) -> usize {
-    bytes[from..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |i| from + i)
+/// Index of the next `\n` at or after `from` (a line start), or the end.
+fn memchr_newline(body: &str, from: usize) -> usize {
+    // `str::find` with a `char` searches with `memchr`.
+    body.get(from..)
+        .and_then(|rest| rest.find('\n'))
+        .map_or(body.len(), |i| from + i)
 }
 
 fn trim_start(line: &[u8]) -> &[u8] {

@@ -64,7 +64,7 @@ pub(crate) struct ParsedStatement {
     /// Where the statement is in the file (the `;` excluded).
     pub span: StatementSpan,
     /// The AST, when sqlparser parsed the statement.
-    pub ast: Option<ast::Statement>,
+    pub ast: Option<Box<ast::Statement>>,
     /// The statement kind (its head) when sqlparser could not parse a
     /// statement that is known-good PostgreSQL: it is checked by tokens only.
     pub unverified: Option<&'static str>,
@@ -190,7 +190,7 @@ pub(crate) fn run(
     let mut findings = Findings::default();
     for (index, (statement, tokens)) in statements.iter().zip(&views).enumerate() {
         let ctx = StatementContext {
-            ast: statement.ast.as_ref(),
+            ast: statement.ast.as_deref(),
             unverified: statement.unverified,
             tokens,
             span: statement.span,
