@@ -533,6 +533,8 @@ pub(crate) struct Facts {
     created: HashMap<String, Vec<(Option<String>, usize)>>,
     /// The same for the tables emptied by `TRUNCATE` / `DELETE`.
     emptied: HashMap<String, Vec<(Option<String>, usize)>>,
+    /// The same for the indexes made by `CREATE INDEX`.
+    created_indexes: HashMap<String, Vec<(Option<String>, usize)>>,
     /// The first statement that sets `lock_timeout`.
     first_lock_timeout: Option<usize>,
     /// Statements adding an enum value: see [`Facts::enum_values_before`].
@@ -553,7 +555,14 @@ impl Facts {
         let statements: Vec<StatementFacts> = views.iter().map(|t| statement_facts(t)).collect();
         let mut created: HashMap<String, Vec<(Option<String>, usize)>> = HashMap::new();
         let mut emptied: HashMap<String, Vec<(Option<String>, usize)>> = HashMap::new();
+        let mut created_indexes: HashMap<String, Vec<(Option<String>, usize)>> = HashMap::new();
         for (i, f) in statements.iter().enumerate() {
+            if let Some(index) = &f.created_index {
+                created_indexes
+                    .entry(index.name.clone())
+                    .or_default()
+                    .push((index.schema.clone(), i));
+            }
             if let Some(table) = &f.created_table {
                 created
                     .entry(table.name.clone())
@@ -574,6 +583,7 @@ impl Facts {
             statements,
             created,
             emptied,
+            created_indexes,
         }
     }
 
@@ -602,6 +612,11 @@ impl Facts {
     /// Whether a statement before `index` created `table`.
     pub(crate) fn created_before(&self, index: usize, table: &Name) -> bool {
         Facts::indexed_before(&self.created, index, table)
+    }
+
+    /// Whether a statement before `index` created the index `name`.
+    pub(crate) fn index_created_before(&self, index: usize, name: &Name) -> bool {
+        Facts::indexed_before(&self.created_indexes, index, name)
     }
 
     /// Whether `table` was created or emptied before `index`: work on it
@@ -947,6 +962,8 @@ mod tests {
              SET lock_timeout = '1s';\n\
              DELETE FROM events;\n\
              CREATE TABLE users (id int);\n\
+             CREATE INDEX orders_idx ON s.orders (id);\n\
+             CREATE UNIQUE INDEX IF NOT EXISTS s.users_idx ON users (id);\n\
              ALTER TABLE users ADD COLUMN b int;",
             0,
         );
@@ -966,6 +983,11 @@ mod tests {
             name(Some("u"), "logs"),
             name(None, "events"),
             name(None, "missing"),
+            name(None, "orders_idx"),
+            name(Some("s"), "orders_idx"),
+            name(None, "users_idx"),
+            name(Some("s"), "users_idx"),
+            name(Some("t"), "users_idx"),
         ];
         for index in 0..=facts.statements.len() + 1 {
             let before = facts.before(index);
@@ -986,6 +1008,14 @@ mod tests {
                     created || emptied,
                     "fresh_before({index}, {table:?})"
                 );
+                let index_created = before
+                    .iter()
+                    .any(|f| f.created_index.as_ref().is_some_and(|c| c.same(table)));
+                assert_eq!(
+                    facts.index_created_before(index, table),
+                    index_created,
+                    "index_created_before({index}, {table:?})"
+                );
             }
             assert_eq!(
                 facts.lock_timeout_before(index),
@@ -997,6 +1027,8 @@ mod tests {
         assert!(!facts.created_before(1, &name(None, "users")));
         assert!(facts.fresh_before(4, &name(None, "logs")));
         assert!(facts.lock_timeout_before(5) && !facts.lock_timeout_before(4));
+        assert!(facts.index_created_before(9, &name(Some("s"), "users_idx")));
+        assert!(!facts.index_created_before(9, &name(Some("t"), "users_idx")));
     }
 
     #[test]

@@ -66,12 +66,9 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
         k = next + 1;
     }
     let fresh = !names.is_empty()
-        && names.iter().all(|n| {
-            ctx.facts
-                .before(ctx.index)
-                .iter()
-                .any(|f| f.created_index.as_ref().is_some_and(|c| c.same(n)))
-        });
+        && names
+            .iter()
+            .all(|n| ctx.facts.index_created_before(ctx.index, n));
     if fresh || t.iter().any(|w| w.depth == 0 && w.is("ON")) {
         // `DROP INDEX i ON t` is MySQL: non-postgres-syntax reports it.
         return;
