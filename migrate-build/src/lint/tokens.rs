@@ -65,7 +65,9 @@ pub(crate) fn significant<'a>(tokens: &'a [TokenWithSpan], offsets: &[usize]) ->
         }
         let start = offsets.get(i).copied().unwrap_or(0);
         let end = offsets.get(i + 1).copied().unwrap_or(start);
-        if t.token == Token::RParen {
+        // `matches!`, not `==`: comparing with a `Token` value goes through
+        // the derived `PartialEq`, a call per token.
+        if matches!(t.token, Token::RParen) {
             depth = depth.saturating_sub(1);
         }
         out.push(Tok {
@@ -75,7 +77,7 @@ pub(crate) fn significant<'a>(tokens: &'a [TokenWithSpan], offsets: &[usize]) ->
             line: t.span.start.line,
             depth,
         });
-        if t.token == Token::LParen {
+        if matches!(t.token, Token::LParen) {
             depth += 1;
         }
     }
