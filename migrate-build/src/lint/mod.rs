@@ -103,6 +103,9 @@ pub(crate) struct StatementContext<'a> {
     pub index: usize,
     /// What the file's statements do, and the settings (see [`facts`]).
     pub facts: &'a facts::Facts,
+    /// The statement read as `ALTER TABLE`, once for every rule: see
+    /// [`StatementContext::alter_table`].
+    pub alter: Option<facts::AlterTable>,
 }
 
 impl StatementContext<'_> {
@@ -111,6 +114,18 @@ impl StatementContext<'_> {
         self.source
             .get(self.span.start..self.span.end)
             .unwrap_or("")
+    }
+
+    /// `ALTER TABLE [IF EXISTS] [ONLY] name [*]`: the table and the index of
+    /// the first action ([`facts::alter_table`], read once per statement).
+    pub(crate) fn alter_table(&self) -> Option<(&facts::Name, usize)> {
+        self.alter.as_ref().map(|a| (&a.table, a.from))
+    }
+
+    /// The actions of the `ALTER TABLE` ([`facts::actions`]); empty when the
+    /// statement is not one.
+    pub(crate) fn alter_actions(&self) -> &[(usize, usize)] {
+        self.alter.as_ref().map_or(&[], |a| &a.actions)
     }
 
     /// Source text between two byte offsets.
@@ -200,6 +215,7 @@ pub(crate) fn run(
             earlier: &statements[..index],
             index,
             facts: &facts,
+            alter: facts::AlterTable::read(tokens),
         };
         for rule in Rule::all() {
             if let Some(RuleDef {

@@ -2,7 +2,7 @@
 //! without a default on an existing table: fails as soon as the table has a
 //! row.
 
-use crate::lint::facts::{actions, add_column, alter_table, type_name};
+use crate::lint::facts::{add_column, type_name};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
@@ -47,13 +47,13 @@ or add it nullable, backfill in batches, then make it `NOT NULL` (see `set-not-n
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else {
+    let Some((table, _)) = ctx.alter_table() else {
         return;
     };
-    if ctx.facts.fresh_before(ctx.index, &table) {
+    if ctx.facts.fresh_before(ctx.index, table) {
         return;
     }
-    for (a, b) in actions(t, from) {
+    for &(a, b) in ctx.alter_actions() {
         let Some(col) = add_column(t, a, b) else {
             continue;
         };

@@ -3,7 +3,7 @@
 //! except for binary-coercible changes (widening a `varchar`, `varchar` to
 //! `text`, widening a `numeric`).
 
-use crate::lint::facts::{actions, alter_column, alter_table, skip_words, type_name, TypeName};
+use crate::lint::facts::{alter_column, skip_words, type_name, TypeName};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
@@ -59,13 +59,13 @@ ALTER TABLE users ALTER COLUMN name TYPE varchar(200); -- was varchar(100)
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else {
+    let Some((table, _)) = ctx.alter_table() else {
         return;
     };
-    if ctx.facts.fresh_before(ctx.index, &table) {
+    if ctx.facts.fresh_before(ctx.index, table) {
         return;
     }
-    for (a, b) in actions(t, from) {
+    for &(a, b) in ctx.alter_actions() {
         let Some((column, k)) = alter_column(t, a, b) else {
             continue;
         };
@@ -81,7 +81,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
         let Some(new) = type_name(t, k + 1, end) else {
             continue;
         };
-        let old = ctx.facts.column_type_before(ctx.index, &table, &column);
+        let old = ctx.facts.column_type_before(ctx.index, table, &column);
         if using.is_none() && coercible(old, &new) {
             continue;
         }

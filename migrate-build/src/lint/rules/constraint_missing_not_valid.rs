@@ -4,7 +4,7 @@
 //! transaction as the `ADD ... NOT VALID` (the lock of the ADD is held during
 //! the validation, so `NOT VALID` gained nothing).
 
-use crate::lint::facts::{actions, add_constraint, alter_table, ConstraintKind};
+use crate::lint::facts::{add_constraint, ConstraintKind};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 use crate::TransactionKind;
@@ -58,11 +58,11 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else {
+    let Some((table, _)) = ctx.alter_table() else {
         return;
     };
-    let fresh = ctx.facts.fresh_before(ctx.index, &table);
-    for (a, b) in actions(t, from) {
+    let fresh = ctx.facts.fresh_before(ctx.index, table);
+    for &(a, b) in ctx.alter_actions() {
         if let Some(c) = add_constraint(t, a, b) {
             if c.not_valid
                 || fresh
@@ -110,7 +110,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             let added_here = upto.iter().any(|f| {
                 f.not_valid
                     .iter()
-                    .any(|(tb, c)| tb.same(&table) && *c == name)
+                    .any(|(tb, c)| tb.same(table) && *c == name)
             });
             if added_here {
                 out.push(

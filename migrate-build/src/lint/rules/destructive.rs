@@ -5,9 +5,7 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::lint::facts::{
-    actions, alter_table, delete_without_where, name_at, skip_words, truncated_tables, Name,
-};
+use crate::lint::facts::{delete_without_where, name_at, skip_words, truncated_tables, Name};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 use crate::Direction;
@@ -119,11 +117,11 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             format!("DELETE without WHERE deletes every row of `{}`", table.name),
             Some("add a WHERE clause; if every row must go, say why with `-- migrate:allow destructive -- <reason>`".to_string()),
         );
-    } else if let Some((table, from)) = alter_table(t) {
-        if fresh(&table) {
+    } else if let Some((table, _)) = ctx.alter_table() {
+        if fresh(table) {
             return;
         }
-        for (a, b) in actions(t, from) {
+        for &(a, b) in ctx.alter_actions() {
             if !t[a].is("DROP")
                 || t.get(a + 1).is_some_and(|w| {
                     w.is_any(&["CONSTRAINT", "DEFAULT", "NOT", "IDENTITY", "EXPRESSION"])

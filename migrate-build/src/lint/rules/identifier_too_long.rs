@@ -4,9 +4,7 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::lint::facts::{
-    actions, add_column, alter_table, column, create_table, name_at, skip_words, table_elements,
-};
+use crate::lint::facts::{add_column, column, create_table, name_at, skip_words, table_elements};
 use crate::lint::{Check, Findings, RuleDef, StatementContext, Tok};
 use crate::rule::{Level, Rule};
 
@@ -119,8 +117,8 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 }
             }
         }
-    } else if let Some((_, from)) = alter_table(t) {
-        for (a, b) in actions(t, from) {
+    } else if ctx.alter_table().is_some() {
+        for &(a, b) in ctx.alter_actions() {
             if let Some(col) = add_column(t, a, b) {
                 sites.push(col.name_at);
             }

@@ -2,7 +2,7 @@
 //! `ALTER TABLE ... RENAME TO n`: the application that is still running
 //! during the deploy uses the old name and fails.
 
-use crate::lint::facts::{actions, alter_table, ident, Name};
+use crate::lint::facts::{ident, Name};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
@@ -51,13 +51,13 @@ CREATE VIEW customer AS SELECT * FROM customers;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else {
+    let Some((table, _)) = ctx.alter_table() else {
         return;
     };
-    if ctx.facts.created_before(ctx.index, &table) {
+    if ctx.facts.created_before(ctx.index, table) {
         return;
     }
-    for (a, b) in actions(t, from) {
+    for &(a, b) in ctx.alter_actions() {
         if !t[a].is("RENAME") {
             continue;
         }

@@ -3,7 +3,7 @@
 //! earlier in the file and no runner-level lock timeout
 //! (`Config::runner_lock_timeout(true)`).
 
-use crate::lint::facts::{actions, alter_table, name_at, truncated_tables, Name};
+use crate::lint::facts::{name_at, truncated_tables, Name};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
@@ -79,8 +79,13 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let fresh =
         |n: &Name| ctx.facts.fresh_before(ctx.index, n) || ctx.facts.created_before(ctx.index, n);
     let head_end = |n: usize| t[n.min(t.len()) - 1].end;
-    let (what, end) = if let Some((table, from)) = alter_table(t) {
-        if fresh(&table) || actions(t, from).iter().all(|&(a, b)| weak_action(t, a, b)) {
+    let (what, end) = if let Some((table, from)) = ctx.alter_table() {
+        if fresh(table)
+            || ctx
+                .alter_actions()
+                .iter()
+                .all(|&(a, b)| weak_action(t, a, b))
+        {
             return;
         }
         (format!("ALTER TABLE {}", table.name), head_end(from))

@@ -2,7 +2,7 @@
 //! existing table scans every row under an ACCESS EXCLUSIVE lock, unless a
 //! validated `CHECK (c IS NOT NULL)` proves it (PostgreSQL 12+).
 
-use crate::lint::facts::{actions, alter_column, alter_table, Name};
+use crate::lint::facts::{alter_column, Name};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
@@ -57,20 +57,20 @@ ALTER TABLE users DROP CONSTRAINT IF EXISTS users_email_not_null;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else {
+    let Some((table, _)) = ctx.alter_table() else {
         return;
     };
-    if ctx.facts.fresh_before(ctx.index, &table) {
+    if ctx.facts.fresh_before(ctx.index, table) {
         return;
     }
-    for (a, b) in actions(t, from) {
+    for &(a, b) in ctx.alter_actions() {
         let Some((column, k)) = alter_column(t, a, b) else {
             continue;
         };
         if !crate::lint::tokens::starts_with_words(t, k, &["SET", "NOT", "NULL"]) {
             continue;
         }
-        if ctx.facts.settings.postgres_version >= 12 && proven(ctx, &table, &column) {
+        if ctx.facts.settings.postgres_version >= 12 && proven(ctx, table, &column) {
             continue;
         }
         let constraint = format!("{}_{}_not_null", table.name, column);

@@ -3,7 +3,7 @@
 //! table without `USING INDEX`: the unique index is built under an ACCESS
 //! EXCLUSIVE lock.
 
-use crate::lint::facts::{actions, add_column, add_constraint, alter_table, ConstraintKind};
+use crate::lint::facts::{add_column, add_constraint, ConstraintKind};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
@@ -51,13 +51,13 @@ ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else {
+    let Some((table, _)) = ctx.alter_table() else {
         return;
     };
-    if ctx.facts.fresh_before(ctx.index, &table) {
+    if ctx.facts.fresh_before(ctx.index, table) {
         return;
     }
-    for (a, b) in actions(t, from) {
+    for &(a, b) in ctx.alter_actions() {
         if let Some(c) = add_constraint(t, a, b) {
             if c.using_index
                 || !matches!(c.kind, ConstraintKind::Unique | ConstraintKind::PrimaryKey)

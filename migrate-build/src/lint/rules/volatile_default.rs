@@ -5,7 +5,7 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::lint::facts::{actions, add_column, alter_table, type_name, Column};
+use crate::lint::facts::{add_column, type_name, Column};
 use crate::lint::{Check, Findings, RuleDef, StatementContext, Tok};
 use crate::rule::{Level, Rule};
 
@@ -69,14 +69,14 @@ const VOLATILE: &[&str] = &[
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, from)) = alter_table(t) else {
+    let Some((table, _)) = ctx.alter_table() else {
         return;
     };
-    if ctx.facts.fresh_before(ctx.index, &table) {
+    if ctx.facts.fresh_before(ctx.index, table) {
         return;
     }
     let old = ctx.facts.settings.postgres_version < 11;
-    for (a, b) in actions(t, from) {
+    for &(a, b) in ctx.alter_actions() {
         let Some(col) = add_column(t, a, b) else {
             continue;
         };
