@@ -41,10 +41,28 @@ impl Default for Settings {
 /// case, quoted identifiers kept as written.
 pub(crate) fn ident(tok: &Tok<'_>) -> Option<String> {
     match tok.token {
-        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_lowercase()),
+        Token::Word(w) if w.quote_style.is_none() => Some(lowercase(&w.value)),
         Token::Word(w) => Some(w.value.clone()),
         _ => None,
     }
+}
+
+/// `word` in lower case, as `str::to_lowercase` gives it, with a cheaper
+/// path for the usual ASCII word.
+fn lowercase(word: &str) -> String {
+    if word.is_ascii() {
+        word.to_ascii_lowercase()
+    } else {
+        word.to_lowercase()
+    }
+}
+
+/// Appends `word` to the space-separated `words`.
+fn push_word(words: &mut String, word: &str) {
+    if !words.is_empty() {
+        words.push(' ');
+    }
+    words.push_str(word);
 }
 
 /// A possibly schema-qualified object name, normalized with [`ident`].
@@ -423,7 +441,8 @@ pub(crate) fn type_name(t: &[Tok<'_>], a: usize, b: usize) -> Option<TypeName> {
         return None;
     }
     let depth = first.depth;
-    let mut words: Vec<String> = Vec::new();
+    // The words joined with spaces, built in one string.
+    let mut words = String::new();
     let mut args = Vec::new();
     let mut array = false;
     let mut i = a;
@@ -434,9 +453,13 @@ pub(crate) fn type_name(t: &[Tok<'_>], a: usize, b: usize) -> Option<TypeName> {
                 if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("ARRAY") {
                     array = true;
                 } else if w.quote_style.is_some() {
-                    words.push(format!("\"{}\"", w.value));
+                    push_word(&mut words, &format!("\"{}\"", w.value));
+                } else if w.value.is_ascii() {
+                    push_word(&mut words, &w.value);
+                    let word_start = words.len() - w.value.len();
+                    words[word_start..].make_ascii_lowercase();
                 } else {
-                    words.push(w.value.to_lowercase());
+                    push_word(&mut words, &w.value.to_lowercase());
                 }
             }
             Token::LParen if tok.depth == depth => {
@@ -444,7 +467,7 @@ pub(crate) fn type_name(t: &[Tok<'_>], a: usize, b: usize) -> Option<TypeName> {
                 while j < b && t[j].depth > depth {
                     match t[j].token {
                         Token::Number(n, _) => args.push(n.clone()),
-                        Token::Word(w) => args.push(w.value.to_lowercase()),
+                        Token::Word(w) => args.push(lowercase(&w.value)),
                         _ => {}
                     }
                     j += 1;
@@ -452,12 +475,16 @@ pub(crate) fn type_name(t: &[Tok<'_>], a: usize, b: usize) -> Option<TypeName> {
                 i = j;
             }
             Token::LBracket => array = true,
-            Token::Period => words.push(".".to_string()),
+            Token::Period => push_word(&mut words, "."),
             _ => {}
         }
         i += 1;
     }
-    let mut joined = words.join(" ").replace(" . ", ".");
+    let mut joined = if words.contains(" . ") {
+        words.replace(" . ", ".")
+    } else {
+        words
+    };
     for prefix in ["pg_catalog.", "public."] {
         if let Some(rest) = joined.strip_prefix(prefix) {
             joined = rest.to_string();
