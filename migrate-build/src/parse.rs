@@ -391,6 +391,18 @@ fn collect_directives(
     let mut statement = 0usize;
     let mut seen_statement = false;
     for chunk in chunks {
+        let chunk_text = text
+            .get(offsets[chunk.start] - base..offsets[chunk.end] - base)
+            .unwrap_or(text);
+        if !chunk_text.contains("migrate:") {
+            // No directive in this chunk: only whether it holds a statement
+            // matters (a substring search instead of a match per token).
+            if chunk.clone().any(|i| !is_trivia(&tokens[i].token)) {
+                statement += 1;
+                seen_statement = true;
+            }
+            continue;
+        }
         let mut pending: Vec<DirectiveComment> = Vec::new();
         let mut has_statement = false;
         let mut newlines = 0usize;
