@@ -74,7 +74,17 @@ impl Config {
         let mut findings: Vec<(Finding, Option<usize>)> = parsed.errors;
         findings.extend(directive_findings.into_iter().map(|f| (f, None)));
         findings.extend(lint_findings);
-        findings.sort_by_key(|(f, _)| (f.start, f.end));
+        // In file order, ties in the order found: sort small keys, not the
+        // findings (large values that a sort would move several times).
+        let mut order: Vec<(usize, usize, usize)> = findings
+            .iter()
+            .enumerate()
+            .map(|(i, (f, _))| (f.start, f.end, i))
+            .collect();
+        order.sort_unstable();
+        let mut slots: Vec<Option<(Finding, Option<usize>)>> =
+            findings.into_iter().map(Some).collect();
+        let findings = order.into_iter().filter_map(|(_, _, i)| slots[i].take());
 
         let mut diagnostics = Vec::new();
         for (finding, statement) in findings {
