@@ -318,7 +318,12 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 }
             }
         }
-        if in_type_position(t, i, create_table, alter_table) {
+        // `in_type_position` is false unless one of these holds: most words
+        // are rejected here, without the call.
+        let may_be_type = create_table
+            || alter_table
+            || prev.is_some_and(|p| matches!(p.token, Token::DoubleColon) || p.is("AS"));
+        if may_be_type && in_type_position(t, i, create_table, alter_table) {
             let mut upper_buf = [0u8; UPPER_MAX];
             let upper = upper_ascii(&w.value, &mut upper_buf);
             type_checks(ctx, t, i, upper, &mut r);
