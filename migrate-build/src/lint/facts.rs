@@ -178,13 +178,18 @@ pub(crate) struct AlterTable {
     pub from: usize,
     /// The actions ([`actions`]).
     pub actions: Vec<(usize, usize)>,
+    /// Whether the table was created or emptied earlier in the file
+    /// ([`Facts::fresh_before`]).
+    pub fresh: bool,
 }
 
 impl AlterTable {
-    /// `t` read with [`alter_table`] and [`actions`], if it is an `ALTER TABLE`.
-    pub(crate) fn read(t: &[Tok<'_>]) -> Option<AlterTable> {
+    /// `t`, statement `index` of the file, read with [`alter_table`] and
+    /// [`actions`], if it is an `ALTER TABLE`.
+    pub(crate) fn read(t: &[Tok<'_>], facts: &Facts, index: usize) -> Option<AlterTable> {
         let (table, from) = alter_table(t)?;
         Some(AlterTable {
+            fresh: facts.fresh_before(index, &table),
             table,
             from,
             actions: actions(t, from),

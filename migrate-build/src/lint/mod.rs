@@ -122,6 +122,12 @@ impl StatementContext<'_> {
         self.alter.as_ref().map(|a| (&a.table, a.from))
     }
 
+    /// Whether the `ALTER TABLE`'s table was created or emptied earlier in
+    /// the file ([`facts::Facts::fresh_before`], asked once per statement).
+    pub(crate) fn alter_table_fresh(&self) -> bool {
+        self.alter.as_ref().is_some_and(|a| a.fresh)
+    }
+
     /// The actions of the `ALTER TABLE` ([`facts::actions`]); empty when the
     /// statement is not one.
     pub(crate) fn alter_actions(&self) -> &[(usize, usize)] {
@@ -215,7 +221,7 @@ pub(crate) fn run(
             earlier: &statements[..index],
             index,
             facts: &facts,
-            alter: facts::AlterTable::read(tokens),
+            alter: facts::AlterTable::read(tokens, &facts, index),
         };
         for rule in Rule::all() {
             if let Some(RuleDef {

@@ -62,7 +62,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let Some((table, _)) = ctx.alter_table() else {
         return;
     };
-    if ctx.facts.fresh_before(ctx.index, table) {
+    if ctx.alter_table_fresh() {
         return;
     }
     for &(a, b) in ctx.alter_actions() {

@@ -61,7 +61,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let Some((table, _)) = ctx.alter_table() else {
         return;
     };
-    let fresh = ctx.facts.fresh_before(ctx.index, table);
+    let fresh = ctx.alter_table_fresh();
     for &(a, b) in ctx.alter_actions() {
         if let Some(c) = add_constraint(t, a, b) {
             if c.not_valid

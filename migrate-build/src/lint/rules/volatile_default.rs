@@ -72,7 +72,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let Some((table, _)) = ctx.alter_table() else {
         return;
     };
-    if ctx.facts.fresh_before(ctx.index, table) {
+    if ctx.alter_table_fresh() {
         return;
     }
     let old = ctx.facts.settings.postgres_version < 11;
