@@ -178,6 +178,9 @@ pub(crate) struct AlterTable {
     pub from: usize,
     /// The actions ([`actions`]).
     pub actions: Vec<(usize, usize)>,
+    /// Whether the table was created earlier in the file
+    /// ([`Facts::created_before`]).
+    pub created: bool,
     /// Whether the table was created or emptied earlier in the file
     /// ([`Facts::fresh_before`]).
     pub fresh: bool,
@@ -188,8 +191,10 @@ impl AlterTable {
     /// [`actions`], if it is an `ALTER TABLE`.
     pub(crate) fn read(t: &[Tok<'_>], facts: &Facts, index: usize) -> Option<AlterTable> {
         let (table, from) = alter_table(t)?;
+        let created = facts.created_before(index, &table);
         Some(AlterTable {
-            fresh: facts.fresh_before(index, &table),
+            created,
+            fresh: created || facts.fresh_before(index, &table),
             table,
             from,
             actions: actions(t, from),

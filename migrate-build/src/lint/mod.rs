@@ -122,6 +122,12 @@ impl StatementContext<'_> {
         self.alter.as_ref().map(|a| (&a.table, a.from))
     }
 
+    /// Whether the `ALTER TABLE`'s table was created earlier in the file
+    /// ([`facts::Facts::created_before`], asked once per statement).
+    pub(crate) fn alter_table_created(&self) -> bool {
+        self.alter.as_ref().is_some_and(|a| a.created)
+    }
+
     /// Whether the `ALTER TABLE`'s table was created or emptied earlier in
     /// the file ([`facts::Facts::fresh_before`], asked once per statement).
     pub(crate) fn alter_table_fresh(&self) -> bool {

@@ -118,7 +118,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             Some("add a WHERE clause; if every row must go, say why with `-- migrate:allow destructive -- <reason>`".to_string()),
         );
     } else if let Some((table, _)) = ctx.alter_table() {
-        if fresh(table) {
+        if ctx.alter_table_created() {
             return;
         }
         for &(a, b) in ctx.alter_actions() {

@@ -54,7 +54,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let Some((table, _)) = ctx.alter_table() else {
         return;
     };
-    if ctx.facts.created_before(ctx.index, table) {
+    if ctx.alter_table_created() {
         return;
     }
     for &(a, b) in ctx.alter_actions() {
