@@ -340,12 +340,7 @@ fn waiting_for_the_migration_lock_times_out_naming_the_holder() {
     drop(other);
     assert_eq!(m.up(&mut client).unwrap().applied.len(), 3);
     assert_eq!(
-        scalar(
-            &mut client,
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = \
-             (SELECT oid FROM pg_database WHERE datname = current_database())"
-        )
-        .as_deref(),
+        advisory_locks(&mut client).as_deref(),
         Some("0"),
         "the lock is released after up"
     );

@@ -255,12 +255,7 @@ fn kill_runner_mid_migration(scenario_name: &str, url: &str) {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(
-        scalar(
-            &mut watcher,
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = \
-             (SELECT oid FROM pg_database WHERE datname = current_database())"
-        )
-        .as_deref(),
+        advisory_locks(&mut watcher).as_deref(),
         Some("0"),
         "the server released the advisory lock of the dead runner"
     );

@@ -44,14 +44,9 @@ pub fn script(path: &str, statements: &[&str], transaction: TransactionMode) -> 
     }
 }
 
-/// A stand-in checksum (FNV-1a of the text): the executor only compares strings.
+/// The checksum the build embeds (the on-disk contract of `migrate-build`).
 pub fn checksum(text: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+    migrate_build::checksum(text)
 }
 
 /// A migration with a transactional up script and an optional down script.
@@ -104,6 +99,15 @@ pub fn scalar(client: &mut Client, sql: &str) -> Option<String> {
             _ => None,
         })
         .flatten()
+}
+
+/// How many advisory locks are held in the current database (as text).
+pub fn advisory_locks(client: &mut Client) -> Option<String> {
+    scalar(
+        client,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = \
+         (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
 }
 
 /// Whether a relation of that (unqualified, search_path) name exists.
