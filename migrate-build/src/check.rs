@@ -62,6 +62,7 @@ impl Config {
         };
         let lint_findings = lint::run(
             &parsed.statements,
+            &parsed.tokens,
             text,
             base,
             transaction,

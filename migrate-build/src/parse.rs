@@ -6,8 +6,8 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
-use crate::lint::tokens::{is_trivia, significant};
-use crate::lint::{Finding, ParsedStatement};
+use crate::lint::tokens::is_trivia;
+use crate::lint::{FileTokens, Finding, ParsedStatement};
 use crate::preprocess::blank_non_sql;
 use crate::rule::Rule;
 use crate::source::{advance_chars, clamp_u32, LineIndex};
@@ -33,6 +33,8 @@ pub(crate) struct Parsed {
     /// Syntax errors (with the index of their statement, if any).
     pub errors: Vec<(Finding, Option<usize>)>,
     pub directives: Vec<DirectiveComment>,
+    /// Every token of the body, which the statements index into.
+    pub tokens: FileTokens,
     /// The line index of the body (COPY data and meta-commands are blanked
     /// byte for byte, so it is also the index of the body as given).
     pub index: LineIndex,
@@ -72,6 +74,13 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
         .tokenize_with_location_into_buf(&mut tokens)
         .err();
     let offsets = token_offsets(&tokens, text, &index, base);
+    // Where the tokenizer stopped producing tokens: the text after it is the
+    // statement it gave up in (it may have consumed part of that statement,
+    // such as the `0` of `0_`, without emitting a token).
+    let tokenized_end = tokens
+        .last()
+        .and_then(|t| location_offset(t.span.end, text, &index, base))
+        .unwrap_or(base);
     let (mut chunks, _terminated) = split::split(&tokens);
     if token_error.is_some() {
         // The last chunk stops where the tokenizer gave up: it is the bad one.
@@ -81,92 +90,111 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
     }
     collect_directives(&tokens, &offsets, text, &index, base, &chunks, &mut parsed);
 
-    // Move the tokens into one vector per chunk (no copies of token text).
-    let bounds: Vec<(usize, usize)> = chunks.iter().map(|r| (r.start, r.end)).collect();
-    let owned = into_chunks(tokens, &bounds);
-
-    let chunk_count = owned.len();
+    // The statements: the chunks that hold a significant token.
+    let chunk_count = chunks.len();
     let mut tail_pushed = false;
-    for (n, (chunk, &(start, _))) in owned.into_iter().zip(&bounds).enumerate() {
-        let chunk_offsets = &offsets[start..=start + chunk.len()];
-        let Some(first) = chunk.iter().position(|t| !is_trivia(&t.token)) else {
+    let mut to_parse: Vec<(usize, usize)> = Vec::with_capacity(chunk_count);
+    for (n, chunk) in chunks.iter().enumerate() {
+        let in_chunk = &tokens[chunk.clone()];
+        let Some(first) = in_chunk.iter().position(|t| !is_trivia(&t.token)) else {
             continue;
         };
-        let last = chunk
+        let last = in_chunk
             .iter()
             .rposition(|t| !is_trivia(&t.token))
             .map_or(first + 1, |i| i + 1);
+        let (first, last) = (chunk.start + first, chunk.start + last);
         let is_tokenizer_tail = token_error.is_some() && n + 1 == chunk_count;
-        let statement_start = chunk_offsets[first];
-        let statement_end = if is_tokenizer_tail {
-            base + text.len()
-        } else {
-            chunk_offsets[last]
-        };
         let span = StatementSpan {
-            start: statement_start,
-            end: statement_end,
-            line: clamp_u32(usize::try_from(chunk[first].span.start.line).unwrap_or(0)),
-            column: clamp_u32(usize::try_from(chunk[first].span.start.column).unwrap_or(0)),
+            start: offsets[first],
+            end: if is_tokenizer_tail {
+                base + text.len()
+            } else {
+                offsets[last]
+            },
+            line: clamp_u32(usize::try_from(tokens[first].span.start.line).unwrap_or(0)),
+            column: clamp_u32(usize::try_from(tokens[first].span.start.column).unwrap_or(0)),
         };
-        let statement_index = parsed.statements.len();
-        let (ast, tokens, error) = if is_tokenizer_tail {
-            (None, chunk, None)
-        } else {
-            parse_chunk(&dialect, chunk)
-        };
-        let mut statement = ParsedStatement {
-            tokens,
-            offsets: chunk_offsets.to_vec(),
+        if !is_tokenizer_tail {
+            to_parse.push((parsed.statements.len(), chunk.start));
+        }
+        tail_pushed |= is_tokenizer_tail;
+        parsed.statements.push(ParsedStatement {
             first,
             last,
             span,
-            ast,
+            ast: None,
             unverified: None,
-        };
-        if let Some(error) = error {
-            let toks = statement.significant();
-            let kind = match error {
-                ParserError::RecursionLimitExceeded => None,
-                _ => unverified::classify(&toks),
-            };
-            let missing = kind.and_then(|_| unverified::missing_semicolon(&toks));
-            if let Some(at) = missing {
-                let t = toks[at];
-                let found = text.get(t.start - base..t.end - base).unwrap_or("");
-                parsed.errors.push((
-                    Finding {
-                        rule: Rule::SyntaxError,
-                        start: t.start,
-                        end: t.end,
-                        message: format!("Expected: end of statement (a `;`), found: {found}"),
-                        help: Some("end the previous statement with `;`".to_string()),
-                        notes: Vec::new(),
-                    },
-                    Some(statement_index),
-                ));
-            } else if kind.is_some() {
-                statement.unverified = kind;
-            } else {
-                let finding = error_finding(&error, &toks, text, &index, base, span);
-                parsed.errors.push((finding, Some(statement_index)));
+        });
+    }
+
+    // One parser over the whole token vector, as `parse_sql` works: each
+    // chunk's `;` becomes the end of input, so that the parser sees every
+    // chunk exactly as if it were parsed on its own.
+    for chunk in &chunks {
+        if let Some(t) = tokens.get_mut(chunk.end) {
+            if matches!(t.token, Token::SemiColon) {
+                *t = TokenWithSpan::wrap(Token::EOF);
             }
         }
-        tail_pushed |= is_tokenizer_tail;
-        parsed.statements.push(statement);
+    }
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
+    let mut errors = Vec::new();
+    for (statement_index, chunk_start) in to_parse {
+        seek(&mut parser, chunk_start);
+        match parse_next(&mut parser) {
+            Ok(ast) => parsed.statements[statement_index].ast = Some(ast),
+            Err(error) => errors.push((statement_index, error)),
+        }
+    }
+    parsed.tokens = FileTokens {
+        tokens: parser.into_tokens(),
+        offsets,
+    };
+
+    for (statement_index, error) in errors {
+        let statement = &parsed.statements[statement_index];
+        let span = statement.span;
+        let toks = parsed.tokens.significant(statement);
+        let kind = match error {
+            ParserError::RecursionLimitExceeded => None,
+            _ => unverified::classify(&toks),
+        };
+        let missing = kind.and_then(|_| unverified::missing_semicolon(&toks));
+        if let Some(at) = missing {
+            let t = toks[at];
+            let found = text.get(t.start - base..t.end - base).unwrap_or("");
+            parsed.errors.push((
+                Finding {
+                    rule: Rule::SyntaxError,
+                    start: t.start,
+                    end: t.end,
+                    message: format!("Expected: end of statement (a `;`), found: {found}"),
+                    help: Some("end the previous statement with `;`".to_string()),
+                    notes: Vec::new(),
+                },
+                Some(statement_index),
+            ));
+        } else if kind.is_some() {
+            parsed.statements[statement_index].unverified = kind;
+        } else {
+            let finding = error_finding(&error, &toks, text, &index, base, span);
+            parsed.errors.push((finding, Some(statement_index)));
+        }
     }
     if let Some(error) = token_error {
         let at = location_offset(error.location, text, &index, base).unwrap_or(base + text.len());
         let end = next_char_end(text, at - base) + base;
         if !tail_pushed {
-            let (line, column) = index.line_col(text, at - base);
+            let rest = text.get(tokenized_end - base..).unwrap_or("");
+            let start = (base + text.len() - rest.trim_start().len()).min(at);
+            let (line, column) = index.line_col(text, start - base);
+            let no_tokens = parsed.tokens.tokens.len();
             parsed.statements.push(ParsedStatement {
-                tokens: Vec::new(),
-                offsets: vec![at],
-                first: 0,
-                last: 0,
+                first: no_tokens,
+                last: no_tokens,
                 span: StatementSpan {
-                    start: at,
+                    start,
                     end: base + text.len(),
                     line,
                     column,
@@ -192,57 +220,34 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
     parsed
 }
 
-/// Moves the tokens of each chunk (`start..end`, in order, not overlapping)
-/// into a vector of its own; the tokens between chunks (`;`, trailing
-/// whitespace) are dropped. Works from the last chunk back, so that each
-/// token is moved once, in bulk.
-fn into_chunks(
-    mut tokens: Vec<TokenWithSpan>,
-    bounds: &[(usize, usize)],
-) -> Vec<Vec<TokenWithSpan>> {
-    let mut owned = Vec::with_capacity(bounds.len());
-    for &(start, end) in bounds.iter().rev() {
-        tokens.truncate(end);
-        let start = start.min(tokens.len());
-        let mut chunk = Vec::with_capacity(tokens.len() - start);
-        chunk.extend(tokens.drain(start..));
-        owned.push(chunk);
+/// Moves the parser to token `target`: forward over any tokens (whitespace
+/// included), or back when the previous statement's parse read past its end.
+fn seek(parser: &mut Parser<'_>, target: usize) {
+    // The token before `target` is the previous chunk's `;` made EOF (not
+    // whitespace), so `prev_token` never steps back past it.
+    while target > 0 && parser.index() > target {
+        parser.prev_token();
     }
-    owned.reverse();
-    owned
+    while parser.index() < target {
+        if parser.next_token_no_skip().is_none() {
+            break;
+        }
+    }
 }
 
-/// Parses one chunk; returns the AST, the tokens (given back by the parser)
-/// and the error. The AST is boxed as soon as the parser returns it: a
-/// `Statement` is large, and it is moved several times on its way into the
-/// statement list.
-fn parse_chunk(
-    dialect: &PostgreSqlDialect,
-    chunk: Vec<TokenWithSpan>,
-) -> (
-    Option<Box<sqlparser::ast::Statement>>,
-    Vec<TokenWithSpan>,
-    Option<ParserError>,
-) {
-    let mut parser = Parser::new(dialect).with_tokens_with_locations(chunk);
-    let result = match parser.parse_statement() {
-        Ok(statement) => {
-            let next = parser.peek_token_ref();
-            if next.token == Token::EOF {
-                Ok(Box::new(statement))
-            } else {
-                Err(ParserError::ParserError(format!(
-                    "Expected: end of statement (a `;`), found: {}{}",
-                    next.token, next.span.start
-                )))
-            }
-        }
-        Err(e) => Err(e),
-    };
-    let tokens = parser.into_tokens();
-    match result {
-        Ok(statement) => (Some(statement), tokens, None),
-        Err(e) => (None, tokens, Some(e)),
+/// Parses the statement at the parser's position, which must be followed by
+/// the end of its chunk. The AST is boxed as soon as the parser returns it:
+/// a `Statement` is large, and it is moved on its way into the list.
+fn parse_next(parser: &mut Parser<'_>) -> Result<Box<sqlparser::ast::Statement>, ParserError> {
+    let statement = parser.parse_statement()?;
+    let next = parser.peek_token_ref();
+    if next.token == Token::EOF {
+        Ok(Box::new(statement))
+    } else {
+        Err(ParserError::ParserError(format!(
+            "Expected: end of statement (a `;`), found: {}{}",
+            next.token, next.span.start
+        )))
     }
 }
 
@@ -471,13 +476,4 @@ fn collect_directives(
         }
     }
     parsed.directives.sort_by_key(|d| d.start);
-}
-
-/// Significant tokens of a chunk, for callers outside this module.
-#[allow(dead_code)]
-pub(crate) fn significant_of(statement: &ParsedStatement) -> Vec<crate::lint::Tok<'_>> {
-    significant(
-        &statement.tokens[statement.first..statement.last],
-        &statement.offsets[statement.first..],
-    )
 }

@@ -605,9 +605,8 @@ pub(crate) struct Facts {
 impl Facts {
     /// Computes the facts of `statements`.
     #[cfg(test)]
-    pub(crate) fn new(statements: &[crate::lint::ParsedStatement], settings: Settings) -> Facts {
-        let views: Vec<Vec<Tok<'_>>> = statements.iter().map(|s| s.significant()).collect();
-        Facts::from_tokens(&views, settings)
+    pub(crate) fn new(parsed: &crate::parse::Parsed, settings: Settings) -> Facts {
+        Facts::from_tokens(&parsed.tokens.views(&parsed.statements), settings)
     }
 
     /// Computes the facts of the statements whose significant tokens are
@@ -1002,12 +1001,10 @@ fn enum_values_at(statements: &[StatementFacts]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::ParsedStatement;
 
     fn facts(sql: &str) -> Vec<StatementFacts> {
         let parsed = crate::parse::parse(sql, 0);
-        let statements: &[ParsedStatement] = &parsed.statements;
-        Facts::new(statements, Settings::default()).statements
+        Facts::new(&parsed, Settings::default()).statements
     }
 
     /// The indexed `*_before` lookups (which replaced a scan of every
@@ -1028,7 +1025,7 @@ mod tests {
              ALTER TABLE users ADD COLUMN b int;",
             0,
         );
-        let facts = Facts::new(&parsed.statements, Settings::default());
+        let facts = Facts::new(&parsed, Settings::default());
         let name = |schema: Option<&str>, name: &str| Name {
             schema: schema.map(str::to_string),
             name: name.to_string(),

@@ -50,16 +50,40 @@ pub(crate) enum Check {
     Builtin,
 }
 
-/// One statement as the splitter and parser left it.
-#[derive(Debug)]
-pub(crate) struct ParsedStatement {
-    /// All tokens of the chunk (comments and whitespace included).
+/// Every token of a file, in order, with the file byte offset of each token
+/// start (plus one entry for the end of the text). The statements index into
+/// it; one vector for the whole file, as the parser and the tokenizer use it.
+#[derive(Debug, Default)]
+pub(crate) struct FileTokens {
+    /// All tokens (comments and whitespace included).
     pub tokens: Vec<TokenWithSpan>,
     /// File byte offset of each token start; one extra entry for the end.
     pub offsets: Vec<usize>,
-    /// Index into `tokens` of the first significant token.
+}
+
+impl FileTokens {
+    /// The significant tokens (no whitespace or comments) of `statement`,
+    /// with byte offsets.
+    pub(crate) fn significant(&self, statement: &ParsedStatement) -> Vec<Tok<'_>> {
+        let range = statement.first..statement.last;
+        match (self.tokens.get(range), self.offsets.get(statement.first..)) {
+            (Some(tokens), Some(offsets)) => tokens::significant(tokens, offsets),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The significant-token view of every statement, in order.
+    pub(crate) fn views(&self, statements: &[ParsedStatement]) -> Vec<Vec<Tok<'_>>> {
+        statements.iter().map(|s| self.significant(s)).collect()
+    }
+}
+
+/// One statement as the splitter and parser left it.
+#[derive(Debug)]
+pub(crate) struct ParsedStatement {
+    /// Index into [`FileTokens::tokens`] of the first significant token.
     pub first: usize,
-    /// Index into `tokens` just past the last significant token.
+    /// Index into [`FileTokens::tokens`] just past the last significant token.
     pub last: usize,
     /// Where the statement is in the file (the `;` excluded).
     pub span: StatementSpan,
@@ -68,16 +92,6 @@ pub(crate) struct ParsedStatement {
     /// The statement kind (its head) when sqlparser could not parse a
     /// statement that is known-good PostgreSQL: it is checked by tokens only.
     pub unverified: Option<&'static str>,
-}
-
-impl ParsedStatement {
-    /// The significant tokens (no whitespace or comments) with byte offsets.
-    pub(crate) fn significant(&self) -> Vec<Tok<'_>> {
-        tokens::significant(
-            &self.tokens[self.first..self.last],
-            &self.offsets[self.first..],
-        )
-    }
 }
 
 /// What a statement rule sees.
@@ -203,6 +217,7 @@ impl Findings {
 /// Returns the findings and, per finding, the index of its statement.
 pub(crate) fn run(
     statements: &[ParsedStatement],
+    file_tokens: &FileTokens,
     source: &str,
     body_start: usize,
     transaction: TransactionKind,
@@ -211,7 +226,7 @@ pub(crate) fn run(
 ) -> Vec<(Finding, Option<usize>)> {
     // The significant-token view of each statement, built once and shared
     // by the facts and every statement rule.
-    let views: Vec<Vec<Tok<'_>>> = statements.iter().map(|s| s.significant()).collect();
+    let views = file_tokens.views(statements);
     let facts = facts::Facts::from_tokens(&views, settings);
     let mut out = Vec::new();
     let mut findings = Findings::default();
