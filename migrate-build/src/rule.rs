@@ -103,6 +103,8 @@ declare_rules! {
         TransactionControl => transaction_control,
         /// `CONCURRENTLY` in a transactional migration.
         ConcurrentlyInTransaction => concurrently_in_transaction,
+        /// `COPY ... FROM STDIN` / `TO STDOUT`, which only psql can run.
+        CopyStdin => copy_stdin,
         /// A migration file without any statement.
         EmptyMigration => empty_migration,
         /// `CREATE INDEX` without `CONCURRENTLY` on an existing table.

@@ -1,6 +1,7 @@
 //! One file per lint rule. Each exports `pub(crate) const DEF: RuleDef`.
 
 pub(crate) mod concurrently_in_transaction;
+pub(crate) mod copy_stdin;
 pub(crate) mod empty_migration;
 pub(crate) mod non_postgres_syntax;
 pub(crate) mod syntax_error;
