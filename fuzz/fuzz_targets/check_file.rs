@@ -3,7 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use migrate_build::{Config, Direction};
+use migrate_build::{Config, Direction, Rule};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the direction, so down-only rules run too.
@@ -27,6 +29,21 @@ fuzz_target!(|data: &[u8]| {
                 "overlapping statements {pair:?}"
             );
         }
+        // Nothing is dropped between statements: every gap is whitespace,
+        // comments and `;` (COPY data and meta-command lines are blanked on
+        // purpose; a gap that does not tokenize carries a syntax error).
+        let blanked = sql.contains('\\') || sql.to_ascii_lowercase().contains("stdin");
+        let syntax_error = result.diagnostics.iter().any(|d| d.rule == Rule::SyntaxError);
+        if !blanked {
+            let mut at = sql.strip_prefix('\u{feff}').map_or(0, |_| 3);
+            let ends = result.statements.iter().map(|s| (s.start, s.end));
+            for (start, end) in ends.chain(std::iter::once((sql.len(), sql.len()))) {
+                if let Some(gap) = sql.get(at..start) {
+                    assert_gap_is_trivia(gap, syntax_error);
+                }
+                at = at.max(end);
+            }
+        }
     }
     for diagnostic in &result.diagnostics {
         let _ = diagnostic.render(false);
@@ -34,3 +51,17 @@ fuzz_target!(|data: &[u8]| {
         let _ = diagnostic.one_line();
     }
 });
+
+fn assert_gap_is_trivia(gap: &str, syntax_error: bool) {
+    match Tokenizer::new(&PostgreSqlDialect {}, gap).tokenize() {
+        Ok(tokens) => {
+            if let Some(t) = tokens
+                .iter()
+                .find(|t| !matches!(t, Token::SemiColon | Token::Whitespace(_)))
+            {
+                panic!("the gap {gap:?} holds the token {t:?}: it was dropped");
+            }
+        }
+        Err(e) => assert!(syntax_error, "the gap {gap:?} does not tokenize ({e}) and no syntax-error was reported"),
+    }
+}

@@ -39,6 +39,20 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "DURATION")]
     pub lock_timeout: Option<String>,
 
+    /// `statement_timeout` for every migration, e.g. `10m`.
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub statement_timeout: Option<String>,
+
+    /// How long to wait while another runner holds the migration lock before
+    /// giving up [default: 5m].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub lock_wait: Option<String>,
+
+    /// Apply pending migrations that are older than the newest applied one
+    /// (a branch merged late) instead of refusing.
+    #[arg(long, global = true)]
+    pub allow_out_of_order: bool,
+
     /// Print less (only errors and the essential result).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
     pub quiet: u8,

@@ -332,3 +332,55 @@ fn wrong_password_and_missing_database() {
         .contains("no_such_db")
         .contains("create the database");
 }
+
+#[test]
+fn out_of_order_is_refused_unless_allowed() {
+    let s = Sandbox::with_db("cli_out_of_order");
+    s.write("0001_a.up.sql", "CREATE TABLE a (id int);\n");
+    s.write("0003_c.up.sql", "CREATE TABLE c (id int);\n");
+    s.run_db(&["up"]).code(0);
+    // A branch merged late brings an older version.
+    s.write("0002_b.up.sql", "CREATE TABLE b (id int);\n");
+    let run = s.run_db(&["up"]);
+    run.code(2)
+        .contains("0002_b.up.sql")
+        .contains("--allow-out-of-order");
+    assert_eq!(s.applied(), vec![1, 3]);
+    s.run_db(&["plan", "--allow-out-of-order"])
+        .code(0)
+        .contains("CREATE TABLE b");
+    s.run_db(&["up", "--allow-out-of-order"])
+        .code(0)
+        .contains("applied 1 migration(s)");
+    assert_eq!(s.applied(), vec![1, 2, 3]);
+}
+
+#[test]
+fn lock_wait_gives_up_while_another_runner_holds_the_lock() {
+    let s = Sandbox::with_db("cli_lock_wait");
+    two_migrations(&s);
+    // Another runner (this connection) holds the migration lock.
+    let mut other = s.client();
+    other
+        .batch_execute(
+            "SELECT pg_advisory_lock(1835624306, hashtext(current_database() || ':' || '\"schema_migrations\"'))",
+        )
+        .unwrap();
+    let started = std::time::Instant::now();
+    let run = s.run_db(&["up", "--lock-wait", "1s"]);
+    run.code(2)
+        .contains("gave up waiting for the migration lock")
+        .contains("--lock-wait");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "--lock-wait 1s was not applied (the default wait is 5 minutes)"
+    );
+    assert!(!s.has_table("t"));
+    s.run_db(&["up", "--lock-wait", "soon"])
+        .code(2)
+        .contains("invalid duration `soon`");
+    drop(other);
+    s.run_db(&["up", "--lock-wait", "1s", "--statement-timeout", "30s"])
+        .code(0)
+        .contains("applied 2 migration(s)");
+}

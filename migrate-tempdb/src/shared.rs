@@ -1,7 +1,7 @@
 //! [`shared`]: one server per process, one fresh database per test.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use crate::cluster::create_database_on;
 use crate::{Error, TempCluster};
@@ -12,6 +12,8 @@ pub struct SharedServer {
     admin_url: String,
     cluster: Option<TempCluster>,
     next: AtomicU64,
+    /// Databases created on `DATABASE_URL`'s server, dropped at exit.
+    created: Mutex<Vec<String>>,
 }
 
 impl SharedServer {
@@ -45,7 +47,38 @@ impl SharedServer {
         }
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let name = format!("{base}_{}_{n}", std::process::id());
-        create_database_on(&self.admin_url, &name)
+        let url = create_database_on(&self.admin_url, &name)?;
+        if self.cluster.is_none() {
+            if let Ok(mut created) = self.created.lock() {
+                created.push(name);
+            }
+        }
+        Ok(url)
+    }
+
+    /// Drops the databases [`SharedServer::create_database`] made on
+    /// `DATABASE_URL`'s server (a throwaway cluster is deleted whole instead),
+    /// unless `MIGRATE_TEST_KEEP_DATABASES` is set, to look at them after a
+    /// failure. Errors are ignored: this runs as the process exits.
+    fn drop_created_databases(&self) {
+        let keep = std::env::var_os("MIGRATE_TEST_KEEP_DATABASES").is_some_and(|v| !v.is_empty());
+        let names = match self.created.lock() {
+            Ok(mut created) => std::mem::take(&mut *created),
+            Err(_) => return,
+        };
+        if keep || names.is_empty() {
+            return;
+        }
+        let Ok(mut client) = postgres::Client::connect(&self.admin_url, postgres::NoTls) else {
+            return;
+        };
+        for name in names {
+            // `WITH (FORCE)` (PostgreSQL 13+) ends a connection a test leaked.
+            let force = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            if client.batch_execute(&force).is_err() {
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\""));
+            }
+        }
     }
 }
 
@@ -54,21 +87,29 @@ extern "C" {
     fn atexit(callback: extern "C" fn()) -> std::os::raw::c_int;
 }
 
-/// Stops the shared cluster synchronously when the process exits normally
-/// (the test harness returns from `main`), so that no server outlives
-/// `cargo test` even briefly. A killed process relies on the supervisor.
-fn stop_at_exit() {
-    extern "C" fn stop() {
+/// Cleans up when the process exits normally (the test harness returns from
+/// `main`): stops the shared cluster synchronously, so that no server
+/// outlives `cargo test` even briefly, or drops the databases made on
+/// `DATABASE_URL`'s server. A killed process relies on the cluster's
+/// supervisor (and leaves its databases on a `DATABASE_URL` server).
+fn clean_up_at_exit() {
+    extern "C" fn clean_up() {
         if let Some(Ok(server)) = SHARED.get() {
-            if let Some(cluster) = &server.cluster {
-                cluster.stop();
+            match &server.cluster {
+                Some(cluster) => cluster.stop(),
+                // On a thread of its own: the main thread's thread-locals
+                // (which the client's runtime uses) may already be gone.
+                None => {
+                    let _ = std::thread::spawn(|| server.drop_created_databases()).join();
+                }
             }
         }
     }
-    // SAFETY: registers a plain function without arguments; `stop` does not
-    // unwind (the cluster's shutdown ignores every error).
+    // SAFETY: registers a plain function without arguments; `clean_up` does
+    // not unwind (shutdown and drops ignore every error, a panic on the
+    // spawned thread ends at `join`).
     unsafe {
-        atexit(stop);
+        atexit(clean_up);
     }
 }
 
@@ -87,16 +128,18 @@ pub fn shared() -> Result<&'static SharedServer, Error> {
                 admin_url: url,
                 cluster: None,
                 next: AtomicU64::new(0),
+                created: Mutex::new(Vec::new()),
             }),
-            _ => TempCluster::start().map(|cluster| {
-                stop_at_exit();
-                SharedServer {
-                    admin_url: cluster.url(),
-                    cluster: Some(cluster),
-                    next: AtomicU64::new(0),
-                }
+            _ => TempCluster::start().map(|cluster| SharedServer {
+                admin_url: cluster.url(),
+                cluster: Some(cluster),
+                next: AtomicU64::new(0),
+                created: Mutex::new(Vec::new()),
             }),
         };
+        if server.is_ok() {
+            clean_up_at_exit();
+        }
         server.map_err(|e| e.to_string())
     });
     result

@@ -120,3 +120,69 @@ fn a_killed_owner_leaves_no_server_behind() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Started as a child process by `databases_made_on_database_url_are_dropped_at_exit`:
+/// creates two databases through [`shared`] on the server `DATABASE_URL`
+/// names, reports them, and exits normally.
+#[test]
+#[ignore = "runs only as a child process"]
+fn child_creates_databases() {
+    if std::env::var_os("MIGRATE_TEMPDB_CHILD").is_none() {
+        return;
+    }
+    let server = shared().expect("shared");
+    assert!(server.cluster().is_none(), "DATABASE_URL is set");
+    for hint in ["left_a", "left_b"] {
+        let url = server.create_database(hint).expect("create");
+        // A connection still open at exit does not keep the database.
+        std::mem::forget(postgres::Client::connect(&url, postgres::NoTls).expect("connect"));
+        println!(
+            "DB {}",
+            url.rsplit('/').next().unwrap().split('?').next().unwrap()
+        );
+    }
+}
+
+#[test]
+fn databases_made_on_database_url_are_dropped_at_exit() {
+    let cluster = TempCluster::start().expect("start");
+    let run_child = |keep: bool| -> Vec<String> {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args([
+                "--exact",
+                "child_creates_databases",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env("MIGRATE_TEMPDB_CHILD", "1")
+            .env("DATABASE_URL", cluster.url())
+            .env_remove("MIGRATE_TEST_KEEP_DATABASES");
+        if keep {
+            command.env("MIGRATE_TEST_KEEP_DATABASES", "1");
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let names: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix("DB ").map(str::to_string))
+            .collect();
+        assert_eq!(names.len(), 2, "{output:?}");
+        names
+    };
+    let exists = |name: &str| {
+        query_one(
+            &cluster.url(),
+            &format!("SELECT count(*) FROM pg_database WHERE datname = '{name}'"),
+        ) == "1"
+    };
+    for name in run_child(false) {
+        assert!(!exists(&name), "{name} was left on the server");
+    }
+    for name in run_child(true) {
+        assert!(
+            exists(&name),
+            "{name} was dropped despite MIGRATE_TEST_KEEP_DATABASES"
+        );
+    }
+}

@@ -51,8 +51,15 @@ impl Ctx<'_> {
         if let Some(t) = &self.global.history_table {
             settings::parse_table_name(t)?;
         }
-        if let Some(d) = &self.global.lock_timeout {
-            settings::parse_duration(d)?;
+        for duration in [
+            &self.global.lock_timeout,
+            &self.global.statement_timeout,
+            &self.global.lock_wait,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            settings::parse_duration(duration)?;
         }
         Ok(())
     }
@@ -86,7 +93,8 @@ impl Ctx<'_> {
         self.with_settings(crate::load::to_migrations(&check.migrations))
     }
 
-    /// Applies `--history-table` and `--lock-timeout`.
+    /// Applies `--history-table`, `--lock-timeout`, `--statement-timeout`,
+    /// `--lock-wait` and `--allow-out-of-order`.
     pub fn with_settings(&self, mut m: Migrations) -> Result<Migrations> {
         if let Some(t) = &self.global.history_table {
             let t = settings::parse_table_name(t)?;
@@ -98,7 +106,13 @@ impl Ctx<'_> {
         if let Some(d) = &self.global.lock_timeout {
             m = m.lock_timeout(settings::parse_duration(d)?);
         }
-        Ok(m)
+        if let Some(d) = &self.global.statement_timeout {
+            m = m.statement_timeout(settings::parse_duration(d)?);
+        }
+        if let Some(d) = &self.global.lock_wait {
+            m = m.lock_wait(settings::parse_duration(d)?);
+        }
+        Ok(m.allow_out_of_order(self.global.allow_out_of_order))
     }
 
     /// Connects to the configured database.
@@ -119,6 +133,12 @@ pub fn exec_error(e: migrate_core::Error) -> CliError {
         E::Drift(_) => Some("`migrate status` shows every drifted migration"),
         E::Interrupted { .. } => {
             Some("after checking the schema: `migrate repair`, then `migrate up`")
+        }
+        E::OutOfOrder { .. } => Some(
+            "renumber the file(s), or pass --allow-out-of-order when running them late is safe",
+        ),
+        E::LockTimeout { .. } => {
+            Some("wait for the other runner, or give it longer with --lock-wait (e.g. 15m)")
         }
         _ => None,
     };
