@@ -226,8 +226,11 @@ proptest! {
         }
     }
 
+    // Mostly ASCII (tabs to `~`, where all of SQL's punctuation is), with
+    // any byte now and then: uniformly random bytes are almost never UTF-8,
+    // and a file that is not UTF-8 is rejected before it is split.
     #[test]
-    fn arbitrary_bytes_roundtrip(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+    fn arbitrary_bytes_roundtrip(bytes in prop::collection::vec(prop_oneof![12 => 0x09u8..0x7f, 1 => any::<u8>()], 0..256)) {
         if let Err(error) = roundtrip(&bytes) {
             prop_assert!(false, "{error}\ninput: {:?}", String::from_utf8_lossy(&bytes));
         }
