@@ -105,11 +105,23 @@ pub enum Command {
     /// Mark migrations up to a version as applied without running them (baseline).
     Stamp(StampArgs),
     /// Clear the history rows of interrupted no-transaction migrations
-    /// (state `running`) so that `up` runs them again.
-    Repair,
+    /// (state `running`) so that `up` runs them again; or, with `--realign`,
+    /// accept an edit to an applied migration.
+    Repair(RepairArgs),
     /// Prove that every down script restores the schema its up script changed,
     /// on a throwaway PostgreSQL (no database needed).
     Verify(VerifyArgs),
+}
+
+/// `migrate repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Record the current checksum of applied migration VERSION (repeatable)
+    /// instead of reporting it as drifted. Its edited SQL is NOT run: only for
+    /// edits that need no run (comments, formatting), after checking that the
+    /// database matches the edited file.
+    #[arg(long, value_name = "VERSION")]
+    pub realign: Vec<i64>,
 }
 
 /// `migrate status`.

@@ -384,3 +384,36 @@ fn lock_wait_gives_up_while_another_runner_holds_the_lock() {
         .code(0)
         .contains("applied 2 migration(s)");
 }
+
+#[test]
+fn repair_realign_accepts_an_edited_applied_migration() {
+    let s = Sandbox::with_db("cli_realign");
+    two_migrations(&s);
+    s.run_db(&["up"]).code(0);
+    // A comment added to an applied migration: drift.
+    s.write(
+        "0001_create_t.up.sql",
+        "-- t holds the things\nCREATE TABLE t (id bigint PRIMARY KEY);\n",
+    );
+    s.run_db(&["up"]).code(2).contains("0001_create_t.up.sql");
+    s.run_db(&["status", "--exit-code"])
+        .code(1)
+        .contains("drifted");
+    s.run_db(&["repair", "--realign", "1"])
+        .code(0)
+        .contains("realigned 1")
+        .contains("was not run");
+    s.run_db(&["status", "--exit-code"]).code(0);
+    s.run_db(&["up"]).code(0).contains("up to date");
+    s.run_db(&["repair", "--realign", "1"])
+        .code(0)
+        .contains("nothing to realign");
+    // A version that is not applied, or does not exist: exit 2, one line.
+    s.write("0003_more.up.sql", "CREATE TABLE more (id int);\n");
+    s.run_db(&["repair", "--realign", "3"])
+        .code(2)
+        .contains("not applied");
+    s.run_db(&["repair", "--realign", "42"])
+        .code(2)
+        .contains("no migration has version 42");
+}

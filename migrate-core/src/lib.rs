@@ -15,8 +15,8 @@ mod model;
 
 pub use executor::{
     AppliedMigration, Direction, DownReport, DriftedMigration, Error, MigrationFailure,
-    MigrationState, Plan, PlannedStep, RepairReport, RevertedMigration, StampReport, Status,
-    StatusEntry, UpReport,
+    MigrationState, Plan, PlannedStep, RealignReport, RepairReport, RevertedMigration, StampReport,
+    Status, StatusEntry, UpReport,
 };
 #[cfg(feature = "macros")]
 pub use migrate_macros::migrations;

@@ -182,6 +182,72 @@ fn drift_is_refused_before_anything_runs() {
 }
 
 #[test]
+fn realign_checksum_accepts_an_edit_without_running_it() {
+    let mut client = connect(&fresh_db("realign"));
+    set(three()[..2].to_vec()).up(&mut client).unwrap();
+    // An edit that needs no run: a comment in migration 2.
+    let mut edited = three();
+    edited[1] = mig(
+        2,
+        "posts",
+        &["-- posts belong to users\nCREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint)"],
+        None,
+    );
+    let old = three()[1].checksum.to_string();
+    let new = edited[1].checksum.to_string();
+    assert_ne!(old, new);
+    assert!(matches!(
+        set(edited.clone()).up(&mut client),
+        Err(Error::Drift(_))
+    ));
+
+    let report = set(edited.clone())
+        .realign_checksum(&mut client, 2)
+        .unwrap();
+    assert_eq!(report.previous_checksum.as_deref(), Some(old.as_str()));
+    assert_eq!(report.checksum, new);
+    let recorded = scalar(
+        &mut client,
+        "SELECT checksum FROM schema_migrations WHERE version = 2",
+    );
+    assert_eq!(recorded.as_deref(), Some(new.as_str()));
+    // Realigned, not re-run: `up` goes on with migration 3 only.
+    let up = set(edited.clone()).up(&mut client).unwrap();
+    assert_eq!(
+        up.applied.iter().map(|a| a.version).collect::<Vec<_>>(),
+        [3]
+    );
+    // Again: nothing to change.
+    let again = set(edited.clone())
+        .realign_checksum(&mut client, 2)
+        .unwrap();
+    assert_eq!(again.previous_checksum, None);
+
+    // Not applied, or unknown: typed errors, nothing changed.
+    let mut four = edited.clone();
+    four.push(mig(4, "later", &["CREATE TABLE later (id int)"], None));
+    let err = set(four).realign_checksum(&mut client, 4).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NotApplied {
+                version: 4,
+                state: "pending",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = set(edited).realign_checksum(&mut client, 9).unwrap_err();
+    assert!(
+        matches!(err, Error::UnknownTarget { version: 9, .. }),
+        "{err}"
+    );
+    assert_eq!(done(&mut client), [1, 2, 3]);
+    assert_eq!(advisory_locks(&mut client).as_deref(), Some("0"));
+}
+
+#[test]
 fn out_of_order_is_refused_unless_allowed() {
     let mut client = connect(&fresh_db("ooo"));
     let all = three();

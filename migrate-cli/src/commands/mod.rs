@@ -41,7 +41,7 @@ pub fn run(cli: &Cli, out: &Out) -> Result<()> {
         Command::Create(args) => create::run(&ctx.global.dir, args, out),
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
-        Command::Repair => repair::run(&ctx),
+        Command::Repair(args) => repair::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
     }
 }
@@ -137,6 +137,7 @@ pub fn exec_error(e: migrate_core::Error) -> CliError {
         E::OutOfOrder { .. } => Some(
             "renumber the file(s), or pass --allow-out-of-order when running them late is safe",
         ),
+        E::NotApplied { .. } => Some("`migrate status` shows what is applied"),
         E::LockTimeout { .. } => {
             Some("wait for the other runner, or give it longer with --lock-wait (e.g. 15m)")
         }

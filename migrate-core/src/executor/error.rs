@@ -159,7 +159,23 @@ pub enum Error {
         found: String,
     },
 
-    /// `up_to` / `down_to` / `stamp` named a version that no migration has.
+    /// `realign_checksum` named a migration that is not applied.
+    #[error(
+        "migration {version} ({name}) is not applied in {table} ({state}): only the checksum of \
+         an applied migration can be realigned"
+    )]
+    NotApplied {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// The history table.
+        table: String,
+        /// `pending`, or `interrupted` for a `running` row (see [`Error::Interrupted`]).
+        state: &'static str,
+    },
+
+    /// `up_to` / `down_to` / `stamp` / `realign_checksum` named a version that no migration has.
     #[error("no migration has version {version}: {what} needs the version of an existing migration file (known: {known})")]
     UnknownTarget {
         /// The requested version.

@@ -358,6 +358,16 @@ pub(crate) fn repair_sql(table: &str) -> String {
     format!("DELETE FROM {table} WHERE state = 'running' RETURNING version, name")
 }
 
+/// Records `checksum` for applied `version`, if it still has `previous`
+/// (`realign_checksum`).
+pub(crate) fn realign_sql(table: &str, version: i64, previous: &str, checksum: &str) -> String {
+    format!(
+        "UPDATE {table} SET checksum = {} WHERE version = {version} AND state = 'done' AND checksum = {}",
+        literal(checksum),
+        literal(previous)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,7 @@ use postgres::Client;
 
 pub use error::{Direction, DriftedMigration, Error, MigrationFailure};
 pub use report::{
-    AppliedMigration, DownReport, MigrationState, Plan, PlannedStep, RepairReport,
+    AppliedMigration, DownReport, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
     RevertedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 
@@ -158,6 +158,70 @@ impl Migrations {
         }
         locked.release()?;
         Ok(RepairReport { cleared })
+    }
+
+    /// Accepts an edit to an applied migration: records the checksum of its
+    /// file as it is now, so that `up` stops reporting it as drifted. For an
+    /// edit that needs no run (a comment, formatting), after a person has
+    /// checked that the database matches the edited file: the changed SQL is
+    /// **not** run. Anything else belongs in a new migration.
+    pub fn realign_checksum(
+        &self,
+        client: &mut Client,
+        version: i64,
+    ) -> Result<RealignReport, Error> {
+        let Some(m) = self.migrations().iter().find(|m| m.version == version) else {
+            return Err(plan::unknown_target(
+                self.migrations(),
+                version,
+                "realign_checksum",
+            ));
+        };
+        let settings = self.settings();
+        let table = configured_name(&settings.history_table);
+        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
+        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let row = history.rows.iter().find(|r| r.version == version);
+        let previous = match row {
+            Some(row) if row.state == history::RowState::Done => row.checksum.clone(),
+            _ => {
+                let state = if row.is_some() {
+                    "interrupted"
+                } else {
+                    "pending"
+                };
+                locked.release()?;
+                return Err(Error::NotApplied {
+                    version,
+                    name: m.name.to_string(),
+                    table,
+                    state,
+                });
+            }
+        };
+        let changed = previous != m.checksum;
+        if changed {
+            locked
+                .session()
+                .query(&history::realign_sql(
+                    &history.table,
+                    version,
+                    &previous,
+                    &m.checksum,
+                ))
+                .map_err(|e| Error::db(format!("recording the new checksum in {table}"), e))?;
+            log::warn!(
+                "realigned migration {version} {}: {table} now records checksum {} (was {previous}); its edited SQL was not run",
+                m.name,
+                m.checksum
+            );
+        }
+        locked.release()?;
+        Ok(RealignReport {
+            version,
+            previous_checksum: changed.then_some(previous),
+            checksum: m.checksum.to_string(),
+        })
     }
 
     fn run_up(&self, client: &mut Client, target: Option<i64>) -> Result<UpReport, Error> {

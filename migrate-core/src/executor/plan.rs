@@ -85,7 +85,7 @@ fn check(known: &[Migration], rows: &[AppliedRow], table: &str) -> Result<Vec<i6
     Ok(future)
 }
 
-fn unknown_target(known: &[Migration], version: i64, what: &'static str) -> Error {
+pub(crate) fn unknown_target(known: &[Migration], version: i64, what: &'static str) -> Error {
     let mut versions: Vec<String> = known.iter().map(|m| m.version.to_string()).collect();
     if versions.len() > 8 {
         let tail = versions.split_off(versions.len() - 4);

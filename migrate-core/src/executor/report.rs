@@ -226,3 +226,15 @@ pub struct RepairReport {
     /// The `running` rows that were deleted (version, name): those migrations are pending again.
     pub cleared: Vec<(i64, String)>,
 }
+
+/// The result of `realign_checksum`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealignReport {
+    /// The migration's version.
+    pub version: i64,
+    /// The checksum recorded before, when it differed (`None`: the history
+    /// already matched the file and nothing was changed).
+    pub previous_checksum: Option<String>,
+    /// The checksum now recorded: the file's.
+    pub checksum: String,
+}
