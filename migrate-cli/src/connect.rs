@@ -163,9 +163,21 @@ impl ConnectOptions {
                 let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
                     CliError::new(format!("cannot read sslkey {}: {e}", key.display()))
                 })?;
-                builder
-                    .with_client_auth_cert(certs, key)
-                    .map_err(|e| CliError::new(format!("invalid client certificate: {e}")))
+                builder.with_client_auth_cert(certs, key).map_err(|e| {
+                    let error = CliError::new(format!(
+                        "invalid client certificate {}: {e}",
+                        cert.display()
+                    ));
+                    // rustls reads X.509 v3 only; `openssl x509 -req` without
+                    // extensions writes v1, which libpq accepts.
+                    if e.to_string().contains("UnsupportedCertVersion") {
+                        error.help(
+                            "it is an X.509 v1 certificate, which this client cannot use: reissue it as v3 (`openssl x509 -req ... -extfile <(echo extendedKeyUsage=clientAuth)`)",
+                        )
+                    } else {
+                        error.help("sslcert must hold the certificate of the key in sslkey")
+                    }
+                })
             }
             (None, None) => Ok(builder.with_no_client_auth()),
             _ => Err(CliError::new("sslcert and sslkey must be given together")),

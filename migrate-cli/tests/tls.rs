@@ -91,3 +91,186 @@ fn sslmodes_against_a_tls_only_server() {
     .code(2)
     .contains("/nonexistent.pem");
 }
+
+/// Runs `openssl` with `args` in `dir`; panics with its output on failure.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run openssl");
+    assert!(out.status.success(), "openssl {args:?}: {out:?}");
+}
+
+#[test]
+fn client_certificates_with_sslcert_and_sslkey() {
+    use std::os::unix::fs::MetadataExt;
+
+    let cluster = TempCluster::builder()
+        .ssl(true)
+        .start()
+        .expect("ssl cluster");
+    cluster.create_database("tls_client").unwrap();
+
+    // A CA, and a client certificate for user `postgres` signed by it.
+    let certs = tempfile::tempdir().unwrap();
+    let dir = certs.path();
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=test client CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=postgres",
+            "-keyout",
+            "client.key",
+            "-out",
+            "client.csr",
+        ],
+    );
+    // Signed twice: as X.509 v3 (with an extension), and as v1 (without).
+    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "client.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            "client.ext",
+            "-out",
+            "client.crt",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "client.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-out",
+            "client-v1.crt",
+        ],
+    );
+
+    // The server trusts that CA and requires a certificate whose CN is the
+    // user name for every TLS connection (and refuses plain TCP).
+    let data = cluster.data_dir();
+    let owner = std::fs::metadata(&data).unwrap();
+    let ca = data.join("client_ca.crt");
+    std::fs::copy(dir.join("ca.crt"), &ca).unwrap();
+    std::os::unix::fs::chown(&ca, Some(owner.uid()), Some(owner.gid())).unwrap();
+    let hba = data.join("pg_hba.conf");
+    let text = std::fs::read_to_string(&hba).unwrap();
+    std::fs::write(
+        &hba,
+        format!(
+            "hostnossl all all 127.0.0.1/32 reject\n\
+             hostssl all all 127.0.0.1/32 trust clientcert=verify-full\n{text}"
+        ),
+    )
+    .unwrap();
+    // Over the Unix socket, which pg_hba still trusts.
+    let mut admin = postgres::Client::connect(
+        &format!(
+            "host={} port={} user=postgres dbname=tls_client",
+            cluster.socket_dir().display(),
+            cluster.port()
+        ),
+        postgres::NoTls,
+    )
+    .unwrap();
+    admin
+        .batch_execute("ALTER SYSTEM SET ssl_ca_file = 'client_ca.crt'")
+        .unwrap();
+    admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+
+    let s = Sandbox::offline();
+    s.write(
+        "0001_whoami.up.sql",
+        "CREATE TABLE whoami AS SELECT client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid();\n",
+    );
+    let base = format!(
+        "postgres://postgres@127.0.0.1:{}/tls_client?sslmode=require",
+        cluster.port()
+    );
+    let (cert, key) = (dir.join("client.crt"), dir.join("client.key"));
+    let with_cert = format!("{base}&sslcert={}&sslkey={}", cert.display(), key.display());
+
+    // No client certificate: the server refuses.
+    s.run(&["--database-url", &base, "status"])
+        .code(2)
+        .contains("certificate");
+    // Half a pair: a clear configuration error.
+    s.run(&[
+        "--database-url",
+        &format!("{base}&sslcert={}", cert.display()),
+        "status",
+    ])
+    .code(2)
+    .contains("sslcert and sslkey must be given together");
+    // A v1 certificate: rustls cannot use it; the help says how to reissue.
+    s.run(&[
+        "--database-url",
+        &format!(
+            "{base}&sslcert={}&sslkey={}",
+            dir.join("client-v1.crt").display(),
+            key.display()
+        ),
+        "status",
+    ])
+    .code(2)
+    .contains("client-v1.crt")
+    .contains("reissue it as v3");
+    // With the pair: the migration runs, and the server saw the certificate.
+    s.run(&["--database-url", &with_cert, "up"])
+        .code(0)
+        .contains("applied 1 migration(s)");
+    let dn: String = admin
+        .query_one("SELECT client_dn FROM whoami", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(dn, "/CN=postgres");
+}
