@@ -477,3 +477,76 @@ fn collect_directives(
     }
     parsed.directives.sort_by_key(|d| d.start);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlparser::ast::Statement;
+
+    /// sqlparser reads `COPY ... FROM STDIN` rows token by token through
+    /// any `EOF` token, but only when a `;` follows the statement: on the
+    /// shared parser that `;` is the chunk's `EOF`, so no later statement is
+    /// taken as COPY data.
+    #[test]
+    fn copy_from_stdin_does_not_read_the_statements_after_it() {
+        let parsed = parse(
+            "COPY t (a) FROM stdin;\n1\n2\n\\.\nCREATE TABLE x (a int);\nCOPY u FROM STDIN;\n\\.\nSELECT 2;\n",
+            0,
+        );
+        let kinds: Vec<&str> = parsed
+            .statements
+            .iter()
+            .map(|s| match s.ast.as_deref() {
+                Some(Statement::Copy { values, .. }) => {
+                    // The data lines are blanked: a COPY of its own has no rows.
+                    assert!(values.is_empty(), "COPY read {values:?}");
+                    "copy"
+                }
+                Some(Statement::CreateTable(_)) => "create",
+                Some(Statement::Query(_)) => "select",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["copy", "create", "copy", "select"]);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    }
+
+    #[test]
+    fn seek_moves_forward_and_back_to_a_chunk_start() {
+        let dialect = PostgreSqlDialect {};
+        let mut tokens = Tokenizer::new(&dialect, "SELECT 1;  -- c\n SELECT 2; SELECT 3")
+            .tokenize_with_location()
+            .unwrap_or_default();
+        let (chunks, _) = split::split(&tokens);
+        for chunk in &chunks {
+            if let Some(t) = tokens.get_mut(chunk.end) {
+                *t = TokenWithSpan::wrap(Token::EOF);
+            }
+        }
+        let end = tokens.len();
+        let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
+        seek(&mut parser, chunks[1].start);
+        assert_eq!(parser.index(), chunks[1].start);
+        // As after a parse that read past its chunk: back, not past the
+        // previous chunk's EOF.
+        seek(&mut parser, end);
+        seek(&mut parser, chunks[2].start);
+        assert_eq!(parser.index(), chunks[2].start);
+        seek(&mut parser, chunks[1].start);
+        assert_eq!(parser.index(), chunks[1].start);
+        assert!(parse_next(&mut parser).is_ok());
+    }
+
+    #[test]
+    fn a_failed_statement_does_not_disturb_the_next_one() {
+        // The parser gives up inside the first statement, at different
+        // depths; each following statement still parses from its own start.
+        let parsed = parse(
+            "CREATE TABLE t (a int,;\nSELECT 1;\nINSERT INTO t VALUES (1,;\nSELECT (((;\nSELECT 3;\n",
+            0,
+        );
+        let ok: Vec<bool> = parsed.statements.iter().map(|s| s.ast.is_some()).collect();
+        assert_eq!(ok, [false, true, false, false, true]);
+        assert_eq!(parsed.errors.len(), 3, "{:?}", parsed.errors);
+    }
+}
