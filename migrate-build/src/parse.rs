@@ -10,7 +10,7 @@ use crate::lint::tokens::is_trivia;
 use crate::lint::{FileTokens, Finding, ParsedStatement};
 use crate::preprocess::blank_non_sql;
 use crate::rule::Rule;
-use crate::source::{advance_chars, clamp_u32, LineIndex};
+use crate::source::{advance_chars, ascii_matches, clamp_u32, LineIndex};
 use crate::{split, unverified, StatementSpan};
 
 /// A `-- migrate:...` comment and where it sits.
@@ -95,15 +95,18 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
     let mut tail_pushed = false;
     let mut to_parse: Vec<(usize, usize)> = Vec::with_capacity(chunk_count);
     for (n, chunk) in chunks.iter().enumerate() {
-        let in_chunk = &tokens[chunk.clone()];
-        let Some(first) = in_chunk.iter().position(|t| !is_trivia(&t.token)) else {
+        let Some(first) = tokens[chunk.clone()]
+            .iter()
+            .position(|t| !is_trivia(&t.token))
+        else {
             continue;
         };
-        let last = in_chunk
-            .iter()
-            .rposition(|t| !is_trivia(&t.token))
-            .map_or(first + 1, |i| i + 1);
-        let (first, last) = (chunk.start + first, chunk.start + last);
+        let first = chunk.start + first;
+        // Just past the last significant token (`first` is one).
+        let mut last = chunk.end;
+        while last > first + 1 && is_trivia(&tokens[last - 1].token) {
+            last -= 1;
+        }
         let is_tokenizer_tail = token_error.is_some() && n + 1 == chunk_count;
         let span = StatementSpan {
             start: offsets[first],
@@ -363,11 +366,16 @@ fn token_offsets(
         if target.column > column {
             let n = target.column - column;
             byte = if line_is_ascii {
-                // What `advance_chars` computes on ASCII text, directly.
-                usize::try_from(n)
-                    .ok()
-                    .and_then(|n| byte.checked_add(n))
-                    .map_or(line_end.max(byte), |to| to.min(line_end.max(byte)))
+                // What `advance_chars` computes on ASCII text, directly, in
+                // plain arithmetic (no adapter calls per token when the build
+                // script runs unoptimised). A column past the line clamps to
+                // its end.
+                let limit = if line_end > byte { line_end } else { byte };
+                if n < (limit - byte) as u64 {
+                    byte + n as usize
+                } else {
+                    limit
+                }
             } else {
                 advance_chars(text, byte, line_end, n)
             };
@@ -389,17 +397,21 @@ fn collect_directives(
     parsed: &mut Parsed,
 ) {
     use sqlparser::tokenizer::Whitespace;
-    if !text.contains("migrate:") {
+    // Where `migrate:`, the mark of a directive, occurs (found from its `:`).
+    let marks: Vec<usize> = ascii_matches(text, "migrate:", 7).collect();
+    if marks.is_empty() {
         // No `-- migrate:...` comment anywhere: nothing to collect.
         return;
     }
+    let mut next_mark = 0;
     let mut statement = 0usize;
     let mut seen_statement = false;
     for chunk in chunks {
-        let chunk_text = text
-            .get(offsets[chunk.start] - base..offsets[chunk.end] - base)
-            .unwrap_or(text);
-        if !chunk_text.contains("migrate:") {
+        let (chunk_start, chunk_end) = (offsets[chunk.start] - base, offsets[chunk.end] - base);
+        while marks.get(next_mark).is_some_and(|&m| m < chunk_start) {
+            next_mark += 1;
+        }
+        if marks.get(next_mark).is_none_or(|&m| m >= chunk_end) {
             // No directive in this chunk: only whether it holds a statement
             // matters (a substring search instead of a match per token).
             if chunk.clone().any(|i| !is_trivia(&tokens[i].token)) {

@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use crate::source::contains_ascii;
+
 /// A psql meta-command line that was blanked (byte range in the body).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MetaCommand {
@@ -15,7 +17,7 @@ pub(crate) struct MetaCommand {
 /// The body with COPY data and meta-commands blanked, and the meta-commands found.
 pub(crate) fn blank_non_sql(body: &str) -> (Cow<'_, str>, Vec<MetaCommand>) {
     let bytes = body.as_bytes();
-    let has_backslash_line = bytes.first() == Some(&b'\\') || body.contains("\n\\");
+    let has_backslash_line = bytes.first() == Some(&b'\\') || contains_ascii(body, "\n\\", 1);
     if !has_backslash_line && !contains_ignore_case(bytes, b"stdin") {
         return (Cow::Borrowed(body), Vec::new());
     }
@@ -117,35 +119,55 @@ fn starts_with_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 /// the compiler vectorizes), and only a block that may match is compared in
 /// full. The two bytes are the needle's second and third when it has three:
 /// for `stdin`, `td` is far rarer in SQL than `st` (`constraint`, `exists`),
-/// so far fewer blocks need the full comparison.
+/// so few blocks need the comparison. Plain index arithmetic, no iterator
+/// adapters: build scripts run unoptimised by default, where each adapter is
+/// a call per byte. (Measured, and slower: a search from one byte with
+/// `memchr`, as [`ascii_matches`] does, since every letter of `stdin` is
+/// common in SQL; and testing eight bytes at once in a `u64`, which the
+/// compiler does not vectorize as well as this loop.)
+///
+/// [`ascii_matches`]: crate::source::ascii_matches
 fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
     const BLOCK: usize = 64;
-    if needle.len() < 2 {
-        return haystack
-            .windows(needle.len().max(1))
-            .any(|w| w.eq_ignore_ascii_case(needle));
+    let n = needle.len();
+    let Some(last_start) = haystack.len().checked_sub(n) else {
+        return false;
+    };
+    let matches_at = |start: usize| haystack[start..start + n].eq_ignore_ascii_case(needle);
+    if n < 2 {
+        return (0..=last_start).any(matches_at);
     }
-    // Offset in the needle of the tested pair.
-    let p = usize::from(needle.len() >= 3);
+    // Offset in the needle of the tested pair. `b | 0x20` lower-cases an
+    // ASCII letter, so a letter of the pair matches in both cases.
+    let p = usize::from(n >= 3);
+    let fold = |b: u8| if b.is_ascii_alphabetic() { 0x20 } else { 0 };
     let (first, second) = (
         needle[p].to_ascii_lowercase(),
         needle[p + 1].to_ascii_lowercase(),
     );
-    let Some(last_start) = haystack.len().checked_sub(needle.len()) else {
-        return false;
-    };
+    let (first_fold, second_fold) = (fold(first), fold(second));
     let mut start = 0;
     while start <= last_start {
-        let end = (start + BLOCK).min(last_start + 1);
-        let maybe = haystack[start + p..end + p]
-            .iter()
-            .zip(&haystack[start + p + 1..end + p + 1])
-            .fold(false, |seen, (a, b)| {
-                seen | ((a.to_ascii_lowercase() == first) & (b.to_ascii_lowercase() == second))
-            });
-        if maybe && (start..end).any(|i| haystack[i..i + needle.len()].eq_ignore_ascii_case(needle))
-        {
-            return true;
+        let end = if last_start + 1 - start > BLOCK {
+            start + BLOCK
+        } else {
+            last_start + 1
+        };
+        let pairs = &haystack[start + p..end + p + 1];
+        let mut maybe = false;
+        let mut i = 0;
+        while i + 1 < pairs.len() {
+            maybe |= ((pairs[i] | first_fold) == first) & ((pairs[i + 1] | second_fold) == second);
+            i += 1;
+        }
+        if maybe {
+            let mut at = start;
+            while at < end {
+                if matches_at(at) {
+                    return true;
+                }
+                at += 1;
+            }
         }
         start = end;
     }
@@ -180,15 +202,39 @@ mod tests {
     #[test]
     fn contains_ignore_case_matches_a_window_scan() {
         let text = b"copy t from StDiN; -- stdi\nSTDIN x stdin";
-        for len in 0..text.len() {
-            for needle in [&b"stdin"[..], b"st", b"s"] {
-                let hay = &text[..len];
-                assert_eq!(
-                    contains_ignore_case(hay, needle),
-                    hay.windows(needle.len().max(1))
-                        .any(|w| w.eq_ignore_ascii_case(needle)),
-                    "{len} {needle:?}"
-                );
+        for end in 0..=text.len() {
+            let hay = &text[..end];
+            for needle in [&b"stdin"[..], b"st", b"s", b"t;"] {
+                let scan = hay
+                    .windows(needle.len())
+                    .any(|w| w.eq_ignore_ascii_case(needle));
+                assert_eq!(contains_ignore_case(hay, needle), scan, "{end} {needle:?}");
+            }
+        }
+        // Pseudo-random texts over the needle's letters (a fixed LCG), at
+        // every length and alignment around the 8-byte words.
+        let alphabet = b"sStTdDiInN x;\n";
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for len in 0..200 {
+            for _ in 0..20 {
+                let hay: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1);
+                        alphabet[(state >> 33) as usize % alphabet.len()]
+                    })
+                    .collect();
+                for needle in [&b"stdin"[..], b"td", b"st", b"s"] {
+                    let scan = hay
+                        .windows(needle.len())
+                        .any(|w| w.eq_ignore_ascii_case(needle));
+                    assert_eq!(
+                        contains_ignore_case(&hay, needle),
+                        scan,
+                        "{hay:?} {needle:?}"
+                    );
+                }
             }
         }
         let long = format!("{}stdin", "x".repeat(200));

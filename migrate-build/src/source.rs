@@ -133,6 +133,44 @@ pub(crate) fn advance_chars(text: &str, from: usize, limit: usize, n: u64) -> us
     }
 }
 
+/// Start offsets of the occurrences of the ASCII `needle` in `haystack`,
+/// in order.
+///
+/// Runs on every file before anything else, so it is written for the way
+/// build scripts are compiled by default, unoptimised: candidates are found
+/// by searching for one byte of the needle, `needle[probe]` (pick a rare
+/// one), with `str::find(char)`, which uses the standard library's `memchr`,
+/// compiled optimised even then. (A substring search or an iterator chain
+/// over the bytes is instantiated in the calling crate and runs about 40x
+/// slower unoptimised.)
+pub(crate) fn ascii_matches<'a>(
+    haystack: &'a str,
+    needle: &'a str,
+    probe: usize,
+) -> impl Iterator<Item = usize> + 'a {
+    let wanted = needle.as_bytes();
+    let probe_char = wanted.get(probe).map(|&b| char::from(b));
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let probe_char = probe_char?;
+        while let Some(found) = haystack.get(from..).and_then(|rest| rest.find(probe_char)) {
+            let at = from + found;
+            // The probe byte is ASCII: the next byte starts a character.
+            from = at + 1;
+            let start = at.checked_sub(probe)?;
+            if haystack.as_bytes().get(start..start + wanted.len()) == Some(wanted) {
+                return Some(start);
+            }
+        }
+        None
+    })
+}
+
+/// Whether `haystack` contains the ASCII `needle` (see [`ascii_matches`]).
+pub(crate) fn contains_ascii(haystack: &str, needle: &str, probe: usize) -> bool {
+    ascii_matches(haystack, needle, probe).next().is_some()
+}
+
 pub(crate) fn clamp_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -155,6 +193,28 @@ mod tests {
         );
         assert_eq!(checksum("a\rb"), checksum("a\rb"));
         assert_ne!(checksum("a\rb"), checksum("a\nb"));
+    }
+
+    #[test]
+    fn ascii_matches_match_a_window_scan() {
+        let text = "copy t from stdin; -- stdi\nstdin x stdin é:migrate:migrate: 日本 \n\\";
+        for end in 0..=text.len() {
+            let Some(hay) = text.get(..end) else { continue };
+            for (needle, probe) in [
+                ("stdin", 2),
+                ("st", 0),
+                ("s", 0),
+                ("migrate:", 7),
+                ("\n\\", 1),
+            ] {
+                let scan: Vec<usize> = (0..hay.len())
+                    .filter(|&i| hay.as_bytes()[i..].starts_with(needle.as_bytes()))
+                    .collect();
+                let found: Vec<usize> = ascii_matches(hay, needle, probe).collect();
+                assert_eq!(found, scan, "{hay:?} {needle}");
+                assert_eq!(contains_ascii(hay, needle, probe), !scan.is_empty());
+            }
+        }
     }
 
     #[test]

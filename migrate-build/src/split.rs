@@ -65,7 +65,8 @@ fn split_with(tokens: &[TokenWithSpan], track_depth: bool) -> Option<(Vec<Range<
             }
         }
         previous_begin = is_begin;
-        if *token == Token::SemiColon && parens == 0 && atomic == 0 {
+        // `matches!`, not `==`: the derived `PartialEq` is a call per token.
+        if matches!(token, Token::SemiColon) && parens == 0 && atomic == 0 {
             chunks.push(start..i);
             start = i + 1;
         }

@@ -9,6 +9,7 @@
 //! DDL helpers the rules share (qualified names, `ALTER TABLE` actions, column
 //! definitions, type names) live here too.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use sqlparser::tokenizer::Token;
@@ -596,6 +597,12 @@ pub(crate) struct Facts {
     emptied: HashMap<String, Vec<(Option<String>, usize)>>,
     /// The same for the indexes made by `CREATE INDEX`.
     created_indexes: HashMap<String, Vec<(Option<String>, usize)>>,
+    /// Table name -> column -> (statement index, position in its
+    /// `column_types`) of each type set for the column, in file order:
+    /// [`Facts::column_type_before`] without a scan of every earlier
+    /// statement per `ALTER COLUMN ... TYPE`. Built on the first lookup, as
+    /// most files change no column type.
+    column_types: OnceCell<ColumnTypeIndex>,
     /// The first statement that sets `lock_timeout`.
     first_lock_timeout: Option<usize>,
     /// Statements adding an enum value: see [`Facts::enum_values_before`].
@@ -644,6 +651,7 @@ impl Facts {
             created,
             emptied,
             created_indexes,
+            column_types: OnceCell::new(),
         }
     }
 
@@ -697,13 +705,39 @@ impl Facts {
         table: &Name,
         column: &str,
     ) -> Option<&TypeName> {
-        self.before(index)
+        let entries = self
+            .column_types
+            .get_or_init(|| column_type_index(&self.statements))
+            .get(&table.name)?
+            .get(column)?;
+        entries
             .iter()
             .rev()
-            .flat_map(|f| f.column_types.iter().rev())
-            .find(|c| c.table.same(table) && c.column == column)
+            .filter(|(statement, _)| *statement < index)
+            .filter_map(|&(statement, position)| {
+                self.statements[statement].column_types.get(position)
+            })
+            .find(|c| c.table.same(table))
             .map(|c| &c.ty)
     }
+}
+
+/// See [`Facts::column_types`].
+type ColumnTypeIndex = HashMap<String, HashMap<String, Vec<(usize, usize)>>>;
+
+fn column_type_index(statements: &[StatementFacts]) -> ColumnTypeIndex {
+    let mut index = ColumnTypeIndex::new();
+    for (i, f) in statements.iter().enumerate() {
+        for (position, c) in f.column_types.iter().enumerate() {
+            index
+                .entry(c.table.name.clone())
+                .or_default()
+                .entry(c.column.clone())
+                .or_default()
+                .push((i, position));
+        }
+    }
+    index
 }
 
 /// The facts of one statement from its significant tokens.
@@ -1022,7 +1056,10 @@ mod tests {
              CREATE TABLE users (id int);\n\
              CREATE INDEX orders_idx ON s.orders (id);\n\
              CREATE UNIQUE INDEX IF NOT EXISTS s.users_idx ON users (id);\n\
-             ALTER TABLE users ADD COLUMN b int;",
+             ALTER TABLE users ADD COLUMN b int;\n\
+             ALTER TABLE s.orders ALTER COLUMN id TYPE bigint, ADD COLUMN a text;\n\
+             ALTER TABLE users ALTER COLUMN a TYPE varchar(20), ALTER COLUMN a TYPE text;\n\
+             CREATE TABLE x.orders (id uuid, b int);",
             0,
         );
         let facts = Facts::new(&parsed, Settings::default());
@@ -1066,6 +1103,21 @@ mod tests {
                     created || emptied,
                     "fresh_before({index}, {table:?})"
                 );
+                for column in ["id", "a", "b", "missing"] {
+                    let scanned = before
+                        .iter()
+                        .rev()
+                        .flat_map(|f| f.column_types.iter().rev())
+                        .find(|c| c.table.same(table) && c.column == column)
+                        .map(|c| c.ty.display());
+                    assert_eq!(
+                        facts
+                            .column_type_before(index, table, column)
+                            .map(|t| t.display()),
+                        scanned,
+                        "column_type_before({index}, {table:?}, {column})"
+                    );
+                }
                 let index_created = before
                     .iter()
                     .any(|f| f.created_index.as_ref().is_some_and(|c| c.same(table)));
@@ -1083,6 +1135,7 @@ mod tests {
         }
         assert!(facts.created_before(2, &name(None, "users")));
         assert!(!facts.created_before(1, &name(None, "users")));
+        assert!(!facts.statements.iter().all(|f| f.column_types.is_empty()));
         assert!(facts.fresh_before(4, &name(None, "logs")));
         assert!(facts.lock_timeout_before(5) && !facts.lock_timeout_before(4));
         assert!(facts.index_created_before(9, &name(Some("s"), "users_idx")));

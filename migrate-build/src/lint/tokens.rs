@@ -22,12 +22,28 @@ pub(crate) struct Tok<'a> {
 impl Tok<'_> {
     /// Whether this is the unquoted word `upper` (ASCII case-insensitive).
     pub(crate) fn is(&self, upper: &str) -> bool {
-        matches!(self.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(upper))
+        // The length test first: most comparisons fail there, before the
+        // byte-wise comparison (a chain of calls when the build script runs
+        // unoptimised).
+        matches!(self.token, Token::Word(w) if w.quote_style.is_none()
+            && w.value.len() == upper.len()
+            && w.value.eq_ignore_ascii_case(upper))
     }
 
     /// Whether this is any of the unquoted words in `uppers`.
     pub(crate) fn is_any(&self, uppers: &[&str]) -> bool {
-        uppers.iter().any(|u| self.is(u))
+        let Token::Word(w) = self.token else {
+            return false;
+        };
+        if w.quote_style.is_some() {
+            return false;
+        }
+        for upper in uppers {
+            if w.value.len() == upper.len() && w.value.eq_ignore_ascii_case(upper) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether this is a word (keyword or identifier, quoted or not).
@@ -59,12 +75,18 @@ pub(crate) fn is_trivia(token: &Token) -> bool {
 pub(crate) fn significant<'a>(tokens: &'a [TokenWithSpan], offsets: &[usize]) -> Vec<Tok<'a>> {
     let mut out = Vec::with_capacity(tokens.len() / 2 + 1);
     let mut depth: u32 = 0;
-    for (i, t) in tokens.iter().enumerate() {
+    // Index arithmetic rather than adapters: this runs for every token, also
+    // in unoptimised build scripts.
+    let known = if offsets.len() > tokens.len() {
+        tokens.len()
+    } else {
+        offsets.len().saturating_sub(1)
+    };
+    for (i, t) in tokens[..known].iter().enumerate() {
         if is_trivia(&t.token) {
             continue;
         }
-        let start = offsets.get(i).copied().unwrap_or(0);
-        let end = offsets.get(i + 1).copied().unwrap_or(start);
+        let (start, end) = (offsets[i], offsets[i + 1]);
         // `matches!`, not `==`: comparing with a `Token` value goes through
         // the derived `PartialEq`, a call per token.
         if matches!(t.token, Token::RParen) {
