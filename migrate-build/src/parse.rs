@@ -190,7 +190,10 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
         let end = next_char_end(text, at - base) + base;
         if !tail_pushed {
             let rest = text.get(tokenized_end - base..).unwrap_or("");
-            let start = (base + text.len() - rest.trim_start().len()).min(at);
+            // Whitespace as the tokenizer reads it (not Unicode's: U+00A0
+            // is a token to sqlparser and to PostgreSQL).
+            let rest = rest.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+            let start = (base + text.len() - rest.len()).min(at);
             let (line, column) = index.line_col(text, start - base);
             let no_tokens = parsed.tokens.tokens.len();
             parsed.statements.push(ParsedStatement {
