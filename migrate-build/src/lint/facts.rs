@@ -104,18 +104,22 @@ pub(crate) fn name_at(t: &[Tok<'_>], i: usize) -> Option<(Name, usize)> {
 /// The source text `start..end`, whitespace collapsed, shortened to about
 /// 60 characters: for `help` texts.
 pub(crate) fn snippet(source: &str, start: usize, end: usize) -> String {
-    let text: String = source
-        .get(start..end)
-        .unwrap_or("")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if text.chars().count() > 60 {
-        let short: String = text.chars().take(57).collect();
-        format!("{short}...")
-    } else {
-        text
+    let mut text = String::new();
+    let mut chars = 0;
+    for word in source.get(start..end).unwrap_or("").split_whitespace() {
+        if !text.is_empty() {
+            text.push(' ');
+            chars += 1;
+        }
+        text.push_str(word);
+        chars += word.chars().count();
+        if chars > 60 {
+            // Longer than shown: the rest of a long statement is not read.
+            let short: String = text.chars().take(57).collect();
+            return format!("{short}...");
+        }
     }
+    text
 }
 
 /// Index just past the tokens of `t[at..]` that match `words`, if they do.
@@ -1140,6 +1144,25 @@ mod tests {
         assert!(facts.lock_timeout_before(5) && !facts.lock_timeout_before(4));
         assert!(facts.index_created_before(9, &name(Some("s"), "users_idx")));
         assert!(!facts.index_created_before(9, &name(Some("t"), "users_idx")));
+    }
+
+    #[test]
+    fn snippets_collapse_whitespace_and_shorten() {
+        let collapsed_then_cut = |text: &str| {
+            let all = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            if all.chars().count() > 60 {
+                format!("{}...", all.chars().take(57).collect::<String>())
+            } else {
+                all
+            }
+        };
+        let long = format!("DROP TABLE {}", "é_table,\n  ".repeat(20));
+        for text in ["", "  users\n\t CASCADE ", "a b", &long, &long[..70]] {
+            assert_eq!(snippet(text, 0, text.len()), collapsed_then_cut(text), "{text:?}");
+        }
+        let exact = "x".repeat(60);
+        assert_eq!(snippet(&exact, 0, 60), exact);
+        assert_eq!(snippet(&format!("{exact}y"), 0, 61), format!("{}...", "x".repeat(57)));
     }
 
     #[test]

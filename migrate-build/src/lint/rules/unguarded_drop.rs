@@ -4,6 +4,7 @@
 //! Token-based, so it also covers statements sqlparser cannot parse
 //! (`DROP INDEX CONCURRENTLY x`).
 
+use crate::lint::facts::snippet;
 use crate::lint::tokens::Tok;
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
@@ -233,17 +234,8 @@ fn fix_text(
     let Some(rest_start) = rest_start else {
         return format!("{head} IF EXISTS ...");
     };
-    let rest: String = ctx
-        .slice(rest_start, end)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if rest.chars().count() > 60 {
-        let short: String = rest.chars().take(57).collect();
-        format!("{head} IF EXISTS {short}...")
-    } else {
-        format!("{head} IF EXISTS {rest}")
-    }
+    let rest = snippet(ctx.source, rest_start, end);
+    format!("{head} IF EXISTS {rest}")
 }
 
 #[cfg(test)]
