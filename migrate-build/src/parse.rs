@@ -43,7 +43,10 @@ pub(crate) struct Parsed {
 /// Splits and parses `body`, the file text after a BOM of `base` bytes.
 pub(crate) fn parse(body: &str, base: usize) -> Parsed {
     let mut parsed = Parsed::default();
-    let (clean, metas) = blank_non_sql(body);
+    // Blanking keeps every byte's place, so the line index of the body is
+    // that of the blanked text too.
+    let index = LineIndex::new(body);
+    let (clean, metas) = blank_non_sql(body, &index);
     for meta in metas {
         let command = body.get(meta.start..meta.end).unwrap_or("").to_string();
         let name = command
@@ -67,7 +70,6 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
         ));
     }
     let text: &str = &clean;
-    let index = LineIndex::new(text);
     let dialect = PostgreSqlDialect {};
     let mut tokens = Vec::with_capacity(text.len() / 4 + 1);
     let token_error = Tokenizer::new(&dialect, text)

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use crate::source::contains_ascii;
+use crate::source::LineIndex;
 
 /// A psql meta-command line that was blanked (byte range in the body).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,10 +14,22 @@ pub(crate) struct MetaCommand {
     pub end: usize,
 }
 
-/// The body with COPY data and meta-commands blanked, and the meta-commands found.
-pub(crate) fn blank_non_sql(body: &str) -> (Cow<'_, str>, Vec<MetaCommand>) {
+/// The body with COPY data and meta-commands blanked, and the meta-commands
+/// found; `lines` is the line index of `body`.
+pub(crate) fn blank_non_sql<'a>(
+    body: &'a str,
+    lines: &LineIndex,
+) -> (Cow<'a, str>, Vec<MetaCommand>) {
     let bytes = body.as_bytes();
-    let has_backslash_line = bytes.first() == Some(&b'\\') || contains_ascii(body, "\n\\", 1);
+    // A line that starts with `\`, read from the line index (no pass over
+    // the text).
+    let mut has_backslash_line = false;
+    for &start in lines.line_starts() {
+        if bytes.get(start) == Some(&b'\\') {
+            has_backslash_line = true;
+            break;
+        }
+    }
     if !has_backslash_line && !contains_ignore_case(bytes, b"stdin") {
         return (Cow::Borrowed(body), Vec::new());
     }
@@ -181,7 +193,7 @@ mod tests {
     #[test]
     fn copy_data_is_blanked_keeping_lines() {
         let sql = "COPY t (a, b) FROM stdin;\n1\t'x\n2\t$$y\n\\.\nSELECT 1;\n";
-        let (out, metas) = blank_non_sql(sql);
+        let (out, metas) = blank_non_sql(sql, &LineIndex::new(sql));
         assert!(metas.is_empty());
         assert_eq!(out.len(), sql.len());
         assert_eq!(out.lines().count(), sql.lines().count());
@@ -193,7 +205,7 @@ mod tests {
     #[test]
     fn meta_commands_are_blanked_and_reported() {
         let sql = "\\set ON_ERROR_STOP on\nSELECT 1;\n  \\connect db\n";
-        let (out, metas) = blank_non_sql(sql);
+        let (out, metas) = blank_non_sql(sql, &LineIndex::new(sql));
         assert_eq!(out.trim(), "SELECT 1;");
         assert_eq!(metas.len(), 2);
         assert_eq!(&sql[metas[1].start..metas[1].end], "\\connect db");
@@ -245,7 +257,7 @@ mod tests {
     #[test]
     fn untouched_when_nothing_to_blank() {
         assert!(matches!(
-            blank_non_sql("SELECT 'a\\b';").0,
+            blank_non_sql("SELECT 'a\\b';", &LineIndex::new("SELECT 'a\\b';")).0,
             Cow::Borrowed(_)
         ));
     }

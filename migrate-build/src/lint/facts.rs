@@ -1158,11 +1158,18 @@ mod tests {
         };
         let long = format!("DROP TABLE {}", "é_table,\n  ".repeat(20));
         for text in ["", "  users\n\t CASCADE ", "a b", &long, &long[..70]] {
-            assert_eq!(snippet(text, 0, text.len()), collapsed_then_cut(text), "{text:?}");
+            assert_eq!(
+                snippet(text, 0, text.len()),
+                collapsed_then_cut(text),
+                "{text:?}"
+            );
         }
         let exact = "x".repeat(60);
         assert_eq!(snippet(&exact, 0, 60), exact);
-        assert_eq!(snippet(&format!("{exact}y"), 0, 61), format!("{}...", "x".repeat(57)));
+        assert_eq!(
+            snippet(&format!("{exact}y"), 0, 61),
+            format!("{}...", "x".repeat(57))
+        );
     }
 
     #[test]
