@@ -6,6 +6,31 @@ mod common;
 use common::Sandbox;
 use migrate_tempdb::TempCluster;
 
+/// Puts `lines` at the head of the cluster's `pg_hba.conf` and reloads the
+/// configuration; returns once the server has read it (the session's
+/// `pg_conf_load_time()` moved), not after a guessed delay.
+fn prepend_hba_and_reload(cluster: &TempCluster, admin: &mut postgres::Client, lines: &str) {
+    let hba = cluster.data_dir().join("pg_hba.conf");
+    let text = std::fs::read_to_string(&hba).unwrap();
+    std::fs::write(&hba, format!("{lines}{text}")).unwrap();
+    let load_time = |admin: &mut postgres::Client| -> String {
+        admin
+            .query_one("SELECT pg_conf_load_time()::text", &[])
+            .unwrap()
+            .get(0)
+    };
+    let before = load_time(admin);
+    admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while load_time(admin) == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not reload its configuration"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn sslmodes_against_a_tls_only_server() {
     let cluster = TempCluster::builder()
@@ -17,15 +42,11 @@ fn sslmodes_against_a_tls_only_server() {
     cluster.create_database("tls_test").unwrap();
     // Plain TCP is rejected from now on: a success below proves TLS.
     let mut admin = postgres::Client::connect(&cluster.url(), postgres::NoTls).unwrap();
-    let hba = cluster.data_dir().join("pg_hba.conf");
-    let text = std::fs::read_to_string(&hba).unwrap();
-    std::fs::write(
-        &hba,
-        format!("hostnossl all all 127.0.0.1/32 reject\n{text}"),
-    )
-    .unwrap();
-    admin.batch_execute("SELECT pg_reload_conf()").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    prepend_hba_and_reload(
+        &cluster,
+        &mut admin,
+        "hostnossl all all 127.0.0.1/32 reject\n",
+    );
     drop(admin);
 
     let port = cluster.port();
@@ -155,9 +176,8 @@ fn client_certificates_with_sslcert_and_sslkey() {
     );
     // Signed twice: as X.509 v3 (with an extension), and as v1 (without).
     std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
-    openssl(
-        dir,
-        &[
+    let sign = |extra: &[&str], out: &str| {
+        let mut args = vec![
             "x509",
             "-req",
             "-in",
@@ -169,30 +189,13 @@ fn client_certificates_with_sslcert_and_sslkey() {
             "-CAcreateserial",
             "-days",
             "1",
-            "-extfile",
-            "client.ext",
-            "-out",
-            "client.crt",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "client.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-out",
-            "client-v1.crt",
-        ],
-    );
+        ];
+        args.extend_from_slice(extra);
+        args.extend(["-out", out]);
+        openssl(dir, &args);
+    };
+    sign(&["-extfile", "client.ext"], "client.crt");
+    sign(&[], "client-v1.crt");
 
     // The server trusts that CA and requires a certificate whose CN is the
     // user name for every TLS connection (and refuses plain TCP).
@@ -201,16 +204,6 @@ fn client_certificates_with_sslcert_and_sslkey() {
     let ca = data.join("client_ca.crt");
     std::fs::copy(dir.join("ca.crt"), &ca).unwrap();
     std::os::unix::fs::chown(&ca, Some(owner.uid()), Some(owner.gid())).unwrap();
-    let hba = data.join("pg_hba.conf");
-    let text = std::fs::read_to_string(&hba).unwrap();
-    std::fs::write(
-        &hba,
-        format!(
-            "hostnossl all all 127.0.0.1/32 reject\n\
-             hostssl all all 127.0.0.1/32 trust clientcert=verify-full\n{text}"
-        ),
-    )
-    .unwrap();
     // Over the Unix socket, which pg_hba still trusts.
     let mut admin = postgres::Client::connect(
         &format!(
@@ -224,8 +217,12 @@ fn client_certificates_with_sslcert_and_sslkey() {
     admin
         .batch_execute("ALTER SYSTEM SET ssl_ca_file = 'client_ca.crt'")
         .unwrap();
-    admin.batch_execute("SELECT pg_reload_conf()").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    prepend_hba_and_reload(
+        &cluster,
+        &mut admin,
+        "hostnossl all all 127.0.0.1/32 reject\n\
+         hostssl all all 127.0.0.1/32 trust clientcert=verify-full\n",
+    );
 
     let s = Sandbox::offline();
     s.write(

@@ -65,6 +65,16 @@ pub(crate) mod test_support {
             .collect()
     }
 
+    /// Whether `rule` reports anything on `sql` with the default
+    /// configuration (for the rules that are off by default).
+    pub(crate) fn reported_by_default(sql: &str, rule: &str) -> bool {
+        Config::new()
+            .check_file("test.sql", sql.as_bytes(), Direction::Up)
+            .diagnostics
+            .iter()
+            .any(|d| d.rule.id() == rule)
+    }
+
     /// Findings of one rule only, with the text under the caret. A rule that
     /// is off by default (`allow`) is turned on as a warning.
     pub(crate) fn spans(sql: &str, rule: &str) -> Vec<String> {

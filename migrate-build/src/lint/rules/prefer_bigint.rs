@@ -69,13 +69,10 @@ mod tests {
 
     #[test]
     fn allowed_by_default() {
-        let check = crate::Config::new().check_file(
-            "m.sql",
-            "CREATE TABLE o (id serial PRIMARY KEY, user_id int, n integer, k int4 REFERENCES t);"
-                .as_bytes(),
-            crate::Direction::Up,
-        );
-        assert!(!check.diagnostics.iter().any(|d| d.rule.id() == RULE));
+        assert!(!crate::lint::rules::test_support::reported_by_default(
+            "CREATE TABLE o (id serial PRIMARY KEY, user_id int, n integer, k int4 REFERENCES t);",
+            RULE
+        ));
     }
 
     #[test]

@@ -59,12 +59,10 @@ mod tests {
 
     #[test]
     fn allowed_by_default() {
-        let check = crate::Config::new().check_file(
-            "m.sql",
-            "CREATE TABLE u (a varchar(255), b character varying(10), c varchar);".as_bytes(),
-            crate::Direction::Up,
-        );
-        assert!(!check.diagnostics.iter().any(|d| d.rule.id() == RULE));
+        assert!(!crate::lint::rules::test_support::reported_by_default(
+            "CREATE TABLE u (a varchar(255), b character varying(10), c varchar);",
+            RULE
+        ));
     }
 
     #[test]
