@@ -75,6 +75,10 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
     let token_error = Tokenizer::new(&dialect, text)
         .tokenize_with_location_into_buf(&mut tokens)
         .err();
+    if matches!(clean, std::borrow::Cow::Owned(_)) {
+        // Only a text with `stdin` or a backslash line can hold COPY data.
+        settle_copy_payloads(&mut tokens);
+    }
     let offsets = token_offsets(&tokens, text, &index, base);
     // Where the tokenizer stopped producing tokens: the text after it is the
     // statement it gave up in (it may have consumed part of that statement,
@@ -342,6 +346,36 @@ fn next_char_end(text: &str, at: usize) -> usize {
     }
 }
 
+/// sqlparser's tokenizer reads the data lines of `COPY ... FROM stdin` (blanked
+/// here) into one `CopyData` token that it places *before* the `;` of the
+/// COPY line, so token positions would run backwards. Each such token becomes
+/// whitespace placed after the rest of that line, where its text is: positions
+/// stay in order, and the blanked rows carry no meaning anyway.
+fn settle_copy_payloads(tokens: &mut Vec<TokenWithSpan>) {
+    let mut i = 0;
+    while i < tokens.len() {
+        if !matches!(tokens[i].token, Token::CopyData { .. }) {
+            i += 1;
+            continue;
+        }
+        let payload = tokens.remove(i);
+        // The `;` and the rest of its line follow; the payload starts on the
+        // next line.
+        let mut at = i;
+        while at < tokens.len() && tokens[at].span.start < payload.span.start {
+            at += 1;
+        }
+        tokens.insert(
+            at,
+            TokenWithSpan::new(
+                Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
+                payload.span,
+            ),
+        );
+        i = at + 1;
+    }
+}
+
 /// File byte offset of every token start, plus the end of the text, with a
 /// cursor that only moves forward (linear in the text length). sqlparser
 /// counts columns in characters: on an ASCII line (the usual case) a column
@@ -514,9 +548,10 @@ mod tests {
             .statements
             .iter()
             .map(|s| match s.ast.as_deref() {
-                Some(Statement::Copy { values, .. }) => {
+                Some(Statement::Copy { payload, .. }) => {
                     // The data lines are blanked: a COPY of its own has no rows.
-                    assert!(values.is_empty(), "COPY read {values:?}");
+                    let data = payload.as_ref().map(|p| p.data.trim());
+                    assert!(data.unwrap_or("").is_empty(), "COPY read {payload:?}");
                     "copy"
                 }
                 Some(Statement::CreateTable(_)) => "create",

@@ -44,9 +44,12 @@ pub(crate) fn blank_non_sql<'a>(
         let trimmed = trim_ascii(line);
         if in_data {
             if trimmed == b"\\." {
+                // The terminator stays: sqlparser's tokenizer reads the
+                // payload of `COPY ... FROM stdin` up to it.
                 in_data = false;
+            } else {
+                blank(&mut out[pos..end]);
             }
-            blank(&mut out[pos..end]);
         } else if trimmed.first() == Some(&b'\\')
             && trimmed
                 .get(1)
@@ -198,7 +201,7 @@ mod tests {
         assert_eq!(out.len(), sql.len());
         assert_eq!(out.lines().count(), sql.lines().count());
         assert!(out.starts_with("COPY t (a, b) FROM stdin;\n"));
-        assert!(out.ends_with("\n  \nSELECT 1;\n"));
+        assert!(out.ends_with("\n\\.\nSELECT 1;\n"));
         assert!(!out.contains('\''));
     }
 
