@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Build overhead of checking 1,000 migrations in a user's build script.
 #
-# Generates a fixture application (path dependencies on migrate-core and
-# migrate-build, the workspace Cargo.lock, --offline) whose build.rs calls
-# migrate_build::compile("migrations") over 1,000 migrations (the 8 reference
+# Generates a fixture application (path dependencies on pgmigrate-core and
+# pgmigrate-build, the workspace Cargo.lock, --offline) whose build.rs calls
+# pgmigrate_build::compile("migrations") over 1,000 migrations (the 8 reference
 # migrations of ../migrations, renumbered 125 times), then measures:
 #   1. the build-script run itself: the compiled build-script binary run
 #      directly with the environment cargo gives it, RUNS times, median;
@@ -53,12 +53,12 @@ echo "fixture: $COUNT migrations, $files files, $bytes bytes in $APP/migrations"
 cp "$ROOT/Cargo.lock" "$APP/Cargo.lock"
 cat > "$APP/build.rs" <<'RS'
 fn main() {
-    migrate_build::compile("migrations");
+    pgmigrate_build::compile("migrations");
 }
 RS
 cat > "$APP/src/main.rs" <<'RS'
 fn main() {
-    let migrations = migrate_core::migrations!();
+    let migrations = pgmigrate_core::migrations!();
     println!("{} migrations", migrations.migrations().len());
 }
 RS
@@ -71,10 +71,10 @@ edition = "2021"
 publish = false
 
 [dependencies]
-migrate-core = { path = "$ROOT/migrate-core" }
+pgmigrate-core = { path = "$ROOT/migrate-core" }
 
 [build-dependencies]
-migrate-build = { path = "$ROOT/migrate-build" }
+pgmigrate-build = { path = "$ROOT/migrate-build" }
 
 [workspace]
 
@@ -113,7 +113,7 @@ for variant in ${VARIANTS:-opt0 opt1 opt3}; do
     build --quiet 2>"$WORK/build-$variant.log" || { cat "$WORK/build-$variant.log"; exit 1; }
     ms=$(run_build_script)
     errors=$(grep -c '^cargo::error' "$WORK/build-script.stdout" || true)
-    echo "build-script run ($variant: build script + migrate-build + sqlparser at opt-level ${variant#opt}), $COUNT migrations: median ${ms} ms of $RUNS runs ($errors cargo::error lines)"
+    echo "build-script run ($variant: build script + pgmigrate-build + sqlparser at opt-level ${variant#opt}), $COUNT migrations: median ${ms} ms of $RUNS runs ($errors cargo::error lines)"
 done
 
 # Incremental and no-change rebuilds (opt3 variant, as in this workspace).

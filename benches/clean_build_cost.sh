@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Clean-build cost for a user: an empty `fn main` application against the
-# same application with migrate-core as a dependency, migrate-build as a
+# same application with pgmigrate-core as a dependency, pgmigrate-build as a
 # build-dependency and a build.rs that checks and embeds the reference
 # migrations (../migrations), whose main lists them (migrate-app), and one
 # whose main also applies them when DATABASE_URL is set (migrate-up-app:
@@ -42,18 +42,18 @@ edition = "2021"
 publish = false
 
 [dependencies]
-migrate-core = { path = "$ROOT/migrate-core" }
+pgmigrate-core = { path = "$ROOT/migrate-core" }
 $extra
 
 [build-dependencies]
-migrate-build = { path = "$ROOT/migrate-build" }
+pgmigrate-build = { path = "$ROOT/migrate-build" }
 
 [workspace]
 TOML
-        printf 'fn main() {\n    migrate_build::compile("%s");\n}\n' "$ROOT/migrations" >"$dir/build.rs"
+        printf 'fn main() {\n    pgmigrate_build::compile("%s");\n}\n' "$ROOT/migrations" >"$dir/build.rs"
         cat >"$dir/src/main.rs" <<'RS'
 fn main() {
-    let migrations = migrate_core::migrations!();
+    let migrations = pgmigrate_core::migrations!();
     for m in migrations.migrations() {
         println!("{} {} {}", m.version, m.name, m.checksum);
     }
@@ -62,7 +62,7 @@ RS
         if [ "$2" = up ]; then
             cat >"$dir/src/main.rs" <<'RS'
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let migrations = migrate_core::migrations!();
+    let migrations = pgmigrate_core::migrations!();
     for m in migrations.migrations() {
         println!("{} {} {}", m.version, m.name, m.checksum);
     }
@@ -97,7 +97,7 @@ for profile in debug release; do
         echo "$profile $app: clean build $(((end - start) / 1000000)) ms, $units rlibs, binary $(stat -c %s "$bin") bytes, stripped $(stat -c %s "$WORK/$app-$profile.stripped") bytes"
         if [ "$app" != empty-app ]; then
             echo "  sqlparser symbols in the binary (nm | grep -c sqlparser): $(nm -C "$bin" 2>/dev/null | grep -c sqlparser || true)"
-            echo "  migrate_build symbols in the binary: $(nm -C "$bin" 2>/dev/null | grep -c migrate_build || true)"
+            echo "  pgmigrate_build symbols in the binary: $(nm -C "$bin" 2>/dev/null | grep -c pgmigrate_build || true)"
             (cd "$WORK/$app" && env -u DATABASE_URL "$bin" | sed -n '1,2s/^/  runs: /p')
         fi
     done
@@ -113,7 +113,7 @@ for level in ${BUILD_OVERRIDE_LEVELS:-1 3}; do
 done
 
 for app in migrate-app migrate-up-app; do
-    # Proc-macro dependencies (migrate-macros -> migrate-build -> sqlparser)
+    # Proc-macro dependencies (pgmigrate-macros -> pgmigrate-build -> sqlparser)
     # run in the compiler and are never linked: leave them out.
     echo "$app: sqlparser in cargo tree -e normal,no-proc-macro (the linked graph): $(cd "$WORK/$app" && cargo tree --offline -e normal,no-proc-macro | grep -c sqlparser || true) lines"
     echo "$app: sqlparser in cargo tree -e normal (proc-macro edges included): $(cd "$WORK/$app" && cargo tree --offline -e normal -i sqlparser 2>/dev/null | tr -s ' ' | paste -sd ' ' || true)"

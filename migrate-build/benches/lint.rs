@@ -20,8 +20,8 @@
 //! processes hits both sides alike; the median and the minimum are reported.
 //!
 //! ```text
-//! cargo bench -p migrate-build --bench lint                 # release (bench profile)
-//! cargo bench -p migrate-build --bench lint --profile dev   # opt-level 0, as build scripts are by default
+//! cargo bench -p pgmigrate-build --bench lint                 # release (bench profile)
+//! cargo bench -p pgmigrate-build --bench lint --profile dev   # opt-level 0, as build scripts are by default
 //! ```
 //!
 //! `MIGRATE_BENCH_SYNTHETIC_BYTES` sets the synthetic size (default 5 MB).
@@ -32,7 +32,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use migrate_build::{Config, Direction};
+use pgmigrate_build::{Config, Direction};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 

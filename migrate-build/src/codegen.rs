@@ -5,18 +5,18 @@ use std::fmt::Write;
 use crate::config::HistoryTable;
 use crate::{CheckedMigration, CheckedScript, TransactionKind};
 
-/// One block expression evaluating to `::migrate_core::Migrations`.
+/// One block expression evaluating to `::pgmigrate_core::Migrations`.
 ///
 /// String literals are written with `{:?}`, which yields valid Rust literals
 /// for any text; the SQL is `include_str!` of the absolute path (so that the
 /// compiler tracks the file) when the path is valid UTF-8, else a literal.
 pub(crate) fn generate(migrations: &[CheckedMigration], history: Option<&HistoryTable>) -> String {
     let mut out = String::with_capacity(256 + migrations.len() * 512);
-    out.push_str("{\n    static MIGRATIONS: &[::migrate_core::Migration] = &[\n");
+    out.push_str("{\n    static MIGRATIONS: &[::pgmigrate_core::Migration] = &[\n");
     for m in migrations {
         let _ = writeln!(
             out,
-            "        ::migrate_core::Migration {{\n            version: {}i64,\n            name: ::std::borrow::Cow::Borrowed({:?}),\n            checksum: ::std::borrow::Cow::Borrowed({:?}),",
+            "        ::pgmigrate_core::Migration {{\n            version: {}i64,\n            name: ::std::borrow::Cow::Borrowed({:?}),\n            checksum: ::std::borrow::Cow::Borrowed({:?}),",
             m.version, m.name, m.checksum
         );
         out.push_str("            up: ");
@@ -32,7 +32,7 @@ pub(crate) fn generate(migrations: &[CheckedMigration], history: Option<&History
         }
         out.push_str(",\n        },\n");
     }
-    out.push_str("    ];\n    ::migrate_core::Migrations::new(MIGRATIONS)");
+    out.push_str("    ];\n    ::pgmigrate_core::Migrations::new(MIGRATIONS)");
     match history {
         Some(HistoryTable {
             schema: Some(schema),
@@ -63,13 +63,13 @@ fn script(out: &mut String, s: &CheckedScript) {
     };
     let _ = write!(
         out,
-        "::migrate_core::Script {{\n                path: ::std::borrow::Cow::Borrowed({:?}),\n                sql: ::std::borrow::Cow::Borrowed({sql}),\n                transaction: ::migrate_core::TransactionMode::{transaction},\n                statements: ::std::borrow::Cow::Borrowed(&[",
+        "::pgmigrate_core::Script {{\n                path: ::std::borrow::Cow::Borrowed({:?}),\n                sql: ::std::borrow::Cow::Borrowed({sql}),\n                transaction: ::pgmigrate_core::TransactionMode::{transaction},\n                statements: ::std::borrow::Cow::Borrowed(&[",
         s.display_path
     );
     for st in &s.statements {
         let _ = write!(
             out,
-            "\n                    ::migrate_core::Statement {{ start: {}, end: {}, line: {}, column: {} }},",
+            "\n                    ::pgmigrate_core::Statement {{ start: {}, end: {}, line: {}, column: {} }},",
             st.start, st.end, st.line, st.column
         );
     }
@@ -127,7 +127,9 @@ mod tests {
         assert!(code
             .contains(r#"path: ::std::borrow::Cow::Borrowed("migrations/0001_a \"b\".up.sql")"#));
         assert!(code.contains("TransactionMode::NoTransaction"));
-        assert!(code.contains("::migrate_core::Statement { start: 0, end: 8, line: 1, column: 1 }"));
+        assert!(
+            code.contains("::pgmigrate_core::Statement { start: 0, end: 8, line: 1, column: 1 }")
+        );
         assert!(code.contains(r#".history_table_in_schema("ops", "hist\"ory")"#));
         assert!(code.trim_start().starts_with('{') && code.trim_end().ends_with('}'));
     }
@@ -135,7 +137,7 @@ mod tests {
     #[test]
     fn empty_list() {
         let code = generate(&[], None);
-        assert!(code.contains("static MIGRATIONS: &[::migrate_core::Migration] = &[\n    ];"));
-        assert!(code.contains("::migrate_core::Migrations::new(MIGRATIONS)\n}"));
+        assert!(code.contains("static MIGRATIONS: &[::pgmigrate_core::Migration] = &[\n    ];"));
+        assert!(code.contains("::pgmigrate_core::Migrations::new(MIGRATIONS)\n}"));
     }
 }

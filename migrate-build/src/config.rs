@@ -13,7 +13,7 @@ use crate::{checksum, CheckedMigration, CheckedScript};
 ///
 /// ```no_run
 /// // build.rs (inside `fn main`)
-/// use migrate_build::{Config, Rule};
+/// use pgmigrate_build::{Config, Rule};
 /// Config::new()
 ///     .warn(Rule::UnguardedDrop)
 ///     .history_table_in_schema("ops", "schema_migrations")
@@ -96,7 +96,7 @@ impl Config {
     }
 
     /// Declares that the runner sets `lock_timeout` before every migration
-    /// (e.g. `migrate_core`'s per-migration lock timeout is configured).
+    /// (e.g. `pgmigrate_core`'s per-migration lock timeout is configured).
     ///
     /// `require-lock-timeout` then never fires: a `SET lock_timeout` in each
     /// file would be redundant. Leave it `false` (the default) when the
@@ -236,7 +236,7 @@ impl Config {
                 check.diagnostics.iter().filter(|d| d.is_error()).collect();
             let first = errors.first().map(|d| d.one_line()).unwrap_or_default();
             println!(
-                "cargo::error={} migration error{} (the first: {first}); the diagnostics are below, `migrate lint` shows them too",
+                "cargo::error={} migration error{} (the first: {first}); the diagnostics are below, `pgmigrate lint` shows them too",
                 errors.len(),
                 if errors.len() == 1 { "" } else { "s" },
             );
@@ -262,7 +262,7 @@ impl Config {
                 }
             }
             None => {
-                println!("cargo::error=OUT_DIR is not set: call migrate_build::compile from a build script");
+                println!("cargo::error=OUT_DIR is not set: call pgmigrate_build::compile from a build script");
                 std::process::exit(1);
             }
         }
@@ -339,7 +339,7 @@ impl Check {
     }
 
     /// The Rust source of one expression that evaluates to
-    /// `::migrate_core::Migrations` (what `migrations!()` expands to).
+    /// `::pgmigrate_core::Migrations` (what `migrations!()` expands to).
     pub fn codegen(&self) -> String {
         crate::codegen::generate(&self.migrations, self.history.as_ref())
     }

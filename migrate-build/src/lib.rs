@@ -4,12 +4,12 @@
 //! discovered, split into statements, parsed with `sqlparser` (PostgreSQL
 //! dialect) and linted. Findings are printed like rustc diagnostics and any
 //! `deny` finding fails `cargo build`. The migrations that pass become Rust
-//! code in `$OUT_DIR/migrate_migrations.rs`, which `migrate_core::migrations!()`
+//! code in `$OUT_DIR/migrate_migrations.rs`, which `pgmigrate_core::migrations!()`
 //! includes.
 //!
 //! ```no_run
-//! // build.rs: `fn main() { migrate_build::compile("migrations") }`
-//! migrate_build::compile("migrations");
+//! // build.rs: `fn main() { pgmigrate_build::compile("migrations") }`
+//! pgmigrate_build::compile("migrations");
 //! ```
 //!
 //! [`Config`] adjusts rule levels and the history table; [`Config::check`] is
@@ -58,7 +58,7 @@ pub enum Direction {
     Down,
 }
 
-/// How the runner executes a script (mirrors `migrate_core::TransactionMode`).
+/// How the runner executes a script (mirrors `pgmigrate_core::TransactionMode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransactionKind {
     /// The whole script in one transaction (the default).
@@ -67,7 +67,7 @@ pub enum TransactionKind {
     NoTransaction,
 }
 
-/// One top-level statement of a script (mirrors `migrate_core::Statement`).
+/// One top-level statement of a script (mirrors `pgmigrate_core::Statement`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StatementSpan {
     /// Byte offset of the first token in the file text as on disk.

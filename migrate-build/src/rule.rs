@@ -76,7 +76,7 @@ macro_rules! declare_rules {
 
             /// The rule's documentation as self-contained markdown: a `# <id>`
             /// title, the default level, what it catches and why, and for lint
-            /// rules a bad and a good example. `migrate lint --explain <rule>`
+            /// rules a bad and a good example. `pgmigrate lint --explain <rule>`
             /// and the README's rule table use this text.
             pub fn explain(self) -> &'static str {
                 match self {

@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Compile-time checked PostgreSQL migrations: apply, revert, inspect and verify.
 #[derive(Debug, Parser)]
-#[command(name = "migrate", version, about, long_about = None)]
+#[command(name = "pgmigrate", version, about, long_about = None)]
 #[command(propagate_version = true, arg_required_else_help = true)]
 pub struct Cli {
     /// Options shared by every subcommand.
@@ -113,7 +113,7 @@ pub enum Command {
     Verify(VerifyArgs),
 }
 
-/// `migrate repair`.
+/// `pgmigrate repair`.
 #[derive(Debug, Args)]
 pub struct RepairArgs {
     /// Record the current checksum of applied migration VERSION (repeatable)
@@ -124,7 +124,7 @@ pub struct RepairArgs {
     pub realign: Vec<i64>,
 }
 
-/// `migrate status`.
+/// `pgmigrate status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Exit with 1 when a migration is pending, drifted, running or unknown.
@@ -135,7 +135,7 @@ pub struct StatusArgs {
     pub format: Format,
 }
 
-/// `migrate up`.
+/// `pgmigrate up`.
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Apply pending migrations up to and including this version.
@@ -146,7 +146,7 @@ pub struct UpArgs {
     pub dry_run: bool,
 }
 
-/// `migrate down`.
+/// `pgmigrate down`.
 #[derive(Debug, Args)]
 pub struct DownArgs {
     /// How many migrations to revert, newest first.
@@ -163,7 +163,7 @@ pub struct DownArgs {
     pub dry_run: bool,
 }
 
-/// `migrate plan`.
+/// `pgmigrate plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// Plan up to and including this version.
@@ -171,7 +171,7 @@ pub struct PlanArgs {
     pub to: Option<i64>,
 }
 
-/// `migrate create`.
+/// `pgmigrate create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// What the migration does, in lower-case words joined by `_` (e.g. `add_users_email`).
@@ -184,7 +184,7 @@ pub struct CreateArgs {
     pub no_transaction: bool,
 }
 
-/// `migrate lint`.
+/// `pgmigrate lint`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
     /// Output format; `json` prints one object per finding (or per rule with --rules).
@@ -198,7 +198,7 @@ pub struct LintArgs {
     pub explain: Option<String>,
 }
 
-/// `migrate stamp`.
+/// `pgmigrate stamp`.
 #[derive(Debug, Args)]
 pub struct StampArgs {
     /// Version to mark as the newest applied one.
@@ -206,7 +206,7 @@ pub struct StampArgs {
     pub target: i64,
 }
 
-/// `migrate verify`.
+/// `pgmigrate verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {}
 

@@ -124,7 +124,7 @@ impl ConnectOptions {
             config.connect_timeout(Duration::from_secs(10));
         }
         if config.get_application_name().is_none() {
-            config.application_name("migrate");
+            config.application_name("pgmigrate");
         }
         Ok(config)
     }

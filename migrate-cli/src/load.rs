@@ -1,17 +1,17 @@
-//! Loading the migration directory: `migrate_build` checks it exactly as
-//! `cargo build` does, and the checked list becomes a `migrate_core::Migrations`
+//! Loading the migration directory: `pgmigrate_build` checks it exactly as
+//! `cargo build` does, and the checked list becomes a `pgmigrate_core::Migrations`
 //! (owned data), so the CLI runs exactly what the build would embed.
 
 use std::borrow::Cow;
 use std::path::Path;
 
-use migrate_build::{CheckedMigration, CheckedScript, TransactionKind};
-use migrate_core::{Migration, Migrations, Script, Statement, TransactionMode};
+use pgmigrate_build::{CheckedMigration, CheckedScript, TransactionKind};
+use pgmigrate_core::{Migration, Migrations, Script, Statement, TransactionMode};
 
 use crate::error::{CliError, Result};
 
-/// Checks `dir` with the default lint configuration (what `migrate_build::compile` uses).
-pub fn check(dir: &Path) -> Result<migrate_build::Check> {
+/// Checks `dir` with the default lint configuration (what `pgmigrate_build::compile` uses).
+pub fn check(dir: &Path) -> Result<pgmigrate_build::Check> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
@@ -25,15 +25,15 @@ pub fn check(dir: &Path) -> Result<migrate_build::Check> {
                 "migration directory {} does not exist",
                 dir.display()
             ))
-            .help("pass --dir DIR, or create the first migration with `migrate create <name>`"))
+            .help("pass --dir DIR, or create the first migration with `pgmigrate create <name>`"))
         }
         Err(e) => return Err(CliError::new(format!("cannot read {}: {e}", dir.display()))),
     }
     // A command line's paths are relative to the working directory, also under
-    // `cargo run`, which sets CARGO_MANIFEST_DIR (migrate-build's default root).
+    // `cargo run`, which sets CARGO_MANIFEST_DIR (pgmigrate-build's default root).
     let root = std::env::current_dir()
         .map_err(|e| CliError::new(format!("cannot read the working directory: {e}")))?;
-    Ok(migrate_build::Config::new().root_dir(root).check(dir))
+    Ok(pgmigrate_build::Config::new().root_dir(root).check(dir))
 }
 
 /// Converts the checked migrations into the runtime list.

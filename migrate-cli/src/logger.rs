@@ -42,7 +42,7 @@ pub fn install(out: Out) {
 impl Log for Logger {
     fn enabled(&self, metadata: &Metadata) -> bool {
         metadata.level() <= self.max
-            && (metadata.target().starts_with("migrate") || metadata.level() <= Level::Warn)
+            && (metadata.target().starts_with("pgmigrate") || metadata.level() <= Level::Warn)
     }
 
     fn log(&self, record: &Record) {

@@ -1,4 +1,4 @@
-//! `migrate`: the command line for compile-time checked PostgreSQL migrations.
+//! `pgmigrate`: the command line for compile-time checked PostgreSQL migrations.
 //!
 //! Exit codes: 0 success; 1 a check failed (lint deny finding, verify mismatch,
 //! `status --exit-code` with something pending or broken); 2 usage,

@@ -1,4 +1,4 @@
-//! Capturing a database schema from the catalogs, for `migrate verify`.
+//! Capturing a database schema from the catalogs, for `pgmigrate verify`.
 //!
 //! A [`Snapshot`] is a sorted set of one-line (or, for function bodies,
 //! multi-line) descriptions of every user object: schemas, extensions,

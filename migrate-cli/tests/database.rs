@@ -274,7 +274,7 @@ fn connection_errors_are_one_line_without_password() {
 
 #[test]
 fn wrong_password_and_missing_database() {
-    let server = migrate_tempdb::shared().expect("server");
+    let server = pgmigrate_tempdb::shared().expect("server");
     let s = Sandbox::with_db("cli_password");
     s.write("0001_a.up.sql", "CREATE TABLE a (id int);\n");
     if server.cluster().is_none() {

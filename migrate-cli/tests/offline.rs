@@ -59,7 +59,7 @@ fn create_refuses_a_bad_slug() {
     s.run(&["create", "Add Users!"])
         .code(2)
         .contains("invalid migration name")
-        .contains("try `migrate create add_users`");
+        .contains("try `pgmigrate create add_users`");
     s.run(&["create", "../escape"]).code(2);
     assert!(s.files().is_empty());
 }

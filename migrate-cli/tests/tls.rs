@@ -4,7 +4,7 @@
 mod common;
 
 use common::{prepend_hba_and_reload, Sandbox};
-use migrate_tempdb::TempCluster;
+use pgmigrate_tempdb::TempCluster;
 
 #[test]
 fn sslmodes_against_a_tls_only_server() {

@@ -1,4 +1,4 @@
-//! `migrate verify`: a throwaway server, or a temporary database on `--database-url`.
+//! `pgmigrate verify`: a throwaway server, or a temporary database on `--database-url`.
 
 mod common;
 

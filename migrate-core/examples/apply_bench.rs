@@ -4,15 +4,15 @@
 //! everything applied (the start-up path of every replica).
 //!
 //! ```text
-//! cargo run --release -p migrate-core --no-default-features --example apply_bench [N] [RUNS]
+//! cargo run --release -p pgmigrate-core --no-default-features --example apply_bench [N] [RUNS]
 //! ```
 
 use std::borrow::Cow;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use migrate_core::{Migration, Migrations, Script, Statement, TransactionMode};
-use migrate_tempdb::TempCluster;
+use pgmigrate_core::{Migration, Migrations, Script, Statement, TransactionMode};
+use pgmigrate_tempdb::TempCluster;
 
 fn migration(version: i64) -> Migration {
     let statements = [

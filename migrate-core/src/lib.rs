@@ -1,10 +1,10 @@
 //! Runtime for compile-time checked PostgreSQL migrations.
 //!
-//! `migrate_core::migrations!()` embeds the migrations that `migrate-build`
+//! `pgmigrate_core::migrations!()` embeds the migrations that `pgmigrate-build`
 //! checked in `build.rs`; the executor applies them with a `postgres::Client`:
 //!
 //! ```ignore
-//! let report = migrate_core::migrations!().up(&mut client)?;
+//! let report = pgmigrate_core::migrations!().up(&mut client)?;
 //! ```
 
 #![warn(missing_docs)]
@@ -18,7 +18,7 @@ pub use executor::{
     MigrationState, Plan, PlannedStep, RealignReport, RepairReport, RevertedMigration, StampReport,
     Status, StatusEntry, UpReport,
 };
-#[cfg(feature = "macros")]
-pub use migrate_macros::migrations;
 pub use migrations::{Migrations, Settings};
 pub use model::{HistoryTable, Migration, Script, Statement, TransactionMode};
+#[cfg(feature = "macros")]
+pub use pgmigrate_macros::migrations;

@@ -34,7 +34,7 @@ impl Default for Settings {
 
 /// An ordered, checksummed list of migrations and the settings to run them with.
 ///
-/// Get one from `migrate_core::migrations!()`; the executor methods
+/// Get one from `pgmigrate_core::migrations!()`; the executor methods
 /// (`up`, `down`, `status`, ...) live on this type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Migrations {
@@ -44,7 +44,7 @@ pub struct Migrations {
 
 impl Migrations {
     /// Wraps a list that is already sorted by version with unique versions
-    /// (as generated code and the `migrate-build` loader produce it).
+    /// (as generated code and the `pgmigrate-build` loader produce it).
     pub fn new(migrations: impl Into<Cow<'static, [Migration]>>) -> Self {
         Migrations {
             migrations: migrations.into(),

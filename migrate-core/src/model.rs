@@ -2,7 +2,7 @@
 //!
 //! Every field is a `Cow` so that the same types serve migrations embedded at
 //! compile time (`Cow::Borrowed` of `include_str!` text, built in a `static`)
-//! and migrations loaded from disk at run time by the `migrate` CLI (`Cow::Owned`).
+//! and migrations loaded from disk at run time by the `pgmigrate` CLI (`Cow::Owned`).
 
 use std::borrow::Cow;
 

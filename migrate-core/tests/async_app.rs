@@ -19,7 +19,7 @@ async fn up_runs_on_the_blocking_pool_of_a_tokio_runtime() {
     let migrate = |url: String| {
         tokio::task::spawn_blocking(move || -> Result<usize, BoxError> {
             let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
-            let report = migrate_core::migrations!("../migrations").up(&mut client)?;
+            let report = pgmigrate_core::migrations!("../migrations").up(&mut client)?;
             Ok(report.applied.len())
         })
     };
@@ -27,7 +27,7 @@ async fn up_runs_on_the_blocking_pool_of_a_tokio_runtime() {
     let (a, b) = tokio::join!(migrate(url.clone()), migrate(url.clone()));
     let mut applied = vec![a.expect("join").expect("up"), b.expect("join").expect("up")];
     applied.sort_unstable();
-    let total = migrate_core::migrations!("../migrations")
+    let total = pgmigrate_core::migrations!("../migrations")
         .migrations()
         .len();
     assert_eq!(applied, vec![0, total]);

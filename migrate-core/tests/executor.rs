@@ -6,9 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use migrate_core::{Error, MigrationState, TransactionMode};
+use pgmigrate_core::{Error, MigrationState, TransactionMode};
 
-fn three() -> Vec<migrate_core::Migration> {
+fn three() -> Vec<pgmigrate_core::Migration> {
     vec![
         mig(
             1,

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use migrate_core::{Error, Migration, MigrationState};
+use pgmigrate_core::{Error, Migration, MigrationState};
 
 const CHILD: &str = "MIGRATE_TEST_CHILD";
 const URL: &str = "MIGRATE_TEST_URL";

@@ -1,7 +1,7 @@
-//! The `migrations!()` macro, re-exported as `migrate_core::migrations!()`.
+//! The `migrations!()` macro, re-exported as `pgmigrate_core::migrations!()`.
 //!
 //! This crate is a thin shell: discovery, parsing, linting and code generation
-//! live in `migrate-build`, which tests and the CLI call directly.
+//! live in `pgmigrate-build`, which tests and the CLI call directly.
 
 use std::path::{Path, PathBuf};
 
@@ -10,12 +10,12 @@ use proc_macro2::Span;
 use quote::quote;
 use syn::LitStr;
 
-/// Name of the file that `migrate_build::compile` writes into `OUT_DIR`.
+/// Name of the file that `pgmigrate_build::compile` writes into `OUT_DIR`.
 const GENERATED_FILE: &str = "migrate_migrations.rs";
 
-/// Embeds the checked migrations as a `migrate_core::Migrations` value.
+/// Embeds the checked migrations as a `pgmigrate_core::Migrations` value.
 ///
-/// - `migrations!()` includes what `migrate_build::compile("migrations")`
+/// - `migrations!()` includes what `pgmigrate_build::compile("migrations")`
 ///   generated in `build.rs` (the recommended mode: adding a file rebuilds).
 /// - `migrations!("dir")` checks `dir` (relative to the crate root) inside the
 ///   macro and reports every deny finding as a compile error. Edits to existing
@@ -37,7 +37,7 @@ pub fn migrations(input: TokenStream) -> TokenStream {
     expanded.into()
 }
 
-/// `migrations!()`: include the file written by `migrate_build::compile`.
+/// `migrations!()`: include the file written by `pgmigrate_build::compile`.
 fn from_build_script() -> proc_macro2::TokenStream {
     let generated = std::env::var_os("OUT_DIR").map(|dir| PathBuf::from(dir).join(GENERATED_FILE));
     match generated {
@@ -59,13 +59,13 @@ fn missing_build_script_message() -> String {
         "",
         "    // build.rs (next to Cargo.toml)",
         "    fn main() {",
-        "        migrate_build::compile(\"migrations\");",
+        "        pgmigrate_build::compile(\"migrations\");",
         "    }",
         "",
         "and the build dependency to Cargo.toml:",
         "",
         "    [build-dependencies]",
-        "    migrate-build = \"0.1\"",
+        "    pgmigrate-build = \"0.1\"",
         "",
         "or name the directory to check it inside the macro: `migrations!(\"migrations\")`.",
     ]
@@ -82,7 +82,7 @@ fn from_directory(dir: &LitStr) -> proc_macro2::TokenStream {
         let message = "`migrations!(\"dir\")` needs CARGO_MANIFEST_DIR: build the crate with cargo";
         return syn::Error::new(dir.span(), message).to_compile_error();
     };
-    let check = migrate_build::Config::new()
+    let check = pgmigrate_build::Config::new()
         .root_dir(Path::new(&manifest_dir))
         .check(dir.value());
     if check.has_errors() {
@@ -98,13 +98,13 @@ fn from_directory(dir: &LitStr) -> proc_macro2::TokenStream {
         // caller's code gets no follow-up errors.
         return quote! {{
             #( #errors; )*
-            ::migrate_core::Migrations::new(::std::vec::Vec::new())
+            ::pgmigrate_core::Migrations::new(::std::vec::Vec::new())
         }};
     }
     match check.codegen().parse::<proc_macro2::TokenStream>() {
         Ok(tokens) => tokens,
         Err(error) => {
-            let message = format!("migrate-build generated code that does not parse ({error}); please report this bug");
+            let message = format!("pgmigrate-build generated code that does not parse ({error}); please report this bug");
             syn::Error::new(Span::call_site(), message).to_compile_error()
         }
     }
@@ -112,7 +112,7 @@ fn from_directory(dir: &LitStr) -> proc_macro2::TokenStream {
 
 /// The rendered diagnostic, its first line as `rule: message` because rustc
 /// already prefixes a macro's error with `error: `.
-fn compile_error_text(diagnostic: &migrate_build::Diagnostic) -> String {
+fn compile_error_text(diagnostic: &pgmigrate_build::Diagnostic) -> String {
     let rendered = diagnostic.render(false);
     let (first, rest) = rendered.split_once('\n').unwrap_or((rendered.as_str(), ""));
     let prefix = format!("error[{}]: ", diagnostic.rule.id());

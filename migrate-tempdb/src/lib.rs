@@ -1,4 +1,4 @@
-//! A throwaway PostgreSQL cluster, for tests and for `migrate verify`.
+//! A throwaway PostgreSQL cluster, for tests and for `pgmigrate verify`.
 //!
 //! [`TempCluster::start`] finds the local server binaries, runs `initdb` into a
 //! fresh temporary directory (as the `postgres` OS user when running as root),
@@ -17,7 +17,7 @@
 //! use. Each test then asks it for a fresh database:
 //!
 //! ```no_run
-//! let url = migrate_tempdb::shared()?.create_database("my_test")?;
+//! let url = pgmigrate_tempdb::shared()?.create_database("my_test")?;
 //! let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

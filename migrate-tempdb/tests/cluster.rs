@@ -1,6 +1,6 @@
 //! Starts real clusters: plain, TLS, shared; checks that nothing is left behind.
 
-use migrate_tempdb::{shared, TempCluster};
+use pgmigrate_tempdb::{shared, TempCluster};
 
 fn query_one(url: &str, sql: &str) -> String {
     let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");

@@ -2,6 +2,6 @@
 //! through `build.rs`, the way an application does.
 
 /// The reference migrations, checked at build time.
-pub fn reference_migrations() -> migrate_core::Migrations {
-    migrate_core::migrations!()
+pub fn reference_migrations() -> pgmigrate_core::Migrations {
+    pgmigrate_core::migrations!()
 }

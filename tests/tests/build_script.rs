@@ -1,5 +1,5 @@
 //! A real `cargo build` of a small application whose `build.rs` calls
-//! `migrate_build::compile("migrations")`, the way users wire it up.
+//! `pgmigrate_build::compile("migrations")`, the way users wire it up.
 //!
 //! Shows that a bad migration fails the build with a rendered diagnostic, that
 //! *adding* a file reruns the build script, and that fixing or removing a file
@@ -27,10 +27,10 @@ edition = "2021"
 publish = false
 
 [dependencies]
-migrate-core = {{ path = {core:?} }}
+pgmigrate-core = {{ path = {core:?} }}
 
 [build-dependencies]
-migrate-build = {{ path = {build:?} }}
+pgmigrate-build = {{ path = {build:?} }}
 
 [workspace]
 "#,
@@ -44,12 +44,12 @@ migrate-build = {{ path = {build:?} }}
     fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
     fs::write(
         dir.join("build.rs"),
-        "fn main() {\n    migrate_build::compile(\"migrations\");\n}\n",
+        "fn main() {\n    pgmigrate_build::compile(\"migrations\");\n}\n",
     )
     .expect("write build.rs");
     fs::write(
         dir.join("src/main.rs"),
-        "fn main() {\n    let migrations = migrate_core::migrations!();\n    for m in migrations.migrations() {\n        println!(\"{} {} {}\", m.version, m.name, m.checksum);\n    }\n}\n",
+        "fn main() {\n    let migrations = pgmigrate_core::migrations!();\n    for m in migrations.migrations() {\n        println!(\"{} {} {}\", m.version, m.name, m.checksum);\n    }\n}\n",
     )
     .expect("write main.rs");
 }

@@ -20,7 +20,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use migrate_build::{Config, Direction, Rule};
+use pgmigrate_build::{Config, Direction, Rule};
 use support::corpus::{self, read_manifest};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

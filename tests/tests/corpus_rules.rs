@@ -13,7 +13,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use migrate_build::{Config, Direction, Level, Rule};
+use pgmigrate_build::{Config, Direction, Level, Rule};
 use support::corpus;
 
 /// The syntax rules, which `corpus.rs` checks; every other lint rule is a

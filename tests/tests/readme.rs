@@ -1,11 +1,11 @@
 //! The README's rule section is generated from the rules' own documentation
-//! (`Rule::summary`, `Rule::explain`: the text `migrate lint --explain` prints),
+//! (`Rule::summary`, `Rule::explain`: the text `pgmigrate lint --explain` prints),
 //! so the two cannot drift apart. Regenerate with
 //! `MIGRATE_UPDATE_README=1 cargo test -p migrate-tests --test readme`.
 
 use std::path::Path;
 
-use migrate_build::Rule;
+use pgmigrate_build::Rule;
 
 const BEGIN: &str = "<!-- rules:begin (generated from Rule::explain by tests/tests/readme.rs) -->";
 const END: &str = "<!-- rules:end -->";

@@ -1,11 +1,11 @@
 //! The user's path end to end: the reference migrations, checked and embedded
 //! by this crate's `build.rs`, applied by the executor on a real PostgreSQL.
 
-use migrate_core::MigrationState;
 use migrate_tests::reference_migrations;
+use pgmigrate_core::MigrationState;
 
 fn connect(hint: &str) -> postgres::Client {
-    let server = migrate_tempdb::shared().expect("a PostgreSQL server for the tests");
+    let server = pgmigrate_tempdb::shared().expect("a PostgreSQL server for the tests");
     let url = server.create_database(hint).expect("a fresh database");
     postgres::Client::connect(&url, postgres::NoTls).expect("connect")
 }
@@ -24,11 +24,11 @@ fn the_embedded_reference_set_applies_reverts_and_applies_again() {
     let concurrent = &migrations.migrations()[4];
     assert_eq!(
         concurrent.up.transaction,
-        migrate_core::TransactionMode::NoTransaction
+        pgmigrate_core::TransactionMode::NoTransaction
     );
     assert_eq!(
         concurrent.checksum,
-        migrate_build::checksum(&concurrent.up.sql)
+        pgmigrate_build::checksum(&concurrent.up.sql)
     );
 
     let mut client = connect("reference_set");

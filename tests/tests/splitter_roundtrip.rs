@@ -10,7 +10,7 @@
 
 mod support;
 
-use migrate_build::{Config, Direction, Rule};
+use pgmigrate_build::{Config, Direction, Rule};
 use proptest::prelude::*;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};

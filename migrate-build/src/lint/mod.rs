@@ -35,7 +35,7 @@ pub(crate) struct RuleDef {
     /// When the rule runs.
     pub check: Check,
     /// Self-contained markdown documentation: `# <id>` title, default level,
-    /// what and why, a bad and a good example (`migrate lint --explain`).
+    /// what and why, a bad and a good example (`pgmigrate lint --explain`).
     pub explain: &'static str,
 }
 

@@ -1,4 +1,4 @@
-//! `migrate create <slug>`: new migration files with the next version.
+//! `pgmigrate create <slug>`: new migration files with the next version.
 //!
 //! Version style follows the directory:
 //! - the newest existing version has 14 digits and reads as a date-time
@@ -10,7 +10,7 @@
 //!   between branches), the directory is created.
 //!
 //! The templates are SQL comments only: until the author writes a statement,
-//! `migrate lint` (and `cargo build`) report the file as `empty-migration`.
+//! `pgmigrate lint` (and `cargo build`) report the file as `empty-migration`.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -31,7 +31,7 @@ pub enum VersionStyle {
     },
 }
 
-/// Runs `migrate create`.
+/// Runs `pgmigrate create`.
 pub fn run(dir: &Path, args: &CreateArgs, out: &Out) -> Result<()> {
     validate_slug(&args.slug)?;
     let existing = existing_versions(dir)?;
@@ -122,9 +122,9 @@ pub fn validate_slug(slug: &str) -> Result<()> {
         "invalid migration name `{slug}`: use lower-case letters, digits and `_`, starting with a letter"
     ));
     err = if suggestion.is_empty() {
-        err.help("describe the change, for example `migrate create add_users_email`")
+        err.help("describe the change, for example `pgmigrate create add_users_email`")
     } else {
-        err.help(format!("try `migrate create {suggestion}`"))
+        err.help(format!("try `pgmigrate create {suggestion}`"))
     };
     Err(err)
 }
@@ -224,7 +224,7 @@ fn template(version: &str, slug: &str, dir: Direction, no_transaction: bool) -> 
         Direction::Down => {
             t.push_str("-- Write the SQL below, every statement ending with `;`; drop in the\n");
             t.push_str("-- reverse order of creation and use IF EXISTS (for example\n");
-            t.push_str("-- `DROP TABLE IF EXISTS name;`). `migrate verify` checks that this\n");
+            t.push_str("-- `DROP TABLE IF EXISTS name;`). `pgmigrate verify` checks that this\n");
             t.push_str("-- script restores the schema exactly.\n");
         }
     }
@@ -234,7 +234,7 @@ fn template(version: &str, slug: &str, dir: Direction, no_transaction: bool) -> 
     } else {
         t.push_str("-- Runs in one transaction together with its history row.\n");
     }
-    t.push_str("-- While this file holds only comments, `migrate lint` and `cargo build`\n");
+    t.push_str("-- While this file holds only comments, `pgmigrate lint` and `cargo build`\n");
     t.push_str("-- report it as empty-migration.\n\n");
     t
 }
@@ -274,7 +274,7 @@ mod tests {
         assert!(validate_slug("add_users").is_ok());
         assert!(validate_slug("add_users_v2").is_ok());
         let e = validate_slug("Add-Users").unwrap_err();
-        assert_eq!(e.help.as_deref(), Some("try `migrate create add_users`"));
+        assert_eq!(e.help.as_deref(), Some("try `pgmigrate create add_users`"));
         assert!(validate_slug("").is_err());
         assert!(validate_slug("1abc").is_err());
         assert!(validate_slug("a b").is_err());

@@ -1,11 +1,11 @@
-//! `migrate down [N | --to V | --all] [--dry-run]`: revert applied migrations.
+//! `pgmigrate down [N | --to V | --all] [--dry-run]`: revert applied migrations.
 
 use crate::cli::DownArgs;
 use crate::commands::{exec_error, Ctx};
 use crate::error::Result;
 use crate::output::{duration, Style};
 
-/// Runs `migrate down` (1 migration when no target is given).
+/// Runs `pgmigrate down` (1 migration when no target is given).
 pub fn run(ctx: &Ctx, args: &DownArgs) -> Result<()> {
     let check = ctx.checked()?;
     let migrations = ctx.migrations(&check)?;

@@ -1,13 +1,13 @@
-//! `migrate lint`: the diagnostics `cargo build` would print, for every file.
+//! `pgmigrate lint`: the diagnostics `cargo build` would print, for every file.
 
-use migrate_build::{Diagnostic, Rule};
+use pgmigrate_build::{Diagnostic, Rule};
 
 use crate::cli::{Format, LintArgs};
 use crate::commands::Ctx;
 use crate::error::{CliError, Result};
 use crate::output::Style;
 
-/// Runs `migrate lint`. Exit 1 when a `deny` finding exists.
+/// Runs `pgmigrate lint`. Exit 1 when a `deny` finding exists.
 pub fn run(ctx: &Ctx, args: &LintArgs) -> Result<()> {
     if args.rules {
         list_rules(ctx, args.format);
@@ -58,7 +58,7 @@ pub fn run(ctx: &Ctx, args: &LintArgs) -> Result<()> {
     Ok(())
 }
 
-/// `migrate lint --rules`: every rule, its default level and its summary.
+/// `pgmigrate lint --rules`: every rule, its default level and its summary.
 fn list_rules(ctx: &Ctx, format: Format) {
     let rules = Rule::all();
     match format {
@@ -93,7 +93,7 @@ fn list_rules(ctx: &Ctx, format: Format) {
     }
 }
 
-/// `migrate lint --explain <rule>`: the rule's documentation.
+/// `pgmigrate lint --explain <rule>`: the rule's documentation.
 fn explain(ctx: &Ctx, id: &str) -> Result<()> {
     match Rule::from_id(id) {
         Some(rule) => {
@@ -101,7 +101,7 @@ fn explain(ctx: &Ctx, id: &str) -> Result<()> {
             Ok(())
         }
         None => Err(CliError::new(format!("there is no rule `{id}`"))
-            .help("`migrate lint --rules` lists every rule")),
+            .help("`pgmigrate lint --rules` lists every rule")),
     }
 }
 

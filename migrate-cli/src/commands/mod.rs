@@ -10,7 +10,7 @@ pub mod status;
 pub mod up;
 pub mod verify;
 
-use migrate_core::Migrations;
+use pgmigrate_core::Migrations;
 
 use crate::cli::{Cli, Command, GlobalOpts};
 use crate::error::{CliError, Result};
@@ -67,7 +67,7 @@ impl Ctx<'_> {
     /// Checks the migration directory like `cargo build`; refuses (exit 1,
     /// diagnostics on stderr) when a file has a `deny` finding, because the
     /// build would not embed such a set either.
-    pub fn checked(&self) -> Result<migrate_build::Check> {
+    pub fn checked(&self) -> Result<pgmigrate_build::Check> {
         let check = crate::load::check(&self.global.dir)?;
         if check.has_errors() {
             eprint!("{}", crate::redact::redact(&check.render(self.out.color)));
@@ -76,12 +76,12 @@ impl Ctx<'_> {
                 "{errors} error(s) in {}: nothing was run",
                 self.global.dir.display()
             ))
-            .help("fix the files (`migrate lint` lists every finding)"));
+            .help("fix the files (`pgmigrate lint` lists every finding)"));
         }
         let warnings = check.diagnostics.len();
         if warnings > 0 {
             self.out.warn(&format!(
-                "{warnings} lint warning(s) in {} (see `migrate lint`)",
+                "{warnings} lint warning(s) in {} (see `pgmigrate lint`)",
                 self.global.dir.display()
             ));
         }
@@ -89,7 +89,7 @@ impl Ctx<'_> {
     }
 
     /// The migrations to run, with the runner settings from the options.
-    pub fn migrations(&self, check: &migrate_build::Check) -> Result<Migrations> {
+    pub fn migrations(&self, check: &pgmigrate_build::Check) -> Result<Migrations> {
         self.with_settings(crate::load::to_migrations(&check.migrations))
     }
 
@@ -124,20 +124,20 @@ impl Ctx<'_> {
 
 /// Turns an executor error into a CLI error (exit 2), adding the CLI's own
 /// advice where the executor speaks about its library API.
-pub fn exec_error(e: migrate_core::Error) -> CliError {
-    use migrate_core::Error as E;
+pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
+    use pgmigrate_core::Error as E;
     let help = match &e {
         E::ForeignHistoryTable { .. } => {
             Some("pass --history-table NAME (or SCHEMA.NAME) to keep this tool's history elsewhere")
         }
-        E::Drift(_) => Some("`migrate status` shows every drifted migration"),
+        E::Drift(_) => Some("`pgmigrate status` shows every drifted migration"),
         E::Interrupted { .. } => {
-            Some("after checking the schema: `migrate repair`, then `migrate up`")
+            Some("after checking the schema: `pgmigrate repair`, then `pgmigrate up`")
         }
         E::OutOfOrder { .. } => Some(
             "renumber the file(s), or pass --allow-out-of-order when running them late is safe",
         ),
-        E::NotApplied { .. } => Some("`migrate status` shows what is applied"),
+        E::NotApplied { .. } => Some("`pgmigrate status` shows what is applied"),
         E::LockTimeout { .. } => {
             Some("wait for the other runner, or give it longer with --lock-wait (e.g. 15m)")
         }

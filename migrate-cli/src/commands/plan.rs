@@ -1,12 +1,12 @@
-//! `migrate plan` (= `up --dry-run`): the exact SQL `up` would run, in order.
+//! `pgmigrate plan` (= `up --dry-run`): the exact SQL `up` would run, in order.
 
-use migrate_core::Plan;
+use pgmigrate_core::Plan;
 
 use crate::cli::PlanArgs;
 use crate::commands::{exec_error, Ctx};
 use crate::error::Result;
 
-/// Runs `migrate plan`.
+/// Runs `pgmigrate plan`.
 pub fn run(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     print_up_plan(ctx, args.to)
 }

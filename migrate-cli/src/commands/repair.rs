@@ -1,4 +1,4 @@
-//! `migrate repair`: clear the `running` rows left by interrupted
+//! `pgmigrate repair`: clear the `running` rows left by interrupted
 //! no-transaction migrations, so that they are pending again; or, with
 //! `--realign`, record the current checksum of edited applied migrations.
 
@@ -6,7 +6,7 @@ use crate::cli::RepairArgs;
 use crate::commands::{exec_error, Ctx};
 use crate::error::Result;
 
-/// Runs `migrate repair`.
+/// Runs `pgmigrate repair`.
 pub fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
     let check = ctx.checked()?;
     let migrations = ctx.migrations(&check)?;
@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
     }
     // One warning per cleared row comes from the executor's log.
     ctx.out.result(&format!(
-        "repaired: {} interrupted migration(s) are pending again; run `migrate up`",
+        "repaired: {} interrupted migration(s) are pending again; run `pgmigrate up`",
         report.cleared.len()
     ));
     Ok(())

@@ -1,10 +1,10 @@
-//! `migrate stamp <V>`: record migrations up to V as applied without running them.
+//! `pgmigrate stamp <V>`: record migrations up to V as applied without running them.
 
 use crate::cli::StampArgs;
 use crate::commands::{exec_error, Ctx};
 use crate::error::Result;
 
-/// Runs `migrate stamp`.
+/// Runs `pgmigrate stamp`.
 pub fn run(ctx: &Ctx, args: &StampArgs) -> Result<()> {
     let check = ctx.checked()?;
     let migrations = ctx.migrations(&check)?;

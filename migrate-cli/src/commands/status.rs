@@ -1,13 +1,13 @@
-//! `migrate status`: every migration with its state, as a table or JSON.
+//! `pgmigrate status`: every migration with its state, as a table or JSON.
 
-use migrate_core::{MigrationState, Status};
+use pgmigrate_core::{MigrationState, Status};
 
 use crate::cli::{Format, StatusArgs};
 use crate::commands::{exec_error, version_label, Ctx};
 use crate::error::{CliError, Result};
 use crate::output::{duration, rfc3339, utc_timestamp, Style, Table};
 
-/// Runs `migrate status`.
+/// Runs `pgmigrate status`.
 pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     let check = ctx.checked()?;
     let migrations = ctx.migrations(&check)?;
@@ -36,7 +36,7 @@ fn state_style(state: &MigrationState) -> Style {
     }
 }
 
-fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &migrate_core::Migrations) {
+fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::Migrations) {
     let mut table = Table::new(&["version", "name", "state", "applied at", "duration"]);
     for e in &status.entries {
         let state = e.state.to_string();
@@ -72,7 +72,7 @@ fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &migrate_core::Mig
                 ));
             }
             MigrationState::Running => ctx.out.result(&format!(
-                "{}: {} was interrupted; check the schema, then `migrate repair`",
+                "{}: {} was interrupted; check the schema, then `pgmigrate repair`",
                 ctx.out.paint(Style::Red, "running"),
                 e.path.as_deref().unwrap_or(&e.name)
             )),

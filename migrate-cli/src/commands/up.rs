@@ -1,11 +1,11 @@
-//! `migrate up [--to V] [--dry-run]`: apply pending migrations.
+//! `pgmigrate up [--to V] [--dry-run]`: apply pending migrations.
 
 use crate::cli::UpArgs;
 use crate::commands::{exec_error, Ctx};
 use crate::error::Result;
 use crate::output::{duration, Style};
 
-/// Runs `migrate up`. Progress lines (one per migration, with its duration)
+/// Runs `pgmigrate up`. Progress lines (one per migration, with its duration)
 /// come live from the executor through the logger; a summary follows.
 pub fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
     if args.dry_run {

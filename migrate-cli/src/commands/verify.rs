@@ -1,8 +1,8 @@
-//! `migrate verify`: prove that every down script restores the schema that its
+//! `pgmigrate verify`: prove that every down script restores the schema that its
 //! up script changed.
 //!
 //! 1. Start a throwaway PostgreSQL from the local server binaries
-//!    (`migrate-tempdb`), or, with `--database-url`, create a temporary
+//!    (`pgmigrate-tempdb`), or, with `--database-url`, create a temporary
 //!    database on that server (dropped afterwards).
 //! 2. Capture the schema ([`crate::schema`]), then apply the migrations one by
 //!    one, capturing the schema after each.
@@ -17,8 +17,8 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use migrate_core::{Migration, Migrations};
-use migrate_tempdb::TempCluster;
+use pgmigrate_core::{Migration, Migrations};
+use pgmigrate_tempdb::TempCluster;
 
 use crate::cli::VerifyArgs;
 use crate::commands::{exec_error, version_label, Ctx};
@@ -26,7 +26,7 @@ use crate::error::{chain, CliError, Result};
 use crate::output::{duration, Style};
 use crate::schema::{capture, Diff, Snapshot};
 
-/// Runs `migrate verify`.
+/// Runs `pgmigrate verify`.
 pub fn run(ctx: &Ctx, _args: &VerifyArgs) -> Result<()> {
     let check = ctx.checked()?;
     let migrations = ctx.migrations(&check)?;

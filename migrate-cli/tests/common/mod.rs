@@ -1,4 +1,4 @@
-//! Shared helpers for the CLI tests: run the real `migrate` binary in a temp
+//! Shared helpers for the CLI tests: run the real `pgmigrate` binary in a temp
 //! working directory against a fresh database on the shared test server.
 #![allow(dead_code)]
 
@@ -23,7 +23,7 @@ impl Sandbox {
     /// Like [`Sandbox::offline`], plus a fresh database.
     pub fn with_db(hint: &str) -> Sandbox {
         let mut s = Sandbox::offline();
-        let server = migrate_tempdb::shared().expect("test server");
+        let server = pgmigrate_tempdb::shared().expect("test server");
         s.url = Some(server.create_database(hint).expect("create database"));
         s
     }
@@ -69,7 +69,7 @@ impl Sandbox {
 
     /// `migrate <args>` in the sandbox, without `DATABASE_URL` in the environment.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_migrate"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgmigrate"));
         cmd.current_dir(self.root())
             .args(args)
             .env_remove("DATABASE_URL")
@@ -82,7 +82,7 @@ impl Sandbox {
         Run::from(self.cmd(args).output().expect("run migrate"))
     }
 
-    /// Runs `migrate --database-url <url> <args>`.
+    /// Runs `pgmigrate --database-url <url> <args>`.
     pub fn run_db(&self, args: &[&str]) -> Run {
         let mut all = vec!["--database-url", self.url()];
         all.extend_from_slice(args);
@@ -188,7 +188,7 @@ impl Run {
 /// configuration; returns once the server has read it (the session's
 /// `pg_conf_load_time()` moved), not after a guessed delay.
 pub fn prepend_hba_and_reload(
-    cluster: &migrate_tempdb::TempCluster,
+    cluster: &pgmigrate_tempdb::TempCluster,
     admin: &mut postgres::Client,
     lines: &str,
 ) {

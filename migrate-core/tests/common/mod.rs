@@ -4,12 +4,12 @@
 
 use std::borrow::Cow;
 
-use migrate_core::{Migration, Migrations, Script, Statement, TransactionMode};
+use pgmigrate_core::{Migration, Migrations, Script, Statement, TransactionMode};
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
 /// A fresh database on the process-wide test server; returns its URL.
 pub fn fresh_db(hint: &str) -> String {
-    migrate_tempdb::shared()
+    pgmigrate_tempdb::shared()
         .and_then(|server| server.create_database(hint))
         .unwrap_or_else(|e| panic!("test database: {e}"))
 }
@@ -44,9 +44,9 @@ pub fn script(path: &str, statements: &[&str], transaction: TransactionMode) -> 
     }
 }
 
-/// The checksum the build embeds (the on-disk contract of `migrate-build`).
+/// The checksum the build embeds (the on-disk contract of `pgmigrate-build`).
 pub fn checksum(text: &str) -> String {
-    migrate_build::checksum(text)
+    pgmigrate_build::checksum(text)
 }
 
 /// A migration with a transactional up script and an optional down script.

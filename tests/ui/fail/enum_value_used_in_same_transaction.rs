@@ -1,3 +1,3 @@
 fn main() {
-    let _migrations = migrate_core::migrations!("ui/fixtures/enum_value_used_in_same_transaction");
+    let _migrations = pgmigrate_core::migrations!("ui/fixtures/enum_value_used_in_same_transaction");
 }

@@ -1,3 +1,3 @@
 fn main() {
-    let _migrations = migrate_core::migrations!("ui/fixtures/invalid_utf8");
+    let _migrations = pgmigrate_core::migrations!("ui/fixtures/invalid_utf8");
 }

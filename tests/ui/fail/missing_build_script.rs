@@ -1,4 +1,4 @@
 // This test crate has no build script, so `migrations!()` must say what to add.
 fn main() {
-    let _migrations = migrate_core::migrations!();
+    let _migrations = pgmigrate_core::migrations!();
 }

@@ -1,3 +1,3 @@
 fn main() {
-    let _migrations = migrate_core::migrations!("ui/fixtures/mysql_statements");
+    let _migrations = pgmigrate_core::migrations!("ui/fixtures/mysql_statements");
 }

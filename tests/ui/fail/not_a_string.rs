@@ -1,3 +1,3 @@
 fn main() {
-    let _migrations = migrate_core::migrations!(migrations);
+    let _migrations = pgmigrate_core::migrations!(migrations);
 }

@@ -35,7 +35,7 @@ fast instead (retry it later).
 
 ## Runner-level timeout
 
-When the runner sets `lock_timeout` for every migration (migrate-core's per-migration
+When the runner sets `lock_timeout` for every migration (pgmigrate-core's per-migration
 lock timeout), tell the linter with `Config::runner_lock_timeout(true)`: the rule then
 never fires, whatever its level. Keep it `false` if the same files may be applied by
 another tool.
