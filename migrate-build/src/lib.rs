@@ -12,6 +12,10 @@
 //! pgmigrate_build::compile("migrations");
 //! ```
 //!
+//! The project's `migrate.toml` ([`ProjectConfig`]) sets the directory, rule
+//! levels, a lint baseline, the history table and runner settings for the
+//! build, `migrations!("dir")` and the CLI alike.
+//!
 //! [`Config`] adjusts rule levels and the history table; [`Config::check`] is
 //! the pure entry point (no printing, no cargo directives) used by the proc
 //! macro and the CLI, and [`Config::check_file`] checks one file's bytes.
@@ -24,9 +28,11 @@ mod config;
 mod diagnostic;
 mod directive;
 mod discover;
+mod layout;
 mod lint;
 mod parse;
 mod preprocess;
+mod project;
 mod rule;
 mod source;
 mod split;
@@ -37,6 +43,8 @@ use std::path::{Path, PathBuf};
 pub use check::FileCheck;
 pub use config::{Check, Config};
 pub use diagnostic::Diagnostic;
+pub use layout::Layout;
+pub use project::{parse_duration, HistoryTable, ProjectConfig, RunnerSettings, CONFIG_FILE_NAME};
 pub use rule::{Level, Rule};
 pub use source::checksum;
 
