@@ -234,7 +234,13 @@ impl Config {
             Some(project) => {
                 check.config = Some(project.path().to_path_buf());
                 check.runner = project.runner.clone();
-                if let Some(error) = project.dir_mismatch(&absolute, &display_dir) {
+                // A caller that passes the file has chosen the directory itself
+                // (the CLI's --dir wins over `dir`).
+                let chosen = matches!(self.config_file, ConfigFile::Loaded(_));
+                if let Some(error) = project
+                    .dir_mismatch(&absolute, &display_dir)
+                    .filter(|_| !chosen)
+                {
                     check.diagnostics.push(error);
                     return check;
                 }

@@ -42,7 +42,7 @@ use std::path::{Path, PathBuf};
 
 pub use check::FileCheck;
 pub use config::{Check, Config};
-pub use diagnostic::Diagnostic;
+pub use diagnostic::{summary, Diagnostic};
 pub use layout::Layout;
 pub use project::{parse_duration, HistoryTable, ProjectConfig, RunnerSettings, CONFIG_FILE_NAME};
 pub use rule::{Level, Rule};

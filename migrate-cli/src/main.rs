@@ -9,10 +9,12 @@ mod commands;
 mod connect;
 mod dotenv;
 mod error;
+mod github;
 mod load;
 mod logger;
 mod output;
 mod redact;
+mod sarif;
 mod schema;
 mod settings;
 

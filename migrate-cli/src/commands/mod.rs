@@ -10,6 +10,9 @@ pub mod status;
 pub mod up;
 pub mod verify;
 
+use std::path::PathBuf;
+
+use pgmigrate_build::ProjectConfig;
 use pgmigrate_core::Migrations;
 
 use crate::cli::{Cli, Command, GlobalOpts};
@@ -17,28 +20,36 @@ use crate::error::{CliError, Result};
 use crate::output::Out;
 use crate::settings;
 
-/// What every command gets: the global options and the output settings.
+/// What every command gets: the global options, the output settings and the
+/// project's configuration.
 pub struct Ctx<'a> {
     /// The global options.
     pub global: &'a GlobalOpts,
     /// Colors and verbosity.
     pub out: &'a Out,
+    /// The migrations directory: `--dir`, else `dir` of migrate.toml, else `migrations`.
+    pub dir: PathBuf,
+    /// The project's migrate.toml, when there is one.
+    pub project: Option<ProjectConfig>,
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: &Cli, out: &Out) -> Result<()> {
+    // Validate the options that every command shares before doing anything.
+    validate(&cli.global)?;
+    let (dir, project) = crate::load::project(&cli.global, out)?;
     let ctx = Ctx {
         global: &cli.global,
         out,
+        dir,
+        project,
     };
-    // Validate the options that every command shares before doing anything.
-    ctx.validate()?;
     match &cli.command {
         Command::Status(args) => status::run(&ctx, args),
         Command::Up(args) => up::run(&ctx, args),
         Command::Down(args) => down::run(&ctx, args),
         Command::Plan(args) => plan::run(&ctx, args),
-        Command::Create(args) => create::run(&ctx.global.dir, args, out),
+        Command::Create(args) => create::run(&ctx.dir, args, out),
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
         Command::Repair(args) => repair::run(&ctx, args),
@@ -46,51 +57,78 @@ pub fn run(cli: &Cli, out: &Out) -> Result<()> {
     }
 }
 
+fn validate(global: &GlobalOpts) -> Result<()> {
+    if let Some(t) = &global.history_table {
+        settings::parse_table_name(t)?;
+    }
+    for duration in [
+        &global.lock_timeout,
+        &global.statement_timeout,
+        &global.lock_wait,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        settings::parse_duration(duration)?;
+    }
+    Ok(())
+}
+
 impl Ctx<'_> {
-    fn validate(&self) -> Result<()> {
-        if let Some(t) = &self.global.history_table {
-            settings::parse_table_name(t)?;
-        }
-        for duration in [
-            &self.global.lock_timeout,
-            &self.global.statement_timeout,
-            &self.global.lock_wait,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            settings::parse_duration(duration)?;
-        }
-        Ok(())
+    /// Checks the migration directory like `cargo build` (same migrate.toml).
+    pub fn check(&self) -> Result<pgmigrate_build::Check> {
+        crate::load::check(&self.dir, self.project.as_ref())
     }
 
     /// Checks the migration directory like `cargo build`; refuses (exit 1,
     /// diagnostics on stderr) when a file has a `deny` finding, because the
-    /// build would not embed such a set either.
+    /// build would not embed such a set either. For commands that change
+    /// the database or prove something about it.
     pub fn checked(&self) -> Result<pgmigrate_build::Check> {
-        let check = crate::load::check(&self.global.dir)?;
+        let check = self.check()?;
         if check.has_errors() {
             eprint!("{}", crate::redact::redact(&check.render(self.out.color)));
             let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
             return Err(CliError::check_failed(format!(
                 "{errors} error(s) in {}: nothing was run",
-                self.global.dir.display()
+                self.dir.display()
             ))
             .help("fix the files (`pgmigrate lint` lists every finding)"));
         }
-        let warnings = check.diagnostics.len();
-        if warnings > 0 {
-            self.out.warn(&format!(
-                "{warnings} lint warning(s) in {} (see `pgmigrate lint`)",
-                self.global.dir.display()
-            ));
-        }
+        self.warn_findings(&check);
         Ok(check)
     }
 
-    /// The migrations to run, with the runner settings from the options.
+    /// Like [`Ctx::checked`] but never refuses because of findings: for
+    /// read-only commands (`status`, `plan`), which only say how many there are.
+    pub fn checked_read_only(&self) -> Result<pgmigrate_build::Check> {
+        let check = self.check()?;
+        let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
+        if errors > 0 {
+            self.out.warn(&format!(
+                "{errors} lint error(s) in {}: `up` would refuse to run (see `pgmigrate lint`)",
+                self.dir.display()
+            ));
+        }
+        self.warn_findings(&check);
+        Ok(check)
+    }
+
+    fn warn_findings(&self, check: &pgmigrate_build::Check) {
+        let warnings = check.diagnostics.iter().filter(|d| !d.is_error()).count();
+        if warnings > 0 {
+            self.out.warn(&format!(
+                "{warnings} lint warning(s) in {} (see `pgmigrate lint`)",
+                self.dir.display()
+            ));
+        }
+    }
+
+    /// The migrations to run, with the runner settings of migrate.toml and
+    /// the options (which win).
     pub fn migrations(&self, check: &pgmigrate_build::Check) -> Result<Migrations> {
-        self.with_settings(crate::load::to_migrations(&check.migrations))
+        let m = crate::load::to_migrations(&check.migrations);
+        self.with_settings(crate::load::with_runner_settings(m, check.runner()))
     }
 
     /// Applies `--history-table`, `--lock-timeout`, `--statement-timeout`,
@@ -112,7 +150,10 @@ impl Ctx<'_> {
         if let Some(d) = &self.global.lock_wait {
             m = m.lock_wait(settings::parse_duration(d)?);
         }
-        Ok(m.allow_out_of_order(self.global.allow_out_of_order))
+        if self.global.allow_out_of_order {
+            m = m.allow_out_of_order(true);
+        }
+        Ok(m)
     }
 
     /// Connects to the configured database.

@@ -13,7 +13,7 @@ pub fn run(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
 
 /// Plans `up` (or `up --to`) and prints the SQL; changes nothing.
 pub fn print_up_plan(ctx: &Ctx, to: Option<i64>) -> Result<()> {
-    let check = ctx.checked()?;
+    let check = ctx.checked_read_only()?;
     let migrations = ctx.migrations(&check)?;
     let mut client = ctx.connect()?;
     let plan = match to {
