@@ -154,6 +154,21 @@ impl Diagnostic {
         ))
     }
 
+    /// The message, then a `help: ` line and a `note: ` line per note: the
+    /// whole diagnostic as plain text without its place (for CI annotations).
+    pub fn text(&self) -> String {
+        let mut text = self.message.clone();
+        for (label, line) in self
+            .help
+            .iter()
+            .map(|h| ("help", h))
+            .chain(self.notes.iter().map(|n| ("note", n)))
+        {
+            text.push_str(&format!("\n{label}: {line}"));
+        }
+        text
+    }
+
     /// Whether this diagnostic fails the build.
     pub fn is_error(&self) -> bool {
         self.level == Level::Deny

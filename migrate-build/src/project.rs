@@ -596,7 +596,8 @@ impl Reader {
                 return;
             }
         };
-        let Some(text) = self.string(field, value) else {
+        let DeValue::String(text) = value.get_ref() else {
+            self.wrong_kind(field, value, "a duration in quotes, e.g. \"5s\"");
             return;
         };
         match parse_duration(text) {

@@ -21,16 +21,7 @@ pub fn annotation(d: &Diagnostic) -> String {
         }
     }
     properties.push(format!("title={}", property(d.rule.id())));
-    let mut message = d.message.clone();
-    if let Some(help) = &d.help {
-        message.push_str("\nhelp: ");
-        message.push_str(help);
-    }
-    for note in &d.notes {
-        message.push_str("\nnote: ");
-        message.push_str(note);
-    }
-    format!("::{command} {}::{}", properties.join(","), data(&message))
+    format!("::{command} {}::{}", properties.join(","), data(&d.text()))
 }
 
 /// The message part: `%`, CR and LF encoded, as the runner decodes them.

@@ -59,15 +59,6 @@ fn rule_descriptor(rule: Rule) -> Value {
 }
 
 fn result(d: &Diagnostic) -> Value {
-    let mut text = d.message.clone();
-    if let Some(help) = &d.help {
-        text.push_str("\nhelp: ");
-        text.push_str(help);
-    }
-    for note in &d.notes {
-        text.push_str("\nnote: ");
-        text.push_str(note);
-    }
     let mut location = json!({ "artifactLocation": { "uri": uri(&d.path) } });
     if d.line > 0 {
         let mut region = json!({ "startLine": d.line, "startColumn": d.column });
@@ -82,7 +73,7 @@ fn result(d: &Diagnostic) -> Value {
         "ruleId": d.rule.id(),
         "ruleIndex": index,
         "level": sarif_level(d.level),
-        "message": { "text": text },
+        "message": { "text": d.text() },
         "locations": [{ "physicalLocation": location }],
     })
 }
