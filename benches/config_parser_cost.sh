@@ -7,14 +7,14 @@
 #      toml without default features (std + parse: spanned DeTable, no serde;
 #      the choice), toml with its defaults + serde derive (the usual way),
 #      toml_edit with only its parser;
-#   2. pgmigrate-build itself at BASE (default: the commit before migrate.toml
-#      support) and at HEAD, each as the only dependency of an empty crate.
+#   2. pgmigrate-build itself at BASE (default: main, the branch this work
+#      merges into) and at HEAD, each as the only dependency of an empty crate.
 #
 # Usage: benches/config_parser_cost.sh [BASE]   (from the workspace root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-BASE=${1:-5c1cdb5}
+BASE=${1:-main}
 WORK=${WORK:-$ROOT/target/bench-config-parser}
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -43,7 +43,7 @@ crate toml-serde 'toml = "1"
 serde = { version = "1", features = ["derive"] }' \
     '#[derive(serde::Deserialize, Debug)] struct C { a: toml::Spanned<i64> } fn main() { let c: C = toml::from_str("a = 1").unwrap(); println!("{:?}", c); }'
 crate toml-edit 'toml_edit = { version = "0.25", default-features = false, features = ["parse"] }' \
-    'fn main() { let d: toml_edit::Document<&str> = "a = 1".parse().unwrap(); println!("{:?}", d["a"].span()); }'
+    'fn main() { let d: toml_edit::Document<String> = "a = 1".parse().unwrap(); println!("{:?}", d["a"].span()); }'
 
 git archive "$BASE" | (mkdir -p "$WORK/base-src" && tar -x -C "$WORK/base-src")
 crate build-base "pgmigrate-build = { path = \"$WORK/base-src/migrate-build\" }" 'fn main() {}'
