@@ -5,6 +5,8 @@
 //! *adding* a file reruns the build script, and that fixing or removing a file
 //! rebuilds too.
 
+mod support;
+
 use std::fs;
 use std::path::Path;
 use std::process::Output;
@@ -22,6 +24,10 @@ fn write_fixture_app(dir: &Path) {
 }
 
 fn cargo(dir: &Path, args: &[&str]) -> Output {
+    support::progress(&format!(
+        "build_script: cargo {} (fixture application)",
+        args.join(" ")
+    ));
     app::cargo(dir, &[args, &["--quiet"]].concat())
 }
 
