@@ -31,9 +31,11 @@ crate() { # $1 name, $2 dependency lines, $3 main.rs
 build() { # $1 name
     local target=$WORK/target-$1 start end
     start=$(date +%s%N)
-    (cd "$WORK/$1" && CARGO_TARGET_DIR=$target cargo build --offline --quiet 2>"$WORK/$1.log") || { cat "$WORK/$1.log"; exit 1; }
+    # CPU seconds (user + system, rustc children included) vary far less
+    # with the machine's load than wall time.
+    (cd "$WORK/$1" && CARGO_TARGET_DIR=$target /usr/bin/time -f "%U %S" -o "$WORK/$1.time" cargo build --offline --quiet 2>"$WORK/$1.log") || { cat "$WORK/$1.log"; exit 1; }
     end=$(date +%s%N)
-    echo "$1: clean build $(((end - start) / 1000000)) ms, $(find "$target/debug/deps" -name '*.rlib' | wc -l) rlibs"
+    echo "$1: clean build $(((end - start) / 1000000)) ms wall, $(awk '{printf "%.1f", $1 + $2}' "$WORK/$1.time") s CPU, $(find "$target/debug/deps" -name '*.rlib' | wc -l) rlibs"
 }
 
 crate empty "" 'fn main() {}'
