@@ -15,6 +15,22 @@ use pgmigrate_core::{Error, Migration, MigrationState};
 const CHILD: &str = "MIGRATE_TEST_CHILD";
 const URL: &str = "MIGRATE_TEST_URL";
 const BARRIER: &str = "MIGRATE_TEST_BARRIER";
+/// `schema.name` or `name` of the history table the runner is given.
+const TABLE: &str = "MIGRATE_TEST_TABLE";
+
+/// The scenario's migrations with the history table spelled as in `TABLE`.
+fn runner_set(name: &str) -> pgmigrate_core::Migrations {
+    let m = set(scenario(name));
+    match std::env::var(TABLE) {
+        Ok(t) => match t.split_once('.') {
+            Some((schema, table)) => {
+                m.history_table_in_schema(schema.to_string(), table.to_string())
+            }
+            None => m.history_table(t),
+        },
+        Err(_) => m,
+    }
+}
 
 /// Sleeps 600 s only in the runner that connects with `application_name=crashme`.
 const SLEEP_IF_CRASHME: &str =
@@ -126,7 +142,7 @@ fn child_runner() {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
-    let report = set(scenario(&name))
+    let report = runner_set(&name)
         .up(&mut client)
         .unwrap_or_else(|e| panic!("up failed: {e}"));
     println!(
@@ -136,6 +152,15 @@ fn child_runner() {
 }
 
 fn spawn_child(scenario: &str, url: &str, barrier: Option<&Path>) -> Child {
+    spawn_child_with_table(scenario, url, barrier, None)
+}
+
+fn spawn_child_with_table(
+    scenario: &str,
+    url: &str,
+    barrier: Option<&Path>,
+    table: Option<&str>,
+) -> Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "--exact",
@@ -151,17 +176,28 @@ fn spawn_child(scenario: &str, url: &str, barrier: Option<&Path>) -> Child {
     if let Some(b) = barrier {
         cmd.env(BARRIER, b);
     }
+    if let Some(t) = table {
+        cmd.env(TABLE, t);
+    }
     cmd.spawn().expect("spawn runner")
 }
 
 fn eight_runners(scenario_name: &str) {
+    runners_with_spellings(scenario_name, &[None], "schema_migrations");
+}
+
+/// Eight runners per spelling of the history table (all naming `table`), at once.
+fn runners_with_spellings(scenario_name: &str, spellings: &[Option<&str>], table: &str) {
     let url = fresh_db(scenario_name);
     let barrier = tempfile::tempdir().unwrap();
-    let children: Vec<Child> = (0..8)
-        .map(|_| spawn_child(scenario_name, &url, Some(barrier.path())))
+    let children: Vec<Child> = spellings
+        .iter()
+        .flat_map(|spelling| std::iter::repeat_n(*spelling, 8))
+        .map(|t| spawn_child_with_table(scenario_name, &url, Some(barrier.path()), t))
         .collect();
+    let count = children.len();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while std::fs::read_dir(barrier.path()).unwrap().count() < 8 {
+    while std::fs::read_dir(barrier.path()).unwrap().count() < count {
         assert!(Instant::now() < deadline, "runners did not get ready");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -182,8 +218,17 @@ fn eight_runners(scenario_name: &str) {
     }
     let mut client = connect(&url);
     assert_eq!(
-        history(&mut client, "schema_migrations"),
+        history(&mut client, table),
         (1..=5).map(|v| (v, "done".to_string())).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        scalar(
+            &mut client,
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 'schema_migrations%' AND relkind = 'r'"
+        )
+        .as_deref(),
+        Some("1"),
+        "every spelling named the same table"
     );
     assert_eq!(
         scalar(
@@ -202,10 +247,23 @@ fn eight_runners(scenario_name: &str) {
         .as_deref(),
         Some("0")
     );
-    assert!(set(scenario(scenario_name))
-        .up(&mut client)
-        .unwrap()
-        .is_empty());
+    assert_eq!(advisory_locks(&mut client).as_deref(), Some("0"));
+}
+
+#[test]
+fn runners_spelling_the_history_table_differently_exclude_each_other() {
+    runners_with_spellings(
+        "concurrent",
+        &[None, Some("public.schema_migrations")],
+        "schema_migrations",
+    );
+}
+
+#[test]
+fn runners_giving_a_name_the_server_truncates_exclude_each_other() {
+    let long = format!("schema_migrations_{}", "x".repeat(60));
+    let truncated = &long[..63];
+    runners_with_spellings("concurrent", &[Some(&long), Some(truncated)], truncated);
 }
 
 #[test]

@@ -4,17 +4,16 @@
 //! `pg_advisory_lock`: a session blocked in that call keeps a transaction open,
 //! which `CREATE INDEX CONCURRENTLY` in the runner holding the lock waits for,
 //! a deadlock. The key is derived on the server from `current_database()` and
-//! the history table name, so runners of the same table on the same database
-//! (and only those) exclude each other.
+//! the history table as the server resolves it ([`lock_key`]), so runners of
+//! the same table on the same database (and only those) exclude each other,
+//! whatever spelling of the table they were given.
 
 use std::time::{Duration, Instant};
 
 use crate::executor::error::Error;
+use crate::executor::lock_key::{key_sql, lock_row_matches};
 use crate::executor::session::{text, Session};
-use crate::executor::sql::literal;
-
-/// First half of the two-int advisory lock key: "migr" in ASCII.
-const KEY_CLASS: i32 = 0x6d69_6772;
+use crate::model::HistoryTable;
 
 /// Pause between two attempts.
 const POLL: Duration = Duration::from_millis(50);
@@ -41,34 +40,25 @@ pub(crate) struct Locked<'a> {
     pub waited: Duration,
 }
 
-/// The SQL expression of the two-int lock key for history table `table`.
-fn key_sql(table: &str) -> String {
-    format!(
-        "{KEY_CLASS}, hashtext(current_database() || ':' || {})",
-        literal(table)
-    )
-}
-
 /// The pids holding the lock, except this session.
 fn holders_sql(key: &str) -> String {
-    let (class, obj) = key.split_once(", ").unwrap_or((key, "0"));
     format!(
-        "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_catalog.pg_locks WHERE \
-         locktype = 'advisory' AND granted AND objsubid = 2 AND pid <> pg_backend_pid() AND \
-         database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) \
-         AND classid = ({class})::oid AND objid = ({obj})::oid"
+        "SELECT string_agg(l.pid::text, ',' ORDER BY l.pid) FROM pg_catalog.pg_locks l WHERE \
+         l.granted AND l.pid <> pg_backend_pid() AND {}",
+        lock_row_matches(key, "l")
     )
 }
 
 impl<'a> Locked<'a> {
-    /// Polls for the lock of history table `table` (as configured, quoted) for
-    /// at most `wait`, logging the holder's pid while waiting.
+    /// Polls for the lock of history table `history` for at most `wait`,
+    /// logging the holder's pid while waiting; `table` names it in messages.
     pub(crate) fn acquire(
         mut session: Session<'a>,
+        history: &HistoryTable,
         table: &str,
         wait: Duration,
     ) -> Result<Self, Error> {
-        let key = key_sql(table);
+        let key = key_sql(history);
         // Column 2 is set when the lock was taken and the session had no
         // client check interval of its own (unknown before 14: NULL, untouched).
         let attempt = |holders: &str| {
@@ -177,11 +167,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn key_depends_on_the_quoted_table_name() {
-        assert_eq!(
-            key_sql("\"a b\""),
-            "1835624306, hashtext(current_database() || ':' || '\"a b\"')"
-        );
-        assert!(holders_sql(&key_sql("t")).contains("classid = (1835624306)::oid"));
+    fn holders_exclude_this_session() {
+        let sql = holders_sql(&key_sql(&HistoryTable::default()));
+        assert!(sql.contains("l.pid <> pg_backend_pid()"), "{sql}");
+        assert!(sql.contains(&format!(
+            "l.classid = ({})::oid",
+            crate::executor::lock_key::KEY_CLASS
+        )));
     }
 }

@@ -10,6 +10,7 @@ mod apply;
 mod error;
 mod history;
 mod lock;
+mod lock_key;
 mod plan;
 mod position;
 mod report;
@@ -111,7 +112,12 @@ impl Migrations {
     pub fn stamp(&self, client: &mut Client, version: i64) -> Result<StampReport, Error> {
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
+        let mut locked = Locked::acquire(
+            Session::new(client),
+            &settings.history_table,
+            &table,
+            settings.lock_wait,
+        )?;
         let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
         let to_stamp = plan::plan_stamp(self.migrations(), &history.rows, &table, version)?;
         if !to_stamp.is_empty() {
@@ -136,7 +142,12 @@ impl Migrations {
     pub fn repair(&self, client: &mut Client) -> Result<RepairReport, Error> {
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
+        let mut locked = Locked::acquire(
+            Session::new(client),
+            &settings.history_table,
+            &table,
+            settings.lock_wait,
+        )?;
         let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
         let results = locked
             .session()
@@ -179,7 +190,12 @@ impl Migrations {
         };
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
+        let mut locked = Locked::acquire(
+            Session::new(client),
+            &settings.history_table,
+            &table,
+            settings.lock_wait,
+        )?;
         let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
         let row = history.rows.iter().find(|r| r.version == version);
         let previous = match row {
@@ -228,7 +244,12 @@ impl Migrations {
         let started = Instant::now();
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
+        let mut locked = Locked::acquire(
+            Session::new(client),
+            &settings.history_table,
+            &table,
+            settings.lock_wait,
+        )?;
         let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
         let plan = plan::plan_up(self.migrations(), &history.rows, settings, &table, target)?;
         warn_future(&plan.future);
@@ -257,7 +278,12 @@ impl Migrations {
         let started = Instant::now();
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
+        let mut locked = Locked::acquire(
+            Session::new(client),
+            &settings.history_table,
+            &table,
+            settings.lock_wait,
+        )?;
         let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
         let plan = plan::plan_down(self.migrations(), &history.rows, &table, target)?;
         let mut reverted = Vec::with_capacity(plan.steps.len());
