@@ -393,7 +393,7 @@ fn waiting_for_the_migration_lock_times_out_naming_the_holder() {
     let pid = scalar(&mut other, "SELECT pg_backend_pid()").unwrap();
     scalar(
         &mut other,
-        "SELECT pg_advisory_lock(1835624306, hashtext(current_database() || ':' || '\"schema_migrations\"'))",
+        "SELECT pg_advisory_lock(1835624306, hashtext(current_database() || ':' || 'public.schema_migrations'))",
     );
     let mut client = connect(&url);
     let m = set(three()).lock_wait(Duration::from_millis(300));

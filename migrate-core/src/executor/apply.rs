@@ -8,7 +8,8 @@ use crate::executor::history::{self, History};
 use crate::executor::position::{bom_len, statement_at, statements, Embedding};
 use crate::executor::report::AppliedMigration;
 use crate::executor::session::Session;
-use crate::executor::sql::{literal, millis};
+use crate::executor::session_reset::SessionSnapshot;
+use crate::executor::sql::millis;
 use crate::migrations::Settings;
 use crate::model::{Migration, Script, Statement, TransactionMode};
 
@@ -24,28 +25,30 @@ pub(crate) struct HistorySql {
 
 /// The exact queries for one script.
 pub(crate) enum ScriptQueries<'a> {
-    /// `BEGIN; SET LOCAL ...; <script> ; <history>; COMMIT;` as one query.
+    /// `BEGIN; SET LOCAL ...; <script> ; <history>; COMMIT; <session restore>` as one query.
     Transactional {
         sql: String,
         embedding: Embedding<'a>,
     },
-    /// `SET ...; <history before>`, then each statement, then `<history after>; <restore>`.
+    /// `SET ...; <history before>`, then each statement, then
+    /// `BEGIN READ WRITE; <session restore>; <history after>; COMMIT`.
     NoTransaction {
         begin: String,
         statements: Vec<Statement>,
         end: String,
-        restore: Option<String>,
+        /// The session restore alone (after a failed statement).
+        restore: String,
     },
 }
 
-/// Builds the queries for `script`; `saved` are the session's timeouts to
-/// restore after a no-transaction script.
+/// Builds the queries for `script`; `session` is the session to restore after it.
 pub(crate) fn build<'a>(
     script: &'a Script,
     settings: &Settings,
-    saved: &(String, String),
+    session: &SessionSnapshot,
     history: &HistorySql,
 ) -> ScriptQueries<'a> {
+    let restore = session.restore_sql();
     let timeouts: Vec<(&str, String)> = [
         ("lock_timeout", settings.lock_timeout),
         ("statement_timeout", settings.statement_timeout),
@@ -62,7 +65,10 @@ pub(crate) fn build<'a>(
             let offset = bom_len(&script.sql);
             let body = &script.sql[offset..];
             // "\n;" ends a script whose last line is a `--` comment or lacks `;`.
-            let sql = format!("{prefix}{body}\n;\n{};\nCOMMIT;", history.in_transaction);
+            let sql = format!(
+                "{prefix}{body}\n;\n{};\nCOMMIT;\n{restore}",
+                history.in_transaction
+            );
             ScriptQueries::Transactional {
                 sql,
                 embedding: Embedding {
@@ -74,25 +80,12 @@ pub(crate) fn build<'a>(
         }
         TransactionMode::NoTransaction => {
             let mut begin = String::new();
-            let mut restore = Vec::new();
             for (name, value) in &timeouts {
                 begin.push_str(&format!("SET {name} = {value};\n"));
-                let old = if *name == "lock_timeout" {
-                    &saved.0
-                } else {
-                    &saved.1
-                };
-                restore.push(format!(
-                    "SELECT set_config('{name}', {}, false)",
-                    literal(old)
-                ));
             }
             begin.push_str(&history.before);
-            let restore = (!restore.is_empty()).then(|| restore.join(";\n"));
-            let end = match &restore {
-                Some(r) => format!("{};\n{r}", history.after),
-                None => history.after.clone(),
-            };
+            // READ WRITE: the script may have set default_transaction_read_only.
+            let end = format!("BEGIN READ WRITE;\n{restore}{};\nCOMMIT", history.after);
             ScriptQueries::NoTransaction {
                 begin,
                 statements: statements(script),
@@ -176,9 +169,7 @@ pub(crate) fn run(
             for statement in statements {
                 let text = script.statement_sql(statement);
                 if let Err(error) = session.query(text) {
-                    if let Some(restore) = restore {
-                        let _ = session.query(restore);
-                    }
+                    let _ = session.query(restore);
                     let embedding = Embedding {
                         prefix_chars: 0,
                         body: text,
@@ -283,7 +274,7 @@ pub(crate) fn apply_up(
     let queries = build(
         &m.up,
         settings,
-        &history.saved_timeouts,
+        &history.session,
         &up_history(&history.table, m),
     );
     run(session, m, &m.up, Direction::Up, &queries)?;
@@ -341,16 +332,16 @@ mod tests {
             lock_timeout: Some(Duration::from_secs(2)),
             ..Settings::default()
         };
-        let q = build(&s, &settings, &("0".into(), "0".into()), &hist());
+        let q = build(&s, &settings, &SessionSnapshot::default(), &hist());
         let texts = query_texts(&s, &q);
         assert_eq!(
             texts,
-            ["BEGIN;\nSET LOCAL lock_timeout = '2000ms';\nCREATE TABLE a (id int) -- trailing comment\n;\nINSERT h;\nCOMMIT;"]
+            ["BEGIN;\nSET LOCAL lock_timeout = '2000ms';\nCREATE TABLE a (id int) -- trailing comment\n;\nINSERT h;\nCOMMIT;\nRESET ALL;\n"]
         );
     }
 
     #[test]
-    fn no_transaction_script_restores_timeouts() {
+    fn no_transaction_script_restores_the_session_before_recording_it_done() {
         let s = script(
             "CREATE INDEX CONCURRENTLY i ON a (id);",
             TransactionMode::NoTransaction,
@@ -359,14 +350,14 @@ mod tests {
             statement_timeout: Some(Duration::from_secs(1)),
             ..Settings::default()
         };
-        let q = build(&s, &settings, &("0".into(), "5s".into()), &hist());
+        let q = build(&s, &settings, &SessionSnapshot::default(), &hist());
         let texts = query_texts(&s, &q);
         assert_eq!(
             texts,
             [
                 "SET statement_timeout = '1000ms';\nINSERT running;",
                 "CREATE INDEX CONCURRENTLY i ON a (id);",
-                "UPDATE done;\nSELECT set_config('statement_timeout', '5s', false);",
+                "BEGIN READ WRITE;\nRESET ALL;\nUPDATE done;\nCOMMIT;",
             ]
         );
     }

@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::executor::error::Error;
 use crate::executor::session::{text, Session};
+use crate::executor::session_reset::{SessionSnapshot, SNAPSHOT_COLUMNS};
 use crate::executor::sql::{dollar_tag, ident, literal};
 use crate::model::{HistoryTable, Migration};
 
@@ -59,8 +60,8 @@ pub(crate) struct History {
     pub existed: bool,
     /// The rows, by version.
     pub rows: Vec<AppliedRow>,
-    /// The session's `lock_timeout` and `statement_timeout` before this call.
-    pub saved_timeouts: (String, String),
+    /// The session before this call, restored after each migration.
+    pub session: SessionSnapshot,
 }
 
 /// The table as configured, quoted: `"schema"."name"` or `"name"`.
@@ -121,8 +122,7 @@ pub(crate) fn ensure_and_read(
     ));
     let tag = dollar_tag(&body);
     let sql = format!(
-        "DO {tag}{body}{tag};\nSELECT current_setting('lock_timeout'), \
-         current_setting('statement_timeout'), {};\n{}",
+        "DO {tag}{body}{tag};\nSELECT {SNAPSHOT_COLUMNS}, {};\n{}",
         inspect_sql(&configured),
         select_rows_sql(&configured)
     );
@@ -145,11 +145,11 @@ pub(crate) fn ensure_and_read(
     let info = results.get(1).and_then(|rows| rows.first());
     let (saved, resolved, columns) = match info {
         Some(row) => (
-            saved_timeouts(row, 0),
-            text(row, 2).map(str::to_string),
-            text(row, 3).unwrap_or("").to_string(),
+            SessionSnapshot::from_row(row, 0),
+            text(row, 3).map(str::to_string),
+            text(row, 4).unwrap_or("").to_string(),
         ),
-        None => (("0".into(), "0".into()), None, String::new()),
+        None => (SessionSnapshot::default(), None, String::new()),
     };
     check_columns(&configured, &columns)?;
     let rows = parse_rows(
@@ -160,7 +160,7 @@ pub(crate) fn ensure_and_read(
         table: resolved.unwrap_or(configured),
         existed: true,
         rows,
-        saved_timeouts: saved,
+        session: saved,
     })
 }
 
@@ -170,20 +170,22 @@ pub(crate) fn read_only(session: &mut Session<'_>, table: &HistoryTable) -> Resu
     let configured = configured_name(table);
     let results = session
         .query(&format!(
-            "SELECT current_setting('lock_timeout'), current_setting('statement_timeout'), {}",
+            "SELECT {SNAPSHOT_COLUMNS}, {}",
             inspect_sql(&configured)
         ))
         .map_err(|e| Error::db(format!("looking up the history table {configured}"), e))?;
     let row = results.first().and_then(|rows| rows.first());
-    let saved = row.map_or_else(|| ("0".into(), "0".into()), |r| saved_timeouts(r, 0));
-    let resolved = row.and_then(|r| text(r, 2)).map(str::to_string);
-    let columns = row.and_then(|r| text(r, 3)).unwrap_or("").to_string();
+    let saved = row.map_or_else(SessionSnapshot::default, |r| {
+        SessionSnapshot::from_row(r, 0)
+    });
+    let resolved = row.and_then(|r| text(r, 3)).map(str::to_string);
+    let columns = row.and_then(|r| text(r, 4)).unwrap_or("").to_string();
     let Some(resolved) = resolved else {
         return Ok(History {
             table: configured,
             existed: false,
             rows: Vec::new(),
-            saved_timeouts: saved,
+            session: saved,
         });
     };
     check_columns(&configured, &columns)?;
@@ -198,15 +200,8 @@ pub(crate) fn read_only(session: &mut Session<'_>, table: &HistoryTable) -> Resu
         table: resolved,
         existed: true,
         rows,
-        saved_timeouts: saved,
+        session: saved,
     })
-}
-
-fn saved_timeouts(row: &postgres::SimpleQueryRow, first: usize) -> (String, String) {
-    (
-        text(row, first).unwrap_or("0").to_string(),
-        text(row, first + 1).unwrap_or("0").to_string(),
-    )
 }
 
 /// The columns of `configured` when it exists and is not ours.

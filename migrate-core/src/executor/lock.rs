@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use crate::executor::error::Error;
-use crate::executor::lock_key::{key_sql, lock_row_matches};
+use crate::executor::lock_key::{key_sql, legacy_key_sql, lock_row_matches, try_lock_both_sql};
 use crate::executor::session::{text, Session};
 use crate::model::HistoryTable;
 
@@ -33,6 +33,7 @@ const CLIENT_CHECK_INTERVAL: &str = "1s";
 pub(crate) struct Locked<'a> {
     session: Session<'a>,
     key: String,
+    legacy: String,
     held: bool,
     /// Whether acquiring set `client_connection_check_interval` (to undo on release).
     check_interval_set: bool,
@@ -40,12 +41,13 @@ pub(crate) struct Locked<'a> {
     pub waited: Duration,
 }
 
-/// The pids holding the lock, except this session.
-fn holders_sql(key: &str) -> String {
+/// The pids holding either key, except this session.
+fn holders_sql(key: &str, legacy: &str) -> String {
     format!(
-        "SELECT string_agg(l.pid::text, ',' ORDER BY l.pid) FROM pg_catalog.pg_locks l WHERE \
-         l.granted AND l.pid <> pg_backend_pid() AND {}",
-        lock_row_matches(key, "l")
+        "SELECT string_agg(DISTINCT l.pid::text, ',') FROM pg_catalog.pg_locks l WHERE \
+         l.granted AND l.pid <> pg_backend_pid() AND (({}) OR ({}))",
+        lock_row_matches(key, "l"),
+        lock_row_matches(legacy, "l")
     )
 }
 
@@ -59,18 +61,20 @@ impl<'a> Locked<'a> {
         wait: Duration,
     ) -> Result<Self, Error> {
         let key = key_sql(history);
+        let legacy = legacy_key_sql(history);
+        let try_both = try_lock_both_sql(&key, &legacy);
         // Column 2 is set when the lock was taken and the session had no
         // client check interval of its own (unknown before 14: NULL, untouched).
         let attempt = |holders: &str| {
             format!(
                 "SELECT locked, ({holders}), CASE WHEN locked AND previous = '0' THEN \
                  set_config('client_connection_check_interval', '{CLIENT_CHECK_INTERVAL}', false) END \
-                 FROM (SELECT pg_try_advisory_lock({key}) AS locked, \
+                 FROM (SELECT {try_both} AS locked, \
                  current_setting('client_connection_check_interval', true) AS previous OFFSET 0) AS attempt"
             )
         };
         let try_sql = attempt("NULL");
-        let try_and_holders = attempt(&holders_sql(&key));
+        let try_and_holders = attempt(&holders_sql(&key, &legacy));
         let start = Instant::now();
         let mut last_log: Option<Instant> = None;
         let mut first = true;
@@ -85,6 +89,7 @@ impl<'a> Locked<'a> {
                 return Ok(Locked {
                     session,
                     key,
+                    legacy,
                     held: true,
                     check_interval_set: row.and_then(|r| text(r, 2)).is_some(),
                     waited: start.elapsed(),
@@ -137,8 +142,9 @@ impl<'a> Locked<'a> {
     pub(crate) fn release(mut self) -> Result<u32, Error> {
         self.held = false;
         let sql = format!(
-            "{}SELECT pg_advisory_unlock({})",
+            "{}SELECT pg_advisory_unlock({}), pg_advisory_unlock({})",
             self.restore_sql(),
+            self.legacy,
             self.key
         );
         self.session
@@ -154,8 +160,9 @@ impl Drop for Locked<'_> {
             // An error path: leave any aborted transaction, then unlock. Errors
             // are ignored: a broken connection has lost the lock anyway.
             let _ = self.session.query(&format!(
-                "ROLLBACK; {}SELECT pg_advisory_unlock({})",
+                "ROLLBACK; {}SELECT pg_advisory_unlock({}), pg_advisory_unlock({})",
                 self.restore_sql(),
+                self.legacy,
                 self.key
             ));
         }
@@ -168,7 +175,8 @@ mod tests {
 
     #[test]
     fn holders_exclude_this_session() {
-        let sql = holders_sql(&key_sql(&HistoryTable::default()));
+        let t = HistoryTable::default();
+        let sql = holders_sql(&key_sql(&t), &legacy_key_sql(&t));
         assert!(sql.contains("l.pid <> pg_backend_pid()"), "{sql}");
         assert!(sql.contains(&format!(
             "l.classid = ({})::oid",

@@ -50,6 +50,24 @@ pub(crate) fn key_sql(table: &HistoryTable) -> String {
     )
 }
 
+/// The key of earlier releases, derived from the configured spelling: taken
+/// too, so that a runner of an earlier release and one of this release (a
+/// rolling deploy) still exclude each other.
+pub(crate) fn legacy_key_sql(table: &HistoryTable) -> String {
+    format!(
+        "{KEY_CLASS}, hashtext(current_database() || ':' || {})",
+        literal(&configured(table))
+    )
+}
+
+/// One attempt at taking both keys, all or nothing: a boolean SQL expression.
+pub(crate) fn try_lock_both_sql(key: &str, legacy: &str) -> String {
+    format!(
+        "CASE WHEN pg_try_advisory_lock({key}) THEN CASE WHEN pg_try_advisory_lock({legacy}) \
+         THEN true ELSE NOT pg_advisory_unlock({key}) END ELSE false END"
+    )
+}
+
 /// A condition on a `pg_locks` row `l`: it is the lock of `key` (from
 /// [`key_sql`]) in the current database.
 pub(crate) fn lock_row_matches(key: &str, l: &str) -> String {
@@ -95,5 +113,15 @@ mod tests {
         );
         assert!(lock_row_matches(&sql, "l").contains("l.classid = (1835624306)::oid"));
         assert!(lock_row_matches(&sql, "l").contains("l.objid = (hashtext("));
+        assert_eq!(
+            legacy_key_sql(&t),
+            "1835624306, hashtext(current_database() || ':' || '\"it''s\".\"h\"')"
+        );
+        let both = try_lock_both_sql("1, 2", "1, 3");
+        assert_eq!(
+            both,
+            "CASE WHEN pg_try_advisory_lock(1, 2) THEN CASE WHEN pg_try_advisory_lock(1, 3) \
+             THEN true ELSE NOT pg_advisory_unlock(1, 2) END ELSE false END"
+        );
     }
 }

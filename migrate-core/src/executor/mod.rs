@@ -16,6 +16,7 @@ mod position;
 mod report;
 mod revert;
 mod session;
+mod session_reset;
 mod sql;
 
 use std::time::Instant;
@@ -319,7 +320,7 @@ impl Migrations {
                 let queries = apply::build(
                     &m.up,
                     settings,
-                    &history.saved_timeouts,
+                    &history.session,
                     &apply::up_history(&history.table, m),
                 );
                 PlannedStep {
@@ -353,7 +354,7 @@ impl Migrations {
                 let queries = apply::build(
                     down,
                     settings,
-                    &history.saved_timeouts,
+                    &history.session,
                     &revert::down_history(&history.table, m.version),
                 );
                 PlannedStep {

@@ -31,7 +31,7 @@ pub(crate) fn revert(
     let queries = build(
         down,
         settings,
-        &history.saved_timeouts,
+        &history.session,
         &down_history(&history.table, m.version),
     );
     run(session, m, down, Direction::Down, &queries)?;
