@@ -104,9 +104,10 @@ pub enum Command {
     Lint(LintArgs),
     /// Mark migrations up to a version as applied without running them (baseline).
     Stamp(StampArgs),
-    /// Clear the history rows of interrupted no-transaction migrations
-    /// (state `running`) so that `up` runs them again; or, with `--realign`,
-    /// accept an edit to an applied migration.
+    /// End the history rows of interrupted no-transaction migrations (state
+    /// `running`): an up becomes pending, a down applied again (`--completed`:
+    /// finished by hand); or, with `--realign`, accept an edit to an applied
+    /// migration.
     Repair(RepairArgs),
     /// Prove that every down script restores the schema its up script changed,
     /// on a throwaway PostgreSQL (no database needed).
@@ -122,6 +123,12 @@ pub struct RepairArgs {
     /// database matches the edited file.
     #[arg(long, value_name = "VERSION")]
     pub realign: Vec<i64>,
+    /// The interrupted no-transaction scripts were finished by hand: record an
+    /// interrupted up as applied and an interrupted down as reverted (without
+    /// this flag: the database was brought back to before the script, so an up
+    /// becomes pending and a down applied again).
+    #[arg(long, conflicts_with = "realign")]
+    pub completed: bool,
 }
 
 /// `pgmigrate status`.

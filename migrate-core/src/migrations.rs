@@ -18,6 +18,10 @@ pub struct Settings {
     pub statement_timeout: Option<Duration>,
     /// Apply a pending migration older than the newest applied one instead of refusing.
     pub allow_out_of_order: bool,
+    /// `lock_timeout` of the runner's own statements on the history table
+    /// (creating, reading and writing it): how long they wait for a lock that
+    /// another session holds on it before failing with its pid.
+    pub history_lock_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -28,6 +32,7 @@ impl Default for Settings {
             lock_timeout: None,
             statement_timeout: None,
             allow_out_of_order: false,
+            history_lock_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -106,6 +111,13 @@ impl Migrations {
     /// Sets `statement_timeout` for every migration.
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
         self.settings.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// How long the runner's own statements on the history table wait for a
+    /// lock another session holds on it (default 10 seconds).
+    pub fn history_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.history_lock_timeout = timeout;
         self
     }
 

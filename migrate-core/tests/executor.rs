@@ -484,10 +484,14 @@ fn a_failed_no_transaction_migration_stays_running_until_repair() {
     );
 
     let status = set(bad.clone()).status(&mut client).unwrap();
-    assert_eq!(status.entries[1].state, MigrationState::Running);
+    assert!(
+        matches!(status.entries[1].state, MigrationState::Interrupted(_)),
+        "{:?}",
+        status.entries[1].state
+    );
     let refused = set(bad).up(&mut client).unwrap_err();
     assert!(
-        matches!(refused, Error::Interrupted { version: 2, .. }),
+        matches!(&refused, Error::Interrupted(i) if i.version == 2),
         "{refused}"
     );
     assert!(refused.to_string().contains("repair"), "{refused}");
@@ -500,10 +504,7 @@ fn a_failed_no_transaction_migration_stays_running_until_repair() {
             &["CREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id)"],
         ),
     ]);
-    assert!(matches!(
-        fixed.up(&mut client),
-        Err(Error::Interrupted { .. })
-    ));
+    assert!(matches!(fixed.up(&mut client), Err(Error::Interrupted(_))));
     let repaired = fixed.repair(&mut client).unwrap();
     assert_eq!(
         repaired.cleared.iter().map(|c| c.0).collect::<Vec<_>>(),

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use pgmigrate_core::{Error, Migration, MigrationState};
+use pgmigrate_core::{Direction, Error, Migration, MigrationState};
 
 const CHILD: &str = "MIGRATE_TEST_CHILD";
 const URL: &str = "MIGRATE_TEST_URL";
@@ -120,6 +120,28 @@ fn scenario(name: &str) -> Vec<Migration> {
             ),
             mig(2, "after", &["CREATE TABLE after_nt (id int)"], None),
         ],
+        // Up inserts a row; the down is killed in its first statement.
+        "down_no_tx" => vec![mig_no_tx_down(
+            1,
+            "items",
+            &[
+                "CREATE TABLE IF NOT EXISTS items (id int)",
+                "INSERT INTO items VALUES (1)",
+            ],
+            &[SLEEP_IF_CRASHME, "DROP TABLE items"],
+        )],
+        // A CREATE INDEX CONCURRENTLY that waits for a writer (killed while it waits).
+        "cic" => vec![
+            mig(1, "t", &["CREATE TABLE t (id int, email text)"], None),
+            mig_no_tx(
+                2,
+                "t_email",
+                &[
+                    "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_email ON t (email)",
+                    "CREATE TABLE IF NOT EXISTS after_index (id int)",
+                ],
+            ),
+        ],
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -141,6 +163,13 @@ fn child_runner() {
             assert!(Instant::now() < deadline, "no go signal");
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+    if name.starts_with("down_") {
+        let report = runner_set(&name)
+            .down(&mut client, 1)
+            .unwrap_or_else(|e| panic!("down failed: {e}"));
+        println!("reverted {}", report.reverted.len());
+        return;
     }
     let report = runner_set(&name)
         .up(&mut client)
@@ -279,13 +308,28 @@ fn eight_processes_at_once_with_create_index_concurrently() {
 /// Starts a runner that will sleep inside a migration, waits until it does,
 /// kills it (SIGKILL) and waits until the server has ended its session.
 fn kill_runner_mid_migration(scenario_name: &str, url: &str) {
+    kill_runner_while(scenario_name, url, "%pg_sleep%", |_, _| {});
+}
+
+/// Starts a runner, waits until it runs a statement `like`, calls `during`
+/// (a client and the runner's backend pid), kills the runner (SIGKILL) and
+/// waits until the server has ended its session.
+fn kill_runner_while(
+    scenario_name: &str,
+    url: &str,
+    like: &str,
+    during: impl FnOnce(&mut postgres::Client, &str),
+) {
     // No connection option here: the executor itself makes the server notice a
     // vanished runner during a long statement (client_connection_check_interval, PG 14+).
     let crash_url = format!("{url}?application_name=crashme");
     let mut child = spawn_child(scenario_name, &crash_url, None);
     let mut watcher = connect(url);
-    let sleeping = "SELECT pid FROM pg_stat_activity WHERE application_name = 'crashme' \
-                    AND datname = current_database() AND state = 'active' AND query LIKE '%pg_sleep%'";
+    let sleeping = format!(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'crashme' \
+         AND datname = current_database() AND state = 'active' AND query LIKE '{like}'"
+    );
+    let sleeping = sleeping.as_str();
     let deadline = Instant::now() + Duration::from_secs(60);
     let pid = loop {
         if let Some(pid) = scalar(&mut watcher, sleeping) {
@@ -300,6 +344,7 @@ fn kill_runner_mid_migration(scenario_name: &str, url: &str) {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
+    during(&mut watcher, &pid);
     child.kill().unwrap();
     child.wait().unwrap();
 
@@ -360,7 +405,7 @@ fn a_runner_killed_inside_a_no_transaction_migration_needs_repair() {
     let m = set(scenario("crash_no_tx"));
     let err = m.up(&mut client).unwrap_err();
     assert!(
-        matches!(err, Error::Interrupted { version: 1, .. }),
+        matches!(&err, Error::Interrupted(i) if i.version == 1),
         "{err}"
     );
     let text = err.to_string();
@@ -370,14 +415,189 @@ fn a_runner_killed_inside_a_no_transaction_migration_needs_repair() {
     );
     assert!(text.contains("INVALID"), "says what to check: {text}");
     assert!(!exists(&mut client, "after_nt"), "nothing ran");
-    assert_eq!(
+    assert!(matches!(
         m.status(&mut client).unwrap().entries[0].state,
-        MigrationState::Running
-    );
+        MigrationState::Interrupted(_)
+    ));
 
     assert_eq!(m.repair(&mut client).unwrap().cleared.len(), 1);
     let report = m.up(&mut client).expect("up after repair");
     assert_eq!(report.applied.len(), 2);
     assert_eq!(done(&mut client), [1, 2]);
     assert!(exists(&mut client, "nt_id"));
+}
+
+/// `(direction, statements_done, runner_pid)` of the history row of `version`.
+fn progress(client: &mut postgres::Client, version: i64) -> String {
+    scalar(
+        client,
+        &format!(
+            "SELECT concat_ws('|', state, direction, statements_done, runner_pid IS NOT NULL) \
+             FROM schema_migrations WHERE version = {version}"
+        ),
+    )
+    .unwrap_or_default()
+}
+
+#[test]
+fn an_interrupted_no_transaction_down_is_not_taken_for_an_up() {
+    let url = fresh_db("down_no_tx");
+    let m = set(scenario("down_no_tx"));
+    let mut client = connect(&url);
+    m.up(&mut client).expect("up");
+    assert_eq!(
+        scalar(&mut client, "SELECT count(*) FROM items").as_deref(),
+        Some("1")
+    );
+
+    kill_runner_while("down_no_tx", &url, "%pg_sleep%", |watcher, pid| {
+        // While the down runs: status says running, by that runner, not interrupted.
+        let status = m.status(watcher).unwrap();
+        let MigrationState::Running(i) = &status.entries[0].state else {
+            panic!("{:?}", status.entries[0].state)
+        };
+        assert_eq!(i.runner_pid.map(|p| p.to_string()).as_deref(), Some(pid));
+        let text = i.to_string();
+        assert!(
+            text.contains("is running now")
+                && text.contains("0001_items.down.sql")
+                && text.contains("do not repair"),
+            "{text}"
+        );
+        assert!(!text.contains("interrupted"), "{text}");
+    });
+
+    assert_eq!(progress(&mut client, 1), "running|down|0|t");
+    let status = m.status(&mut client).unwrap();
+    let MigrationState::Interrupted(i) = &status.entries[0].state else {
+        panic!("{:?}", status.entries[0].state)
+    };
+    assert_eq!(i.direction, Some(Direction::Down));
+    let text = i.to_string();
+    assert!(
+        text.contains("the down script migrations/0001_items.down.sql")
+            && text.contains("no statement of it had completed; statement 1 (migrations/0001_items.down.sql:1) was running")
+            && text.contains("Do not run `up`"),
+        "{text}"
+    );
+    for refused in [
+        m.up(&mut client).unwrap_err(),
+        m.down(&mut client, 1).unwrap_err(),
+    ] {
+        assert!(
+            matches!(&refused, Error::Interrupted(i) if i.direction == Some(Direction::Down)),
+            "{refused}"
+        );
+    }
+
+    // The database is as before the down (its first statement had not completed):
+    // repair makes the migration applied again, and up does not run its up script.
+    let repaired = m.repair(&mut client).unwrap();
+    assert_eq!(
+        repaired.cleared,
+        [(1, "items".to_string(), "applied".to_string())]
+    );
+    assert_eq!(
+        history(&mut client, "schema_migrations"),
+        [(1, "done".to_string())]
+    );
+    assert!(m.up(&mut client).unwrap().is_empty());
+    assert_eq!(
+        scalar(&mut client, "SELECT count(*) FROM items").as_deref(),
+        Some("1"),
+        "the up script's INSERT ran once"
+    );
+    assert_eq!(m.down(&mut client, 1).unwrap().reverted.len(), 1);
+    assert!(!exists(&mut client, "items"));
+    assert!(history(&mut client, "schema_migrations").is_empty());
+    assert_eq!(advisory_locks(&mut client).as_deref(), Some("0"));
+}
+
+#[test]
+fn an_invalid_index_is_never_recorded_as_applied() {
+    let url = fresh_db("cic");
+    let m = set(scenario("cic"));
+    let mut client = connect(&url);
+    m.up_to(&mut client, 1).expect("table");
+    // A writer that keeps its transaction open: CREATE INDEX CONCURRENTLY waits for it
+    // after it has created the (still invalid) index.
+    let mut writer = connect(&url);
+    writer
+        .simple_query("BEGIN; INSERT INTO t VALUES (1, 'a')")
+        .unwrap();
+    kill_runner_while("cic", &url, "%CONCURRENTLY%", |_, _| {});
+    writer.simple_query("COMMIT").unwrap();
+
+    let validity = "SELECT indisvalid::text FROM pg_index WHERE indexrelid = 't_email'::regclass";
+    assert_eq!(scalar(&mut client, validity).as_deref(), Some("false"));
+    assert_eq!(progress(&mut client, 2), "running|up|0|t");
+    let status = m.status(&mut client).unwrap();
+    assert!(matches!(
+        status.entries[1].state,
+        MigrationState::Interrupted(_)
+    ));
+    assert_eq!(
+        status.entries[1].invalid_indexes.as_deref(),
+        Some("t_email (on t)")
+    );
+    assert!(status.needs_attention());
+
+    // repair refuses while the INVALID index is there, in both forms.
+    for refused in [
+        m.repair(&mut client).unwrap_err(),
+        m.repair_completed(&mut client).unwrap_err(),
+    ] {
+        let text = refused.to_string();
+        assert!(
+            matches!(refused, Error::InvalidIndexes { version: 2, .. }),
+            "{text}"
+        );
+        assert!(
+            text.contains("t_email (on t)") && text.contains("DROP INDEX CONCURRENTLY IF EXISTS"),
+            "{text}"
+        );
+    }
+    assert_eq!(progress(&mut client, 2), "running|up|0|t");
+
+    // An earlier release's repair deleted the row: the next run's IF NOT EXISTS
+    // skips the INVALID index, and the migration is not recorded as applied.
+    client
+        .simple_query("DELETE FROM schema_migrations WHERE version = 2")
+        .unwrap();
+    let err = m.up(&mut client).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidIndexes {
+                version: 2,
+                done: "applied",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("t_email (on t)"), "{err}");
+    assert_eq!(
+        progress(&mut client, 2),
+        "running|up|2|t",
+        "every statement ran, not recorded done"
+    );
+    assert!(m.status(&mut client).unwrap().needs_attention());
+
+    // Drop and rebuild as the message says, then record the script finished.
+    client
+        .simple_query("DROP INDEX CONCURRENTLY IF EXISTS t_email")
+        .unwrap();
+    client
+        .simple_query("CREATE INDEX CONCURRENTLY IF NOT EXISTS t_email ON t (email)")
+        .unwrap();
+    let repaired = m.repair_completed(&mut client).unwrap();
+    assert_eq!(
+        repaired.cleared,
+        [(2, "t_email".to_string(), "applied".to_string())]
+    );
+    assert_eq!(scalar(&mut client, validity).as_deref(), Some("true"));
+    let status = m.status(&mut client).unwrap();
+    assert!(!status.needs_attention(), "{status:?}");
+    assert_eq!(done(&mut client), [1, 2]);
 }

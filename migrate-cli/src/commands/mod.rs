@@ -131,9 +131,13 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
             Some("pass --history-table NAME (or SCHEMA.NAME) to keep this tool's history elsewhere")
         }
         E::Drift(_) => Some("`pgmigrate status` shows every drifted migration"),
-        E::Interrupted { .. } => {
-            Some("after checking the schema: `pgmigrate repair`, then `pgmigrate up`")
+        E::Interrupted(_) => {
+            Some("`pgmigrate status` shows every running or interrupted migration")
         }
+        E::InvalidIndexes { .. } => {
+            Some("list them with `SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid`")
+        }
+        E::HistoryLocked { .. } => Some("raise the wait with --history-lock-timeout (e.g. 1m)"),
         E::OutOfOrder { .. } => Some(
             "renumber the file(s), or pass --allow-out-of-order when running them late is safe",
         ),

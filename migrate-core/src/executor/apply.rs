@@ -5,9 +5,10 @@ use std::time::Instant;
 
 use crate::executor::error::{Direction, Error, MigrationFailure};
 use crate::executor::history::{self, History};
+use crate::executor::invalid_index;
 use crate::executor::position::{bom_len, statement_at, statements, Embedding};
 use crate::executor::report::AppliedMigration;
-use crate::executor::session::Session;
+use crate::executor::session::{text, Session};
 use crate::executor::session_reset::SessionSnapshot;
 use crate::executor::sql::millis;
 use crate::migrations::Settings;
@@ -19,8 +20,24 @@ pub(crate) struct HistorySql {
     pub in_transaction: String,
     /// Before the first statement (no-transaction scripts).
     pub before: String,
-    /// After the last statement (no-transaction scripts).
+    /// After the last statement (no-transaction scripts); ends in a `WHERE`
+    /// clause that a guard can extend with `AND ...`.
     pub after: String,
+    /// After statement `i`, with `i + 1` statements done (no-transaction scripts).
+    pub progress: fn(&str, i64, usize) -> String,
+    /// The history table and the version, for `progress`.
+    pub table: String,
+    /// The migration's version.
+    pub version: i64,
+}
+
+/// `BEGIN READ WRITE; SET LOCAL lock_timeout ...; <sql>; COMMIT`: a runner
+/// write that neither a read-only default nor a held lock can stall forever.
+fn runner_write(sql: &str, settings: &Settings) -> String {
+    format!(
+        "BEGIN READ WRITE;\nSET LOCAL lock_timeout = {};\n{sql};\nCOMMIT",
+        millis(settings.history_lock_timeout)
+    )
 }
 
 /// The exact queries for one script.
@@ -30,11 +47,14 @@ pub(crate) enum ScriptQueries<'a> {
         sql: String,
         embedding: Embedding<'a>,
     },
-    /// `SET ...; <history before>`, then each statement, then
-    /// `BEGIN READ WRITE; <session restore>; <history after>; COMMIT`.
+    /// `SET ...; <history before>`, then each statement, each but the last
+    /// followed by its `progress` query, then `BEGIN READ WRITE; <session
+    /// restore>; <history after, unless INVALID indexes>; <check>; COMMIT`.
     NoTransaction {
         begin: String,
         statements: Vec<Statement>,
+        /// The history update after statement `i` (recording `i + 1` done).
+        progress: Vec<String>,
         end: String,
         /// The session restore alone (after a failed statement).
         restore: String,
@@ -66,7 +86,8 @@ pub(crate) fn build<'a>(
             let body = &script.sql[offset..];
             // "\n;" ends a script whose last line is a `--` comment or lacks `;`.
             let sql = format!(
-                "{prefix}{body}\n;\n{};\nCOMMIT;\n{restore}",
+                "{prefix}{body}\n;\nSET LOCAL lock_timeout = {};\n{};\nCOMMIT;\n{restore}",
+                millis(settings.history_lock_timeout),
                 history.in_transaction
             );
             ScriptQueries::Transactional {
@@ -83,12 +104,39 @@ pub(crate) fn build<'a>(
             for (name, value) in &timeouts {
                 begin.push_str(&format!("SET {name} = {value};\n"));
             }
-            begin.push_str(&history.before);
-            // READ WRITE: the script may have set default_transaction_read_only.
-            let end = format!("BEGIN READ WRITE;\n{restore}{};\nCOMMIT", history.after);
+            begin.push_str(&runner_write(&history.before, settings));
+            let statements = statements(script);
+            let progress = (1..statements.len())
+                .map(|done| {
+                    runner_write(
+                        &(history.progress)(&history.table, history.version, done),
+                        settings,
+                    )
+                })
+                .collect();
+            // Recorded done only without INVALID indexes on what the script indexes.
+            let targets = invalid_index::targets(script);
+            let (guard, check) = if targets.is_empty() {
+                (String::new(), String::new())
+            } else {
+                (
+                    format!(" AND {} IS NULL", invalid_index::invalid_list_sql(&targets)),
+                    format!(";\n{}", invalid_index::check_sql(&targets)),
+                )
+            };
+            // READ WRITE: the script may have set default_transaction_read_only;
+            // the restore comes first: it may have set a role too.
+            // Every statement ran: recorded even when INVALID indexes keep the row 'running'.
+            let all_done = (history.progress)(&history.table, history.version, statements.len());
+            let end = format!(
+                "BEGIN READ WRITE;\n{restore}SET LOCAL lock_timeout = {};\n{all_done};\n{}{guard}{check};\nCOMMIT",
+                millis(settings.history_lock_timeout),
+                history.after
+            );
             ScriptQueries::NoTransaction {
                 begin,
-                statements: statements(script),
+                statements,
+                progress,
                 end,
                 restore,
             }
@@ -103,15 +151,17 @@ pub(crate) fn query_texts(script: &Script, queries: &ScriptQueries<'_>) -> Vec<S
         ScriptQueries::NoTransaction {
             begin,
             statements,
+            progress,
             end,
             ..
         } => {
             let mut texts = vec![format!("{begin};")];
-            texts.extend(
-                statements
-                    .iter()
-                    .map(|s| format!("{};", script.statement_sql(s))),
-            );
+            for (i, s) in statements.iter().enumerate() {
+                texts.push(format!("{};", script.statement_sql(s)));
+                if let Some(p) = progress.get(i) {
+                    texts.push(format!("{p};"));
+                }
+            }
             texts.push(format!("{end};"));
             texts
         }
@@ -125,6 +175,7 @@ pub(crate) fn run(
     script: &Script,
     direction: Direction,
     queries: &ScriptQueries<'_>,
+    table: &str,
 ) -> Result<(), Error> {
     match queries {
         ScriptQueries::Transactional { sql, embedding } => match session.query(sql) {
@@ -154,6 +205,7 @@ pub(crate) fn run(
         ScriptQueries::NoTransaction {
             begin,
             statements,
+            progress,
             end,
             restore,
         } => {
@@ -166,7 +218,7 @@ pub(crate) fn run(
                     e,
                 )
             })?;
-            for statement in statements {
+            for (i, statement) in statements.iter().enumerate() {
                 let text = script.statement_sql(statement);
                 if let Err(error) = session.query(text) {
                     let _ = session.query(restore);
@@ -196,8 +248,27 @@ pub(crate) fn run(
                         true,
                     ));
                 }
+                if let Some(p) = progress.get(i) {
+                    session.query(p).map_err(|e| {
+                        let _ = session.query("ROLLBACK");
+                        let _ = session.query(restore);
+                        Error::db(
+                            format!(
+                                "statement {} of no-transaction migration {} ({}) ran, but its \
+                                 progress could not be recorded; its history row stays 'running' \
+                                 with {i} statement(s) done",
+                                i + 1,
+                                migration.version,
+                                script.path
+                            ),
+                            e,
+                        )
+                    })?;
+                }
             }
-            session.query(end).map_err(|e| {
+            let results = session.query(end).map_err(|e| {
+                let _ = session.query("ROLLBACK");
+                let _ = session.query(restore);
                 Error::db(
                     format!(
                         "every statement of no-transaction migration {} ({}) ran, but its history \
@@ -208,9 +279,32 @@ pub(crate) fn run(
                     e,
                 )
             })?;
+            if let Some(indexes) = invalid_in(&results) {
+                return Err(Error::InvalidIndexes {
+                    version: migration.version,
+                    name: migration.name.to_string(),
+                    path: script.path.to_string(),
+                    indexes,
+                    table: table.to_string(),
+                    done: match direction {
+                        Direction::Up => "applied",
+                        Direction::Down => "reverted",
+                    },
+                });
+            }
             Ok(())
         }
     }
+}
+
+/// The INVALID indexes reported by the row of [`invalid_index::check_sql`], if any.
+fn invalid_in(results: &[Vec<postgres::SimpleQueryRow>]) -> Option<String> {
+    results
+        .iter()
+        .flatten()
+        .find(|r| text(r, 0) == Some(invalid_index::MARKER))
+        .and_then(|r| text(r, 1))
+        .map(str::to_string)
 }
 
 fn failure(
@@ -260,6 +354,9 @@ pub(crate) fn up_history(table: &str, m: &Migration) -> HistorySql {
         in_transaction: history::insert_done_sql(table, m),
         before: history::insert_running_sql(table, m),
         after: history::mark_done_sql(table, m.version),
+        progress: history::progress_sql,
+        table: table.to_string(),
+        version: m.version,
     }
 }
 
@@ -277,7 +374,7 @@ pub(crate) fn apply_up(
         &history.session,
         &up_history(&history.table, m),
     );
-    run(session, m, &m.up, Direction::Up, &queries)?;
+    run(session, m, &m.up, Direction::Up, &queries, &history.table)?;
     let applied = AppliedMigration {
         version: m.version,
         name: m.name.to_string(),
@@ -319,6 +416,9 @@ mod tests {
             in_transaction: "INSERT h".into(),
             before: "INSERT running".into(),
             after: "UPDATE done".into(),
+            progress: |t, v, n| format!("UPDATE {t} {v} {n}"),
+            table: "h".into(),
+            version: 1,
         }
     }
 
@@ -336,7 +436,8 @@ mod tests {
         let texts = query_texts(&s, &q);
         assert_eq!(
             texts,
-            ["BEGIN;\nSET LOCAL lock_timeout = '2000ms';\nCREATE TABLE a (id int) -- trailing comment\n;\nINSERT h;\nCOMMIT;\nRESET ALL;\n"]
+            ["BEGIN;\nSET LOCAL lock_timeout = '2000ms';\nCREATE TABLE a (id int) -- trailing comment\n;\n\
+              SET LOCAL lock_timeout = '10000ms';\nINSERT h;\nCOMMIT;\nRESET ALL;\n"]
         );
     }
 
@@ -355,9 +456,16 @@ mod tests {
         assert_eq!(
             texts,
             [
-                "SET statement_timeout = '1000ms';\nINSERT running;",
+                "SET statement_timeout = '1000ms';\nBEGIN READ WRITE;\nSET LOCAL lock_timeout = '10000ms';\nINSERT running;\nCOMMIT;",
                 "CREATE INDEX CONCURRENTLY i ON a (id);",
-                "BEGIN READ WRITE;\nRESET ALL;\nUPDATE done;\nCOMMIT;",
+                "BEGIN READ WRITE;\nRESET ALL;\nSET LOCAL lock_timeout = '10000ms';\nUPDATE h 1 1;\nUPDATE done AND (SELECT string_agg(format('%s (on %s)', i.indexrelid::regclass, \
+                 i.indrelid::regclass), ', ' ORDER BY i.indexrelid::regclass::text) FROM pg_catalog.pg_index i \
+                 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid JOIN pg_catalog.pg_class tc ON tc.oid = i.indrelid \
+                 WHERE NOT i.indisvalid AND (ic.relname = ANY(ARRAY['i']::name[]) OR tc.relname = ANY(ARRAY['a']::name[]))) IS NULL;\n\
+                 SELECT 'pgmigrate:invalid-indexes', (SELECT string_agg(format('%s (on %s)', i.indexrelid::regclass, \
+                 i.indrelid::regclass), ', ' ORDER BY i.indexrelid::regclass::text) FROM pg_catalog.pg_index i \
+                 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid JOIN pg_catalog.pg_class tc ON tc.oid = i.indrelid \
+                 WHERE NOT i.indisvalid AND (ic.relname = ANY(ARRAY['i']::name[]) OR tc.relname = ANY(ARRAY['a']::name[])));\nCOMMIT;",
             ]
         );
     }
