@@ -48,6 +48,12 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "DURATION")]
     pub lock_wait: Option<String>,
 
+    /// How long the runner's own statements on the history table wait for a
+    /// lock another session holds on it before failing with that session's
+    /// pid [default: 10s].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub history_lock_timeout: Option<String>,
+
     /// Apply pending migrations that are older than the newest applied one
     /// (a branch merged late) instead of refusing.
     #[arg(long, global = true)]

@@ -55,6 +55,7 @@ impl Ctx<'_> {
             &self.global.lock_timeout,
             &self.global.statement_timeout,
             &self.global.lock_wait,
+            &self.global.history_lock_timeout,
         ]
         .into_iter()
         .flatten()
@@ -94,7 +95,7 @@ impl Ctx<'_> {
     }
 
     /// Applies `--history-table`, `--lock-timeout`, `--statement-timeout`,
-    /// `--lock-wait` and `--allow-out-of-order`.
+    /// `--lock-wait`, `--history-lock-timeout` and `--allow-out-of-order`.
     pub fn with_settings(&self, mut m: Migrations) -> Result<Migrations> {
         if let Some(t) = &self.global.history_table {
             let t = settings::parse_table_name(t)?;
@@ -111,6 +112,9 @@ impl Ctx<'_> {
         }
         if let Some(d) = &self.global.lock_wait {
             m = m.lock_wait(settings::parse_duration(d)?);
+        }
+        if let Some(d) = &self.global.history_lock_timeout {
+            m = m.history_lock_timeout(settings::parse_duration(d)?);
         }
         Ok(m.allow_out_of_order(self.global.allow_out_of_order))
     }

@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::executor::error::{Direction, Error};
 use crate::executor::lock_key;
+use crate::executor::runner_wait;
 use crate::executor::session::{text, Session};
 use crate::executor::session_reset::{SessionSnapshot, SNAPSHOT_COLUMNS};
 use crate::executor::sql::{dollar_tag, ident, literal};
@@ -162,9 +163,11 @@ fn select_rows_sql(table: &str, progress: bool, key: &str) -> String {
 
 /// Under the lock: creates the schema and table when missing, then reads the
 /// rows and the session's timeouts, all in one round trip.
+/// Waits at most `wait` for a lock another session holds on the table.
 pub(crate) fn ensure_and_read(
     session: &mut Session<'_>,
     table: &HistoryTable,
+    wait: Duration,
 ) -> Result<History, Error> {
     let configured = configured_name(table);
     let mut body = String::from("BEGIN\n");
@@ -182,14 +185,20 @@ pub(crate) fn ensure_and_read(
         add_progress_columns_sql(&configured)
     ));
     let tag = dollar_tag(&body);
+    // The snapshot comes first: it must not see the SET LOCAL.
     let sql = format!(
-        "DO {tag}{body}{tag};\nSELECT {SNAPSHOT_COLUMNS}, {};\n{}",
+        "SELECT {SNAPSHOT_COLUMNS};\n{}DO {tag}{body}{tag};\nSELECT NULL, NULL, NULL, {};\n{};\nCOMMIT",
+        runner_wait::begin_sql(wait),
         inspect_sql(&configured),
         select_rows_sql(&configured, true, &lock_key::key_sql(table))
     );
     let results = match session.query(&sql) {
         Ok(results) => results,
         Err(e) => {
+            let _ = session.query("ROLLBACK");
+            if runner_wait::is_lock_timeout(&e) {
+                return Err(history_locked(session, &configured, wait, e));
+            }
             // A table of another tool makes the SELECT fail: say so plainly.
             if let Ok(Some(found)) = foreign_columns(session, &configured) {
                 return Err(Error::ForeignHistoryTable {
@@ -203,19 +212,25 @@ pub(crate) fn ensure_and_read(
             ));
         }
     };
-    let info = results.get(1).and_then(|rows| rows.first());
-    let (saved, resolved, columns) = match info {
+    // Results: snapshot, BEGIN, SET, DO, table info, rows, COMMIT.
+    let saved = results
+        .first()
+        .and_then(|rows| rows.first())
+        .map_or_else(SessionSnapshot::default, |row| {
+            SessionSnapshot::from_row(row, 0)
+        });
+    let info = results.get(4).and_then(|rows| rows.first());
+    let (resolved, columns) = match info {
         Some(row) => (
-            SessionSnapshot::from_row(row, 0),
             text(row, 3).map(str::to_string),
             text(row, 4).unwrap_or("").to_string(),
         ),
-        None => (SessionSnapshot::default(), None, String::new()),
+        None => (None, String::new()),
     };
     check_columns(&configured, &columns)?;
     let rows = parse_rows(
         &configured,
-        results.get(2).map(Vec::as_slice).unwrap_or(&[]),
+        results.get(5).map(Vec::as_slice).unwrap_or(&[]),
     )?;
     Ok(History {
         table: resolved.unwrap_or(configured),
@@ -223,6 +238,37 @@ pub(crate) fn ensure_and_read(
         rows,
         session: saved,
     })
+}
+
+/// [`Error::HistoryLocked`] for `error`, naming the sessions that hold a lock on `table`.
+pub(crate) fn history_locked(
+    session: &mut Session<'_>,
+    table: &str,
+    wait: Duration,
+    error: postgres::Error,
+) -> Error {
+    let holders = session
+        .query(&runner_wait::holders_sql(table))
+        .ok()
+        .and_then(|results| {
+            results
+                .first()
+                .and_then(|rows| rows.first())
+                .and_then(|r| text(r, 0))
+                .map(str::to_string)
+        });
+    match holders {
+        Some(holders) => Error::HistoryLocked {
+            context: format!("creating or reading the history table {table}"),
+            table: table.to_string(),
+            waited: wait,
+            holders,
+        },
+        None => Error::db(
+            format!("creating or reading the history table {table}"),
+            error,
+        ),
+    }
 }
 
 /// Without the lock and without creating anything: the rows, or none when the

@@ -17,6 +17,7 @@ mod plan;
 mod position;
 mod report;
 mod revert;
+mod runner_wait;
 mod session;
 mod session_reset;
 mod sql;
@@ -146,7 +147,11 @@ impl Migrations {
             &table,
             settings.lock_wait,
         )?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let history = history::ensure_and_read(
+            locked.session(),
+            &settings.history_table,
+            settings.history_lock_timeout,
+        )?;
         let to_stamp = plan::plan_stamp(self.migrations(), &history.rows, &table, version)?;
         if !to_stamp.is_empty() {
             locked
@@ -190,7 +195,11 @@ impl Migrations {
             &table,
             settings.lock_wait,
         )?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let history = history::ensure_and_read(
+            locked.session(),
+            &settings.history_table,
+            settings.history_lock_timeout,
+        )?;
         for row in history
             .rows
             .iter()
@@ -295,7 +304,11 @@ impl Migrations {
             &table,
             settings.lock_wait,
         )?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let history = history::ensure_and_read(
+            locked.session(),
+            &settings.history_table,
+            settings.history_lock_timeout,
+        )?;
         let row = history.rows.iter().find(|r| r.version == version);
         let previous = match row {
             Some(row) if row.state == history::RowState::Done => row.checksum.clone(),
@@ -349,7 +362,11 @@ impl Migrations {
             &table,
             settings.lock_wait,
         )?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let history = history::ensure_and_read(
+            locked.session(),
+            &settings.history_table,
+            settings.history_lock_timeout,
+        )?;
         let plan = plan::plan_up(self.migrations(), &history.rows, settings, &table, target)?;
         warn_future(&plan.future);
         let mut applied = Vec::with_capacity(plan.pending.len());
@@ -383,7 +400,11 @@ impl Migrations {
             &table,
             settings.lock_wait,
         )?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let history = history::ensure_and_read(
+            locked.session(),
+            &settings.history_table,
+            settings.history_lock_timeout,
+        )?;
         let plan = plan::plan_down(self.migrations(), &history.rows, &table, target)?;
         let mut reverted = Vec::with_capacity(plan.steps.len());
         for (m, down) in &plan.steps {
