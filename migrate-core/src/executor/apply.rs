@@ -9,6 +9,7 @@ use crate::executor::invalid_index;
 use crate::executor::position::{bom_len, statement_at, statements, Embedding};
 use crate::executor::report::AppliedMigration;
 use crate::executor::session::{text, Session};
+use crate::executor::session_guard;
 use crate::executor::session_reset::SessionSnapshot;
 use crate::executor::sql::millis;
 use crate::migrations::Settings;
@@ -33,9 +34,9 @@ pub(crate) struct HistorySql {
 
 /// `BEGIN READ WRITE; SET LOCAL lock_timeout ...; <sql>; COMMIT`: a runner
 /// write that neither a read-only default nor a held lock can stall forever.
-fn runner_write(sql: &str, settings: &Settings) -> String {
+fn runner_write(sql: &str, settings: &Settings, guard: &str) -> String {
     format!(
-        "BEGIN READ WRITE;\nSET LOCAL lock_timeout = {};\n{sql};\nCOMMIT",
+        "BEGIN READ WRITE;\n{guard}SET LOCAL lock_timeout = {};\n{sql};\nCOMMIT",
         millis(settings.history_lock_timeout)
     )
 }
@@ -61,12 +62,14 @@ pub(crate) enum ScriptQueries<'a> {
     },
 }
 
-/// Builds the queries for `script`; `session` is the session to restore after it.
+/// Builds the queries for `script`; `session` is the session to restore after
+/// it; `guard` starts each of its transactions (see `session_guard`).
 pub(crate) fn build<'a>(
     script: &'a Script,
     settings: &Settings,
     session: &SessionSnapshot,
     history: &HistorySql,
+    guard: &str,
 ) -> ScriptQueries<'a> {
     let restore = session.restore_sql();
     let timeouts: Vec<(&str, String)> = [
@@ -78,7 +81,7 @@ pub(crate) fn build<'a>(
     .collect();
     match script.transaction {
         TransactionMode::Transaction => {
-            let mut prefix = String::from("BEGIN;\n");
+            let mut prefix = format!("BEGIN;\n{guard}");
             for (name, value) in &timeouts {
                 prefix.push_str(&format!("SET LOCAL {name} = {value};\n"));
             }
@@ -104,19 +107,20 @@ pub(crate) fn build<'a>(
             for (name, value) in &timeouts {
                 begin.push_str(&format!("SET {name} = {value};\n"));
             }
-            begin.push_str(&runner_write(&history.before, settings));
+            begin.push_str(&runner_write(&history.before, settings, guard));
             let statements = statements(script);
             let progress = (1..statements.len())
                 .map(|done| {
                     runner_write(
                         &(history.progress)(&history.table, history.version, done),
                         settings,
+                        guard,
                     )
                 })
                 .collect();
             // Recorded done only without INVALID indexes on what the script indexes.
             let targets = invalid_index::targets(script);
-            let (guard, check) = if targets.is_empty() {
+            let (unless_invalid, check) = if targets.is_empty() {
                 (String::new(), String::new())
             } else {
                 (
@@ -129,7 +133,7 @@ pub(crate) fn build<'a>(
             // Every statement ran: recorded even when INVALID indexes keep the row 'running'.
             let all_done = (history.progress)(&history.table, history.version, statements.len());
             let end = format!(
-                "BEGIN READ WRITE;\n{restore}SET LOCAL lock_timeout = {};\n{all_done};\n{}{guard}{check};\nCOMMIT",
+                "BEGIN READ WRITE;\n{restore}{guard}SET LOCAL lock_timeout = {};\n{all_done};\n{}{unless_invalid}{check};\nCOMMIT",
                 millis(settings.history_lock_timeout),
                 history.after
             );
@@ -330,6 +334,12 @@ fn failure(
         }
         None => (None, None),
     };
+    if session_guard::is_guard_error(&error) {
+        return Error::PooledSession {
+            table: "the history table".to_string(),
+            detail: session_guard::detail(&error),
+        };
+    }
     let db = error.as_db_error();
     Error::MigrationFailed(Box::new(MigrationFailure {
         version: migration.version,
@@ -373,6 +383,7 @@ pub(crate) fn apply_up(
         settings,
         &history.session,
         &up_history(&history.table, m),
+        &history.guard,
     );
     run(session, m, &m.up, Direction::Up, &queries, &history.table)?;
     let applied = AppliedMigration {
@@ -432,7 +443,7 @@ mod tests {
             lock_timeout: Some(Duration::from_secs(2)),
             ..Settings::default()
         };
-        let q = build(&s, &settings, &SessionSnapshot::default(), &hist());
+        let q = build(&s, &settings, &SessionSnapshot::default(), &hist(), "");
         let texts = query_texts(&s, &q);
         assert_eq!(
             texts,
@@ -451,7 +462,7 @@ mod tests {
             statement_timeout: Some(Duration::from_secs(1)),
             ..Settings::default()
         };
-        let q = build(&s, &settings, &SessionSnapshot::default(), &hist());
+        let q = build(&s, &settings, &SessionSnapshot::default(), &hist(), "");
         let texts = query_texts(&s, &q);
         assert_eq!(
             texts,

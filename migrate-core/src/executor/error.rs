@@ -97,6 +97,22 @@ pub enum Error {
         done: &'static str,
     },
 
+    /// The runner's session does not stay on one server connection: a
+    /// transaction-pooling connection pooler is in between. Nothing more was run.
+    #[error(
+        "the runner's session is not kept on one server connection ({detail}): a connection \
+         pooler in transaction mode (such as PgBouncer with pool_mode = transaction) sits between \
+         the runner and PostgreSQL for {table}. Its session advisory lock and no-transaction \
+         migrations are not safe there, so it stopped before running anything more. Connect the \
+         runner to PostgreSQL directly, or through a pool in session mode"
+    )]
+    PooledSession {
+        /// The history table.
+        table: String,
+        /// What was seen.
+        detail: String,
+    },
+
     /// A statement of the runner on the history table waited longer than the
     /// runner's own lock timeout for a lock another session holds.
     #[error(

@@ -6,6 +6,7 @@ use crate::executor::error::{Direction, Error};
 use crate::executor::lock_key;
 use crate::executor::runner_wait;
 use crate::executor::session::{text, Session};
+use crate::executor::session_guard;
 use crate::executor::session_reset::{SessionSnapshot, SNAPSHOT_COLUMNS};
 use crate::executor::sql::{dollar_tag, ident, literal};
 use crate::model::{HistoryTable, Migration};
@@ -86,6 +87,9 @@ pub(crate) struct History {
     pub rows: Vec<AppliedRow>,
     /// The session before this call, restored after each migration.
     pub session: SessionSnapshot,
+    /// The statement that starts every runner transaction under the lock
+    /// (see `session_guard`); empty without the lock.
+    pub guard: String,
 }
 
 /// The table as configured, quoted: `"schema"."name"` or `"name"`.
@@ -168,6 +172,7 @@ pub(crate) fn ensure_and_read(
     session: &mut Session<'_>,
     table: &HistoryTable,
     wait: Duration,
+    guard: &str,
 ) -> Result<History, Error> {
     let configured = configured_name(table);
     let mut body = String::from("BEGIN\n");
@@ -187,7 +192,7 @@ pub(crate) fn ensure_and_read(
     let tag = dollar_tag(&body);
     // The snapshot comes first: it must not see the SET LOCAL.
     let sql = format!(
-        "SELECT {SNAPSHOT_COLUMNS};\n{}DO {tag}{body}{tag};\nSELECT NULL, NULL, NULL, {};\n{};\nCOMMIT",
+        "SELECT {SNAPSHOT_COLUMNS};\n{}{guard}DO {tag}{body}{tag};\nSELECT NULL, NULL, NULL, {};\n{};\nCOMMIT",
         runner_wait::begin_sql(wait),
         inspect_sql(&configured),
         select_rows_sql(&configured, true, &lock_key::key_sql(table))
@@ -196,6 +201,12 @@ pub(crate) fn ensure_and_read(
         Ok(results) => results,
         Err(e) => {
             let _ = session.query("ROLLBACK");
+            if session_guard::is_guard_error(&e) {
+                return Err(Error::PooledSession {
+                    table: configured,
+                    detail: session_guard::detail(&e),
+                });
+            }
             if runner_wait::is_lock_timeout(&e) {
                 return Err(history_locked(session, &configured, wait, e));
             }
@@ -212,14 +223,14 @@ pub(crate) fn ensure_and_read(
             ));
         }
     };
-    // Results: snapshot, BEGIN, SET, DO, table info, rows, COMMIT.
+    // Results: snapshot, BEGIN, SET, guard, DO, table info, rows, COMMIT.
     let saved = results
         .first()
         .and_then(|rows| rows.first())
         .map_or_else(SessionSnapshot::default, |row| {
             SessionSnapshot::from_row(row, 0)
         });
-    let info = results.get(4).and_then(|rows| rows.first());
+    let info = results.get(5).and_then(|rows| rows.first());
     let (resolved, columns) = match info {
         Some(row) => (
             text(row, 3).map(str::to_string),
@@ -230,13 +241,14 @@ pub(crate) fn ensure_and_read(
     check_columns(&configured, &columns)?;
     let rows = parse_rows(
         &configured,
-        results.get(5).map(Vec::as_slice).unwrap_or(&[]),
+        results.get(6).map(Vec::as_slice).unwrap_or(&[]),
     )?;
     Ok(History {
         table: resolved.unwrap_or(configured),
         existed: true,
         rows,
         session: saved,
+        guard: guard.to_string(),
     })
 }
 
@@ -293,6 +305,7 @@ pub(crate) fn read_only(session: &mut Session<'_>, table: &HistoryTable) -> Resu
             existed: false,
             rows: Vec::new(),
             session: saved,
+            guard: String::new(),
         });
     };
     check_columns(&configured, &columns)?;
@@ -313,6 +326,7 @@ pub(crate) fn read_only(session: &mut Session<'_>, table: &HistoryTable) -> Resu
         existed: true,
         rows,
         session: saved,
+        guard: String::new(),
     })
 }
 

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use crate::executor::error::Error;
 use crate::executor::lock_key::{key_sql, legacy_key_sql, lock_row_matches, try_lock_both_sql};
 use crate::executor::session::{text, Session};
+use crate::executor::session_guard;
 use crate::model::HistoryTable;
 
 /// Pause between two attempts.
@@ -39,6 +40,8 @@ pub(crate) struct Locked<'a> {
     check_interval_set: bool,
     /// How long acquiring took.
     pub waited: Duration,
+    /// The backend that took the lock.
+    pid: i32,
 }
 
 /// The pids holding either key, except this session.
@@ -65,12 +68,17 @@ impl<'a> Locked<'a> {
         let try_both = try_lock_both_sql(&key, &legacy);
         // Column 2 is set when the lock was taken and the session had no
         // client check interval of its own (unknown before 14: NULL, untouched).
+        // Column 3: this backend held the lock already (a pooler shares it), so
+        // it was not taken again; column 4: the backend.
+        let here = session_guard::held_here_sql(&key);
         let attempt = |holders: &str| {
             format!(
                 "SELECT locked, ({holders}), CASE WHEN locked AND previous = '0' THEN \
-                 set_config('client_connection_check_interval', '{CLIENT_CHECK_INTERVAL}', false) END \
-                 FROM (SELECT {try_both} AS locked, \
-                 current_setting('client_connection_check_interval', true) AS previous OFFSET 0) AS attempt"
+                 set_config('client_connection_check_interval', '{CLIENT_CHECK_INTERVAL}', false) END, \
+                 here, pg_backend_pid() \
+                 FROM (SELECT CASE WHEN here THEN NULL ELSE {try_both} END AS locked, previous, here \
+                 FROM (SELECT {here} AS here, current_setting('client_connection_check_interval', true) \
+                 AS previous OFFSET 0) AS h OFFSET 0) AS attempt"
             )
         };
         let try_sql = attempt("NULL");
@@ -85,6 +93,16 @@ impl<'a> Locked<'a> {
                 .query(sql)
                 .map_err(|e| Error::db(format!("taking the migration lock for {table}"), e))?;
             let row = results.first().and_then(|rows| rows.first());
+            let pid = row.and_then(|r| text(r, 4)).and_then(|p| p.parse().ok());
+            if row.and_then(|r| text(r, 3)) == Some("t") {
+                return Err(Error::PooledSession {
+                    table: table.to_string(),
+                    detail: format!(
+                        "backend {} already holds the migration lock for another client of the pool",
+                        pid.unwrap_or(0)
+                    ),
+                });
+            }
             if row.and_then(|r| text(r, 0)) == Some("t") {
                 return Ok(Locked {
                     session,
@@ -93,6 +111,7 @@ impl<'a> Locked<'a> {
                     held: true,
                     check_interval_set: row.and_then(|r| text(r, 2)).is_some(),
                     waited: start.elapsed(),
+                    pid: pid.unwrap_or(0),
                 });
             }
             let holders: Vec<i32> = row
@@ -131,6 +150,12 @@ impl<'a> Locked<'a> {
         } else {
             ""
         }
+    }
+
+    /// A statement that fails unless it runs on the backend holding the lock
+    /// (see [`session_guard`]); starts every later runner transaction.
+    pub(crate) fn guard(&self) -> String {
+        session_guard::guard_sql(self.pid, &self.key)
     }
 
     /// The session, for queries under the lock.

@@ -19,6 +19,7 @@ mod report;
 mod revert;
 mod runner_wait;
 mod session;
+mod session_guard;
 mod session_reset;
 mod sql;
 
@@ -147,10 +148,12 @@ impl Migrations {
             &table,
             settings.lock_wait,
         )?;
+        let guard = locked.guard();
         let history = history::ensure_and_read(
             locked.session(),
             &settings.history_table,
             settings.history_lock_timeout,
+            &guard,
         )?;
         let to_stamp = plan::plan_stamp(self.migrations(), &history.rows, &table, version)?;
         if !to_stamp.is_empty() {
@@ -195,10 +198,12 @@ impl Migrations {
             &table,
             settings.lock_wait,
         )?;
+        let guard = locked.guard();
         let history = history::ensure_and_read(
             locked.session(),
             &settings.history_table,
             settings.history_lock_timeout,
+            &guard,
         )?;
         for row in history
             .rows
@@ -304,10 +309,12 @@ impl Migrations {
             &table,
             settings.lock_wait,
         )?;
+        let guard = locked.guard();
         let history = history::ensure_and_read(
             locked.session(),
             &settings.history_table,
             settings.history_lock_timeout,
+            &guard,
         )?;
         let row = history.rows.iter().find(|r| r.version == version);
         let previous = match row {
@@ -362,10 +369,12 @@ impl Migrations {
             &table,
             settings.lock_wait,
         )?;
+        let guard = locked.guard();
         let history = history::ensure_and_read(
             locked.session(),
             &settings.history_table,
             settings.history_lock_timeout,
+            &guard,
         )?;
         let plan = plan::plan_up(self.migrations(), &history.rows, settings, &table, target)?;
         warn_future(&plan.future);
@@ -400,10 +409,12 @@ impl Migrations {
             &table,
             settings.lock_wait,
         )?;
+        let guard = locked.guard();
         let history = history::ensure_and_read(
             locked.session(),
             &settings.history_table,
             settings.history_lock_timeout,
+            &guard,
         )?;
         let plan = plan::plan_down(self.migrations(), &history.rows, &table, target)?;
         let mut reverted = Vec::with_capacity(plan.steps.len());
@@ -441,6 +452,7 @@ impl Migrations {
                     settings,
                     &history.session,
                     &apply::up_history(&history.table, m),
+                    "",
                 );
                 PlannedStep {
                     version: m.version,
@@ -475,6 +487,7 @@ impl Migrations {
                     settings,
                     &history.session,
                     &revert::down_history(&history.table, m.version),
+                    "",
                 );
                 PlannedStep {
                     version: m.version,

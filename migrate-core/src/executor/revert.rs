@@ -36,6 +36,7 @@ pub(crate) fn revert(
         settings,
         &history.session,
         &down_history(&history.table, m.version),
+        &history.guard,
     );
     run(session, m, down, Direction::Down, &queries, &history.table)?;
     let reverted = RevertedMigration {
