@@ -22,6 +22,12 @@ pub struct Settings {
     /// (creating, reading and writing it): how long they wait for a lock that
     /// another session holds on it before failing with its pid.
     pub history_lock_timeout: Duration,
+    /// While the runner holds the lock, the server drops its connection after
+    /// about this long without an answer from it (TCP keepalive and
+    /// `tcp_user_timeout` of the runner's session), which releases the lock of
+    /// a runner whose link went silent. `None`: the server's own settings
+    /// (about two hours by default).
+    pub keepalive: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -33,6 +39,7 @@ impl Default for Settings {
             statement_timeout: None,
             allow_out_of_order: false,
             history_lock_timeout: Duration::from_secs(10),
+            keepalive: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -118,6 +125,13 @@ impl Migrations {
     /// lock another session holds on it (default 10 seconds).
     pub fn history_lock_timeout(mut self, timeout: Duration) -> Self {
         self.settings.history_lock_timeout = timeout;
+        self
+    }
+
+    /// How long a silent connection of the runner may keep the lock (default
+    /// one minute; `None`: the server's TCP settings). See [`Settings::keepalive`].
+    pub fn keepalive(mut self, keepalive: Option<Duration>) -> Self {
+        self.settings.keepalive = keepalive;
         self
     }
 

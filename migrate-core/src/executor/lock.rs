@@ -11,6 +11,7 @@
 use std::time::{Duration, Instant};
 
 use crate::executor::error::Error;
+use crate::executor::keepalive;
 use crate::executor::lock_key::{key_sql, legacy_key_sql, lock_row_matches, try_lock_both_sql};
 use crate::executor::session::{text, Session};
 use crate::executor::session_guard;
@@ -22,12 +23,6 @@ const POLL: Duration = Duration::from_millis(50);
 /// How often to log while waiting.
 const LOG_EVERY: Duration = Duration::from_secs(10);
 
-/// While the lock is held, the server checks every second whether the runner
-/// is still connected (PostgreSQL 14+). Without it, a runner killed during a
-/// migration leaves the server to finish the batch it was sent and commit it;
-/// with it, the server aborts the migration and releases the locks.
-const CLIENT_CHECK_INTERVAL: &str = "1s";
-
 /// A session holding the migration lock; releases it when released or dropped
 /// (also on error and on panic). If the connection is gone, the server has
 /// already released it.
@@ -36,8 +31,8 @@ pub(crate) struct Locked<'a> {
     key: String,
     legacy: String,
     held: bool,
-    /// Whether acquiring set `client_connection_check_interval` (to undo on release).
-    check_interval_set: bool,
+    /// The session settings acquiring set (see [`keepalive`]), to reset on release.
+    set: Vec<&'static str>,
     /// How long acquiring took.
     pub waited: Duration,
     /// The backend that took the lock.
@@ -57,28 +52,37 @@ fn holders_sql(key: &str, legacy: &str) -> String {
 impl<'a> Locked<'a> {
     /// Polls for the lock of history table `history` for at most `wait`,
     /// logging the holder's pid while waiting; `table` names it in messages.
+    /// `keepalive`: see [`keepalive::runner_settings`].
     pub(crate) fn acquire(
         mut session: Session<'a>,
         history: &HistoryTable,
         table: &str,
         wait: Duration,
+        keepalive: Option<Duration>,
     ) -> Result<Self, Error> {
         let key = key_sql(history);
         let legacy = legacy_key_sql(history);
         let try_both = try_lock_both_sql(&key, &legacy);
-        // Column 2 is set when the lock was taken and the session had no
-        // client check interval of its own (unknown before 14: NULL, untouched).
-        // Column 3: this backend held the lock already (a pooler shares it), so
-        // it was not taken again; column 4: the backend.
+        // Column 2: this backend held the lock already (a pooler shares it), so
+        // it was not taken again; column 3: the backend. Then one column per
+        // runner setting, set when the lock was taken and the session had the
+        // server default (unknown settings, e.g. before 14: NULL, untouched).
         let here = session_guard::held_here_sql(&key);
+        let runner_settings = keepalive::runner_settings(keepalive);
+        let set_columns: String = runner_settings
+            .iter()
+            .map(|(name, value)| {
+                format!(
+                    ", CASE WHEN locked AND current_setting('{name}', true) = '0' THEN \
+                     set_config('{name}', '{value}', false) END"
+                )
+            })
+            .collect();
         let attempt = |holders: &str| {
             format!(
-                "SELECT locked, ({holders}), CASE WHEN locked AND previous = '0' THEN \
-                 set_config('client_connection_check_interval', '{CLIENT_CHECK_INTERVAL}', false) END, \
-                 here, pg_backend_pid() \
-                 FROM (SELECT CASE WHEN here THEN NULL ELSE {try_both} END AS locked, previous, here \
-                 FROM (SELECT {here} AS here, current_setting('client_connection_check_interval', true) \
-                 AS previous OFFSET 0) AS h OFFSET 0) AS attempt"
+                "SELECT locked, ({holders}), here, pg_backend_pid(){set_columns} \
+                 FROM (SELECT CASE WHEN here THEN NULL ELSE {try_both} END AS locked, here \
+                 FROM (SELECT {here} AS here OFFSET 0) AS h OFFSET 0) AS attempt"
             )
         };
         let try_sql = attempt("NULL");
@@ -93,8 +97,8 @@ impl<'a> Locked<'a> {
                 .query(sql)
                 .map_err(|e| Error::db(format!("taking the migration lock for {table}"), e))?;
             let row = results.first().and_then(|rows| rows.first());
-            let pid = row.and_then(|r| text(r, 4)).and_then(|p| p.parse().ok());
-            if row.and_then(|r| text(r, 3)) == Some("t") {
+            let pid = row.and_then(|r| text(r, 3)).and_then(|p| p.parse().ok());
+            if row.and_then(|r| text(r, 2)) == Some("t") {
                 return Err(Error::PooledSession {
                     table: table.to_string(),
                     detail: format!(
@@ -109,7 +113,12 @@ impl<'a> Locked<'a> {
                     key,
                     legacy,
                     held: true,
-                    check_interval_set: row.and_then(|r| text(r, 2)).is_some(),
+                    set: runner_settings
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| row.and_then(|r| text(r, 4 + i)).is_some())
+                        .map(|(_, (name, _))| *name)
+                        .collect(),
                     waited: start.elapsed(),
                     pid: pid.unwrap_or(0),
                 });
@@ -143,13 +152,12 @@ impl<'a> Locked<'a> {
         }
     }
 
-    /// Undoes the client check interval set by [`Locked::acquire`], if any.
-    fn restore_sql(&self) -> &'static str {
-        if self.check_interval_set {
-            "SELECT set_config('client_connection_check_interval', '0', false); "
-        } else {
-            ""
-        }
+    /// Undoes the settings made by [`Locked::acquire`].
+    fn restore_sql(&self) -> String {
+        self.set
+            .iter()
+            .map(|name| format!("SELECT set_config('{name}', '0', false); "))
+            .collect()
     }
 
     /// A statement that fails unless it runs on the backend holding the lock

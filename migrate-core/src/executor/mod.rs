@@ -11,6 +11,7 @@ mod error;
 mod history;
 mod interruption;
 mod invalid_index;
+mod keepalive;
 mod lock;
 mod lock_key;
 mod plan;
@@ -147,6 +148,7 @@ impl Migrations {
             &settings.history_table,
             &table,
             settings.lock_wait,
+            settings.keepalive,
         )?;
         let guard = locked.guard();
         let history = history::ensure_and_read(
@@ -197,6 +199,7 @@ impl Migrations {
             &settings.history_table,
             &table,
             settings.lock_wait,
+            settings.keepalive,
         )?;
         let guard = locked.guard();
         let history = history::ensure_and_read(
@@ -308,6 +311,7 @@ impl Migrations {
             &settings.history_table,
             &table,
             settings.lock_wait,
+            settings.keepalive,
         )?;
         let guard = locked.guard();
         let history = history::ensure_and_read(
@@ -368,6 +372,7 @@ impl Migrations {
             &settings.history_table,
             &table,
             settings.lock_wait,
+            settings.keepalive,
         )?;
         let guard = locked.guard();
         let history = history::ensure_and_read(
@@ -408,6 +413,7 @@ impl Migrations {
             &settings.history_table,
             &table,
             settings.lock_wait,
+            settings.keepalive,
         )?;
         let guard = locked.guard();
         let history = history::ensure_and_read(
