@@ -54,6 +54,12 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "DURATION")]
     pub history_lock_timeout: Option<String>,
 
+    /// While the runner holds the migration lock, the server drops its
+    /// connection after about this long without an answer (TCP keepalive and
+    /// tcp_user_timeout of its session); `0`: the server's own settings [default: 1m].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub keepalive: Option<String>,
+
     /// Apply pending migrations that are older than the newest applied one
     /// (a branch merged late) instead of refusing.
     #[arg(long, global = true)]

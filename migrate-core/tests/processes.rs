@@ -20,7 +20,10 @@ const TABLE: &str = "MIGRATE_TEST_TABLE";
 
 /// The scenario's migrations with the history table spelled as in `TABLE`.
 fn runner_set(name: &str) -> pgmigrate_core::Migrations {
-    let m = set(scenario(name));
+    let mut m = set(scenario(name));
+    if name == "frozen" {
+        m = m.keepalive(Some(Duration::from_secs(3)));
+    }
     match std::env::var(TABLE) {
         Ok(t) => match t.split_once('.') {
             Some((schema, table)) => {
@@ -142,6 +145,13 @@ fn scenario(name: &str) -> Vec<Migration> {
                 ],
             ),
         ],
+        // A migration that sends the runner notices without end.
+        "frozen" => vec![mig(
+            1,
+            "chatty",
+            &["DO $$ BEGIN FOR i IN 1..100000000 LOOP RAISE NOTICE '%', repeat('x', 1000); END LOOP; END $$"],
+            None,
+        )],
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -600,4 +610,116 @@ fn an_invalid_index_is_never_recorded_as_applied() {
     let status = m.status(&mut client).unwrap();
     assert!(!status.needs_attention(), "{status:?}");
     assert_eq!(done(&mut client), [1, 2]);
+}
+
+/// A TCP proxy on 127.0.0.1 to `port` that forwards until `frozen` is set,
+/// then stops reading and writing while keeping every socket open (a link that
+/// went silent: no FIN, no RST). Returns its port.
+fn freezing_proxy(port: u16, frozen: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::Ordering;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let local = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let server = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                let frozen = frozen.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 8192];
+                    loop {
+                        if frozen.load(Ordering::SeqCst) {
+                            // Hold both sockets, move nothing.
+                            std::thread::sleep(Duration::from_millis(50));
+                            continue;
+                        }
+                        match from.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => {
+                                if to.write_all(&buf[..n]).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        }
+    });
+    local
+}
+
+#[test]
+fn a_silent_link_does_not_keep_the_lock() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let url = fresh_db("frozen");
+    let port: u16 = url
+        .rsplit('@')
+        .next()
+        .and_then(|r| r.split_once('/'))
+        .and_then(|(hp, _)| hp.rsplit(':').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let frozen = Arc::new(AtomicBool::new(false));
+    let proxy = freezing_proxy(port, frozen.clone());
+    let via_proxy = url.replace(&format!(":{port}/"), &format!(":{proxy}/"));
+    let crash_url = format!("{via_proxy}?application_name=crashme");
+    let mut child = spawn_child("frozen", &crash_url, None);
+    let mut watcher = connect(&url);
+    let busy = "SELECT pid FROM pg_stat_activity WHERE application_name = 'crashme' \
+                AND datname = current_database() AND state = 'active' AND query LIKE '%RAISE NOTICE%'";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid = loop {
+        if let Some(pid) = scalar(&mut watcher, busy) {
+            break pid;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the runner exited early: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the runner never started the migration"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        advisory_locks(&mut watcher).as_deref(),
+        Some("2"),
+        "the runner holds the lock"
+    );
+    // The link goes silent, then the runner dies; the server only sees the silence.
+    frozen.store(true, Ordering::SeqCst);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // The server's tcp_user_timeout ends the session (without it: about two hours).
+    let gone = format!("SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while scalar(&mut watcher, &gone).as_deref() != Some("0") {
+        if Instant::now() > deadline {
+            scalar(&mut watcher, &format!("SELECT pg_terminate_backend({pid})"));
+            panic!("the server kept the silent runner's session");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        advisory_locks(&mut watcher).as_deref(),
+        Some("0"),
+        "the lock is released"
+    );
+    assert!(
+        history(&mut watcher, "schema_migrations").is_empty(),
+        "the migration was rolled back"
+    );
+    let mut client = connect(&url);
+    let next = set(scenario("crash_tx"))
+        .up(&mut client)
+        .expect("another runner migrates");
+    assert_eq!(next.applied.len(), 3);
 }

@@ -56,6 +56,7 @@ impl Ctx<'_> {
             &self.global.statement_timeout,
             &self.global.lock_wait,
             &self.global.history_lock_timeout,
+            &self.global.keepalive,
         ]
         .into_iter()
         .flatten()
@@ -95,7 +96,7 @@ impl Ctx<'_> {
     }
 
     /// Applies `--history-table`, `--lock-timeout`, `--statement-timeout`,
-    /// `--lock-wait`, `--history-lock-timeout` and `--allow-out-of-order`.
+    /// `--lock-wait`, `--history-lock-timeout`, `--keepalive` and `--allow-out-of-order`.
     pub fn with_settings(&self, mut m: Migrations) -> Result<Migrations> {
         if let Some(t) = &self.global.history_table {
             let t = settings::parse_table_name(t)?;
@@ -115,6 +116,10 @@ impl Ctx<'_> {
         }
         if let Some(d) = &self.global.history_lock_timeout {
             m = m.history_lock_timeout(settings::parse_duration(d)?);
+        }
+        if let Some(d) = &self.global.keepalive {
+            let d = settings::parse_duration(d)?;
+            m = m.keepalive((!d.is_zero()).then_some(d));
         }
         Ok(m.allow_out_of_order(self.global.allow_out_of_order))
     }
