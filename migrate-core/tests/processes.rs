@@ -315,6 +315,32 @@ fn eight_processes_at_once_with_create_index_concurrently() {
     eight_runners("concurrent_cic");
 }
 
+/// The pid of the `crashme` runner's backend while it runs a statement `like`.
+fn busy_runner_sql(like: &str) -> String {
+    format!(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'crashme' \
+         AND datname = current_database() AND state = 'active' AND query LIKE '{like}'"
+    )
+}
+
+/// Waits until `sql` (see [`busy_runner_sql`]) finds the runner's backend; its pid.
+fn wait_for_runner(child: &mut Child, watcher: &mut postgres::Client, sql: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(pid) = scalar(watcher, sql) {
+            return pid;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the runner exited early: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the runner never reached the statement"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Starts a runner that will sleep inside a migration, waits until it does,
 /// kills it (SIGKILL) and waits until the server has ended its session.
 fn kill_runner_mid_migration(scenario_name: &str, url: &str) {
@@ -335,25 +361,8 @@ fn kill_runner_while(
     let crash_url = format!("{url}?application_name=crashme");
     let mut child = spawn_child(scenario_name, &crash_url, None);
     let mut watcher = connect(url);
-    let sleeping = format!(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = 'crashme' \
-         AND datname = current_database() AND state = 'active' AND query LIKE '{like}'"
-    );
-    let sleeping = sleeping.as_str();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let pid = loop {
-        if let Some(pid) = scalar(&mut watcher, sleeping) {
-            break pid;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the runner exited early: {status}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the runner never reached the slow statement"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let sleeping = busy_runner_sql(like);
+    let pid = wait_for_runner(&mut child, &mut watcher, &sleeping);
     during(&mut watcher, &pid);
     child.kill().unwrap();
     child.wait().unwrap();
@@ -672,22 +681,7 @@ fn a_silent_link_does_not_keep_the_lock() {
     let crash_url = format!("{via_proxy}?application_name=crashme");
     let mut child = spawn_child("frozen", &crash_url, None);
     let mut watcher = connect(&url);
-    let busy = "SELECT pid FROM pg_stat_activity WHERE application_name = 'crashme' \
-                AND datname = current_database() AND state = 'active' AND query LIKE '%RAISE NOTICE%'";
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let pid = loop {
-        if let Some(pid) = scalar(&mut watcher, busy) {
-            break pid;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the runner exited early: {status}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the runner never started the migration"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let pid = wait_for_runner(&mut child, &mut watcher, &busy_runner_sql("%RAISE NOTICE%"));
     assert_eq!(
         advisory_locks(&mut watcher).as_deref(),
         Some("2"),

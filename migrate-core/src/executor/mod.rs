@@ -143,20 +143,7 @@ impl Migrations {
     pub fn stamp(&self, client: &mut Client, version: i64) -> Result<StampReport, Error> {
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(
-            Session::new(client),
-            &settings.history_table,
-            &table,
-            settings.lock_wait,
-            settings.keepalive,
-        )?;
-        let guard = locked.guard();
-        let history = history::ensure_and_read(
-            locked.session(),
-            &settings.history_table,
-            settings.history_lock_timeout,
-            &guard,
-        )?;
+        let (mut locked, history) = self.lock_and_read(client)?;
         let to_stamp = plan::plan_stamp(self.migrations(), &history.rows, &table, version)?;
         if !to_stamp.is_empty() {
             locked
@@ -194,20 +181,7 @@ impl Migrations {
     fn run_repair(&self, client: &mut Client, completed: bool) -> Result<RepairReport, Error> {
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(
-            Session::new(client),
-            &settings.history_table,
-            &table,
-            settings.lock_wait,
-            settings.keepalive,
-        )?;
-        let guard = locked.guard();
-        let history = history::ensure_and_read(
-            locked.session(),
-            &settings.history_table,
-            settings.history_lock_timeout,
-            &guard,
-        )?;
+        let (mut locked, history) = self.lock_and_read(client)?;
         for row in history
             .rows
             .iter()
@@ -306,20 +280,7 @@ impl Migrations {
         };
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(
-            Session::new(client),
-            &settings.history_table,
-            &table,
-            settings.lock_wait,
-            settings.keepalive,
-        )?;
-        let guard = locked.guard();
-        let history = history::ensure_and_read(
-            locked.session(),
-            &settings.history_table,
-            settings.history_lock_timeout,
-            &guard,
-        )?;
+        let (mut locked, history) = self.lock_and_read(client)?;
         let row = history.rows.iter().find(|r| r.version == version);
         let previous = match row {
             Some(row) if row.state == history::RowState::Done => row.checksum.clone(),
@@ -363,14 +324,16 @@ impl Migrations {
         })
     }
 
-    fn run_up(&self, client: &mut Client, target: Option<i64>) -> Result<UpReport, Error> {
-        let started = Instant::now();
+    /// Takes the migration lock, then creates and reads the history table.
+    fn lock_and_read<'c>(
+        &self,
+        client: &'c mut Client,
+    ) -> Result<(Locked<'c>, history::History), Error> {
         let settings = self.settings();
-        let table = configured_name(&settings.history_table);
         let mut locked = Locked::acquire(
             Session::new(client),
             &settings.history_table,
-            &table,
+            &configured_name(&settings.history_table),
             settings.lock_wait,
             settings.keepalive,
         )?;
@@ -381,6 +344,14 @@ impl Migrations {
             settings.history_lock_timeout,
             &guard,
         )?;
+        Ok((locked, history))
+    }
+
+    fn run_up(&self, client: &mut Client, target: Option<i64>) -> Result<UpReport, Error> {
+        let started = Instant::now();
+        let settings = self.settings();
+        let table = configured_name(&settings.history_table);
+        let (mut locked, history) = self.lock_and_read(client)?;
         let plan = plan::plan_up(self.migrations(), &history.rows, settings, &table, target)?;
         warn_future(&plan.future);
         let mut applied = Vec::with_capacity(plan.pending.len());
@@ -408,20 +379,7 @@ impl Migrations {
         let started = Instant::now();
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(
-            Session::new(client),
-            &settings.history_table,
-            &table,
-            settings.lock_wait,
-            settings.keepalive,
-        )?;
-        let guard = locked.guard();
-        let history = history::ensure_and_read(
-            locked.session(),
-            &settings.history_table,
-            settings.history_lock_timeout,
-            &guard,
-        )?;
+        let (mut locked, history) = self.lock_and_read(client)?;
         let plan = plan::plan_down(self.migrations(), &history.rows, &table, target)?;
         let mut reverted = Vec::with_capacity(plan.steps.len());
         for (m, down) in &plan.steps {
