@@ -15,8 +15,8 @@ mod model;
 
 pub use executor::{
     AppliedMigration, Direction, DownReport, DriftedMigration, Error, MigrationFailure,
-    MigrationState, Plan, PlannedStep, RealignReport, RepairReport, RevertedMigration, StampReport,
-    Status, StatusEntry, UpReport,
+    MigrationState, Plan, PlannedStep, RealignReport, RepairReport, RevertedMigration,
+    SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 pub use migrations::{Migrations, Settings};
 pub use model::{HistoryTable, Migration, Script, Statement, TransactionMode};

@@ -18,6 +18,10 @@ pub struct Settings {
     pub statement_timeout: Option<Duration>,
     /// Apply a pending migration older than the newest applied one instead of refusing.
     pub allow_out_of_order: bool,
+    /// The environment the runner works in (`dev`, `production`, ...), for
+    /// migrations restricted with `-- migrate:only`; `None`: not told (such a
+    /// migration is then refused rather than guessed).
+    pub environment: Option<String>,
 }
 
 impl Default for Settings {
@@ -28,6 +32,7 @@ impl Default for Settings {
             lock_timeout: None,
             statement_timeout: None,
             allow_out_of_order: false,
+            environment: None,
         }
     }
 }
@@ -112,6 +117,14 @@ impl Migrations {
     /// Allows applying a pending migration older than the newest applied one.
     pub fn allow_out_of_order(mut self, allow: bool) -> Self {
         self.settings.allow_out_of_order = allow;
+        self
+    }
+
+    /// Tells the runner its environment: a migration whose `-- migrate:only`
+    /// list lacks it is recorded as skipped instead of applied, and a skipped
+    /// one whose list has it is applied.
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.settings.environment = Some(environment.into());
         self
     }
 }

@@ -61,6 +61,9 @@ impl Ctx<'_> {
         {
             settings::parse_duration(duration)?;
         }
+        if let Some(env) = &self.global.environment {
+            settings::check_environment(env, self.global.environments.as_deref())?;
+        }
         Ok(())
     }
 
@@ -68,7 +71,7 @@ impl Ctx<'_> {
     /// diagnostics on stderr) when a file has a `deny` finding, because the
     /// build would not embed such a set either.
     pub fn checked(&self) -> Result<pgmigrate_build::Check> {
-        let check = crate::load::check(&self.global.dir)?;
+        let check = crate::load::check(&self.global.dir, self.global.environments.as_deref())?;
         if check.has_errors() {
             eprint!("{}", crate::redact::redact(&check.render(self.out.color)));
             let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -112,6 +115,9 @@ impl Ctx<'_> {
         if let Some(d) = &self.global.lock_wait {
             m = m.lock_wait(settings::parse_duration(d)?);
         }
+        if let Some(env) = &self.global.environment {
+            m = m.environment(env.clone());
+        }
         Ok(m.allow_out_of_order(self.global.allow_out_of_order))
     }
 
@@ -138,6 +144,9 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
             "renumber the file(s), or pass --allow-out-of-order when running them late is safe",
         ),
         E::NotApplied { .. } => Some("`pgmigrate status` shows what is applied"),
+        E::EnvironmentRequired { .. } => Some(
+            "pass --env NAME or set MIGRATE_ENV (e.g. MIGRATE_ENV=production) so that the runner knows which migrations belong here",
+        ),
         E::LockTimeout { .. } => {
             Some("wait for the other runner, or give it longer with --lock-wait (e.g. 15m)")
         }

@@ -31,7 +31,7 @@ fn state_style(state: &MigrationState) -> Style {
     match state {
         MigrationState::Applied => Style::Green,
         MigrationState::Pending => Style::Yellow,
-        MigrationState::Future => Style::Cyan,
+        MigrationState::Future | MigrationState::Skipped { .. } => Style::Cyan,
         _ => Style::Red,
     }
 }
@@ -39,7 +39,10 @@ fn state_style(state: &MigrationState) -> Style {
 fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::Migrations) {
     let mut table = Table::new(&["version", "name", "state", "applied at", "duration"]);
     for e in &status.entries {
-        let state = e.state.to_string();
+        let state = match &e.state {
+            MigrationState::Skipped { only } => format!("skipped (only: {})", only.join(", ")),
+            other => other.to_string(),
+        };
         table.row(vec![
             (
                 version_label(e.version, e.path.as_deref()),
@@ -114,6 +117,7 @@ struct Counts {
     future: usize,
     unknown: usize,
     running: usize,
+    skipped: usize,
 }
 
 impl Counts {
@@ -130,6 +134,7 @@ impl Counts {
                 MigrationState::Future => c.future += 1,
                 MigrationState::Unknown => c.unknown += 1,
                 MigrationState::Running => c.running += 1,
+                MigrationState::Skipped { .. } => c.skipped += 1,
             }
         }
         c
@@ -144,6 +149,7 @@ impl Counts {
             (self.running, "running", true),
             (self.unknown, "unknown", true),
             (self.future, "future", false),
+            (self.skipped, "skipped", false),
         ];
         for (n, label, attention) in all {
             if n > 0 && (!attention_only || attention) {
@@ -182,8 +188,12 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
                 "applied_at": e.applied_at.map(rfc3339),
                 "duration_ms": e.execution_time.map(|d| d.as_secs_f64() * 1000.0),
             });
-            if let MigrationState::Drifted { applied_checksum } = &e.state {
-                v["applied_checksum"] = serde_json::Value::from(applied_checksum.as_str());
+            match &e.state {
+                MigrationState::Drifted { applied_checksum } => {
+                    v["applied_checksum"] = serde_json::Value::from(applied_checksum.as_str());
+                }
+                MigrationState::Skipped { only } => v["only"] = serde_json::json!(only),
+                _ => {}
             }
             v
         })
@@ -199,6 +209,7 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
             "future": counts.future,
             "unknown": counts.unknown,
             "running": counts.running,
+            "skipped": counts.skipped,
         },
         "up_to_date": !status.needs_attention(),
     })

@@ -42,7 +42,7 @@ pub(crate) struct Locked<'a> {
 }
 
 /// The SQL expression of the two-int lock key for history table `table`.
-fn key_sql(table: &str) -> String {
+pub(crate) fn key_sql(table: &str) -> String {
     format!(
         "{KEY_CLASS}, hashtext(current_database() || ':' || {})",
         literal(table)

@@ -80,6 +80,7 @@ fn build(
         checksum: Cow::Owned(checksum(&up.sql)),
         up,
         down,
+        only: Cow::Borrowed(&[]),
     }
 }
 
