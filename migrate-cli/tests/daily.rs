@@ -161,7 +161,14 @@ fn offline_script_from_a_version_and_under_a_held_lock() {
     // While a runner holds the migration lock, the script waits for it and
     // gives up after --lock-wait, having changed nothing.
     let short = s.run(&[
-        "plan", "--offline", "--from", "1", "--to", "2", "--lock-wait", "200ms",
+        "plan",
+        "--offline",
+        "--from",
+        "1",
+        "--to",
+        "2",
+        "--lock-wait",
+        "200ms",
     ]);
     let short_script = s.root().join("short.sql");
     std::fs::write(&short_script, &short.stdout).unwrap();
@@ -179,7 +186,9 @@ fn offline_script_from_a_version_and_under_a_held_lock() {
 
     psql(&s, &script).code(0);
     assert_eq!(s.applied(), vec![1, 2]);
-    s.run_db(&["status"]).code(0).contains("2 applied, 1 pending");
+    s.run_db(&["status"])
+        .code(0)
+        .contains("2 applied, 1 pending");
     // Run again, the script stops at the first history insert: nothing changes.
     psql(&s, &script).code(3).contains("duplicate key");
     assert_eq!(s.applied(), vec![1, 2]);
@@ -218,14 +227,21 @@ fn backup_restores_into_a_fresh_database_with_the_same_schema() {
         .arg(&dump)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut client = postgres::Client::connect(&restored, postgres::NoTls).unwrap();
     let after = schema::capture(&mut client, "schema_migrations", None).unwrap();
     let diff = before.diff(&after);
     assert!(diff.is_empty(), "{diff:?}");
     assert!(!before.entries.is_empty());
     let versions: Vec<i64> = client
-        .query("SELECT version FROM schema_migrations ORDER BY version", &[])
+        .query(
+            "SELECT version FROM schema_migrations ORDER BY version",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| r.get(0))
@@ -271,10 +287,16 @@ fn backup_refuses_a_missing_or_old_pg_dump_and_applies_nothing() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&failing, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    s.run_db(&["up", "--backup", dump, "--pg-dump", failing.to_str().unwrap()])
-        .code(2)
-        .contains("the backup failed, nothing was applied")
-        .contains("connection refused");
+    s.run_db(&[
+        "up",
+        "--backup",
+        dump,
+        "--pg-dump",
+        failing.to_str().unwrap(),
+    ])
+    .code(2)
+    .contains("the backup failed, nothing was applied")
+    .contains("connection refused");
     assert!(!std::path::Path::new(dump).exists());
     assert!(s.applied().is_empty());
 }
@@ -317,9 +339,15 @@ fn dev_only_seed_is_skipped_in_production_and_applied_in_dev() {
         .contains("3 migration(s): 3 applied");
 
     // --environments checks --env.
-    s.run_db(&["up", "--env", "prod", "--environments", "dev,staging,production"])
-        .code(2)
-        .contains("unknown environment `prod`");
+    s.run_db(&[
+        "up",
+        "--env",
+        "prod",
+        "--environments",
+        "dev,staging,production",
+    ])
+    .code(2)
+    .contains("unknown environment `prod`");
 }
 
 #[test]
@@ -334,4 +362,63 @@ fn lint_checks_only_directives_against_the_environment_list() {
         .code(1)
         .contains("error[unknown-environment]: unknown environment `stagign`")
         .contains("did you mean `staging`?");
+}
+
+#[test]
+fn backup_passes_the_password_through_a_private_file_never_the_command_line() {
+    let server = pgmigrate_tempdb::shared().expect("server");
+    let Some(cluster) = server.cluster() else {
+        // An external DATABASE_URL server: its pg_hba is not ours to change.
+        return;
+    };
+    let s = Sandbox::offline();
+    three(&s);
+    // A role that must authenticate with a password (one with `:` and `\`,
+    // which the password file escapes), owning its own database.
+    let mut admin = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "DO $$ BEGIN
+               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dumpuser') THEN
+                 CREATE ROLE dumpuser LOGIN PASSWORD E'se:cr\\\\et';
+               END IF;
+             END $$;",
+        )
+        .unwrap();
+    admin
+        .batch_execute("CREATE DATABASE cli_backup_password OWNER dumpuser")
+        .unwrap();
+    let hba = std::fs::read_to_string(cluster.data_dir().join("pg_hba.conf")).unwrap();
+    if !hba.contains("dumpuser") {
+        common::prepend_hba_and_reload(
+            cluster,
+            &mut admin,
+            "host all dumpuser 127.0.0.1/32 scram-sha-256\n",
+        );
+    }
+    let url = format!(
+        "postgres://dumpuser:se%3Acr%5Cet@127.0.0.1:{}/cli_backup_password",
+        cluster.port()
+    );
+    let dump = s.root().join("pw.dump");
+    let pg_dump = pg_bin("pg_dump");
+    let run = s.run(&[
+        "--database-url",
+        &url,
+        "up",
+        "--backup",
+        dump.to_str().unwrap(),
+        "--pg-dump",
+        pg_dump.to_str().unwrap(),
+    ]);
+    run.code(0)
+        .lacks("se:cr")
+        .contains("backup written to")
+        .contains("applied 3 migration(s)");
+    assert!(std::fs::metadata(&dump).unwrap().len() > 0);
+    let leftover = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().ends_with(".pgpass"));
+    assert!(!leftover, "the temporary password file was removed");
 }

@@ -42,9 +42,8 @@ fn count(client: &mut postgres::Client) -> String {
 fn up_step_applies_the_next_n() {
     let mut client = connect(&fresh_db("lib_up_step"));
     let m = set(with_seed()).environment("dev");
-    let versions = |r: pgmigrate_core::UpReport| -> Vec<i64> {
-        r.applied.iter().map(|a| a.version).collect()
-    };
+    let versions =
+        |r: pgmigrate_core::UpReport| -> Vec<i64> { r.applied.iter().map(|a| a.version).collect() };
     assert_eq!(versions(m.up_step(&mut client, 1).unwrap()), [1]);
     assert_eq!(versions(m.up_step(&mut client, 1).unwrap()), [2]);
     let plan = m.plan_up_step(&mut client, 1).unwrap();
@@ -74,7 +73,11 @@ fn a_migration_for_other_environments_is_skipped_then_applied_where_it_belongs()
     assert_eq!(count(&mut client), "0");
     assert_eq!(
         history(&mut client, "schema_migrations"),
-        [(1, "done".into()), (2, "skipped".into()), (3, "done".into())]
+        [
+            (1, "done".into()),
+            (2, "skipped".into()),
+            (3, "done".into())
+        ]
     );
     let status = production.status(&mut client).unwrap();
     assert_eq!(
@@ -124,7 +127,11 @@ fn a_history_table_from_before_the_skipped_state_is_widened_when_needed() {
     production.up(&mut client).unwrap();
     assert_eq!(
         history(&mut client, "schema_migrations"),
-        [(1, "done".into()), (2, "skipped".into()), (3, "done".into())]
+        [
+            (1, "done".into()),
+            (2, "skipped".into()),
+            (3, "done".into())
+        ]
     );
     // The widened check still refuses anything else.
     assert!(client
