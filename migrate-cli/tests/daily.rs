@@ -59,6 +59,32 @@ fn with_seed(s: &Sandbox) {
     s.write("0003_add_col.up.sql", "ALTER TABLE t ADD COLUMN c text;\n");
 }
 
+/// `pgmigrate --database-url URL up --backup FILE` with the test server's pg_dump.
+fn up_with_backup(s: &Sandbox, url: &str, dump: &std::path::Path) -> common::Run {
+    let pg_dump = pg_bin("pg_dump");
+    s.run(&[
+        "--database-url",
+        url,
+        "up",
+        "--backup",
+        dump.to_str().unwrap(),
+        "--pg-dump",
+        pg_dump.to_str().unwrap(),
+    ])
+}
+
+/// An executable shell script standing in for pg_dump.
+fn fake_pg_dump(s: &Sandbox, name: &str, body: &str) -> String {
+    let path = s.root().join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path.to_str().unwrap().to_string()
+}
+
 fn rows_in_t(s: &Sandbox) -> i64 {
     s.client()
         .query_one("SELECT count(*) FROM t", &[])
@@ -206,15 +232,8 @@ fn backup_restores_into_a_fresh_database_with_the_same_schema() {
     let before = schema::capture(&mut s.client(), "schema_migrations", None).unwrap();
 
     let dump = s.root().join("before.dump");
-    let pg_dump = pg_bin("pg_dump");
-    let run = s.run_db(&[
-        "up",
-        "--backup",
-        dump.to_str().unwrap(),
-        "--pg-dump",
-        pg_dump.to_str().unwrap(),
-    ]);
-    run.code(0)
+    up_with_backup(&s, s.url(), &dump)
+        .code(0)
         .contains(&format!("backup written to {}", dump.display()))
         .contains("pg_restore --dbname")
         .contains("applied 1 migration(s)");
@@ -264,39 +283,21 @@ fn backup_refuses_a_missing_or_old_pg_dump_and_applies_nothing() {
         .code(2)
         .contains("--backup needs pg_dump")
         .contains("nothing was applied");
-    let old = s.root().join("old_pg_dump");
-    std::fs::write(&old, "#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n").unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    s.run_db(&["up", "--backup", dump, "--pg-dump", old.to_str().unwrap()])
+    let old = fake_pg_dump(&s, "old_pg_dump", "echo 'pg_dump (PostgreSQL) 9.6.24'\n");
+    s.run_db(&["up", "--backup", dump, "--pg-dump", &old])
         .code(2)
         .contains("pg_dump 9.6.24 is older than the server (PostgreSQL 1")
         .contains("nothing was applied");
     // A pg_dump that fails leaves no file and applies nothing.
-    let failing = s.root().join("failing_pg_dump");
-    std::fs::write(
-        &failing,
-        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 99.0'; exit 0; fi\necho 'connection refused' >&2\nexit 1\n",
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&failing, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    s.run_db(&[
-        "up",
-        "--backup",
-        dump,
-        "--pg-dump",
-        failing.to_str().unwrap(),
-    ])
-    .code(2)
-    .contains("the backup failed, nothing was applied")
-    .contains("connection refused");
+    let failing = fake_pg_dump(
+        &s,
+        "failing_pg_dump",
+        "if [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 99.0'; exit 0; fi\necho 'connection refused' >&2\nexit 1\n",
+    );
+    s.run_db(&["up", "--backup", dump, "--pg-dump", &failing])
+        .code(2)
+        .contains("the backup failed, nothing was applied")
+        .contains("connection refused");
     assert!(!std::path::Path::new(dump).exists());
     assert!(s.applied().is_empty());
 }
@@ -401,17 +402,8 @@ fn backup_passes_the_password_through_a_private_file_never_the_command_line() {
         cluster.port()
     );
     let dump = s.root().join("pw.dump");
-    let pg_dump = pg_bin("pg_dump");
-    let run = s.run(&[
-        "--database-url",
-        &url,
-        "up",
-        "--backup",
-        dump.to_str().unwrap(),
-        "--pg-dump",
-        pg_dump.to_str().unwrap(),
-    ]);
-    run.code(0)
+    up_with_backup(&s, &url, &dump)
+        .code(0)
         .lacks("se:cr")
         .contains("backup written to")
         .contains("applied 3 migration(s)");
