@@ -10,8 +10,9 @@
 
 use crate::executor::error::Error;
 use crate::executor::history::{self, configured_name, AppliedRow, RowState};
-use crate::executor::lock::key_sql;
+use crate::executor::lock_key::{key_sql, legacy_key_sql, try_lock_both_sql};
 use crate::executor::plan::{self, UpTarget};
+use crate::executor::session_reset::SessionSnapshot;
 use crate::executor::sql::{dollar_tag, literal};
 use crate::migrations::{Migrations, Settings};
 use crate::model::Migration;
@@ -45,10 +46,11 @@ impl Migrations {
         let table = configured_name(&settings.history_table);
         let target = to.map_or(UpTarget::All, UpTarget::To);
         let plan = plan::plan_up(known, &rows, settings, &table, target)?;
-        // Offline there is no session to read the timeouts from: after a
-        // no-transaction script, configured timeouts go back to PostgreSQL's default.
-        let defaults = ("0".to_string(), "0".to_string());
-        let steps = super::planned_up_steps(&plan, settings, &table, &defaults);
+        // Offline there is no session to snapshot: after each migration the
+        // script's session is reset (`RESET ALL`). The runner's guard names its
+        // backend, unknown here; the dry run leaves it out the same way.
+        let steps =
+            super::planned_up_steps(&plan, settings, &table, &SessionSnapshot::default(), "");
 
         let mut out = String::new();
         out.push_str(&format!(
@@ -81,8 +83,9 @@ impl Migrations {
         out.push('\n');
         out.push_str(&plan_text);
         out.push_str(&format!(
-            "\nSELECT pg_advisory_unlock({});\n",
-            key_sql(&table)
+            "\nSELECT pg_advisory_unlock({}), pg_advisory_unlock({});\n",
+            key_sql(&settings.history_table),
+            legacy_key_sql(&settings.history_table)
         ));
         Ok(out)
     }
@@ -103,12 +106,16 @@ fn assumed_history(known: &[Migration], from: Option<i64>) -> Vec<AppliedRow> {
             applied_at: None,
             execution_ms: None,
             state: RowState::Done,
+            direction: None,
+            statements_done: None,
+            runner_pid: None,
+            live: false,
         })
         .collect()
 }
 
-/// A `DO` block that polls `pg_try_advisory_lock` (the session-level lock the
-/// runner takes) until it holds it, committing between attempts so that it
+/// A `DO` block that polls for the session-level lock the runner takes (both
+/// of its keys, all or nothing) until it holds it, committing between attempts so that it
 /// holds no snapshot a `CREATE INDEX CONCURRENTLY` of the other runner would
 /// wait for, and gives up after `lock_wait`.
 fn lock_sql(table: &str, settings: &Settings) -> String {
@@ -117,7 +124,7 @@ fn lock_sql(table: &str, settings: &Settings) -> String {
         "DECLARE deadline timestamptz := clock_timestamp() + interval '{ms} milliseconds';\n\
          BEGIN\n\
          LOOP\n\
-         EXIT WHEN pg_try_advisory_lock({key});\n\
+         EXIT WHEN {try_both};\n\
          IF clock_timestamp() > deadline THEN\n\
          RAISE EXCEPTION 'gave up waiting for the migration lock on %: another runner is migrating this database', {name};\n\
          END IF;\n\
@@ -125,7 +132,10 @@ fn lock_sql(table: &str, settings: &Settings) -> String {
          PERFORM pg_sleep({POLL_SECONDS});\n\
          END LOOP;\n\
          END",
-        key = key_sql(table),
+        try_both = try_lock_both_sql(
+            &key_sql(&settings.history_table),
+            &legacy_key_sql(&settings.history_table)
+        ),
         name = literal(table),
     );
     let tag = dollar_tag(&body);
@@ -199,10 +209,10 @@ mod tests {
         let ddl = script.find("CREATE TABLE \"schema_migrations\"").unwrap();
         let first = script.find("CREATE TABLE a (id int)").unwrap();
         let skip = script.find("NULL, 'skipped')").unwrap();
-        let running = script.find("'running')").unwrap();
+        let running = script.find("'running', 'up'").unwrap();
         let index = script.find("CREATE INDEX CONCURRENTLY").unwrap();
         let done = script.find("SET state = 'done'").unwrap();
-        let unlock = script.find("pg_advisory_unlock").unwrap();
+        let unlock = script.rfind("SELECT pg_advisory_unlock").unwrap();
         assert!(
             lock < ddl && ddl < first && first < skip && skip < running,
             "{script}"

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::executor::error::{DriftedMigration, Error};
 use crate::executor::history::{AppliedRow, RowState};
+use crate::executor::interruption::Interruption;
 use crate::executor::report::{MigrationState, StatusEntry};
 use crate::migrations::Settings;
 use crate::model::{Migration, Script};
@@ -61,16 +62,9 @@ pub(crate) struct DownPlan<'m> {
 /// future versions.
 fn check(known: &[Migration], rows: &[AppliedRow], table: &str) -> Result<Vec<i64>, Error> {
     if let Some(row) = rows.iter().find(|r| r.state == RowState::Running) {
-        let path = known.iter().find(|m| m.version == row.version).map_or_else(
-            || "unknown to this binary".to_string(),
-            |m| m.up.path.to_string(),
-        );
-        return Err(Error::Interrupted {
-            version: row.version,
-            name: row.name.clone(),
-            path,
-            table: table.to_string(),
-        });
+        return Err(Error::Interrupted(Box::new(Interruption::from_row(
+            row, known, table,
+        ))));
     }
     let by_version: BTreeMap<i64, &Migration> = known.iter().map(|m| (m.version, m)).collect();
     let drifted: Vec<DriftedMigration> = rows
@@ -272,6 +266,7 @@ pub(crate) fn plan_stamp<'m>(
 pub(crate) fn status(
     known: &[Migration],
     rows: &[AppliedRow],
+    table: &str,
     environment: Option<&str>,
 ) -> Vec<StatusEntry> {
     let newest_known = known.iter().map(|m| m.version).max();
@@ -286,13 +281,19 @@ pub(crate) fn status(
                 state: MigrationState::Pending,
                 applied_at: None,
                 execution_time: None,
+                invalid_indexes: None,
             },
         );
     }
     for row in rows {
         let known_m = known.iter().find(|m| m.version == row.version);
         let state = match (row.state, known_m) {
-            (RowState::Running, _) => MigrationState::Running,
+            (RowState::Running, _) if row.live => {
+                MigrationState::Running(Box::new(Interruption::from_row(row, known, table)))
+            }
+            (RowState::Running, _) => {
+                MigrationState::Interrupted(Box::new(Interruption::from_row(row, known, table)))
+            }
             (RowState::Skipped, Some(m)) if m.belongs_to(environment) == Ok(true) => {
                 MigrationState::Pending
             }
@@ -317,8 +318,9 @@ pub(crate) fn status(
             state: MigrationState::Pending,
             applied_at: None,
             execution_time: None,
+            invalid_indexes: None,
         });
-        if state != MigrationState::Pending {
+        if !matches!(state, MigrationState::Pending) {
             entry.applied_at = row.applied_at;
             entry.execution_time = row.execution_time();
         }
@@ -361,6 +363,10 @@ mod tests {
             applied_at: None,
             execution_ms: Some(1),
             state: RowState::Done,
+            direction: None,
+            statements_done: None,
+            runner_pid: None,
+            live: false,
         }
     }
 
@@ -428,7 +434,7 @@ mod tests {
         running.state = RowState::Running;
         assert!(matches!(
             plan_up(&known, &[running], &s, "t", UpTarget::All),
-            Err(Error::Interrupted { version: 1, .. })
+            Err(Error::Interrupted(i)) if i.version == 1
         ));
 
         let p = plan_up(&known, &[row(1), row(3), row(9)], &s, "t", UpTarget::All).unwrap();
@@ -469,7 +475,7 @@ mod tests {
         let known = [m(1, true), m(2, true)];
         let mut r2 = row(2);
         r2.checksum = "x".into();
-        let states: Vec<String> = status(&known, &[row(1), r2, row(7)], None)
+        let states: Vec<String> = status(&known, &[row(1), r2, row(7)], "t", None)
             .iter()
             .map(|e| e.state.to_string())
             .collect();
@@ -566,7 +572,7 @@ mod tests {
         let reverted: Vec<i64> = down.steps.iter().map(|(m, _)| m.version).collect();
         assert_eq!(reverted, [3, 1]);
         // Status: skipped with its list, or pending where it belongs.
-        let state = |e| status(&known, &history, e)[1].state.clone();
+        let state = |e| status(&known, &history, "t", e)[1].state.clone();
         assert_eq!(
             state(Some("production")),
             MigrationState::Skipped {
