@@ -30,7 +30,11 @@ pub(crate) fn generate(migrations: &[CheckedMigration], runner: &RunnerSettings)
             }
             None => out.push_str("::std::option::Option::None"),
         }
-        out.push_str(",\n        },\n");
+        out.push_str(",\n            only: ::std::borrow::Cow::Borrowed(&[");
+        for env in &m.only {
+            let _ = write!(out, "::std::borrow::Cow::Borrowed({env:?}), ");
+        }
+        out.push_str("]),\n        },\n");
     }
     out.push_str("    ];\n    ::pgmigrate_core::Migrations::new(MIGRATIONS)");
     match &runner.history {
@@ -122,6 +126,7 @@ mod tests {
             checksum: "ab".to_string(),
             up: script("/abs/dir/0001_a.up.sql", "SELECT 1;"),
             down: Some(script("relative.sql", "SELECT '\\\"\n';")),
+            only: vec!["dev".into(), "staging".into()],
         };
         let code = generate(
             &[m],
@@ -155,6 +160,10 @@ mod tests {
         assert!(code.contains(".lock_timeout(::core::time::Duration::from_nanos(1500000000))"));
         assert!(code.contains(".allow_out_of_order(true)"));
         assert!(!code.contains(".lock_wait("));
+        assert!(
+            code.contains(r#"only: ::std::borrow::Cow::Borrowed(&[::std::borrow::Cow::Borrowed("dev"), ::std::borrow::Cow::Borrowed("staging"), ]),"#),
+            "{code}"
+        );
         assert!(code.trim_start().starts_with('{') && code.trim_end().ends_with('}'));
     }
 

@@ -33,6 +33,7 @@ pub struct Config {
     runner_lock_timeout: bool,
     root: Option<PathBuf>,
     config_file: ConfigFile,
+    environments: Option<Vec<String>>,
 }
 
 /// Which `migrate.toml` a [`Config`] reads.
@@ -118,6 +119,24 @@ impl Config {
     pub fn runner_lock_timeout(mut self, enabled: bool) -> Config {
         self.runner_lock_timeout = enabled;
         self
+    }
+
+    /// The environments a `-- migrate:only` directive may name (e.g. `dev`,
+    /// `staging`, `production`): any other name is an `unknown-environment`
+    /// error, so a typo cannot keep seed data out of every environment.
+    /// Without a list, any plain name is accepted.
+    pub fn environments<I, S>(mut self, names: I) -> Config
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.environments = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The configured environments, when a list was given.
+    pub fn environments_list(&self) -> Option<&[String]> {
+        self.environments.as_deref()
     }
 
     /// The settings the lint rules read.
@@ -261,13 +280,14 @@ impl Config {
         check.diagnostics = found.diagnostics;
         check.files = found.files;
         for migration in found.migrations {
-            let Some((up, up_text)) = self.check_script(&migration.up, &mut check.diagnostics)
+            let Some((up, up_text, only)) =
+                self.check_script(&migration.up, &mut check.diagnostics)
             else {
                 continue;
             };
             let down = match &migration.down {
                 Some(file) => match self.check_script(file, &mut check.diagnostics) {
-                    Some((script, _)) => Some(script),
+                    Some((script, _, _)) => Some(script),
                     None => continue,
                 },
                 None => None,
@@ -278,6 +298,7 @@ impl Config {
                 checksum: checksum(&up_text),
                 up,
                 down,
+                only,
             });
         }
         sort_diagnostics(&mut check.diagnostics);
@@ -287,7 +308,7 @@ impl Config {
         &self,
         file: &FoundFile,
         diagnostics: &mut Vec<Diagnostic>,
-    ) -> Option<(CheckedScript, String)> {
+    ) -> Option<(CheckedScript, String, Vec<String>)> {
         let bytes = match std::fs::read(&file.path) {
             Ok(bytes) => bytes,
             Err(error) => {
@@ -313,6 +334,7 @@ impl Config {
                 unverified: result.unverified,
             },
             sql,
+            result.only,
         ))
     }
 

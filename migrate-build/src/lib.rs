@@ -43,6 +43,7 @@ use std::path::{Path, PathBuf};
 pub use check::FileCheck;
 pub use config::{Check, Config};
 pub use diagnostic::{summary, Diagnostic};
+pub use directive::check_environment;
 pub use layout::Layout;
 pub use project::{parse_duration, HistoryTable, ProjectConfig, RunnerSettings, CONFIG_FILE_NAME};
 pub use rule::{Level, Rule};
@@ -130,4 +131,6 @@ pub struct CheckedMigration {
     pub up: CheckedScript,
     /// The down script, if there is a `.down.sql` file.
     pub down: Option<CheckedScript>,
+    /// The environments of the up file's `-- migrate:only`; empty: every environment.
+    pub only: Vec<String>,
 }

@@ -171,6 +171,8 @@ declare_rules! {
         MisplacedDirective = "misplaced-directive": "a directive where it has no effect (no-transaction outside the header, allow not above a statement)",
         /// A rule name in a directive that no rule has.
         UnknownRule = "unknown-rule": "a rule name in `-- migrate:allow` that no rule has",
+        /// An environment in `-- migrate:only` that the configured list lacks.
+        UnknownEnvironment = "unknown-environment": "an environment in `-- migrate:only` that is not in the configured list of environments",
         /// A `migrate.toml` that is not valid TOML, has an unknown key or a bad value.
         InvalidConfig = "invalid-config": "a migrate.toml that is not valid TOML, has an unknown key or a value of the wrong kind",
     }

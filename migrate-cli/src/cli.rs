@@ -71,6 +71,17 @@ pub struct GlobalOpts {
     #[arg(long, global = true)]
     pub allow_out_of_order: bool,
 
+    /// The environment this database belongs to (e.g. `dev`, `production`).
+    /// A migration with `-- migrate:only <environments>` that lacks it is
+    /// recorded as skipped; a skipped one that has it is applied.
+    #[arg(long = "env", global = true, env = "MIGRATE_ENV", value_name = "NAME")]
+    pub environment: Option<String>,
+
+    /// The known environments, comma-separated (e.g. `dev,staging,production`):
+    /// `lint` rejects any other name in `-- migrate:only`, and `--env` must be one of them.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "LIST")]
+    pub environments: Option<Vec<String>>,
+
     /// Print less (only errors and the essential result).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
     pub quiet: u8,
@@ -124,11 +135,12 @@ pub enum LintFormat {
 pub enum Command {
     /// Show every migration with its state: applied, pending, drifted, future, running.
     Status(StatusArgs),
-    /// Apply pending migrations (all, or up to a version).
+    /// Apply pending migrations (all, up to a version, or the next N), optionally after a pg_dump backup.
     Up(UpArgs),
     /// Revert applied migrations (1 by default).
     Down(DownArgs),
-    /// Print the SQL that `up` would run, in order, without running it (`up --dry-run`).
+    /// Print the SQL that `up` would run, in order, without running it (`up --dry-run`);
+    /// with `--offline`, a psql script built without any database.
     Plan(PlanArgs),
     /// Create a new migration file (or an up/down pair) with the next version.
     Create(CreateArgs),
@@ -178,11 +190,22 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Apply pending migrations up to and including this version.
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", conflicts_with = "step")]
     pub to: Option<i64>,
+    /// Apply only the next N pending migrations (the counterpart of `down N`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub step: Option<u32>,
     /// Print the SQL that would run, in order, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// First write a backup of the database to FILE with the local `pg_dump`
+    /// (custom format: restore with `pg_restore`); nothing is applied unless it
+    /// succeeds. Refuses when FILE exists, or pg_dump is missing or older than the server.
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    pub backup: Option<PathBuf>,
+    /// The `pg_dump` program for --backup [default: pg_dump on PATH].
+    #[arg(long, value_name = "PATH", requires = "backup")]
+    pub pg_dump: Option<PathBuf>,
 }
 
 /// `pgmigrate down`.
@@ -208,6 +231,18 @@ pub struct PlanArgs {
     /// Plan up to and including this version.
     #[arg(long, value_name = "VERSION")]
     pub to: Option<i64>,
+    /// Plan only the next N pending migrations.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), conflicts_with_all = ["to", "offline"])]
+    pub step: Option<u32>,
+    /// Print one psql script without connecting to any database: the lock,
+    /// the history table, then every migration with the history rows the
+    /// runner writes. Run it with `psql -v ON_ERROR_STOP=1 -f FILE`.
+    #[arg(long)]
+    pub offline: bool,
+    /// With --offline: the database already has every migration up to and
+    /// including VERSION applied; the script starts after it.
+    #[arg(long, value_name = "VERSION", requires = "offline")]
+    pub from: Option<i64>,
 }
 
 /// `pgmigrate create`.

@@ -94,8 +94,13 @@ pub fn with_runner_settings(mut m: Migrations, runner: &RunnerSettings) -> Migra
     m.allow_out_of_order(runner.allow_out_of_order)
 }
 
-/// Checks `dir` as `pgmigrate_build::compile` does, with the same migrate.toml.
-pub fn check(dir: &Path, project: Option<&ProjectConfig>) -> Result<pgmigrate_build::Check> {
+/// Checks `dir` as `pgmigrate_build::compile` does, with the same migrate.toml,
+/// plus the list of environments when one is given.
+pub fn check(
+    dir: &Path,
+    project: Option<&ProjectConfig>,
+    environments: Option<&[String]>,
+) -> Result<pgmigrate_build::Check> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
@@ -115,7 +120,10 @@ pub fn check(dir: &Path, project: Option<&ProjectConfig>) -> Result<pgmigrate_bu
     }
     // A command line's paths are relative to the working directory, also under
     // `cargo run`, which sets CARGO_MANIFEST_DIR (pgmigrate-build's default root).
-    let config = pgmigrate_build::Config::new().root_dir(working_dir()?);
+    let mut config = pgmigrate_build::Config::new().root_dir(working_dir()?);
+    if let Some(list) = environments {
+        config = config.environments(list.iter().cloned());
+    }
     let config = match project {
         Some(project) => config.project_config(project.clone()),
         None => config.ignore_config_file(),
@@ -135,6 +143,7 @@ fn to_migration(m: &CheckedMigration) -> Migration {
         checksum: Cow::Owned(m.checksum.clone()),
         up: to_script(&m.up),
         down: m.down.as_ref().map(to_script),
+        only: Cow::Owned(m.only.iter().map(|e| Cow::Owned(e.clone())).collect()),
     }
 }
 

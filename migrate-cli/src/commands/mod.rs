@@ -73,13 +73,20 @@ fn validate(global: &GlobalOpts) -> Result<()> {
     {
         settings::parse_duration(duration)?;
     }
+    if let Some(env) = &global.environment {
+        settings::check_environment(env, global.environments.as_deref())?;
+    }
     Ok(())
 }
 
 impl Ctx<'_> {
     /// Checks the migration directory like `cargo build` (same migrate.toml).
     pub fn check(&self) -> Result<pgmigrate_build::Check> {
-        crate::load::check(&self.dir, self.project.as_ref())
+        crate::load::check(
+            &self.dir,
+            self.project.as_ref(),
+            self.global.environments.as_deref(),
+        )
     }
 
     /// Checks the migration directory like `cargo build`; refuses (exit 1,
@@ -162,6 +169,9 @@ impl Ctx<'_> {
         if self.global.allow_out_of_order {
             m = m.allow_out_of_order(true);
         }
+        if let Some(env) = &self.global.environment {
+            m = m.environment(env.clone());
+        }
         Ok(m)
     }
 
@@ -192,6 +202,9 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
             "renumber the file(s), or pass --allow-out-of-order when running them late is safe",
         ),
         E::NotApplied { .. } => Some("`pgmigrate status` shows what is applied"),
+        E::EnvironmentRequired { .. } => Some(
+            "pass --env NAME or set MIGRATE_ENV (e.g. MIGRATE_ENV=production) so that the runner knows which migrations belong here",
+        ),
         E::LockTimeout { .. } => {
             Some("wait for the other runner, or give it longer with --lock-wait (e.g. 15m)")
         }
