@@ -58,7 +58,12 @@ fn script(out: &mut String, s: &CheckedScript) {
         TransactionKind::NoTransaction => "NoTransaction",
     };
     let sql = match s.path.to_str() {
-        Some(path) if s.path.is_absolute() => format!("include_str!({path:?})"),
+        Some(path) if s.path.is_absolute() && s.verbatim => format!("include_str!({path:?})"),
+        // A section of a one-file migration: its own text, and the file
+        // included for nothing but tracking, so that an edit rebuilds.
+        Some(path) if s.path.is_absolute() => {
+            format!("{{ const _: &str = include_str!({path:?}); {:?} }}", s.sql)
+        }
         _ => format!("{:?}", s.sql),
     };
     let _ = write!(
@@ -87,6 +92,7 @@ mod tests {
             path: PathBuf::from(path),
             display_path: "migrations/0001_a \"b\".up.sql".to_string(),
             sql: sql.to_string(),
+            verbatim: true,
             transaction: TransactionKind::NoTransaction,
             statements: vec![StatementSpan {
                 start: 0,
