@@ -101,6 +101,7 @@ impl Config {
         let index = parsed.index.with_prefix(base);
         let mut findings: Vec<(Finding, Option<usize>)> = parsed.errors;
         findings.extend(directive_findings.into_iter().map(|f| (f, None)));
+        findings.extend(layout::foreign_markers(text).into_iter().map(|f| (f, None)));
         findings.extend(lint_findings);
         // In file order, ties in the order found: sort small keys, not the
         // findings (large values that a sort would move several times).

@@ -24,6 +24,12 @@ pub struct GlobalOpts {
     #[arg(long, global = true, default_value = "migrations", value_name = "DIR")]
     pub dir: PathBuf,
 
+    /// How the migration files are laid out: auto (recognise it), native,
+    /// diesel, sqlx, golang-migrate, goose, sql-migrate, dbmate or flyway
+    /// (refinery's layout too) [default: auto].
+    #[arg(long, global = true, value_name = "LAYOUT")]
+    pub layout: Option<pgmigrate_build::Layout>,
+
     /// Database to migrate [default: $DATABASE_URL, also read from ./.env].
     /// Both `postgres://user:pass@host/db?sslmode=require` and
     /// `host=... dbname=... password=...` forms work; `sslmode=verify-full`

@@ -10,8 +10,12 @@ use pgmigrate_core::{Migration, Migrations, Script, Statement, TransactionMode};
 
 use crate::error::{CliError, Result};
 
-/// Checks `dir` with the default lint configuration (what `pgmigrate_build::compile` uses).
-pub fn check(dir: &Path) -> Result<pgmigrate_build::Check> {
+/// Checks `dir` with the default lint configuration (what `pgmigrate_build::compile` uses),
+/// read as `layout` (`None`: recognised from the directory).
+pub fn check(
+    dir: &Path,
+    layout: Option<pgmigrate_build::Layout>,
+) -> Result<pgmigrate_build::Check> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
@@ -33,7 +37,10 @@ pub fn check(dir: &Path) -> Result<pgmigrate_build::Check> {
     // `cargo run`, which sets CARGO_MANIFEST_DIR (pgmigrate-build's default root).
     let root = std::env::current_dir()
         .map_err(|e| CliError::new(format!("cannot read the working directory: {e}")))?;
-    Ok(pgmigrate_build::Config::new().root_dir(root).check(dir))
+    Ok(pgmigrate_build::Config::new()
+        .root_dir(root)
+        .layout(layout.unwrap_or_default())
+        .check(dir))
 }
 
 /// Converts the checked migrations into the runtime list.

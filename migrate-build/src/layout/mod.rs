@@ -341,6 +341,41 @@ fn parse_loose(name: &str) -> Option<crate::discover::FileName> {
     })
 }
 
+/// `layout-marker` findings for goose and sql-migrate section markers in a
+/// file that is read whole: the down section would run as part of the up
+/// migration. (dbmate's `-- migrate:up` is reported as an unknown directive.)
+pub(crate) fn foreign_markers(text: &str) -> Vec<crate::lint::Finding> {
+    let mut findings = Vec::new();
+    for (marker, needle, layout) in [
+        (Marker::Goose, "+goose", Layout::Goose),
+        (Marker::SqlMigrate, "+migrate", Layout::SqlMigrate),
+    ] {
+        // A fast scan first: a build checks every file on every change.
+        if crate::source::ascii_matches(text, needle, 0)
+            .next()
+            .is_none()
+        {
+            continue;
+        }
+        if let Some((start, line)) = marker.first_section_line(text) {
+            findings.push(crate::lint::Finding {
+                rule: crate::rule::Rule::LayoutMarker,
+                start,
+                end: start + line.trim_end().len(),
+                message: format!(
+                    "`{}` is a {layout} section marker: read whole, the file runs its down section as part of the up migration",
+                    line.trim()
+                ),
+                help: Some(format!(
+                    "read the directory as the {layout} layout (`--layout {layout}`, or `Config::layout(..)`)"
+                )),
+                notes: Vec::new(),
+            });
+        }
+    }
+    findings
+}
+
 /// sqlx: the text starts with `-- no-transaction`.
 pub(crate) fn sqlx_no_transaction(text: &str) -> bool {
     text.starts_with("-- no-transaction")

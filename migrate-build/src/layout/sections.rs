@@ -57,12 +57,40 @@ impl Marker {
 
     /// Whether some line of `text` is a marker of this tool's sections.
     pub(crate) fn used_in(self, text: &str) -> bool {
+        let (needle, probe) = match self {
+            Marker::Dbmate => ("migrate:", 7),
+            Marker::Goose => ("+goose", 0),
+            Marker::SqlMigrate => ("+migrate", 0),
+        };
+        // Most files hold no marker: a fast scan before the line by line one.
+        if crate::source::ascii_matches(text, needle, probe)
+            .next()
+            .is_none()
+        {
+            return false;
+        }
         text.lines().any(|line| {
             matches!(
                 self.classify(line),
                 Some(Line::Up { .. } | Line::Down { .. })
             )
         })
+    }
+
+    /// The byte offset and text of the first up or down marker line.
+    pub(crate) fn first_section_line(self, text: &str) -> Option<(usize, &str)> {
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            if matches!(
+                self.classify(line),
+                Some(Line::Up { .. } | Line::Down { .. })
+            ) {
+                let indent = line.len() - line.trim_start().len();
+                return Some((offset + indent, line.trim_start()));
+            }
+            offset += line.len();
+        }
+        None
     }
 
     /// The marker on `line`, if it is one.

@@ -68,7 +68,7 @@ impl Ctx<'_> {
     /// diagnostics on stderr) when a file has a `deny` finding, because the
     /// build would not embed such a set either.
     pub fn checked(&self) -> Result<pgmigrate_build::Check> {
-        let check = crate::load::check(&self.global.dir)?;
+        let check = crate::load::check(&self.global.dir, self.global.layout)?;
         if check.has_errors() {
             eprint!("{}", crate::redact::redact(&check.render(self.out.color)));
             let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
