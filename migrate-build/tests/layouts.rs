@@ -95,10 +95,10 @@ fn diesel_directories() {
     assert_eq!(
         summary(&check),
         [
-            (0, "diesel_initial_setup".into(), Tx, true),
-            (201703081405370000, "old".into(), Tx, true),
-            (202511190914440000, "idx".into(), NoTx, true),
-            (202605271200000000, "late".into(), Tx, true),
+            (5, "diesel_initial_setup".into(), Tx, true),
+            (2017030814053700005, "old".into(), Tx, true),
+            (2025111909144400009, "idx".into(), NoTx, true),
+            (2026052712000000005, "late".into(), Tx, true),
         ]
     );
     let idx = &check.migrations[2];

@@ -4,9 +4,11 @@
 //!
 //! diesel's version is the directory name up to the first `_` with the `-`
 //! removed, compared as a string (`2024-01-02-030405` and the newer
-//! `2025-11-19-091444-0000` both occur in one directory). As a number it is
-//! padded with zeros to 18 digits, so that numbers sort as diesel sorts the
-//! strings and `i64` holds them.
+//! `2025-11-19-091444-0000` both occur in one directory, also with the same
+//! timestamp). As a number it is padded with zeros to 18 digits and followed
+//! by one digit that grows with its length, so that the numbers sort as
+//! diesel sorts the strings and `i64` holds them: `2024-01-02-030405` is
+//! `2024010203040500005`, `2025-11-19-091444-0000` is `2025111909144400009`.
 
 use std::path::Path;
 
@@ -36,10 +38,13 @@ pub(super) fn version(text: &str) -> Result<i64, String> {
             "the version {text} has more than {WIDTH} digits: it cannot be ordered as a number"
         ));
     }
-    let padded = format!("{digits:0<WIDTH$}");
+    // Padding alone would make `X` and `X0000` equal, where diesel puts the
+    // shorter first: a last digit that grows with the length breaks the tie.
+    let tie = digits.len().saturating_sub(WIDTH - 9);
+    let padded = format!("{digits:0<WIDTH$}{tie}");
     padded
         .parse()
-        .map_err(|_| format!("the version {text} is too large"))
+        .map_err(|_| format!("the version {text} is too large to be ordered as a 64-bit number"))
 }
 
 pub(super) fn claim(entry: &Entry, claims: &mut Claims) {
@@ -164,13 +169,18 @@ mod tests {
             "20170308140537",
             "2017-08-31-230457",
             "2025-11-19-091444-0000",
-            "20260527120000",
+            "2026-05-27-120000",
+            "2026-05-27-120000-0000",
+            "2026-05-27-130000-0000",
         ];
         let numbers: Vec<i64> = names.iter().map(|n| version(n).unwrap()).collect();
         let mut sorted = numbers.clone();
         sorted.sort();
         assert_eq!(numbers, sorted);
-        assert_eq!(numbers[3], 202511190914440000);
+        assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+        assert_eq!(numbers[3], 2025111909144400009);
+        assert_eq!(numbers[4], 2026052712000000005);
+        assert_eq!(version("00000000000000"), Ok(5));
         assert!(version("2024-01-02-03040500001").is_err());
         assert!(version("v1").is_err());
     }

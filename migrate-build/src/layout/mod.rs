@@ -39,8 +39,8 @@ pub enum Layout {
     Native,
     /// diesel: `<version>_<name>/up.sql` + `down.sql`, `metadata.toml` with
     /// `run_in_transaction = false`. `2024-01-02-030405` is version
-    /// `202401020304050000` (digits, padded to 18 so that the numbers sort
-    /// as diesel sorts the names).
+    /// `2024010203040500005`: the digits padded to 18, and a digit that grows
+    /// with their length, so that the numbers sort as diesel sorts the names.
     Diesel,
     /// sqlx: native names; `-- no-transaction` as the first line.
     Sqlx,
@@ -442,7 +442,7 @@ mod tests {
         assert_eq!(Layout::Native.parse_version("0042"), Ok(42));
         assert_eq!(
             Layout::Diesel.parse_version("2024-01-02-030405"),
-            Ok(202401020304050000)
+            Ok(2024010203040500005)
         );
         assert_eq!(Layout::Flyway.parse_version("7"), Ok(7));
         assert!(Layout::Native.parse_version("x1").is_err());
