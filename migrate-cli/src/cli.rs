@@ -114,6 +114,10 @@ pub enum Command {
     /// (state `running`) so that `up` runs them again; or, with `--realign`,
     /// accept an edit to an applied migration.
     Repair(RepairArgs),
+    /// Take over the history of the tool used before (sqlx, diesel, refinery,
+    /// golang-migrate, dbmate, goose, Flyway): record exactly the versions it
+    /// applied, leaving its table untouched.
+    Adopt(AdoptArgs),
     /// Prove that every down script restores the schema its up script changed,
     /// on a throwaway PostgreSQL (no database needed).
     Verify(VerifyArgs),
@@ -210,6 +214,23 @@ pub struct StampArgs {
     /// Version to mark as the newest applied one.
     #[arg(value_name = "VERSION")]
     pub target: i64,
+}
+
+/// `pgmigrate adopt`.
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// The tool whose history table to read; its layout is how the files
+    /// are read unless --layout says otherwise.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub from: crate::foreign::Tool,
+    /// The tool's history table, when it was configured with another name
+    /// [default: the tool's own, e.g. `_sqlx_migrations`].
+    #[arg(long, value_name = "[SCHEMA.]TABLE")]
+    pub from_table: Option<String>,
+    /// Record today's files also where their text no longer has the
+    /// checksum the tool recorded (after checking that the database matches them).
+    #[arg(long)]
+    pub accept_changed: bool,
 }
 
 /// `pgmigrate verify`.

@@ -9,6 +9,7 @@ mod commands;
 mod connect;
 mod dotenv;
 mod error;
+mod foreign;
 mod load;
 mod logger;
 mod output;

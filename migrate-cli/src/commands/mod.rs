@@ -1,5 +1,6 @@
 //! One module per subcommand; [`run`] dispatches, [`Ctx`] holds what they share.
 
+pub mod adopt;
 pub mod create;
 pub mod down;
 pub mod lint;
@@ -42,6 +43,7 @@ pub fn run(cli: &Cli, out: &Out) -> Result<()> {
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
         Command::Repair(args) => repair::run(&ctx, args),
+        Command::Adopt(args) => adopt::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
     }
 }
