@@ -141,6 +141,24 @@ mod tests {
     }
 
     #[test]
+    fn a_section_embeds_its_own_text_and_tracks_the_file() {
+        let mut up = script("/abs/dir/1_a.sql", "\nSELECT 1;\n");
+        up.verbatim = false;
+        let m = CheckedMigration {
+            version: 1,
+            name: "a".to_string(),
+            checksum: "ab".to_string(),
+            up,
+            down: None,
+        };
+        let code = generate(&[m], None);
+        assert!(
+            code.contains(r#"sql: ::std::borrow::Cow::Borrowed({ const _: &str = include_str!("/abs/dir/1_a.sql"); "\nSELECT 1;\n" })"#),
+            "{code}"
+        );
+    }
+
+    #[test]
     fn empty_list() {
         let code = generate(&[], None);
         assert!(code.contains("static MIGRATIONS: &[::pgmigrate_core::Migration] = &[\n    ];"));

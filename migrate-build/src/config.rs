@@ -221,7 +221,7 @@ impl Config {
                 path: file.path.clone(),
                 display_path: file.display.clone(),
                 sql: sql.clone(),
-                verbatim: file.text.is_none(),
+                verbatim: file.verbatim,
                 transaction: result.transaction,
                 statements: result.statements,
                 unverified: result.unverified,

@@ -26,9 +26,11 @@ pub(crate) struct FoundFile {
     pub forward_only: bool,
     /// The version as written in the name (keeps leading zeros).
     pub version_text: String,
-    /// The text to check and run when it is not the file as it is (one
-    /// section of a one-file migration).
+    /// The text to check and run when discovery read it: the file, or (not
+    /// `verbatim`) one section of a one-file migration.
     pub text: Option<String>,
+    /// Whether the script is the whole file as on disk.
+    pub verbatim: bool,
     /// How the transaction mode is decided.
     pub tx: TxRule,
 }
@@ -234,6 +236,7 @@ pub(crate) fn discover(dir: &Path, display_dir: &str, layout: Layout) -> Discove
                 forward_only: script.forward_only,
                 version_text: script.version_text,
                 text: script.text,
+                verbatim: script.verbatim,
                 tx: script.tx,
             });
     }

@@ -121,6 +121,7 @@ pub(super) fn claim(entry: &Entry, claims: &mut Claims) {
                 path,
                 version_text: version_text.to_string(),
                 text: None,
+                verbatim: true,
                 tx,
             });
         }

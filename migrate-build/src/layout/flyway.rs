@@ -74,7 +74,8 @@ pub(super) fn claim(entry: &Entry, claims: &mut Claims) {
         path: entry.path.clone(),
         display: entry.display.clone(),
         version_text: version_text.to_string(),
-        text: None,
+        text: entry.text.clone(),
+        verbatim: true,
         tx: TxRule::Detect,
     });
 }

@@ -185,10 +185,12 @@ pub(crate) struct Claimed {
     pub display: String,
     /// The version as written in the name (for messages).
     pub version_text: String,
-    /// The text to check and run, when it is not the file as it is (a
-    /// section of a one-file migration: other lines blanked, so that lines
-    /// and columns are the file's).
+    /// The text to check and run, when discovery has it: the file as it is,
+    /// or (not `verbatim`) a section of a one-file migration, other lines
+    /// emptied so that lines and columns are the file's.
     pub text: Option<String>,
+    /// Whether the script is the whole file.
+    pub verbatim: bool,
     pub tx: TxRule,
 }
 
@@ -317,7 +319,8 @@ fn claim_named(layout: Layout, entry: &Entry, claims: &mut Claims) {
         path: entry.path.clone(),
         display: entry.display.clone(),
         version_text: leading_digits(&entry.name).to_string(),
-        text: None,
+        text: entry.text.clone(),
+        verbatim: true,
         tx,
     });
 }

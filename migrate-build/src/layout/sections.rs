@@ -470,6 +470,7 @@ fn script(
         path: entry.path.clone(),
         display: entry.display.clone(),
         version_text: digits.to_string(),
+        verbatim: text.is_none(),
         text,
         tx: if no_tx {
             TxRule::NoTransaction
