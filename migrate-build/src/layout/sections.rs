@@ -276,7 +276,8 @@ pub(crate) fn split(marker: Marker, text: &str) -> Split {
                 open_block = Some(number);
             }
             Some(Line::StatementEnd) => {
-                if open_block.take().is_none() {
+                let opened = open_block.take();
+                if opened.is_none() {
                     problem(
                         &mut out,
                         number,
