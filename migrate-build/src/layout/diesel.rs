@@ -73,24 +73,22 @@ pub(super) fn claim(entry: &Entry, claims: &mut Claims) {
     let (version_text, slug) = match entry.name.split_once('_') {
         Some((v, s)) if !s.is_empty() => (v, s),
         _ => {
-            claims.diagnostics.push(Diagnostic::file(
-                Rule::BadFileName,
-                &entry.display,
+            claims.bad_name(
+                entry,
                 format!("`{}` is not a diesel migration directory name", entry.name),
-                Some("name it `<version>_<name>`, e.g. `2024-01-02-030405_create_users`".into()),
-            ));
+                "name it `<version>_<name>`, e.g. `2024-01-02-030405_create_users`",
+            );
             return;
         }
     };
     let version = match version(version_text) {
         Ok(version) => version,
         Err(message) => {
-            claims.diagnostics.push(Diagnostic::file(
-                Rule::BadFileName,
-                &entry.display,
+            claims.bad_name(
+                entry,
                 message,
-                Some("name it `<version>_<name>`, e.g. `2024-01-02-030405_create_users`".into()),
-            ));
+                "name it `<version>_<name>`, e.g. `2024-01-02-030405_create_users`",
+            );
             return;
         }
     };

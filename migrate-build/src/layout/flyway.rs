@@ -4,8 +4,6 @@
 //! refinery wraps every file, so such a file never worked there.
 
 use super::{Claimed, Claims, Entry, TxRule};
-use crate::diagnostic::Diagnostic;
-use crate::rule::Rule;
 use crate::Direction;
 
 /// The prefix, version text and description of a Flyway file name.
@@ -42,23 +40,17 @@ pub(super) fn claim(entry: &Entry, claims: &mut Claims) {
     };
     let help = "name versioned migrations `V<n>__<name>.sql` and undo scripts `U<n>__<name>.sql` with a whole number n";
     if prefix == 'R' {
-        claims.diagnostics.push(Diagnostic::file(
-            Rule::BadFileName,
-            &entry.display,
+        claims.bad_name(
+            entry,
             "repeatable migrations (`R__`) are not supported: they have no version".into(),
-            Some("turn its current text into a versioned migration `V<n>__<name>.sql`".into()),
-        ));
+            "turn its current text into a versioned migration `V<n>__<name>.sql`",
+        );
         return;
     }
     let version = match version(version_text) {
         Ok(version) => version,
         Err(message) => {
-            claims.diagnostics.push(Diagnostic::file(
-                Rule::BadFileName,
-                &entry.display,
-                message,
-                Some(help.into()),
-            ));
+            claims.bad_name(entry, message, help);
             return;
         }
     };

@@ -215,6 +215,18 @@ pub(crate) struct Claims {
     pub unclaimed: Vec<String>,
 }
 
+impl Claims {
+    /// A `bad-file-name` diagnostic for `entry`.
+    pub(crate) fn bad_name(&mut self, entry: &Entry, message: String, help: &str) {
+        self.diagnostics.push(Diagnostic::file(
+            crate::rule::Rule::BadFileName,
+            &entry.display,
+            message,
+            Some(help.to_string()),
+        ));
+    }
+}
+
 /// Which layout the entries follow.
 pub(crate) fn detect(entries: &[Entry]) -> Layout {
     if entries
@@ -285,13 +297,11 @@ fn claim_named(layout: Layout, entry: &Entry, claims: &mut Claims) {
             }
         }
         None if native => {
-            claims.diagnostics.push(crate::diagnostic::Diagnostic::file(
-                crate::rule::Rule::BadFileName,
-                &entry.display,
+            return claims.bad_name(
+                entry,
                 "a migration file must end in `.sql` (lowercase)".to_string(),
-                Some("rename it like `0001_create_users.up.sql`".to_string()),
-            ));
-            return;
+                "rename it like `0001_create_users.up.sql`",
+            );
         }
         Some(Err(error)) if native => {
             claims.diagnostics.push(crate::discover::bad_name(

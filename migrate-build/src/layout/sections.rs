@@ -204,64 +204,47 @@ pub(crate) fn split(marker: Marker, text: &str) -> Split {
         let shown = content.trim_start_matches('\u{feff}');
         let kind = marker.classify(shown);
         let is_marker = kind.is_some();
-        match kind {
-            Some(Line::Up { no_tx, bad }) => {
+        match &kind {
+            Some(Line::Up { no_tx, bad } | Line::Down { no_tx, bad }) => {
+                let up = matches!(kind, Some(Line::Up { .. }));
+                let (which, seen) = if up {
+                    ("up", &mut seen_up)
+                } else {
+                    ("down", &mut seen_down)
+                };
+                *seen += 1;
+                let mut problems = Vec::new();
                 if let Some(message) = bad {
-                    problem(
-                        &mut out,
-                        number,
-                        shown,
+                    problems.push((
                         format!("{message} in a {} migration", marker.name()),
-                        "the markers are the tool's own; a typo would change what runs",
-                    );
+                        "the markers are the tool's own; a typo would change what runs".to_string(),
+                    ));
                 }
-                seen_up += 1;
-                if seen_up > 1 && marker != Marker::SqlMigrate {
-                    problem(
-                        &mut out,
-                        number,
-                        shown,
-                        format!("a second up marker: {} reads one up section", marker.name()),
-                        "merge the up sections into one",
-                    );
-                }
-                if section == Section::Down && marker == Marker::Dbmate {
-                    problem(
-                        &mut out,
-                        number,
-                        shown,
-                        "the up section follows the down section".into(),
-                        "put `-- migrate:up` first, then `-- migrate:down`",
-                    );
-                }
-                out.up_no_tx |= no_tx;
-                section = Section::Up;
-            }
-            Some(Line::Down { no_tx, bad }) => {
-                if let Some(message) = bad {
-                    problem(
-                        &mut out,
-                        number,
-                        shown,
-                        format!("{message} in a {} migration", marker.name()),
-                        "the markers are the tool's own; a typo would change what runs",
-                    );
-                }
-                seen_down += 1;
-                if seen_down > 1 && marker != Marker::SqlMigrate {
-                    problem(
-                        &mut out,
-                        number,
-                        shown,
+                if *seen > 1 && marker != Marker::SqlMigrate {
+                    problems.push((
                         format!(
-                            "a second down marker: {} reads one down section",
+                            "a second {which} marker: {} reads one {which} section",
                             marker.name()
                         ),
-                        "merge the down sections into one",
-                    );
+                        format!("merge the {which} sections into one"),
+                    ));
                 }
-                out.down_no_tx |= no_tx;
-                section = Section::Down;
+                if up && section == Section::Down && marker == Marker::Dbmate {
+                    problems.push((
+                        "the up section follows the down section".to_string(),
+                        "put `-- migrate:up` first, then `-- migrate:down`".to_string(),
+                    ));
+                }
+                for (message, help) in problems {
+                    problem(&mut out, number, shown, message, &help);
+                }
+                if up {
+                    out.up_no_tx |= *no_tx;
+                    section = Section::Up;
+                } else {
+                    out.down_no_tx |= *no_tx;
+                    section = Section::Down;
+                }
             }
             Some(Line::StatementBegin) => {
                 if open_block.is_some() {
@@ -398,29 +381,28 @@ pub(super) fn claim(layout: Layout, entry: &Entry, claims: &mut Claims) {
     let version = match super::digits_version(digits) {
         Ok(v) => v,
         Err(message) => {
-            claims.diagnostics.push(Diagnostic::file(
-                Rule::BadFileName,
-                &entry.display,
+            claims.bad_name(
+                entry,
                 message,
-                Some("use a version that fits in a 64-bit signed integer".into()),
-            ));
+                "use a version that fits in a 64-bit signed integer",
+            );
             return;
         }
     };
+    let mut push = |direction, text, no_tx| {
+        claims
+            .scripts
+            .push(script(entry, version, digits, slug, direction, text, no_tx))
+    };
     let Some(text) = &entry.text else {
         // Unreadable or not UTF-8: checking the file reports why.
-        claims.scripts.push(script(
-            entry,
-            version,
-            digits,
-            slug,
-            Direction::Up,
-            None,
-            false,
-        ));
-        return;
+        return push(Direction::Up, None, false);
     };
     let split = split(marker, text);
+    push(Direction::Up, Some(split.up), split.up_no_tx);
+    if let Some(down) = split.down {
+        push(Direction::Down, Some(down), split.down_no_tx);
+    }
     for (line, line_text, message, help) in split.problems {
         claims.diagnostics.push(Diagnostic::at_line(
             Rule::LayoutMarker,
@@ -430,26 +412,6 @@ pub(super) fn claim(layout: Layout, entry: &Entry, claims: &mut Claims) {
             1,
             message,
             Some(help),
-        ));
-    }
-    claims.scripts.push(script(
-        entry,
-        version,
-        digits,
-        slug,
-        Direction::Up,
-        Some(split.up),
-        split.up_no_tx,
-    ));
-    if let Some(down) = split.down {
-        claims.scripts.push(script(
-            entry,
-            version,
-            digits,
-            slug,
-            Direction::Down,
-            Some(down),
-            split.down_no_tx,
         ));
     }
 }
