@@ -125,3 +125,22 @@ fn unclaimed_sql_fails_every_command() {
         .code(2)
         .contains("unknown layout `rails`");
 }
+
+#[test]
+fn create_does_not_write_names_another_layout_ignores() {
+    let s = Sandbox::offline();
+    s.write("20240101000000_users.sql", DBMATE_USERS);
+    s.run(&["create", "add_email"])
+        .code(2)
+        .contains("follows the dbmate layout")
+        .contains("dbmate new");
+    assert_eq!(s.files(), ["20240101000000_users.sql"]);
+    // golang-migrate reads pairs only.
+    s.run(&["--layout", "golang-migrate", "create", "add_email"])
+        .code(2)
+        .contains("--reversible");
+    let native = Sandbox::offline();
+    native.write("0001_users.sql", "CREATE TABLE users (id bigint);\n");
+    native.run(&["create", "add_email"]).code(0);
+    assert_eq!(native.files().len(), 2);
+}

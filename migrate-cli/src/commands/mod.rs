@@ -39,7 +39,7 @@ pub fn run(cli: &Cli, out: &Out) -> Result<()> {
         Command::Up(args) => up::run(&ctx, args),
         Command::Down(args) => down::run(&ctx, args),
         Command::Plan(args) => plan::run(&ctx, args),
-        Command::Create(args) => create::run(&ctx.global.dir, args, out),
+        Command::Create(args) => create::run(&ctx.global.dir, ctx.global.layout, args, out),
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
         Command::Repair(args) => repair::run(&ctx, args),
