@@ -141,6 +141,8 @@ pub(crate) fn discover(dir: &Path, display_dir: &str, layout: Layout) -> Discove
         }
     };
     let mut listed: Vec<(String, PathBuf, bool)> = Vec::new();
+    // Migrations written in a programming language (goose's `.go`, refinery's `.rs`).
+    let mut code: Vec<(Layout, String)> = Vec::new();
     for entry in entries {
         let entry = match entry {
             Ok(entry) => entry,
@@ -163,8 +165,11 @@ pub(crate) fn discover(dir: &Path, display_dir: &str, layout: Layout) -> Discove
             listed.push((lossy, path, true));
         } else if lossy.to_ascii_lowercase().ends_with(".sql") {
             listed.push((lossy, path, false));
+        } else if let Some(layout) = layout::code_migration(&lossy) {
+            code.push((layout, join_display(display_dir, &lossy)));
         }
     }
+    code.sort_by(|a, b| a.1.cmp(&b.1));
     listed.sort();
 
     let read_text = layout::reads_text(layout);
@@ -210,6 +215,14 @@ pub(crate) fn discover(dir: &Path, display_dir: &str, layout: Layout) -> Discove
     found.diagnostics.extend(claims.diagnostics);
     for display in &claims.unclaimed {
         found.diagnostics.push(unclaimed(display, layout, resolved));
+    }
+    for (_, display) in code.iter().filter(|(l, _)| *l == resolved) {
+        found.diagnostics.push(Diagnostic::file(
+            Rule::UnclaimedFile,
+            display,
+            format!("a {resolved} migration written in code: this runner runs SQL files only, so it would never run"),
+            Some("write what it does as a SQL migration of the same version (or move the file out of the directory once it is applied everywhere)".to_string()),
+        ));
     }
     if resolved == Layout::Diesel {
         for entry in entries.iter().filter(|e| e.is_dir) {

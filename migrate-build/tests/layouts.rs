@@ -303,6 +303,8 @@ fn goose_sections_and_no_transaction() {
                 "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- +goose Down\nDROP INDEX CONCURRENTLY IF EXISTS i;\n",
             ),
             ("00003_typo.sql", "-- +goose Up\nSELECT 1;\n-- +goose Dwon\nSELECT 2;\n"),
+            ("00004_backfill.go", "package migrations\n"),
+            ("main.go", "package main\n"),
         ],
     );
     let check = s.check(Layout::Auto);
@@ -312,9 +314,13 @@ fn goose_sections_and_no_transaction() {
         [(1, "fn".into(), Tx, true), (2, "idx".into(), NoTx, true)]
     );
     assert_eq!(check.migrations[1].down.as_ref().unwrap().transaction, NoTx);
+    // A Go migration is named, never skipped; other Go files are not migrations.
     assert_eq!(
         rules(&check),
-        [(Rule::LayoutMarker, "m/00003_typo.sql".into(), 3)]
+        [
+            (Rule::LayoutMarker, "m/00003_typo.sql".into(), 3),
+            (Rule::UnclaimedFile, "m/00004_backfill.go".into(), 0),
+        ]
     );
 }
 

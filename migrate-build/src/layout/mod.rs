@@ -389,6 +389,18 @@ pub(crate) fn foreign_markers(text: &str) -> Vec<crate::lint::Finding> {
     findings
 }
 
+/// The layout whose tool runs `name` as a migration written in code:
+/// goose's `<version>_<name>.go`, refinery's `V<version>__<name>.rs`.
+pub(crate) fn code_migration(name: &str) -> Option<Layout> {
+    if let Some(stem) = name.strip_suffix(".go") {
+        let digits = leading_digits(stem);
+        return (!digits.is_empty() && stem[digits.len()..].starts_with('_'))
+            .then_some(Layout::Goose);
+    }
+    let stem = name.strip_suffix(".rs")?;
+    flyway::parse_name(&format!("{stem}.sql")).map(|_| Layout::Flyway)
+}
+
 /// sqlx: the text starts with `-- no-transaction`.
 pub(crate) fn sqlx_no_transaction(text: &str) -> bool {
     text.starts_with("-- no-transaction")
