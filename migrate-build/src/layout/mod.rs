@@ -145,7 +145,7 @@ impl FromStr for Layout {
         let wanted = s.trim().to_ascii_lowercase();
         let wanted = match wanted.as_str() {
             "refinery" => "flyway",
-            "golang_migrate" | "migrate" => "golang-migrate",
+            "golang_migrate" => "golang-migrate",
             "sql_migrate" => "sql-migrate",
             other => other,
         };
