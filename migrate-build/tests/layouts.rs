@@ -389,3 +389,32 @@ fn sql_that_no_layout_claims_is_an_error() {
         ]
     );
 }
+
+#[test]
+fn diesel_without_a_transaction_sends_the_file_as_one_query() {
+    let s = Scratch::new(
+        "diesel-one-query",
+        &[
+            (
+                "2024-01-01-000000_two/up.sql",
+                "CREATE INDEX CONCURRENTLY a ON t (a);\nCREATE INDEX CONCURRENTLY b ON t (b);\n",
+            ),
+            ("2024-01-01-000000_two/down.sql", "SELECT 1;\n"),
+            (
+                "2024-01-01-000000_two/metadata.toml",
+                "run_in_transaction = false\n",
+            ),
+        ],
+    );
+    let check = s.check(Layout::Diesel);
+    // Two statements in one query run in an implicit transaction block,
+    // where PostgreSQL refuses CONCURRENTLY: diesel fails there, so does the check.
+    assert_eq!(check.migrations[0].up.transaction, Tx);
+    let concurrently: Vec<u32> = check
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == Rule::ConcurrentlyInTransaction)
+        .map(|d| d.line)
+        .collect();
+    assert_eq!(concurrently, [1, 2]);
+}

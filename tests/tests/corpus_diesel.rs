@@ -173,22 +173,37 @@ fn diesel_projects_discover_and_replay() {
             match migrations.up_to(&mut client, m.version) {
                 Ok(_) => applied += 1,
                 Err(e) => {
-                    stop = format!("{} ({}): {e}", m.version, m.up.path);
+                    let first = e.to_string().lines().next().unwrap_or("").to_string();
+                    stop = format!("{} ({}): {first}", m.version, m.up.path);
                     break;
                 }
             }
         }
-        let reverted = match migrations.down_all(&mut client) {
-            Ok(report) => format!("{} reverted, all", report.reverted.len()),
-            Err(e) => format!("stopped: {e}"),
-        };
-        let reapplied = match migrations.up_to(&mut client, list[applied.max(1) - 1].version) {
-            Ok(report) => format!("{} re-applied", report.applied.len()),
-            Err(e) => format!("stopped: {e}"),
+        // Revert one at a time, newest first, as far as the down scripts go.
+        let mut reverted = 0;
+        let mut down_stop = String::from("none: all reverted");
+        while reverted < applied {
+            match migrations.down(&mut client, 1) {
+                Ok(_) => reverted += 1,
+                Err(e) => {
+                    down_stop = e.to_string().lines().next().unwrap_or("").to_string();
+                    break;
+                }
+            }
+        }
+        // And apply again what was reverted.
+        let reapplied = if down_stop.starts_with("none") {
+            match migrations.up_to(&mut client, list[applied.max(1) - 1].version) {
+                Ok(report) => format!("{} re-applied", report.applied.len()),
+                Err(e) => format!("stopped: {e}"),
+            }
+        } else {
+            "not tried (the down pass stopped)".to_string()
         };
         println!(
             "{}: {} migrations ({} outside a transaction), {} lint errors ignored; \
-             applied {applied} of {} one at a time, first failure: {stop}; down: {reverted}; up again: {reapplied}",
+             applied {applied} of {} one at a time, first failure: {stop}; \
+             reverted {reverted} of {applied}, first failure: {down_stop}; up again: {reapplied}",
             project.corpus_dir,
             list.len(),
             outside,

@@ -1,6 +1,8 @@
 //! diesel: one directory per migration, `<version>_<name>/up.sql` and
 //! `down.sql`, and an optional `metadata.toml` whose `run_in_transaction =
-//! false` makes both scripts run outside a transaction.
+//! false` makes diesel send each script as one query outside a transaction
+//! (so, like golang-migrate: one statement on its own, several in one
+//! implicit transaction).
 //!
 //! diesel's version is the directory name up to the first `_` with the `-`
 //! removed, compared as a string (`2024-01-02-030405` and the newer
@@ -93,7 +95,9 @@ pub(super) fn claim(entry: &Entry, claims: &mut Claims) {
         }
     };
     let tx = match run_in_transaction(&entry.path.join("metadata.toml")) {
-        Ok(false) => TxRule::NoTransaction,
+        // diesel sends the file as one query outside a transaction: one
+        // statement runs on its own, several in one implicit transaction.
+        Ok(false) => TxRule::OneQuery,
         Ok(true) => TxRule::Directive,
         Err(message) => {
             claims.diagnostics.push(Diagnostic::file(
@@ -126,33 +130,38 @@ pub(super) fn claim(entry: &Entry, claims: &mut Claims) {
     }
 }
 
-/// `run_in_transaction` of a `metadata.toml` (true when the file is absent).
+/// `run_in_transaction` of a `metadata.toml`, as diesel reads it: true
+/// without the file, false in a file that does not set it (serde's default
+/// for the field), other keys and tables ignored.
 fn run_in_transaction(path: &Path) -> Result<bool, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
         Err(e) => return Err(format!("cannot read the file: {e}")),
     };
-    let mut value = true;
+    let mut value = false;
+    let mut in_table = false;
     for line in text.lines() {
         let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
+        if line.starts_with('[') {
+            in_table = true;
             continue;
         }
-        match line.split_once('=') {
-            Some((key, v)) if key.trim() == "run_in_transaction" => {
-                value = match v.trim() {
-                    "true" => true,
-                    "false" => false,
-                    other => {
-                        return Err(format!(
-                            "`run_in_transaction = {other}`: expected `true` or `false`"
-                        ))
-                    }
-                }
-            }
-            _ => return Err(format!("`{line}` is not a diesel migration setting")),
+        let Some((key, v)) = line.split_once('=') else {
+            continue;
+        };
+        if in_table || key.trim() != "run_in_transaction" {
+            continue;
         }
+        value = match v.trim() {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(format!(
+                    "`run_in_transaction = {other}`: expected `true` or `false`"
+                ))
+            }
+        };
     }
     Ok(value)
 }
@@ -194,8 +203,10 @@ mod tests {
         assert_eq!(run_in_transaction(&path), Ok(false));
         std::fs::write(&path, "run_in_transaction = maybe\n").unwrap();
         assert!(run_in_transaction(&path).unwrap_err().contains("maybe"));
-        std::fs::write(&path, "transaction = false\n").unwrap();
-        assert!(run_in_transaction(&path).is_err());
+        // Other keys and tables are diesel's additional fields; a file
+        // without the key means false (serde's default for the field).
+        std::fs::write(&path, "note = \"x\"\n[extra]\nrun_in_transaction = true\n").unwrap();
+        assert_eq!(run_in_transaction(&path), Ok(false));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
