@@ -31,9 +31,9 @@ mod migrations;
 mod model;
 
 pub use executor::{
-    AppliedMigration, Direction, DownReport, DriftedMigration, Error, MigrationFailure,
-    MigrationState, Plan, PlannedStep, RealignReport, RepairReport, RevertedMigration, StampReport,
-    Status, StatusEntry, UpReport,
+    AppliedMigration, Direction, DownReport, DriftedMigration, Error, Interruption,
+    MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
+    RevertedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 pub use migrations::{Migrations, Settings};
 pub use model::{HistoryTable, Migration, Script, Statement, TransactionMode};
