@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::directive;
+use crate::layout::{self, TxRule};
 use crate::lint::{self, Finding};
 use crate::parse;
 use crate::rule::{Level, Rule};
@@ -38,6 +39,17 @@ impl Config {
     /// Checks one migration file given as bytes; `display_path` names it in
     /// diagnostics. Pure: no file access, no printing.
     pub fn check_file(&self, display_path: &str, bytes: &[u8], direction: Direction) -> FileCheck {
+        self.check_part(display_path, bytes, direction, TxRule::Directive)
+    }
+
+    /// [`Config::check_file`] with the transaction rule of a layout.
+    pub(crate) fn check_part(
+        &self,
+        display_path: &str,
+        bytes: &[u8],
+        direction: Direction,
+        tx: TxRule,
+    ) -> FileCheck {
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(error) => {
@@ -65,7 +77,22 @@ impl Config {
                 environments: self.environments_list(),
             },
         );
-        let transaction = if directives.no_transaction {
+        let statement_text =
+            |s: &lint::ParsedStatement| text.get(s.span.start..s.span.end).unwrap_or("");
+        let layout_no_tx = match tx {
+            TxRule::Directive => false,
+            TxRule::NoTransaction => true,
+            TxRule::SqlxMarker => layout::sqlx_no_transaction(text),
+            TxRule::OneQuery => match parsed.statements.as_slice() {
+                [only] => layout::refuses_transaction(statement_text(only)),
+                _ => false,
+            },
+            TxRule::Detect => parsed
+                .statements
+                .iter()
+                .any(|s| layout::refuses_transaction(statement_text(s))),
+        };
+        let transaction = if directives.no_transaction || layout_no_tx {
             TransactionKind::NoTransaction
         } else {
             TransactionKind::Transaction
@@ -84,6 +111,7 @@ impl Config {
         let index = parsed.index.with_prefix(base);
         let mut findings: Vec<(Finding, Option<usize>)> = parsed.errors;
         findings.extend(directive_findings.into_iter().map(|f| (f, None)));
+        findings.extend(layout::foreign_markers(text).into_iter().map(|f| (f, None)));
         findings.extend(lint_findings);
         // In file order, ties in the order found: sort small keys, not the
         // findings (large values that a sort would move several times).

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{summary, Diagnostic};
 use crate::discover::{self, FoundFile};
+use crate::layout::Layout;
 use crate::project::{baseline_version, HistoryTable, ProjectConfig, RunnerSettings};
 use crate::rule::{Level, Rule};
 use crate::{checksum, CheckedMigration, CheckedScript};
@@ -34,6 +35,7 @@ pub struct Config {
     root: Option<PathBuf>,
     config_file: ConfigFile,
     environments: Option<Vec<String>>,
+    layout: Layout,
 }
 
 /// Which `migrate.toml` a [`Config`] reads.
@@ -160,6 +162,13 @@ impl Config {
             .map_or(rule.default_level(), |(_, level)| *level)
     }
 
+    /// Reads the directory as `layout` (another tool's naming and markers);
+    /// the default, [`Layout::Auto`], recognises it.
+    pub fn layout(mut self, layout: Layout) -> Config {
+        self.layout = layout;
+        self
+    }
+
     /// Resolves a relative migrations directory from `root`, and shows file
     /// paths in diagnostics relative to it. Default: `CARGO_MANIFEST_DIR` when
     /// set (a build script or a proc macro), else the current directory.
@@ -213,6 +222,9 @@ impl Config {
             .clone()
             .or_else(|| project.runner.history.clone());
         merged.postgres_version = self.postgres_version.or(project.postgres_version);
+        if self.layout == Layout::Auto {
+            merged.layout = project.layout();
+        }
         merged.runner_lock_timeout =
             self.runner_lock_timeout || project.runner.lock_timeout.is_some();
         merged
@@ -241,6 +253,7 @@ impl Config {
             files: Vec::new(),
             runner: RunnerSettings::default(),
             config: None,
+            layout: Layout::Auto,
         };
         let project = match self.project(&root, &absolute) {
             Ok(project) => project,
@@ -276,9 +289,10 @@ impl Config {
     }
 
     fn check_migrations(&self, absolute: &Path, display_dir: &str, check: &mut Check) {
-        let found = discover::discover(absolute, display_dir);
+        let found = discover::discover(absolute, display_dir, self.layout);
         check.diagnostics = found.diagnostics;
         check.files = found.files;
+        check.layout = found.layout;
         for migration in found.migrations {
             let Some((up, up_text, only)) =
                 self.check_script(&migration.up, &mut check.diagnostics)
@@ -309,7 +323,11 @@ impl Config {
         file: &FoundFile,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<(CheckedScript, String, Vec<String>)> {
-        let bytes = match std::fs::read(&file.path) {
+        let read = match &file.text {
+            Some(text) => Ok(text.clone().into_bytes()),
+            None => std::fs::read(&file.path),
+        };
+        let bytes = match read {
             Ok(bytes) => bytes,
             Err(error) => {
                 diagnostics.push(Diagnostic::file(
@@ -321,7 +339,7 @@ impl Config {
                 return None;
             }
         };
-        let result = self.check_file(&file.display, &bytes, file.direction);
+        let result = self.check_part(&file.display, &bytes, file.direction, file.tx);
         diagnostics.extend(result.diagnostics);
         let sql = result.sql?;
         Some((
@@ -329,6 +347,7 @@ impl Config {
                 path: file.path.clone(),
                 display_path: file.display.clone(),
                 sql: sql.clone(),
+                verbatim: file.verbatim,
                 transaction: result.transaction,
                 statements: result.statements,
                 unverified: result.unverified,
@@ -500,6 +519,7 @@ pub struct Check {
     files: Vec<PathBuf>,
     runner: RunnerSettings,
     config: Option<PathBuf>,
+    layout: Layout,
 }
 
 impl Check {
@@ -511,6 +531,12 @@ impl Check {
     /// The absolute path of the checked directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The layout the directory was read as (the recognised one when the
+    /// configuration says [`Layout::Auto`]).
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     /// Every `.sql` file seen, for `rerun-if-changed` / change tracking.

@@ -423,10 +423,10 @@ impl Reader {
         let Some(name) = self.string("layout", value) else {
             return;
         };
-        match Layout::from_name(name) {
-            Some(layout) => self.config.layout = layout,
-            None => {
-                let names: Vec<&str> = Layout::all().iter().map(|l| l.name()).collect();
+        match name.parse::<Layout>() {
+            Ok(layout) => self.config.layout = layout,
+            Err(_) => {
+                let names: Vec<&str> = Layout::ALL.iter().map(|l| l.name()).collect();
                 let help = match closest(name, names.iter().copied()) {
                     Some(n) => format!("did you mean `{n}`? the layouts: {}", names.join(", ")),
                     None => format!("the layouts: {}", names.join(", ")),

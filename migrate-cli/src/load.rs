@@ -100,6 +100,7 @@ pub fn check(
     dir: &Path,
     project: Option<&ProjectConfig>,
     environments: Option<&[String]>,
+    layout: Option<pgmigrate_build::Layout>,
 ) -> Result<pgmigrate_build::Check> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
@@ -120,7 +121,9 @@ pub fn check(
     }
     // A command line's paths are relative to the working directory, also under
     // `cargo run`, which sets CARGO_MANIFEST_DIR (pgmigrate-build's default root).
-    let mut config = pgmigrate_build::Config::new().root_dir(working_dir()?);
+    let mut config = pgmigrate_build::Config::new()
+        .root_dir(working_dir()?)
+        .layout(layout.unwrap_or_default());
     if let Some(list) = environments {
         config = config.environments(list.iter().cloned());
     }

@@ -1,5 +1,6 @@
 //! One module per subcommand; [`run`] dispatches, [`Ctx`] holds what they share.
 
+pub mod adopt;
 pub mod create;
 pub mod down;
 pub mod lint;
@@ -49,10 +50,11 @@ pub fn run(cli: &Cli, out: &Out) -> Result<()> {
         Command::Up(args) => up::run(&ctx, args),
         Command::Down(args) => down::run(&ctx, args),
         Command::Plan(args) => plan::run(&ctx, args),
-        Command::Create(args) => create::run(&ctx.dir, args, out),
+        Command::Create(args) => create::run(&ctx.dir, ctx.layout(), args, out),
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
         Command::Repair(args) => repair::run(&ctx, args),
+        Command::Adopt(args) => adopt::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
     }
 }
@@ -80,12 +82,24 @@ fn validate(global: &GlobalOpts) -> Result<()> {
 }
 
 impl Ctx<'_> {
+    /// The layout: `--layout`, else `layout` of migrate.toml; `None` when
+    /// neither names one (recognised from the files).
+    pub fn layout(&self) -> Option<pgmigrate_build::Layout> {
+        self.global.layout.or_else(|| {
+            self.project
+                .as_ref()
+                .map(ProjectConfig::layout)
+                .filter(|l| *l != pgmigrate_build::Layout::Auto)
+        })
+    }
+
     /// Checks the migration directory like `cargo build` (same migrate.toml).
     pub fn check(&self) -> Result<pgmigrate_build::Check> {
         crate::load::check(
             &self.dir,
             self.project.as_ref(),
             self.global.environments.as_deref(),
+            self.global.layout,
         )
     }
 
