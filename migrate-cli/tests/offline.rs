@@ -408,3 +408,21 @@ fn lint_sarif_and_github_formats() {
         .starts_with("::warning file=migrations/0001_init.sql,line=3,")
         && l.contains("title=destructive")));
 }
+
+#[test]
+fn the_layout_comes_from_migrate_toml() {
+    let s = Sandbox::offline();
+    s.write(
+        "20240101000000_init.sql",
+        "-- migrate:up\nCREATE TABLE t (id bigint);\n\n-- migrate:down\nDROP TABLE IF EXISTS t;\n",
+    );
+    write_config(&s, "layout = \"dbmate\"\n");
+    s.run(&["lint"])
+        .code(0)
+        .contains("checked 1 migration(s), 2 file(s)");
+    write_config(&s, "layout = \"dbmat\"\n");
+    s.run(&["lint"])
+        .code(2)
+        .contains("unknown layout `dbmat`")
+        .contains("did you mean `dbmate`?");
+}
