@@ -94,7 +94,7 @@ mod tests {
                 line: 1,
                 column: 1,
             }],
-            unverified: Vec::new(),
+            postgres_only: Vec::new(),
         }
     }
 

@@ -209,7 +209,7 @@ impl Config {
                 sql: sql.clone(),
                 transaction: result.transaction,
                 statements: result.statements,
-                unverified: result.unverified,
+                postgres_only: result.postgres_only,
             },
             sql,
         ))

@@ -3,7 +3,8 @@
 //!
 //! Token-based on purpose: sqlparser silently *drops* `AUTOINCREMENT` and
 //! `AUTO_INCREMENT` from the AST, accepts most MySQL types, and cannot parse
-//! some statements at all (unverified statements must still be checked).
+//! some statements at all (those only the second grammar parses must still be
+//! checked).
 //! Type names are only matched in type position (after a column name in
 //! `CREATE TABLE` / `ALTER TABLE`, after `::` or `TYPE`), so a column that is
 //! merely *named* `datetime` or `blob` is fine.
@@ -862,7 +863,7 @@ mod tests {
     }
 
     #[test]
-    fn unverified_statements_are_still_checked() {
+    fn statements_without_an_ast_are_still_checked() {
         assert_eq!(
             np("CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE y SET a = IFNULL(a, 0); END;"),
             ["1:36 BEGIN", "1:59 IFNULL"]
