@@ -35,7 +35,10 @@ backtick quoting, `ENGINE=`/`CHARSET=`, `UNSIGNED`, `TINYINT`, `INT(11)`, `DATET
 `BLOB`, `MEDIUMTEXT`, inline `ENUM(...)`, `PRAGMA`, `INSERT OR IGNORE/REPLACE`,
 `REPLACE INTO`, `ON DUPLICATE KEY UPDATE`, `WITHOUT ROWID`, `STRICT`,
 `UPDATE/DELETE ... LIMIT`, `MODIFY/CHANGE COLUMN`, `DROP INDEX i ON t`, `GETDATE()`,
-`IFNULL()`, ...
+`IFNULL()`, `randomblob()`, `hex()`, ... (a function is not reported when the same file
+creates a function of that name), every backtick-quoted identifier, an empty quoted
+identifier (`DEFAULT ""`), and a PostgreSQL reserved word used as a bare table or column
+name (`ALTER TABLE user ...`: quote it as `"user"`).
 
 ## Why
 
