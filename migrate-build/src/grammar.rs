@@ -6,10 +6,20 @@
 
 use squawk_parser::{EntryPoint, LexedStr, StrStep, SyntaxKind};
 
-/// Statements nested deeper than this (parentheses, brackets) are not given
-/// to the second grammar: it recurses without a limit, and sqlparser's
-/// recursion-limit error is the answer for them.
+/// Statements nested deeper than this (parentheses) are not given to the
+/// second grammar: sqlparser's recursion-limit error is the answer for them.
 pub(crate) const MAX_DEPTH: usize = 48;
+
+/// Statements with more significant tokens than this are not given to the
+/// second grammar: it recurses once per nesting level without a limit (a
+/// chain of `NOT NOT ...` nests once per token), and each level takes up to
+/// a few KB of stack when the build script runs unoptimised. Such a statement
+/// keeps sqlparser's error.
+pub(crate) const MAX_TOKENS: usize = 4_000;
+
+/// The stack of the thread the grammar runs on: room for [`MAX_TOKENS`]
+/// levels several times over (only the pages used are committed).
+const STACK: usize = 64 << 20;
 
 /// What the second grammar says about one statement's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,16 +30,26 @@ pub(crate) enum Verdict {
     Rejected { message: String, at: usize },
 }
 
-/// Parses `text`, which holds exactly one statement (no `;` after it needed).
+/// Parses `text`, which holds exactly one statement (no `;` after it needed)
+/// of at most [`MAX_TOKENS`] tokens.
 pub(crate) fn check(text: &str) -> Verdict {
-    // The grammar asserts its own invariants (drop bombs, step limit); an
-    // input that trips one is treated as not accepted, never as a crash of
-    // the build script.
-    let outcome = std::panic::catch_unwind(|| run(text));
-    outcome.unwrap_or_else(|_| Verdict::Rejected {
-        message: "the PostgreSQL grammar could not read this statement".to_string(),
-        at: 0,
-    })
+    // On a thread of its own, with a known stack. The grammar also asserts
+    // its own invariants (drop bombs, a step limit): an input that trips one
+    // is treated as not accepted, never as a crash of the build script.
+    let outcome = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("postgres-grammar".to_string())
+            .stack_size(STACK)
+            .spawn_scoped(scope, || run(text))
+            .map(|handle| handle.join())
+    });
+    match outcome {
+        Ok(Ok(verdict)) => verdict,
+        _ => Verdict::Rejected {
+            message: "the PostgreSQL grammar could not read this statement".to_string(),
+            at: 0,
+        },
+    }
 }
 
 fn run(text: &str) -> Verdict {
@@ -185,5 +205,17 @@ mod tests {
         assert_eq!(readable("expected TABLE_KW"), "expected `TABLE`");
         assert_eq!(readable("expected path name"), "expected path name");
         assert_eq!(readable("found IDENT"), "found identifier");
+    }
+
+    #[test]
+    fn long_prefix_chains_fit_the_stack() {
+        for op in ["NOT ", "- ", "+ ", "~ "] {
+            let n = (MAX_TOKENS - 20) / op.split_whitespace().count();
+            let text = format!("CREATE INDEX i ON ONLY p (a) WHERE {}true", op.repeat(n));
+            assert!(matches!(
+                check(&text),
+                Verdict::Accepted(_) | Verdict::Rejected { .. }
+            ));
+        }
     }
 }

@@ -257,6 +257,7 @@ fn second_opinion(
     span: StatementSpan,
 ) -> Result<String, Option<(String, usize)>> {
     if matches!(error, ParserError::RecursionLimitExceeded)
+        || toks.len() > grammar::MAX_TOKENS
         || toks.iter().any(|t| t.depth as usize > grammar::MAX_DEPTH)
     {
         return Err(None);
