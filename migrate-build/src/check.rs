@@ -391,6 +391,12 @@ mod tests {
             "{:?}",
             result.diagnostics
         );
+        // A keyword in the wrong place is not a misspelling.
+        let result = check("CREATE TRIGGER t AFTER UPDATE ON x BEGIN SELECT 1; END;");
+        assert!(result
+            .diagnostics
+            .iter()
+            .all(|d| !d.message.contains("did you mean")));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! parses it, its kind) and its syntax error.
 
 use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
@@ -286,7 +287,10 @@ fn rejection(
     let word_at = |at: usize| -> Option<&str> {
         let t = toks.iter().find(|t| t.start == at)?;
         match t.token {
-            Token::Word(w) if w.quote_style.is_none() => Some(w.value.as_str()),
+            // A keyword (`BEGIN` in a SQLite trigger) is not a misspelling.
+            Token::Word(w) if w.quote_style.is_none() && w.keyword == Keyword::NoKeyword => {
+                Some(w.value.as_str())
+            }
             _ => None,
         }
     };
