@@ -131,6 +131,8 @@ declare_rules! {
         TruncateCascade => truncate_cascade,
         /// An ACCESS EXCLUSIVE lock without `SET lock_timeout` first (opt-in).
         RequireLockTimeout => require_lock_timeout,
+        /// A plain `SET` in a transactional migration, `RESET ALL` or `pg_advisory_unlock_all()`.
+        SessionSet => session_set,
         /// `serial` columns: prefer identity columns.
         PreferIdentity => prefer_identity,
         /// `timestamp` without time zone: prefer `timestamptz`.

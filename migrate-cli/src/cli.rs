@@ -48,6 +48,18 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "DURATION")]
     pub lock_wait: Option<String>,
 
+    /// How long the runner's own statements on the history table wait for a
+    /// lock another session holds on it before failing with that session's
+    /// pid [default: 10s].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub history_lock_timeout: Option<String>,
+
+    /// While the runner holds the migration lock, the server drops its
+    /// connection after about this long without an answer (TCP keepalive and
+    /// tcp_user_timeout of its session); `0`: the server's own settings [default: 1m].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub keepalive: Option<String>,
+
     /// Apply pending migrations that are older than the newest applied one
     /// (a branch merged late) instead of refusing.
     #[arg(long, global = true)]
@@ -104,9 +116,10 @@ pub enum Command {
     Lint(LintArgs),
     /// Mark migrations up to a version as applied without running them (baseline).
     Stamp(StampArgs),
-    /// Clear the history rows of interrupted no-transaction migrations
-    /// (state `running`) so that `up` runs them again; or, with `--realign`,
-    /// accept an edit to an applied migration.
+    /// End the history rows of interrupted no-transaction migrations (state
+    /// `running`): an up becomes pending, a down applied again (`--completed`:
+    /// finished by hand); or, with `--realign`, accept an edit to an applied
+    /// migration.
     Repair(RepairArgs),
     /// Prove that every down script restores the schema its up script changed,
     /// on a throwaway PostgreSQL (no database needed).
@@ -122,6 +135,12 @@ pub struct RepairArgs {
     /// database matches the edited file.
     #[arg(long, value_name = "VERSION")]
     pub realign: Vec<i64>,
+    /// The interrupted no-transaction scripts were finished by hand: record an
+    /// interrupted up as applied and an interrupted down as reverted (without
+    /// this flag: the database was brought back to before the script, so an up
+    /// becomes pending and a down applied again).
+    #[arg(long, conflicts_with = "realign")]
+    pub completed: bool,
 }
 
 /// `pgmigrate status`.

@@ -18,6 +18,16 @@ pub struct Settings {
     pub statement_timeout: Option<Duration>,
     /// Apply a pending migration older than the newest applied one instead of refusing.
     pub allow_out_of_order: bool,
+    /// `lock_timeout` of the runner's own statements on the history table
+    /// (creating, reading and writing it): how long they wait for a lock that
+    /// another session holds on it before failing with its pid.
+    pub history_lock_timeout: Duration,
+    /// While the runner holds the lock, the server drops its connection after
+    /// about this long without an answer from it (TCP keepalive and
+    /// `tcp_user_timeout` of the runner's session), which releases the lock of
+    /// a runner whose link went silent. `None`: the server's own settings
+    /// (about two hours by default).
+    pub keepalive: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -28,6 +38,8 @@ impl Default for Settings {
             lock_timeout: None,
             statement_timeout: None,
             allow_out_of_order: false,
+            history_lock_timeout: Duration::from_secs(10),
+            keepalive: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -106,6 +118,20 @@ impl Migrations {
     /// Sets `statement_timeout` for every migration.
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
         self.settings.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// How long the runner's own statements on the history table wait for a
+    /// lock another session holds on it (default 10 seconds).
+    pub fn history_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.history_lock_timeout = timeout;
+        self
+    }
+
+    /// How long a silent connection of the runner may keep the lock (default
+    /// one minute; `None`: the server's TCP settings). See [`Settings::keepalive`].
+    pub fn keepalive(mut self, keepalive: Option<Duration>) -> Self {
+        self.settings.keepalive = keepalive;
         self
     }
 

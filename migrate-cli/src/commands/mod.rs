@@ -55,6 +55,8 @@ impl Ctx<'_> {
             &self.global.lock_timeout,
             &self.global.statement_timeout,
             &self.global.lock_wait,
+            &self.global.history_lock_timeout,
+            &self.global.keepalive,
         ]
         .into_iter()
         .flatten()
@@ -94,7 +96,7 @@ impl Ctx<'_> {
     }
 
     /// Applies `--history-table`, `--lock-timeout`, `--statement-timeout`,
-    /// `--lock-wait` and `--allow-out-of-order`.
+    /// `--lock-wait`, `--history-lock-timeout`, `--keepalive` and `--allow-out-of-order`.
     pub fn with_settings(&self, mut m: Migrations) -> Result<Migrations> {
         if let Some(t) = &self.global.history_table {
             let t = settings::parse_table_name(t)?;
@@ -111,6 +113,13 @@ impl Ctx<'_> {
         }
         if let Some(d) = &self.global.lock_wait {
             m = m.lock_wait(settings::parse_duration(d)?);
+        }
+        if let Some(d) = &self.global.history_lock_timeout {
+            m = m.history_lock_timeout(settings::parse_duration(d)?);
+        }
+        if let Some(d) = &self.global.keepalive {
+            let d = settings::parse_duration(d)?;
+            m = m.keepalive((!d.is_zero()).then_some(d));
         }
         Ok(m.allow_out_of_order(self.global.allow_out_of_order))
     }
@@ -131,9 +140,13 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
             Some("pass --history-table NAME (or SCHEMA.NAME) to keep this tool's history elsewhere")
         }
         E::Drift(_) => Some("`pgmigrate status` shows every drifted migration"),
-        E::Interrupted { .. } => {
-            Some("after checking the schema: `pgmigrate repair`, then `pgmigrate up`")
+        E::Interrupted(_) => {
+            Some("`pgmigrate status` shows every running or interrupted migration")
         }
+        E::InvalidIndexes { .. } => {
+            Some("list them with `SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid`")
+        }
+        E::HistoryLocked { .. } => Some("raise the wait with --history-lock-timeout (e.g. 1m)"),
         E::OutOfOrder { .. } => Some(
             "renumber the file(s), or pass --allow-out-of-order when running them late is safe",
         ),

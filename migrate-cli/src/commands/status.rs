@@ -71,10 +71,12 @@ fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::M
                     short(&now)
                 ));
             }
-            MigrationState::Running => ctx.out.result(&format!(
-                "{}: {} was interrupted; check the schema, then `pgmigrate repair`",
-                ctx.out.paint(Style::Red, "running"),
-                e.path.as_deref().unwrap_or(&e.name)
+            MigrationState::Running(i) => ctx
+                .out
+                .result(&format!("{}: {i}", ctx.out.paint(Style::Yellow, "running"))),
+            MigrationState::Interrupted(i) => ctx.out.result(&format!(
+                "{}: {i}",
+                ctx.out.paint(Style::Red, "interrupted")
             )),
             MigrationState::Unknown => ctx.out.result(&format!(
                 "{}: version {} is recorded as applied but has no file in this directory",
@@ -82,6 +84,15 @@ fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::M
                 e.version
             )),
             _ => {}
+        }
+        if let Some(indexes) = &e.invalid_indexes {
+            ctx.out.result(&format!(
+                "{}: {indexes}, on what {} indexes, never finished building. Drop each one with \
+                 `DROP INDEX CONCURRENTLY IF EXISTS <name>` and build it again (the statement \
+                 that creates it, or `REINDEX INDEX CONCURRENTLY <name>`)",
+                ctx.out.paint(Style::Red, "INVALID index"),
+                e.path.as_deref().unwrap_or(&e.name)
+            ));
         }
     }
     ctx.out.result(&format!(
@@ -114,6 +125,8 @@ struct Counts {
     future: usize,
     unknown: usize,
     running: usize,
+    interrupted: usize,
+    invalid_indexes: usize,
 }
 
 impl Counts {
@@ -123,13 +136,17 @@ impl Counts {
             ..Counts::default()
         };
         for e in &status.entries {
+            if e.invalid_indexes.is_some() {
+                c.invalid_indexes += 1;
+            }
             match e.state {
                 MigrationState::Applied => c.applied += 1,
                 MigrationState::Pending => c.pending += 1,
                 MigrationState::Drifted { .. } => c.drifted += 1,
                 MigrationState::Future => c.future += 1,
                 MigrationState::Unknown => c.unknown += 1,
-                MigrationState::Running => c.running += 1,
+                MigrationState::Running(_) => c.running += 1,
+                MigrationState::Interrupted(_) => c.interrupted += 1,
             }
         }
         c
@@ -142,6 +159,8 @@ impl Counts {
             (self.pending, "pending", true),
             (self.drifted, "drifted", true),
             (self.running, "running", true),
+            (self.interrupted, "interrupted", true),
+            (self.invalid_indexes, "with INVALID indexes", true),
             (self.unknown, "unknown", true),
             (self.future, "future", false),
         ];
@@ -185,6 +204,15 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
             if let MigrationState::Drifted { applied_checksum } = &e.state {
                 v["applied_checksum"] = serde_json::Value::from(applied_checksum.as_str());
             }
+            if let MigrationState::Running(i) | MigrationState::Interrupted(i) = &e.state {
+                v["direction"] = serde_json::Value::from(i.direction.map(|d| d.to_string()));
+                v["statements_done"] = serde_json::Value::from(i.statements_done);
+                v["runner_pid"] = serde_json::Value::from(i.runner_pid);
+                v["message"] = serde_json::Value::from(i.to_string());
+            }
+            if let Some(indexes) = &e.invalid_indexes {
+                v["invalid_indexes"] = serde_json::Value::from(indexes.as_str());
+            }
             v
         })
         .collect();
@@ -199,6 +227,8 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
             "future": counts.future,
             "unknown": counts.unknown,
             "running": counts.running,
+            "interrupted": counts.interrupted,
+            "with_invalid_indexes": counts.invalid_indexes,
         },
         "up_to_date": !status.needs_attention(),
     })

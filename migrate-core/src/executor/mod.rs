@@ -9,12 +9,19 @@
 mod apply;
 mod error;
 mod history;
+mod interruption;
+mod invalid_index;
+mod keepalive;
 mod lock;
+mod lock_key;
 mod plan;
 mod position;
 mod report;
 mod revert;
+mod runner_wait;
 mod session;
+mod session_guard;
+mod session_reset;
 mod sql;
 
 use std::time::Instant;
@@ -22,6 +29,7 @@ use std::time::Instant;
 use postgres::Client;
 
 pub use error::{Direction, DriftedMigration, Error, MigrationFailure};
+pub use interruption::Interruption;
 pub use report::{
     AppliedMigration, DownReport, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
     RevertedMigration, StampReport, Status, StatusEntry, UpReport,
@@ -73,9 +81,33 @@ impl Migrations {
     pub fn status(&self, client: &mut Client) -> Result<Status, Error> {
         let mut session = Session::new(client);
         let history = history::read_only(&mut session, &self.settings().history_table)?;
+        let table = configured_name(&self.settings().history_table);
+        let mut entries = plan::status(self.migrations(), &history.rows, &table);
+        // INVALID indexes on what the no-transaction scripts that ran index.
+        let items: Vec<(i64, invalid_index::IndexTargets)> = history
+            .rows
+            .iter()
+            .filter_map(|row| self.interrupted_script(row))
+            .filter(|(_, script)| {
+                script.transaction == crate::model::TransactionMode::NoTransaction
+            })
+            .map(|(m, script)| (m.version, invalid_index::targets(script)))
+            .filter(|(_, t)| !t.is_empty())
+            .collect();
+        if !items.is_empty() {
+            let results = session
+                .query(&invalid_index::status_sql(&items))
+                .map_err(|e| Error::db("looking for INVALID indexes", e))?;
+            for row in results.first().map(Vec::as_slice).unwrap_or(&[]) {
+                let version: Option<i64> = text(row, 0).and_then(|v| v.parse().ok());
+                if let Some(e) = entries.iter_mut().find(|e| Some(e.version) == version) {
+                    e.invalid_indexes = text(row, 1).map(str::to_string);
+                }
+            }
+        }
         Ok(Status {
-            history_table: configured_name(&self.settings().history_table),
-            entries: plan::status(self.migrations(), &history.rows),
+            history_table: table,
+            entries,
         })
     }
 
@@ -111,8 +143,7 @@ impl Migrations {
     pub fn stamp(&self, client: &mut Client, version: i64) -> Result<StampReport, Error> {
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let (mut locked, history) = self.lock_and_read(client)?;
         let to_stamp = plan::plan_stamp(self.migrations(), &history.rows, &table, version)?;
         if !to_stamp.is_empty() {
             locked
@@ -130,34 +161,104 @@ impl Migrations {
         })
     }
 
-    /// Deletes the `running` rows left by interrupted no-transaction scripts,
-    /// so that those migrations are pending again. Check the schema first (see
-    /// [`Error::Interrupted`]).
+    /// Ends the `running` rows left by interrupted no-transaction scripts,
+    /// after a person has brought the database back to how it was before the
+    /// interrupted script: an interrupted up becomes pending (the next `up`
+    /// runs the whole script again), an interrupted down applied again (its up
+    /// script is not run again). See [`Error::Interrupted`] for what took effect.
+    /// Refuses while an INVALID index remains on what the script indexes.
     pub fn repair(&self, client: &mut Client) -> Result<RepairReport, Error> {
+        self.run_repair(client, false)
+    }
+
+    /// Like [`Migrations::repair`], after a person has *finished* the
+    /// interrupted script by hand: an interrupted up is recorded as applied,
+    /// an interrupted down as reverted. Nothing is run.
+    pub fn repair_completed(&self, client: &mut Client) -> Result<RepairReport, Error> {
+        self.run_repair(client, true)
+    }
+
+    fn run_repair(&self, client: &mut Client, completed: bool) -> Result<RepairReport, Error> {
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let (mut locked, history) = self.lock_and_read(client)?;
+        for row in history
+            .rows
+            .iter()
+            .filter(|r| r.state == history::RowState::Running)
+        {
+            let Some((m, script)) = self.interrupted_script(row) else {
+                continue;
+            };
+            let targets = invalid_index::targets(script);
+            if targets.is_empty() {
+                continue;
+            }
+            let results = locked
+                .session()
+                .query(&invalid_index::check_sql(&targets))
+                .map_err(|e| {
+                    Error::db(format!("looking for INVALID indexes of {}", script.path), e)
+                })?;
+            let invalid = results
+                .first()
+                .and_then(|rows| rows.first())
+                .and_then(|r| text(r, 1))
+                .map(str::to_string);
+            if let Some(indexes) = invalid {
+                locked.release()?;
+                return Err(Error::InvalidIndexes {
+                    version: m.version,
+                    name: m.name.to_string(),
+                    path: script.path.to_string(),
+                    indexes,
+                    table,
+                    done: if completed { "finished" } else { "repaired" },
+                });
+            }
+        }
         let results = locked
             .session()
-            .query(&history::repair_sql(&history.table))
-            .map_err(|e| Error::db(format!("clearing 'running' rows of {table}"), e))?;
-        let cleared: Vec<(i64, String)> = results
+            .query(&history::repair_sql(&history.table, completed))
+            .map_err(|e| Error::db(format!("ending the 'running' rows of {table}"), e))?;
+        let cleared: Vec<(i64, String, String)> = results
             .first()
             .map(|rows| {
                 rows.iter()
                     .filter_map(|r| {
                         let version = text(r, 0)?.parse().ok()?;
-                        Some((version, text(r, 1).unwrap_or("").to_string()))
+                        Some((
+                            version,
+                            text(r, 1).unwrap_or("").to_string(),
+                            text(r, 2).unwrap_or("").to_string(),
+                        ))
                     })
                     .collect()
             })
             .unwrap_or_default();
-        for (version, name) in &cleared {
-            log::warn!("repair: cleared the 'running' row of migration {version} {name}; it is pending again");
+        for (version, name, now) in &cleared {
+            log::warn!(
+                "repair: ended the 'running' row of migration {version} {name}; it is {now} now"
+            );
         }
         locked.release()?;
         Ok(RepairReport { cleared })
+    }
+
+    /// The migration and the script that a row was written for (a `done` row: the up script).
+    fn interrupted_script(
+        &self,
+        row: &history::AppliedRow,
+    ) -> Option<(&crate::model::Migration, &crate::model::Script)> {
+        let m = self
+            .migrations()
+            .iter()
+            .find(|m| m.version == row.version)?;
+        let script = match row.direction {
+            Some(Direction::Down) => m.down.as_ref()?,
+            _ => &m.up,
+        };
+        Some((m, script))
     }
 
     /// Accepts an edit to an applied migration: records the checksum of its
@@ -179,8 +280,7 @@ impl Migrations {
         };
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let (mut locked, history) = self.lock_and_read(client)?;
         let row = history.rows.iter().find(|r| r.version == version);
         let previous = match row {
             Some(row) if row.state == history::RowState::Done => row.checksum.clone(),
@@ -224,12 +324,34 @@ impl Migrations {
         })
     }
 
+    /// Takes the migration lock, then creates and reads the history table.
+    fn lock_and_read<'c>(
+        &self,
+        client: &'c mut Client,
+    ) -> Result<(Locked<'c>, history::History), Error> {
+        let settings = self.settings();
+        let mut locked = Locked::acquire(
+            Session::new(client),
+            &settings.history_table,
+            &configured_name(&settings.history_table),
+            settings.lock_wait,
+            settings.keepalive,
+        )?;
+        let guard = locked.guard();
+        let history = history::ensure_and_read(
+            locked.session(),
+            &settings.history_table,
+            settings.history_lock_timeout,
+            &guard,
+        )?;
+        Ok((locked, history))
+    }
+
     fn run_up(&self, client: &mut Client, target: Option<i64>) -> Result<UpReport, Error> {
         let started = Instant::now();
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let (mut locked, history) = self.lock_and_read(client)?;
         let plan = plan::plan_up(self.migrations(), &history.rows, settings, &table, target)?;
         warn_future(&plan.future);
         let mut applied = Vec::with_capacity(plan.pending.len());
@@ -257,8 +379,7 @@ impl Migrations {
         let started = Instant::now();
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let (mut locked, history) = self.lock_and_read(client)?;
         let plan = plan::plan_down(self.migrations(), &history.rows, &table, target)?;
         let mut reverted = Vec::with_capacity(plan.steps.len());
         for (m, down) in &plan.steps {
@@ -293,8 +414,9 @@ impl Migrations {
                 let queries = apply::build(
                     &m.up,
                     settings,
-                    &history.saved_timeouts,
+                    &history.session,
                     &apply::up_history(&history.table, m),
+                    "",
                 );
                 PlannedStep {
                     version: m.version,
@@ -327,8 +449,9 @@ impl Migrations {
                 let queries = apply::build(
                     down,
                     settings,
-                    &history.saved_timeouts,
+                    &history.session,
                     &revert::down_history(&history.table, m.version),
+                    "",
                 );
                 PlannedStep {
                     version: m.version,

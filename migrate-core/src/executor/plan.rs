@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::executor::error::{DriftedMigration, Error};
 use crate::executor::history::{AppliedRow, RowState};
+use crate::executor::interruption::Interruption;
 use crate::executor::report::{MigrationState, StatusEntry};
 use crate::migrations::Settings;
 use crate::model::{Migration, Script};
@@ -38,16 +39,9 @@ pub(crate) struct DownPlan<'m> {
 /// future versions.
 fn check(known: &[Migration], rows: &[AppliedRow], table: &str) -> Result<Vec<i64>, Error> {
     if let Some(row) = rows.iter().find(|r| r.state == RowState::Running) {
-        let path = known.iter().find(|m| m.version == row.version).map_or_else(
-            || "unknown to this binary".to_string(),
-            |m| m.up.path.to_string(),
-        );
-        return Err(Error::Interrupted {
-            version: row.version,
-            name: row.name.clone(),
-            path,
-            table: table.to_string(),
-        });
+        return Err(Error::Interrupted(Box::new(Interruption::from_row(
+            row, known, table,
+        ))));
     }
     let by_version: BTreeMap<i64, &Migration> = known.iter().map(|m| (m.version, m)).collect();
     let drifted: Vec<DriftedMigration> = rows
@@ -199,7 +193,7 @@ pub(crate) fn plan_stamp<'m>(
 }
 
 /// One entry per known migration and per recorded version, by version.
-pub(crate) fn status(known: &[Migration], rows: &[AppliedRow]) -> Vec<StatusEntry> {
+pub(crate) fn status(known: &[Migration], rows: &[AppliedRow], table: &str) -> Vec<StatusEntry> {
     let newest_known = known.iter().map(|m| m.version).max();
     let mut entries: BTreeMap<i64, StatusEntry> = BTreeMap::new();
     for m in known {
@@ -212,13 +206,19 @@ pub(crate) fn status(known: &[Migration], rows: &[AppliedRow]) -> Vec<StatusEntr
                 state: MigrationState::Pending,
                 applied_at: None,
                 execution_time: None,
+                invalid_indexes: None,
             },
         );
     }
     for row in rows {
         let known_m = known.iter().find(|m| m.version == row.version);
         let state = match (row.state, known_m) {
-            (RowState::Running, _) => MigrationState::Running,
+            (RowState::Running, _) if row.live => {
+                MigrationState::Running(Box::new(Interruption::from_row(row, known, table)))
+            }
+            (RowState::Running, _) => {
+                MigrationState::Interrupted(Box::new(Interruption::from_row(row, known, table)))
+            }
             (RowState::Done, Some(m)) if m.checksum != row.checksum => MigrationState::Drifted {
                 applied_checksum: row.checksum.clone(),
             },
@@ -235,6 +235,7 @@ pub(crate) fn status(known: &[Migration], rows: &[AppliedRow]) -> Vec<StatusEntr
             state: MigrationState::Pending,
             applied_at: None,
             execution_time: None,
+            invalid_indexes: None,
         });
         entry.state = state;
         entry.applied_at = row.applied_at;
@@ -276,6 +277,10 @@ mod tests {
             applied_at: None,
             execution_ms: Some(1),
             state: RowState::Done,
+            direction: None,
+            statements_done: None,
+            runner_pid: None,
+            live: false,
         }
     }
 
@@ -343,7 +348,7 @@ mod tests {
         running.state = RowState::Running;
         assert!(matches!(
             plan_up(&known, &[running], &s, "t", None),
-            Err(Error::Interrupted { version: 1, .. })
+            Err(Error::Interrupted(i)) if i.version == 1
         ));
 
         let p = plan_up(&known, &[row(1), row(3), row(9)], &s, "t", None).unwrap();
@@ -384,7 +389,7 @@ mod tests {
         let known = [m(1, true), m(2, true)];
         let mut r2 = row(2);
         r2.checksum = "x".into();
-        let states: Vec<String> = status(&known, &[row(1), r2, row(7)])
+        let states: Vec<String> = status(&known, &[row(1), r2, row(7)], "t")
             .iter()
             .map(|e| e.state.to_string())
             .collect();

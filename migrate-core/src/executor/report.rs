@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::executor::error::Direction;
+use crate::executor::interruption::Interruption;
 use crate::model::TransactionMode;
 
 /// One migration applied by `up`.
@@ -84,8 +85,13 @@ pub enum MigrationState {
     Future,
     /// Applied but unknown to this binary and older than some of its migrations (`up` refuses).
     Unknown,
-    /// A no-transaction script was interrupted (`up` refuses until `repair`).
-    Running,
+    /// A no-transaction script is running now: its runner is alive and holds
+    /// the migration lock (wait for it).
+    Running(Box<Interruption>),
+    /// A no-transaction script was interrupted: its runner is gone (`up` and
+    /// `down` refuse until `repair`; the [`Interruption`] says what took effect
+    /// and what is safe next).
+    Interrupted(Box<Interruption>),
 }
 
 impl fmt::Display for MigrationState {
@@ -96,7 +102,8 @@ impl fmt::Display for MigrationState {
             MigrationState::Drifted { .. } => "drifted",
             MigrationState::Future => "future",
             MigrationState::Unknown => "unknown",
-            MigrationState::Running => "running",
+            MigrationState::Running(_) => "running",
+            MigrationState::Interrupted(_) => "interrupted",
         })
     }
 }
@@ -116,6 +123,10 @@ pub struct StatusEntry {
     pub applied_at: Option<SystemTime>,
     /// Server-side execution time, when recorded.
     pub execution_time: Option<Duration>,
+    /// INVALID indexes on what this migration's no-transaction script indexes
+    /// (`name (on table)`, comma-separated): an interrupted or failed
+    /// `CONCURRENTLY` build to drop and rebuild.
+    pub invalid_indexes: Option<String>,
 }
 
 /// The result of `status`: every known migration and every recorded version, by version.
@@ -135,11 +146,13 @@ impl Status {
             .filter(|e| e.state == MigrationState::Pending)
     }
 
-    /// True when something needs attention: pending, drifted, unknown or running entries.
+    /// True when something needs attention: pending, drifted, unknown,
+    /// running or interrupted entries, or INVALID indexes.
     pub fn needs_attention(&self) -> bool {
-        self.entries
-            .iter()
-            .any(|e| !matches!(e.state, MigrationState::Applied | MigrationState::Future))
+        self.entries.iter().any(|e| {
+            e.invalid_indexes.is_some()
+                || !matches!(e.state, MigrationState::Applied | MigrationState::Future)
+        })
     }
 }
 
@@ -223,8 +236,9 @@ pub struct StampReport {
 /// The result of `repair`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepairReport {
-    /// The `running` rows that were deleted (version, name): those migrations are pending again.
-    pub cleared: Vec<(i64, String)>,
+    /// The `running` rows that were ended (version, name, what the migration
+    /// is now: `pending`, `applied` or `reverted`).
+    pub cleared: Vec<(i64, String, String)>,
 }
 
 /// The result of `realign_checksum`.
