@@ -26,6 +26,7 @@ mod directive;
 mod discover;
 mod grammar;
 mod hint;
+mod layout;
 mod lint;
 mod parse;
 mod preprocess;
@@ -38,6 +39,8 @@ use std::path::{Path, PathBuf};
 pub use check::{FileCheck, GrammarCounts};
 pub use config::{Check, Config};
 pub use diagnostic::Diagnostic;
+pub use directive::check_environment;
+pub use layout::{Layout, UnknownLayout};
 pub use rule::{Level, Rule};
 pub use source::checksum;
 
@@ -107,6 +110,10 @@ pub struct CheckedScript {
     pub sql: String,
     /// How the runner executes it.
     pub transaction: TransactionKind,
+    /// Whether `sql` is the whole file as on disk; `false` for one section
+    /// of a one-file migration (dbmate, goose, sql-migrate), whose other
+    /// lines are emptied so that lines and columns stay the file's.
+    pub verbatim: bool,
     /// Its top-level statements.
     pub statements: Vec<StatementSpan>,
     /// The statements only the second grammar parsed (no AST).
@@ -126,4 +133,6 @@ pub struct CheckedMigration {
     pub up: CheckedScript,
     /// The down script, if there is a `.down.sql` file.
     pub down: Option<CheckedScript>,
+    /// The environments of the up file's `-- migrate:only`; empty: every environment.
+    pub only: Vec<String>,
 }

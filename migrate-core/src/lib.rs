@@ -33,7 +33,7 @@ mod model;
 pub use executor::{
     AppliedMigration, Direction, DownReport, DriftedMigration, Error, Interruption,
     MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
-    RevertedMigration, StampReport, Status, StatusEntry, UpReport,
+    RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 pub use migrations::{Migrations, Settings};
 pub use model::{HistoryTable, Migration, Script, Statement, TransactionMode};

@@ -28,6 +28,10 @@ pub struct Settings {
     /// a runner whose link went silent. `None`: the server's own settings
     /// (about two hours by default).
     pub keepalive: Option<Duration>,
+    /// The environment the runner works in (`dev`, `production`, ...), for
+    /// migrations restricted with `-- migrate:only`; `None`: not told (such a
+    /// migration is then refused rather than guessed).
+    pub environment: Option<String>,
 }
 
 impl Default for Settings {
@@ -40,6 +44,7 @@ impl Default for Settings {
             allow_out_of_order: false,
             history_lock_timeout: Duration::from_secs(10),
             keepalive: Some(Duration::from_secs(60)),
+            environment: None,
         }
     }
 }
@@ -138,6 +143,14 @@ impl Migrations {
     /// Allows applying a pending migration older than the newest applied one.
     pub fn allow_out_of_order(mut self, allow: bool) -> Self {
         self.settings.allow_out_of_order = allow;
+        self
+    }
+
+    /// Tells the runner its environment: a migration whose `-- migrate:only`
+    /// list lacks it is recorded as skipped instead of applied, and a skipped
+    /// one whose list has it is applied.
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.settings.environment = Some(environment.into());
         self
     }
 }

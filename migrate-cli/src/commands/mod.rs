@@ -1,5 +1,6 @@
 //! One module per subcommand; [`run`] dispatches, [`Ctx`] holds what they share.
 
+pub mod adopt;
 pub mod create;
 pub mod down;
 pub mod lint;
@@ -38,10 +39,11 @@ pub fn run(cli: &Cli, out: &Out) -> Result<()> {
         Command::Up(args) => up::run(&ctx, args),
         Command::Down(args) => down::run(&ctx, args),
         Command::Plan(args) => plan::run(&ctx, args),
-        Command::Create(args) => create::run(&ctx.global.dir, args, out),
+        Command::Create(args) => create::run(&ctx.global.dir, ctx.global.layout, args, out),
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
         Command::Repair(args) => repair::run(&ctx, args),
+        Command::Adopt(args) => adopt::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
     }
 }
@@ -63,6 +65,9 @@ impl Ctx<'_> {
         {
             settings::parse_duration(duration)?;
         }
+        if let Some(env) = &self.global.environment {
+            settings::check_environment(env, self.global.environments.as_deref())?;
+        }
         Ok(())
     }
 
@@ -70,7 +75,11 @@ impl Ctx<'_> {
     /// diagnostics on stderr) when a file has a `deny` finding, because the
     /// build would not embed such a set either.
     pub fn checked(&self) -> Result<pgmigrate_build::Check> {
-        let check = crate::load::check(&self.global.dir)?;
+        let check = crate::load::check(
+            &self.global.dir,
+            self.global.environments.as_deref(),
+            self.global.layout,
+        )?;
         if check.has_errors() {
             eprint!("{}", crate::redact::redact(&check.render(self.out.color)));
             let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -121,6 +130,9 @@ impl Ctx<'_> {
             let d = settings::parse_duration(d)?;
             m = m.keepalive((!d.is_zero()).then_some(d));
         }
+        if let Some(env) = &self.global.environment {
+            m = m.environment(env.clone());
+        }
         Ok(m.allow_out_of_order(self.global.allow_out_of_order))
     }
 
@@ -151,6 +163,9 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
             "renumber the file(s), or pass --allow-out-of-order when running them late is safe",
         ),
         E::NotApplied { .. } => Some("`pgmigrate status` shows what is applied"),
+        E::EnvironmentRequired { .. } => Some(
+            "pass --env NAME or set MIGRATE_ENV (e.g. MIGRATE_ENV=production) so that the runner knows which migrations belong here",
+        ),
         E::LockTimeout { .. } => {
             Some("wait for the other runner, or give it longer with --lock-wait (e.g. 15m)")
         }

@@ -31,7 +31,7 @@ fn state_style(state: &MigrationState) -> Style {
     match state {
         MigrationState::Applied => Style::Green,
         MigrationState::Pending => Style::Yellow,
-        MigrationState::Future => Style::Cyan,
+        MigrationState::Future | MigrationState::Skipped { .. } => Style::Cyan,
         _ => Style::Red,
     }
 }
@@ -39,7 +39,10 @@ fn state_style(state: &MigrationState) -> Style {
 fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::Migrations) {
     let mut table = Table::new(&["version", "name", "state", "applied at", "duration"]);
     for e in &status.entries {
-        let state = e.state.to_string();
+        let state = match &e.state {
+            MigrationState::Skipped { only } => format!("skipped (only: {})", only.join(", ")),
+            other => other.to_string(),
+        };
         table.row(vec![
             (
                 version_label(e.version, e.path.as_deref()),
@@ -127,6 +130,7 @@ struct Counts {
     running: usize,
     interrupted: usize,
     invalid_indexes: usize,
+    skipped: usize,
 }
 
 impl Counts {
@@ -147,6 +151,7 @@ impl Counts {
                 MigrationState::Unknown => c.unknown += 1,
                 MigrationState::Running(_) => c.running += 1,
                 MigrationState::Interrupted(_) => c.interrupted += 1,
+                MigrationState::Skipped { .. } => c.skipped += 1,
             }
         }
         c
@@ -163,6 +168,7 @@ impl Counts {
             (self.invalid_indexes, "with INVALID indexes", true),
             (self.unknown, "unknown", true),
             (self.future, "future", false),
+            (self.skipped, "skipped", false),
         ];
         for (n, label, attention) in all {
             if n > 0 && (!attention_only || attention) {
@@ -201,8 +207,12 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
                 "applied_at": e.applied_at.map(rfc3339),
                 "duration_ms": e.execution_time.map(|d| d.as_secs_f64() * 1000.0),
             });
-            if let MigrationState::Drifted { applied_checksum } = &e.state {
-                v["applied_checksum"] = serde_json::Value::from(applied_checksum.as_str());
+            match &e.state {
+                MigrationState::Drifted { applied_checksum } => {
+                    v["applied_checksum"] = serde_json::Value::from(applied_checksum.as_str());
+                }
+                MigrationState::Skipped { only } => v["only"] = serde_json::json!(only),
+                _ => {}
             }
             if let MigrationState::Running(i) | MigrationState::Interrupted(i) = &e.state {
                 v["direction"] = serde_json::Value::from(i.direction.map(|d| d.to_string()));
@@ -229,6 +239,7 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
             "running": counts.running,
             "interrupted": counts.interrupted,
             "with_invalid_indexes": counts.invalid_indexes,
+            "skipped": counts.skipped,
         },
         "up_to_date": !status.needs_attention(),
     })

@@ -6,8 +6,9 @@ use std::time::Instant;
 use crate::executor::error::{Direction, Error, MigrationFailure};
 use crate::executor::history::{self, History};
 use crate::executor::invalid_index;
+use crate::executor::plan::UpAction;
 use crate::executor::position::{bom_len, statement_at, statements, Embedding};
-use crate::executor::report::AppliedMigration;
+use crate::executor::report::{AppliedMigration, SkippedMigration};
 use crate::executor::session::{text, Session};
 use crate::executor::session_guard;
 use crate::executor::session_reset::SessionSnapshot;
@@ -358,16 +359,64 @@ fn failure(
     }))
 }
 
-/// The history change of applying `m`.
-pub(crate) fn up_history(table: &str, m: &Migration) -> HistorySql {
+/// The history change of applying `m` (replacing its `skipped` row when
+/// `action` is [`UpAction::ApplySkipped`]).
+pub(crate) fn up_history(table: &str, m: &Migration, action: UpAction) -> HistorySql {
+    let (mut in_transaction, mut before) = (String::new(), String::new());
+    if action == UpAction::ApplySkipped {
+        let delete = history::delete_skipped_sql(table, m.version);
+        in_transaction = format!("{delete};\n");
+        before = format!("{delete};\n");
+    }
+    in_transaction.push_str(&history::insert_done_sql(table, m));
+    before.push_str(&history::insert_running_sql(table, m));
     HistorySql {
-        in_transaction: history::insert_done_sql(table, m),
-        before: history::insert_running_sql(table, m),
+        in_transaction,
+        before,
         after: history::mark_done_sql(table, m.version),
         progress: history::progress_sql,
         table: table.to_string(),
         version: m.version,
     }
+}
+
+/// The one query that records `m` as skipped.
+pub(crate) fn skip_sql(table: &str, m: &Migration, settings: &Settings, guard: &str) -> String {
+    runner_write(&history::insert_skipped_sql(table, m), settings, guard)
+}
+
+/// Records `m` as skipped: it belongs to other environments than the runner's.
+pub(crate) fn skip(
+    session: &mut Session<'_>,
+    history: &History,
+    m: &Migration,
+    settings: &Settings,
+) -> Result<SkippedMigration, Error> {
+    let sql = skip_sql(&history.table, m, settings, &history.guard);
+    if let Err(error) = session.query(&sql) {
+        let _ = session.query("ROLLBACK");
+        return Err(Error::db(
+            format!(
+                "recording migration {} ({}) as skipped in {}",
+                m.version, m.up.path, history.table
+            ),
+            error,
+        ));
+    }
+    let environment = settings.environment.as_deref().unwrap_or_default();
+    let only: Vec<String> = m.only.iter().map(|e| e.to_string()).collect();
+    log::info!(
+        "skipped migration {} {} ({}): only for {}, this is {environment}",
+        m.version,
+        m.name,
+        m.up.path,
+        only.join(", ")
+    );
+    Ok(SkippedMigration {
+        version: m.version,
+        name: m.name.to_string(),
+        only,
+    })
 }
 
 /// Applies one pending migration.
@@ -376,13 +425,14 @@ pub(crate) fn apply_up(
     history: &History,
     m: &Migration,
     settings: &Settings,
+    action: UpAction,
 ) -> Result<AppliedMigration, Error> {
     let started = Instant::now();
     let queries = build(
         &m.up,
         settings,
         &history.session,
-        &up_history(&history.table, m),
+        &up_history(&history.table, m, action),
         &history.guard,
     );
     run(session, m, &m.up, Direction::Up, &queries, &history.table)?;

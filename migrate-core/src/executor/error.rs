@@ -17,12 +17,19 @@ pub enum Direction {
     Down,
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Direction {
+    /// `"up"` or `"down"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Direction::Up => "up",
             Direction::Down => "down",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -219,8 +226,29 @@ pub enum Error {
         name: String,
         /// The history table.
         table: String,
-        /// `pending`, or `interrupted` for a `running` row (see [`Error::Interrupted`]).
+        /// `pending`, `skipped`, or `interrupted` for a `running` row (see [`Error::Interrupted`]).
         state: &'static str,
+    },
+
+    /// A migration restricted to some environments is pending, and the runner
+    /// was not told its environment; nothing was run.
+    #[error(
+        "migration {version} ({name}, {path}) runs only in {}, and this runner was not told its \
+         environment, so nothing was run: applying it could put data meant for {} into the wrong \
+         database, and skipping it could leave it out where it belongs. Set the environment \
+         (`environment(\"...\")`, `--env`, `MIGRATE_ENV`)",
+        .only.join(", "),
+        .only.join(" / ")
+    )]
+    EnvironmentRequired {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// Its up file.
+        path: String,
+        /// The environments of its `-- migrate:only` directive.
+        only: Vec<String>,
     },
 
     /// `up_to` / `down_to` / `stamp` / `realign_checksum` named a version that no migration has.

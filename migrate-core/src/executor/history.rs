@@ -44,6 +44,8 @@ pub(crate) enum RowState {
     Running,
     /// Applied.
     Done,
+    /// Recorded without running: the migration belongs to other environments.
+    Skipped,
 }
 
 /// One row of the history table.
@@ -100,12 +102,15 @@ pub(crate) fn configured_name(table: &HistoryTable) -> String {
     }
 }
 
+/// The values of the `state` column.
+const STATES: &str = "('running', 'done', 'skipped')";
+
 /// `CREATE TABLE` for the history table.
 fn create_table_sql(table: &str) -> String {
     format!(
         "CREATE TABLE {table} (\n    version bigint PRIMARY KEY,\n    name text NOT NULL,\n    \
          checksum text NOT NULL,\n    applied_at timestamptz NOT NULL DEFAULT now(),\n    \
-         execution_ms bigint,\n    state text NOT NULL DEFAULT 'done' CHECK (state IN ('running', 'done')),\n    \
+         execution_ms bigint,\n    state text NOT NULL DEFAULT 'done' CHECK (state IN {STATES}),\n    \
          direction text,\n    statements_done integer,\n    runner_pid integer,\n    runner_started timestamptz\n)"
     )
 }
@@ -165,15 +170,9 @@ fn select_rows_sql(table: &str, progress: bool, key: &str) -> String {
     )
 }
 
-/// Under the lock: creates the schema and table when missing, then reads the
-/// rows and the session's timeouts, all in one round trip.
-/// Waits at most `wait` for a lock another session holds on the table.
-pub(crate) fn ensure_and_read(
-    session: &mut Session<'_>,
-    table: &HistoryTable,
-    wait: Duration,
-    guard: &str,
-) -> Result<History, Error> {
+/// A `DO` block that creates the schema and the history table when missing
+/// (and adds the progress columns to a table of an earlier release).
+pub(crate) fn ensure_sql(table: &HistoryTable) -> String {
     let configured = configured_name(table);
     let mut body = String::from("BEGIN\n");
     if let Some(schema) = &table.schema {
@@ -190,10 +189,24 @@ pub(crate) fn ensure_and_read(
         add_progress_columns_sql(&configured)
     ));
     let tag = dollar_tag(&body);
+    format!("DO {tag}{body}{tag}")
+}
+
+/// Under the lock: creates the schema and table when missing, then reads the
+/// rows and the session's timeouts, all in one round trip.
+/// Waits at most `wait` for a lock another session holds on the table.
+pub(crate) fn ensure_and_read(
+    session: &mut Session<'_>,
+    table: &HistoryTable,
+    wait: Duration,
+    guard: &str,
+) -> Result<History, Error> {
+    let configured = configured_name(table);
     // The snapshot comes first: it must not see the SET LOCAL.
     let sql = format!(
-        "SELECT {SNAPSHOT_COLUMNS};\n{}{guard}DO {tag}{body}{tag};\nSELECT NULL, NULL, NULL, {};\n{};\nCOMMIT",
+        "SELECT {SNAPSHOT_COLUMNS};\n{}{guard}{};\nSELECT NULL, NULL, NULL, {};\n{};\nCOMMIT",
         runner_wait::begin_sql(wait),
+        ensure_sql(table),
         inspect_sql(&configured),
         select_rows_sql(&configured, true, &lock_key::key_sql(table))
     );
@@ -404,10 +417,10 @@ fn parse_rows(
             checksum: text(row, 2).unwrap_or("").to_string(),
             applied_at,
             execution_ms: text(row, 4).and_then(|v| v.parse().ok()),
-            state: if text(row, 5) == Some("running") {
-                RowState::Running
-            } else {
-                RowState::Done
+            state: match text(row, 5) {
+                Some("running") => RowState::Running,
+                Some("skipped") => RowState::Skipped,
+                _ => RowState::Done,
             },
             direction: match text(row, 6) {
                 Some("up") => Some(Direction::Up),
@@ -452,6 +465,33 @@ pub(crate) fn insert_running_sql(table: &str, m: &Migration) -> String {
         literal(&m.name),
         literal(&m.checksum)
     )
+}
+
+/// Records `m` as skipped (it belongs to other environments). A table created
+/// before the `skipped` state existed gets its `state` check widened first.
+pub(crate) fn insert_skipped_sql(table: &str, m: &Migration) -> String {
+    let body = format!(
+        "DECLARE c name;\nBEGIN\nFOR c IN SELECT conname FROM pg_catalog.pg_constraint WHERE \
+         conrelid = {reg}::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%state%' \
+         AND pg_get_constraintdef(oid) NOT LIKE '%skipped%' LOOP\nEXECUTE format('ALTER TABLE %s \
+         DROP CONSTRAINT %I, ADD CONSTRAINT %I CHECK (state IN {states})', {reg}, c, c);\n\
+         END LOOP;\nEND",
+        reg = literal(table),
+        states = STATES.replace('\'', "''"),
+    );
+    let tag = dollar_tag(&body);
+    format!(
+        "DO {tag}{body}{tag};\nINSERT INTO {table} (version, name, checksum, applied_at, \
+         execution_ms, state) VALUES ({}, {}, {}, now(), NULL, 'skipped')",
+        m.version,
+        literal(&m.name),
+        literal(&m.checksum)
+    )
+}
+
+/// Forgets the `skipped` row of a version that is about to be applied.
+pub(crate) fn delete_skipped_sql(table: &str, version: i64) -> String {
+    format!("DELETE FROM {table} WHERE version = {version} AND state = 'skipped'")
 }
 
 /// Marks a `running` row done, with the time since it was inserted.

@@ -203,6 +203,7 @@ mod tests {
             checksum: Cow::Borrowed("c"),
             up: script("7_seed.up.sql", 3),
             down: Some(script("7_seed.down.sql", 2)),
+            only: Cow::Borrowed(&[]),
         }]
     }
 

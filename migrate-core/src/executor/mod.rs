@@ -14,6 +14,7 @@ mod invalid_index;
 mod keepalive;
 mod lock;
 mod lock_key;
+mod offline;
 mod plan;
 mod position;
 mod report;
@@ -32,14 +33,15 @@ pub use error::{Direction, DriftedMigration, Error, MigrationFailure};
 pub use interruption::Interruption;
 pub use report::{
     AppliedMigration, DownReport, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
-    RevertedMigration, StampReport, Status, StatusEntry, UpReport,
+    RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 
 use crate::migrations::Migrations;
 use history::configured_name;
 use lock::Locked;
-use plan::DownTarget;
+use plan::{DownTarget, UpAction, UpTarget};
 use session::{text, Session};
+use session_reset::SessionSnapshot;
 
 impl Migrations {
     /// Applies every pending migration, in version order, each in its own
@@ -52,13 +54,26 @@ impl Migrations {
     /// version older than the newest known one. Applied versions newer than
     /// every known one (a newer release ran) are logged as a warning and
     /// listed in [`UpReport::future`].
+    ///
+    /// A migration restricted with `-- migrate:only` to environments other
+    /// than [`Settings::environment`](crate::Settings::environment) is recorded
+    /// as skipped and not run; a skipped one that belongs to the environment is
+    /// applied (out of order by design). Without an environment, a pending
+    /// restricted migration is refused ([`Error::EnvironmentRequired`]).
     pub fn up(&self, client: &mut Client) -> Result<UpReport, Error> {
-        self.run_up(client, None)
+        self.run_up(client, UpTarget::All)
     }
 
     /// Like [`Migrations::up`], but applies only migrations up to and including `version`.
     pub fn up_to(&self, client: &mut Client, version: i64) -> Result<UpReport, Error> {
-        self.run_up(client, Some(version))
+        self.run_up(client, UpTarget::To(version))
+    }
+
+    /// Like [`Migrations::up`], but applies at most the next `n` migrations
+    /// (the counterpart of [`Migrations::down`]). Migrations recorded as
+    /// skipped on the way do not count.
+    pub fn up_step(&self, client: &mut Client, n: usize) -> Result<UpReport, Error> {
+        self.run_up(client, UpTarget::Step(n))
     }
 
     /// Reverts the newest `n` applied migrations, newest first.
@@ -82,7 +97,12 @@ impl Migrations {
         let mut session = Session::new(client);
         let history = history::read_only(&mut session, &self.settings().history_table)?;
         let table = configured_name(&self.settings().history_table);
-        let mut entries = plan::status(self.migrations(), &history.rows, &table);
+        let mut entries = plan::status(
+            self.migrations(),
+            &history.rows,
+            &table,
+            self.settings().environment.as_deref(),
+        );
         // INVALID indexes on what the no-transaction scripts that ran index.
         let items: Vec<(i64, invalid_index::IndexTargets)> = history
             .rows
@@ -114,12 +134,17 @@ impl Migrations {
     /// Dry run of [`Migrations::up`]: the checks, and the exact SQL that would
     /// run. Read-only.
     pub fn plan_up(&self, client: &mut Client) -> Result<Plan, Error> {
-        self.plan_up_inner(client, None)
+        self.plan_up_inner(client, UpTarget::All)
     }
 
     /// Dry run of [`Migrations::up_to`].
     pub fn plan_up_to(&self, client: &mut Client, version: i64) -> Result<Plan, Error> {
-        self.plan_up_inner(client, Some(version))
+        self.plan_up_inner(client, UpTarget::To(version))
+    }
+
+    /// Dry run of [`Migrations::up_step`].
+    pub fn plan_up_step(&self, client: &mut Client, n: usize) -> Result<Plan, Error> {
+        self.plan_up_inner(client, UpTarget::Step(n))
     }
 
     /// Dry run of [`Migrations::down`].
@@ -285,10 +310,10 @@ impl Migrations {
         let previous = match row {
             Some(row) if row.state == history::RowState::Done => row.checksum.clone(),
             _ => {
-                let state = if row.is_some() {
-                    "interrupted"
-                } else {
-                    "pending"
+                let state = match row.map(|r| r.state) {
+                    Some(history::RowState::Skipped) => "skipped",
+                    Some(_) => "interrupted",
+                    None => "pending",
                 };
                 locked.release()?;
                 return Err(Error::NotApplied {
@@ -347,20 +372,32 @@ impl Migrations {
         Ok((locked, history))
     }
 
-    fn run_up(&self, client: &mut Client, target: Option<i64>) -> Result<UpReport, Error> {
+    fn run_up(&self, client: &mut Client, target: UpTarget) -> Result<UpReport, Error> {
         let started = Instant::now();
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
         let (mut locked, history) = self.lock_and_read(client)?;
         let plan = plan::plan_up(self.migrations(), &history.rows, settings, &table, target)?;
         warn_future(&plan.future);
-        let mut applied = Vec::with_capacity(plan.pending.len());
-        for m in &plan.pending {
-            applied.push(apply::apply_up(locked.session(), &history, m, settings)?);
+        let mut applied = Vec::with_capacity(plan.steps.len());
+        let mut skipped = Vec::new();
+        for &(m, action) in &plan.steps {
+            match action {
+                UpAction::Skip => {
+                    skipped.push(apply::skip(locked.session(), &history, m, settings)?)
+                }
+                UpAction::Apply | UpAction::ApplySkipped => applied.push(apply::apply_up(
+                    locked.session(),
+                    &history,
+                    m,
+                    settings,
+                    action,
+                )?),
+            }
         }
         let lock_wait = locked.waited;
         let round_trips = locked.release()?;
-        if applied.is_empty() {
+        if applied.is_empty() && skipped.is_empty() {
             log::info!(
                 "database is up to date: {} migration(s) applied",
                 history.rows.len()
@@ -368,6 +405,7 @@ impl Migrations {
         }
         Ok(UpReport {
             applied,
+            skipped,
             future: plan.future,
             lock_wait,
             total: started.elapsed(),
@@ -401,32 +439,13 @@ impl Migrations {
         })
     }
 
-    fn plan_up_inner(&self, client: &mut Client, target: Option<i64>) -> Result<Plan, Error> {
+    fn plan_up_inner(&self, client: &mut Client, target: UpTarget) -> Result<Plan, Error> {
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
         let mut session = Session::new(client);
         let history = history::read_only(&mut session, &settings.history_table)?;
         let plan = plan::plan_up(self.migrations(), &history.rows, settings, &table, target)?;
-        let steps = plan
-            .pending
-            .iter()
-            .map(|m| {
-                let queries = apply::build(
-                    &m.up,
-                    settings,
-                    &history.session,
-                    &apply::up_history(&history.table, m),
-                    "",
-                );
-                PlannedStep {
-                    version: m.version,
-                    name: m.name.to_string(),
-                    path: m.up.path.to_string(),
-                    transaction: m.up.transaction,
-                    queries: apply::query_texts(&m.up, &queries),
-                }
-            })
-            .collect();
+        let steps = planned_up_steps(&plan, settings, &history.table, &history.session, "");
         Ok(Plan {
             direction: Direction::Up,
             history_table: table,
@@ -458,6 +477,7 @@ impl Migrations {
                     name: m.name.to_string(),
                     path: down.path.to_string(),
                     transaction: down.transaction,
+                    skipped: false,
                     queries: apply::query_texts(down, &queries),
                 }
             })
@@ -470,6 +490,41 @@ impl Migrations {
             future: Vec::new(),
         })
     }
+}
+
+/// The dry-run steps of an up plan: the exact queries the runner would send.
+fn planned_up_steps(
+    plan: &plan::UpPlan<'_>,
+    settings: &crate::migrations::Settings,
+    table: &str,
+    session: &SessionSnapshot,
+    guard: &str,
+) -> Vec<PlannedStep> {
+    plan.steps
+        .iter()
+        .map(|&(m, action)| {
+            let queries = if action == UpAction::Skip {
+                vec![apply::skip_sql(table, m, settings, guard)]
+            } else {
+                let queries = apply::build(
+                    &m.up,
+                    settings,
+                    session,
+                    &apply::up_history(table, m, action),
+                    guard,
+                );
+                apply::query_texts(&m.up, &queries)
+            };
+            PlannedStep {
+                version: m.version,
+                name: m.name.to_string(),
+                path: m.up.path.to_string(),
+                transaction: m.up.transaction,
+                skipped: action == UpAction::Skip,
+                queries,
+            }
+        })
+        .collect()
 }
 
 fn warn_future(future: &[i64]) {

@@ -20,11 +20,24 @@ pub struct AppliedMigration {
     pub duration: Duration,
 }
 
-/// The result of `up` / `up_to`.
+/// One migration recorded as skipped by `up`: it belongs to other environments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedMigration {
+    /// Its version.
+    pub version: i64,
+    /// Its name.
+    pub name: String,
+    /// The environments it belongs to (`-- migrate:only`).
+    pub only: Vec<String>,
+}
+
+/// The result of `up` / `up_to` / `up_step`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpReport {
     /// The migrations applied by this call, in order (empty when up to date).
     pub applied: Vec<AppliedMigration>,
+    /// The migrations recorded as skipped by this call (not for this environment).
+    pub skipped: Vec<SkippedMigration>,
     /// Applied versions newer than every migration of this binary (a newer
     /// release already migrated): left alone, with a warning.
     pub future: Vec<i64>,
@@ -92,6 +105,11 @@ pub enum MigrationState {
     /// `down` refuse until `repair`; the [`Interruption`] says what took effect
     /// and what is safe next).
     Interrupted(Box<Interruption>),
+    /// Recorded without running: the migration belongs to other environments.
+    Skipped {
+        /// The environments it belongs to (`-- migrate:only`).
+        only: Vec<String>,
+    },
 }
 
 impl fmt::Display for MigrationState {
@@ -104,6 +122,7 @@ impl fmt::Display for MigrationState {
             MigrationState::Unknown => "unknown",
             MigrationState::Running(_) => "running",
             MigrationState::Interrupted(_) => "interrupted",
+            MigrationState::Skipped { .. } => "skipped",
         })
     }
 }
@@ -151,7 +170,12 @@ impl Status {
     pub fn needs_attention(&self) -> bool {
         self.entries.iter().any(|e| {
             e.invalid_indexes.is_some()
-                || !matches!(e.state, MigrationState::Applied | MigrationState::Future)
+                || !matches!(
+                    e.state,
+                    MigrationState::Applied
+                        | MigrationState::Future
+                        | MigrationState::Skipped { .. }
+                )
         })
     }
 }
@@ -167,6 +191,8 @@ pub struct PlannedStep {
     pub path: String,
     /// How it would run.
     pub transaction: TransactionMode,
+    /// Whether it is only recorded as skipped (not for this environment).
+    pub skipped: bool,
     /// The exact queries the executor would send, one per round trip.
     pub queries: Vec<String>,
 }
@@ -206,11 +232,17 @@ impl fmt::Display for Plan {
             writeln!(
                 f,
                 "-- {} {} {} ({}{})",
-                self.direction,
+                if step.skipped {
+                    "skip"
+                } else {
+                    self.direction.as_str()
+                },
                 step.version,
                 step.name,
                 step.path,
-                if step.transaction == TransactionMode::NoTransaction {
+                if step.skipped {
+                    ", not for this environment: recorded as skipped, not run"
+                } else if step.transaction == TransactionMode::NoTransaction {
                     ", no transaction: one query per statement"
                 } else {
                     ""

@@ -91,6 +91,7 @@ fn build(
         checksum: Cow::Owned(checksum(&up.sql)),
         up,
         down,
+        only: Cow::Borrowed(&[]),
     }
 }
 
