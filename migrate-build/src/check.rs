@@ -9,7 +9,7 @@ use crate::lint::{self, Finding};
 use crate::parse;
 use crate::rule::{Level, Rule};
 use crate::source::BOM;
-use crate::{Direction, StatementSpan, TransactionKind, Unverified};
+use crate::{Direction, PostgresOnly, StatementSpan, TransactionKind};
 
 /// The result of checking one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,10 +22,24 @@ pub struct FileCheck {
     pub only: Vec<String>,
     /// The top-level statements.
     pub statements: Vec<StatementSpan>,
-    /// Statements that were checked by tokens only.
-    pub unverified: Vec<Unverified>,
+    /// Statements that only the second grammar parsed (valid, no AST).
+    pub postgres_only: Vec<PostgresOnly>,
     /// Every reported finding (allowed ones are left out), in file order.
     pub diagnostics: Vec<Diagnostic>,
+    /// How many statements each grammar parsed.
+    pub grammars: GrammarCounts,
+}
+
+/// Which grammar checked the statements of a file: every statement is in
+/// exactly one of the three counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GrammarCounts {
+    /// Parsed by sqlparser (the lint rules read its AST).
+    pub sqlparser: usize,
+    /// Rejected by sqlparser, accepted by the full PostgreSQL grammar.
+    pub second_grammar: usize,
+    /// Rejected by both: each holds a `syntax-error`.
+    pub rejected: usize,
 }
 
 impl FileCheck {
@@ -58,7 +72,8 @@ impl Config {
                     transaction: TransactionKind::Transaction,
                     only: Vec::new(),
                     statements: Vec::new(),
-                    unverified: Vec::new(),
+                    postgres_only: Vec::new(),
+                    grammars: GrammarCounts::default(),
                     diagnostics: vec![encoding_diagnostic(
                         display_path,
                         bytes,
@@ -140,11 +155,9 @@ impl Config {
             let mut notes = finding.notes;
             if let Some(kind) = statement
                 .and_then(|s| parsed.statements.get(s))
-                .and_then(|s| s.unverified)
+                .and_then(|s| s.postgres_only.as_deref())
             {
-                notes.push(format!(
-                    "sqlparser cannot parse this `{kind}` statement: only token-level rules checked it"
-                ));
+                notes.push(postgres_only_note(kind));
             }
             diagnostics.push(Diagnostic::at(
                 finding.rule,
@@ -159,12 +172,22 @@ impl Config {
                 notes,
             ));
         }
-        let unverified = parsed
+        let mut grammars = GrammarCounts::default();
+        for s in &parsed.statements {
+            if s.ast.is_some() {
+                grammars.sqlparser += 1;
+            } else if s.postgres_only.is_some() {
+                grammars.second_grammar += 1;
+            } else {
+                grammars.rejected += 1;
+            }
+        }
+        let postgres_only = parsed
             .statements
             .iter()
             .filter_map(|s| {
-                s.unverified.map(|kind| Unverified {
-                    kind,
+                s.postgres_only.as_ref().map(|kind| PostgresOnly {
+                    kind: kind.clone(),
                     line: s.span.line,
                     column: s.span.column,
                 })
@@ -175,10 +198,19 @@ impl Config {
             transaction,
             only: directives.only,
             statements: parsed.statements.iter().map(|s| s.span).collect(),
-            unverified,
+            postgres_only,
+            grammars,
             diagnostics,
         }
     }
+}
+
+/// The note on a finding in a statement that only the second grammar parsed.
+fn postgres_only_note(kind: &str) -> String {
+    format!(
+        "this `{kind}` statement is valid PostgreSQL (checked by the full PostgreSQL grammar); \
+         sqlparser cannot parse it, so only token-level rules checked it"
+    )
 }
 
 /// `invalid-encoding` at the line and column of the first bad byte.
@@ -343,15 +375,67 @@ mod tests {
     }
 
     #[test]
-    fn unverified_statements_are_counted_and_token_checked() {
-        let result =
-            check("DO $$ BEGIN END $$;\nREFRESH MATERIALIZED VIEW v;\nALTER SEQUENCE s AS bigint;");
+    fn statements_only_the_second_grammar_parses_are_valid_and_token_checked() {
+        let result = check(
+            "DO $$ BEGIN END $$;\nCREATE INDEX i ON ONLY parent (a);\nANALYZE t1, t2;\nALTER SEQUENCE s AS bigint;",
+        );
         assert!(!result.has_errors(), "{:?}", result.diagnostics);
-        let kinds: Vec<&str> = result.unverified.iter().map(|u| u.kind).collect();
-        assert!(kinds.contains(&"ALTER SEQUENCE"), "{kinds:?}");
-        let bad = check("ALTER SEQUENCE s AS `bigint`;");
-        assert_eq!(bad.diagnostics[0].rule, Rule::NonPostgresSyntax);
-        assert!(bad.diagnostics[0].notes[0].contains("only token-level rules"));
+        let kinds: Vec<&str> = result
+            .postgres_only
+            .iter()
+            .map(|u| u.kind.as_str())
+            .collect();
+        assert!(kinds.contains(&"CREATE INDEX"), "{kinds:?}");
+        assert!(kinds.contains(&"ANALYZE"), "{kinds:?}");
+        // A token-level rule still reads it; its finding says why no AST rule did.
+        let checked = check("CREATE TABLE t (a int);\nCREATE INDEX i ON ONLY t (a);");
+        let d = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::RequireConcurrentIndex);
+        if let Some(d) = d {
+            assert!(
+                d.notes.iter().any(|n| n.contains("valid PostgreSQL")),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn statements_both_grammars_reject_are_syntax_errors() {
+        for (sql, at) in [
+            ("GRANT SELECT ON TABLE x TO;", "syntax-error 1:25"),
+            ("ALTER SEQUENCE s RESTART WITH WITH 5;", "syntax-error 1:31"),
+            (
+                "CREATE FUNCTION f( RETURNS int AS 'select 1' LANGUAGE sql;",
+                "syntax-error 1:32",
+            ),
+        ] {
+            assert_eq!(summary(sql), [at], "{sql}");
+        }
+    }
+
+    #[test]
+    fn misspelled_keywords_get_did_you_mean() {
+        let result = check("ALTER TABEL t ADD COLUMN a int;");
+        assert_eq!(result.diagnostics.len(), 1, "{:?}", result.diagnostics);
+        assert!(result.diagnostics[0]
+            .message
+            .contains("did you mean `TABLE`"));
+        let result = check("CREATE TABLE t (a int NOT NUL);");
+        assert!(
+            result.diagnostics[0]
+                .message
+                .contains("did you mean `NULL`"),
+            "{:?}",
+            result.diagnostics
+        );
+        // A keyword in the wrong place is not a misspelling.
+        let result = check("CREATE TRIGGER t AFTER UPDATE ON x BEGIN SELECT 1; END;");
+        assert!(result
+            .diagnostics
+            .iter()
+            .all(|d| !d.message.contains("did you mean")));
     }
 
     #[test]

@@ -120,7 +120,7 @@ mod tests {
                 line: 1,
                 column: 1,
             }],
-            unverified: Vec::new(),
+            postgres_only: Vec::new(),
         }
     }
 

@@ -350,7 +350,7 @@ impl Config {
                 verbatim: file.verbatim,
                 transaction: result.transaction,
                 statements: result.statements,
-                unverified: result.unverified,
+                postgres_only: result.postgres_only,
             },
             sql,
             result.only,
