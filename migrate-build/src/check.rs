@@ -52,6 +52,17 @@ impl Config {
                 }
             }
         };
+        // The protocol and the server's text types end strings at a NUL:
+        // the server refuses the script ("invalid byte sequence ... 0x00").
+        if let Some(nul) = text.find('\0') {
+            return FileCheck {
+                sql: None,
+                transaction: TransactionKind::Transaction,
+                statements: Vec::new(),
+                unverified: Vec::new(),
+                diagnostics: vec![nul_diagnostic(display_path, text, nul)],
+            };
+        }
         let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
         let parsed = parse::parse(&text[base..], base);
         let (directives, directive_findings) = directive::interpret(&parsed.directives, text);
@@ -142,12 +153,49 @@ impl Config {
     }
 }
 
-/// `invalid-encoding` at the line and column of the first bad byte.
-fn encoding_diagnostic(path: &str, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
-    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or("");
+/// `invalid-encoding` at the first NUL byte of `text`.
+fn nul_diagnostic(path: &str, text: &str, offset: usize) -> Diagnostic {
+    let count = text.bytes().filter(|&b| b == 0).count();
+    let (line, column) = position_of(text.as_bytes(), offset);
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let line_text = text[line_start..line_end]
+        .trim_start_matches(BOM)
+        .replace('\0', "\u{2400}");
+    let others = match count {
+        1 => String::new(),
+        2 => " and 1 more".to_string(),
+        n => format!(" and {} more", n - 1),
+    };
+    Diagnostic::at_line(
+        Rule::InvalidEncoding,
+        path,
+        line_text,
+        line,
+        column,
+        format!("the file holds a NUL byte (0x00){others}: PostgreSQL cannot receive it in SQL text or store it in a string"),
+        Some("remove the byte; for binary data use a bytea literal such as '\\x00'::bytea or decode('00', 'hex')".to_string()),
+    )
+}
+
+/// 1-based (line, column in characters, a BOM not counted) of the byte
+/// `offset`, which is a character boundary of valid UTF-8 `bytes[..offset]`.
+fn position_of(bytes: &[u8], offset: usize) -> (u32, u32) {
+    let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or("");
     let line = valid.matches('\n').count() + 1;
     let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
     let column = valid[line_start..].trim_start_matches(BOM).chars().count() + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
+}
+
+/// `invalid-encoding` at the line and column of the first bad byte.
+fn encoding_diagnostic(path: &str, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
+    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or("");
+    let (line, column) = position_of(bytes, valid_up_to);
+    let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
     let line_end = bytes[line_start..]
         .iter()
         .position(|&b| b == b'\n')
@@ -160,8 +208,8 @@ fn encoding_diagnostic(path: &str, bytes: &[u8], valid_up_to: usize) -> Diagnost
         Rule::InvalidEncoding,
         path,
         line_text,
-        u32::try_from(line).unwrap_or(u32::MAX),
-        u32::try_from(column).unwrap_or(u32::MAX),
+        line,
+        column,
         format!("the file is not valid UTF-8 (byte 0x{byte:02x})"),
         Some("save the file as UTF-8".to_string()),
     )
@@ -347,6 +395,24 @@ mod tests {
         let d = &result.diagnostics[0];
         assert_eq!((d.rule, d.line, d.column), (Rule::InvalidEncoding, 2, 9));
         assert!(result.sql.is_none());
+    }
+
+    #[test]
+    fn nul_bytes_are_rejected_with_their_position() {
+        let result = check("SELECT 1;\nINSERT INTO t VALUES ('a\0b', 'é\0');\n");
+        assert_eq!(result.diagnostics.len(), 1);
+        let d = &result.diagnostics[0];
+        assert_eq!((d.rule, d.line, d.column), (Rule::InvalidEncoding, 2, 25));
+        assert!(
+            d.message.contains("NUL byte (0x00) and 1 more"),
+            "{}",
+            d.message
+        );
+        assert!(result.has_errors());
+        assert!(result.sql.is_none());
+        let d = &check("\u{feff}\0").diagnostics[0];
+        assert_eq!((d.line, d.column), (1, 1));
+        assert!(!d.render(false).contains('\0'));
     }
 
     #[test]

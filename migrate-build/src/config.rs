@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{summary, Diagnostic};
 use crate::discover::{self, FoundFile};
+use crate::read;
 use crate::rule::{Level, Rule};
 use crate::{checksum, CheckedMigration, CheckedScript};
 
@@ -187,14 +188,14 @@ impl Config {
         file: &FoundFile,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<(CheckedScript, String)> {
-        let bytes = match std::fs::read(&file.path) {
+        let bytes = match read::read_regular_file(&file.path, read::MAX_FILE_BYTES) {
             Ok(bytes) => bytes,
             Err(error) => {
                 diagnostics.push(Diagnostic::file(
                     Rule::UnreadableFile,
                     &file.display,
-                    format!("cannot read the file: {error}"),
-                    None,
+                    error.message,
+                    error.help,
                 ));
                 return None;
             }

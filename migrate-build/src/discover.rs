@@ -5,7 +5,8 @@
 //! `<version>_<slug>.sql` (forward-only). The version is ASCII digits (compared
 //! as an `i64`, so `0001` and `1` are the same version); the slug is
 //! `[A-Za-z0-9_-]+`. Files that do not end in `.sql` (a README, editor backups)
-//! and hidden files are ignored; directories are ignored.
+//! and hidden files are ignored; so are directories, except one named like a
+//! migration, which is reported when it is read.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -139,12 +140,13 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
             }
         };
         let path = entry.path();
-        if path.is_dir() {
-            continue;
-        }
         let name = entry.file_name();
         let lossy = name.to_string_lossy().into_owned();
         if lossy.starts_with('.') || !lossy.to_ascii_lowercase().ends_with(".sql") {
+            continue;
+        }
+        // A directory named like a migration is kept: reading it reports it.
+        if path.is_dir() && parse_name(&lossy).is_none_or(|name| name.is_err()) {
             continue;
         }
         files.push((lossy, path));

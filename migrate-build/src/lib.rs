@@ -27,6 +27,7 @@ mod discover;
 mod lint;
 mod parse;
 mod preprocess;
+mod read;
 mod rule;
 mod source;
 mod split;
