@@ -27,7 +27,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use crate::error::{chain, CliError, Result};
-use crate::redact::redact;
+use crate::redact::redact_connection_text as redact;
 
 /// How hard to insist on TLS, as libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

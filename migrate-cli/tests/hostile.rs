@@ -45,3 +45,78 @@ fn nul_byte_is_a_build_error_with_its_position() {
         .contains("migrations/0001_seed.up.sql:2:25")
         .contains("NUL byte");
 }
+
+/// The sandbox URL with `password` in it (the test server trusts local
+/// connections, so any password connects).
+fn with_password(s: &Sandbox, password: &str) -> String {
+    s.url()
+        .replacen("postgres@", &format!("postgres:{password}@"), 1)
+}
+
+#[test]
+fn a_password_that_is_a_common_word_masks_nothing_else() {
+    let s = Sandbox::with_db("mask_words");
+    s.write(
+        "0001_app_settings.up.sql",
+        "CREATE TABLE app_settings (applied boolean, e int);\n",
+    );
+    s.write(
+        "0002_more_app.up.sql",
+        "ALTER TABLE app_settings ADD note text;\n",
+    );
+    for password in ["app", "applied", "e"] {
+        let url = with_password(&s, password);
+        s.run(&["--database-url", &url, "up", "--to", "1"]).code(0);
+        s.run(&["--database-url", &url, "status", "--format", "json"])
+            .code(0)
+            .contains("\"applied_at\"")
+            .contains("\"app_settings\"")
+            .lacks("***");
+        s.run(&["--database-url", &url, "plan"])
+            .code(0)
+            .contains("ALTER TABLE app_settings ADD note text")
+            .lacks("***");
+        // A connection string in an error is still masked.
+        let bad = format!("postgres://someone:{password}@127.0.0.1:1/x?connect_timeout=2");
+        s.run(&["--database-url", &bad, "status"])
+            .code(2)
+            .lacks(&format!(":{password}@"));
+    }
+    let symbols = with_password(&s, "p%40ss%3Aw%2Frd!");
+    s.run(&["--database-url", &symbols, "status"]).code(0);
+}
+
+#[test]
+fn help_shows_the_example_url_unmasked() {
+    let s = Sandbox::offline();
+    let run = s.run(&["--help"]);
+    run.code(0).lacks("***");
+    let mut cmd = s.cmd(&["up", "--help"]);
+    cmd.env("DATABASE_URL", "postgres://u:secret@h/db");
+    let run = common::Run::from(cmd.output().unwrap());
+    run.code(0).lacks("secret").lacks("***");
+}
+
+#[test]
+fn control_characters_in_stored_names_are_escaped() {
+    let s = Sandbox::with_db("control_names");
+    s.write("0001_a.up.sql", "SELECT 1;\n");
+    s.run_db(&["up"]).code(0);
+    s.client()
+        .execute(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at, execution_ms, state) \
+             VALUES (0, $1, 'x', now(), 1, 'done')",
+            &[&"evil\nerror: database destroyed\x1b[2J"],
+        )
+        .unwrap();
+    let run = s.run_db(&["status"]);
+    assert!(
+        !run.all().lines().any(|l| l.starts_with("error: database")),
+        "{}",
+        run.all()
+    );
+    assert!(!run.all().contains('\x1b'), "{}", run.all());
+    run.contains("evil\\nerror: database destroyed\\u{1b}[2J");
+    let run = s.run_db(&["status", "--format", "json"]);
+    assert!(!run.stdout.contains('\x1b'));
+}

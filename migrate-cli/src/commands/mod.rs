@@ -126,6 +126,7 @@ impl Ctx<'_> {
 /// advice where the executor speaks about its library API.
 pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
     use pgmigrate_core::Error as E;
+    let e = escape_stored_names(e);
     let help = match &e {
         E::ForeignHistoryTable { .. } => {
             Some("pass --history-table NAME (or SCHEMA.NAME) to keep this tool's history elsewhere")
@@ -148,6 +149,36 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
         err = err.help(h);
     }
     err
+}
+
+/// The error with the names it quotes from the history table (which any
+/// client can write) made printable: a newline there must not start a line.
+fn escape_stored_names(e: pgmigrate_core::Error) -> pgmigrate_core::Error {
+    use crate::output::escape_control;
+    use pgmigrate_core::Error as E;
+    match e {
+        E::UnknownToRevert {
+            version,
+            name,
+            table,
+        } => E::UnknownToRevert {
+            version,
+            name: escape_control(&name).into_owned(),
+            table,
+        },
+        E::Interrupted {
+            version,
+            name,
+            path,
+            table,
+        } => E::Interrupted {
+            version,
+            name: escape_control(&name).into_owned(),
+            path,
+            table,
+        },
+        other => other,
+    }
 }
 
 /// The version as written in the file name (`0007`), falling back to the number.

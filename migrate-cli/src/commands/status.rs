@@ -5,7 +5,7 @@ use pgmigrate_core::{MigrationState, Status};
 use crate::cli::{Format, StatusArgs};
 use crate::commands::{exec_error, version_label, Ctx};
 use crate::error::{CliError, Result};
-use crate::output::{duration, rfc3339, utc_timestamp, Style, Table};
+use crate::output::{duration, escape_control, rfc3339, utc_timestamp, Style, Table};
 
 /// Runs `pgmigrate status`.
 pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
@@ -66,7 +66,7 @@ fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::M
                 ctx.out.result(&format!(
                     "{}: {} changed after it was applied (recorded checksum {}, file {})",
                     ctx.out.paint(Style::Red, "drifted"),
-                    e.path.as_deref().unwrap_or(&e.name),
+                    escape_control(e.path.as_deref().unwrap_or(&e.name)),
                     short(applied_checksum),
                     short(&now)
                 ));
@@ -74,7 +74,7 @@ fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::M
             MigrationState::Running => ctx.out.result(&format!(
                 "{}: {} was interrupted; check the schema, then `pgmigrate repair`",
                 ctx.out.paint(Style::Red, "running"),
-                e.path.as_deref().unwrap_or(&e.name)
+                escape_control(e.path.as_deref().unwrap_or(&e.name))
             )),
             MigrationState::Unknown => ctx.out.result(&format!(
                 "{}: version {} is recorded as applied but has no file in this directory",
