@@ -151,6 +151,30 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// The largest value of PostgreSQL's `lock_timeout` and `statement_timeout`
+/// (an `int` of milliseconds: about 24.8 days).
+pub const MAX_SERVER_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
+/// Parses a duration for a server timeout setting: at most
+/// [`MAX_SERVER_TIMEOUT`], and not below 1 ms unless 0 (which the server
+/// would round to 0, meaning no timeout at all).
+pub fn parse_server_timeout(flag: &str, text: &str) -> Result<Duration> {
+    let d = parse_duration(text)?;
+    if d > MAX_SERVER_TIMEOUT {
+        return Err(CliError::new(format!(
+            "{flag} {text} is longer than PostgreSQL allows (at most 2147483647ms, about 24.8 days)"
+        ))
+        .help("give a shorter duration, or 0 for no timeout"));
+    }
+    if !d.is_zero() && d < Duration::from_millis(1) {
+        return Err(CliError::new(format!(
+            "{flag} {text} is shorter than 1ms: PostgreSQL counts whole milliseconds and would read it as 0 (no timeout)"
+        ))
+        .help("give at least 1ms, or 0 for no timeout"));
+    }
+    Ok(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +201,17 @@ mod tests {
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn server_timeouts_fit_an_int_of_milliseconds() {
+        let t = |text| parse_server_timeout("--statement-timeout", text);
+        assert_eq!(t("24h").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(t("2147483647ms").unwrap(), MAX_SERVER_TIMEOUT);
+        let e = t("2147483648ms").unwrap_err();
+        assert!(e.message.contains("about 24.8 days"), "{}", e.message);
+        assert!(t("600h").is_err());
+        assert!(t("0.5ms").is_err());
+        assert_eq!(t("0").unwrap(), Duration::ZERO);
     }
 }

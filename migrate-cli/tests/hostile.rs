@@ -120,3 +120,119 @@ fn control_characters_in_stored_names_are_escaped() {
     let run = s.run_db(&["status", "--format", "json"]);
     assert!(!run.stdout.contains('\x1b'));
 }
+
+#[test]
+fn an_out_of_range_statement_timeout_is_refused_up_front() {
+    let s = Sandbox::offline();
+    s.write("0001_a.up.sql", "SELECT 1;\n");
+    s.run(&[
+        "--database-url",
+        "postgres://nobody@127.0.0.1:1/x",
+        "--statement-timeout",
+        "600h",
+        "up",
+    ])
+    .code(2)
+    .contains("--statement-timeout 600h is longer than PostgreSQL allows")
+    .lacks("cannot connect");
+}
+
+/// Runs `up` for `0002_work.up.sql` = `sql` after `0001` is applied, with
+/// `flags` before the command; returns the run.
+fn fail_second(s: &Sandbox, sql: &str, flags: &[&str]) -> common::Run {
+    s.write("0001_base.up.sql", "CREATE TABLE base (id int);\n");
+    s.run_db(&["up"]).code(0);
+    s.write("0002_work.up.sql", sql);
+    let mut args: Vec<&str> = flags.to_vec();
+    args.push("up");
+    s.run_db(&args)
+}
+
+#[test]
+fn admin_termination_is_not_blamed_on_the_script() {
+    let s = Sandbox::with_db("blame_terminate");
+    fail_second(&s, "SELECT pg_terminate_backend(pg_backend_pid());\n", &[])
+        .code(2)
+        .contains("57P01")
+        .contains("The server ended the session")
+        .lacks("Fix migrations/0002_work.up.sql");
+    assert_eq!(s.applied(), [1]);
+}
+
+#[test]
+fn statement_timeout_is_not_blamed_on_the_script() {
+    let s = Sandbox::with_db("blame_timeout");
+    fail_second(
+        &s,
+        "SELECT pg_sleep(30);\n",
+        &["--statement-timeout", "200ms"],
+    )
+    .code(2)
+    .contains("57014")
+    .contains("--statement-timeout")
+    .lacks("Fix migrations/0002_work.up.sql");
+}
+
+#[test]
+fn lock_timeout_is_not_blamed_on_the_script() {
+    let s = Sandbox::with_db("blame_lock");
+    s.write("0001_base.up.sql", "CREATE TABLE base (id int);\n");
+    s.run_db(&["up"]).code(0);
+    let mut holder = s.client();
+    let mut tx = holder.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE base IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    s.write("0002_work.up.sql", "ALTER TABLE base ADD note text;\n");
+    s.run_db(&["--lock-timeout", "100ms", "up"])
+        .code(2)
+        .contains("55P03")
+        .contains("lock_timeout")
+        .lacks("Fix migrations/0002_work.up.sql");
+    tx.rollback().unwrap();
+}
+
+#[test]
+fn a_read_only_server_is_not_blamed_on_the_script() {
+    let s = Sandbox::with_db("blame_readonly");
+    s.write("0001_base.up.sql", "CREATE TABLE base (id int);\n");
+    s.run_db(&["up"]).code(0);
+    let db: String = s
+        .client()
+        .query_one("SELECT current_database()", &[])
+        .unwrap()
+        .get(0);
+    s.client()
+        .batch_execute(&format!(
+            "ALTER DATABASE {db} SET default_transaction_read_only = on"
+        ))
+        .unwrap();
+    s.write("0002_work.up.sql", "CREATE TABLE more (id int);\n");
+    s.run_db(&["up"])
+        .code(2)
+        .contains("25006")
+        .contains("Connect to the primary")
+        .lacks("Fix migrations/0002_work.up.sql");
+}
+
+#[test]
+fn a_refused_history_write_is_the_runners_statement() {
+    let s = Sandbox::with_db("blame_history");
+    s.write("0001_base.up.sql", "CREATE TABLE base (id int);\n");
+    s.run_db(&["up"]).code(0);
+    let mut admin = s.client();
+    admin
+        .batch_execute(
+            "DO $$ BEGIN CREATE ROLE blame_limited LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+             GRANT CREATE, USAGE ON SCHEMA public TO blame_limited;
+             GRANT SELECT ON schema_migrations TO blame_limited;",
+        )
+        .unwrap();
+    let url = s.url().replacen("postgres@", "blame_limited@", 1);
+    s.write("0002_work.up.sql", "CREATE TABLE mine (id int);\n");
+    s.run(&["--database-url", &url, "up"])
+        .code(2)
+        .contains("42501")
+        .contains("the runner's own")
+        .lacks("Fix migrations/0002_work.up.sql");
+    assert!(!s.has_table("mine"));
+}

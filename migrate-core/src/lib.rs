@@ -14,9 +14,9 @@ mod migrations;
 mod model;
 
 pub use executor::{
-    AppliedMigration, Direction, DownReport, DriftedMigration, Error, MigrationFailure,
-    MigrationState, Plan, PlannedStep, RealignReport, RepairReport, RevertedMigration, StampReport,
-    Status, StatusEntry, UpReport,
+    AppliedMigration, Direction, DownReport, DriftedMigration, Error, FailureClass,
+    MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
+    RevertedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 pub use migrations::{Migrations, Settings};
 pub use model::{HistoryTable, Migration, Script, Statement, TransactionMode};

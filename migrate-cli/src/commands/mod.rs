@@ -51,14 +51,15 @@ impl Ctx<'_> {
         if let Some(t) = &self.global.history_table {
             settings::parse_table_name(t)?;
         }
-        for duration in [
-            &self.global.lock_timeout,
-            &self.global.statement_timeout,
-            &self.global.lock_wait,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for (flag, duration) in [
+            ("--lock-timeout", &self.global.lock_timeout),
+            ("--statement-timeout", &self.global.statement_timeout),
+        ] {
+            if let Some(duration) = duration {
+                settings::parse_server_timeout(flag, duration)?;
+            }
+        }
+        if let Some(duration) = &self.global.lock_wait {
             settings::parse_duration(duration)?;
         }
         Ok(())
@@ -104,10 +105,10 @@ impl Ctx<'_> {
             };
         }
         if let Some(d) = &self.global.lock_timeout {
-            m = m.lock_timeout(settings::parse_duration(d)?);
+            m = m.lock_timeout(settings::parse_server_timeout("--lock-timeout", d)?);
         }
         if let Some(d) = &self.global.statement_timeout {
-            m = m.statement_timeout(settings::parse_duration(d)?);
+            m = m.statement_timeout(settings::parse_server_timeout("--statement-timeout", d)?);
         }
         if let Some(d) = &self.global.lock_wait {
             m = m.lock_wait(settings::parse_duration(d)?);
@@ -142,6 +143,7 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
         E::LockTimeout { .. } => {
             Some("wait for the other runner, or give it longer with --lock-wait (e.g. 15m)")
         }
+        E::Database { .. } => e.failure_class().and_then(class_help),
         _ => None,
     };
     let mut err = CliError::new(e.to_string());
@@ -149,6 +151,29 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
         err = err.help(h);
     }
     err
+}
+
+/// Help for a failed query of the runner itself, by whose fault it is.
+fn class_help(class: pgmigrate_core::FailureClass) -> Option<&'static str> {
+    use pgmigrate_core::FailureClass as C;
+    match class {
+        C::ReadOnly => Some(
+            "the server accepts no writes (a hot standby replica, or default_transaction_read_only): connect to the primary server",
+        ),
+        C::Terminated => Some(
+            "the server ended the session (an administrator, a shutdown or a restart): run the command again once it accepts connections",
+        ),
+        C::LockTimeout => Some(
+            "another session held a lock for longer than lock_timeout: run again when the database is quieter",
+        ),
+        C::Cancelled => Some(
+            "the query ran longer than statement_timeout or was cancelled: run again, or allow it longer",
+        ),
+        C::Runner => Some(
+            "the migration user needs CREATE on the history table's schema and SELECT, INSERT, UPDATE, DELETE on the table (or choose another with --history-table)",
+        ),
+        _ => None,
+    }
 }
 
 /// The error with the names it quotes from the history table (which any

@@ -6,6 +6,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::executor::blame::FailureClass;
+
 /// Which script of a migration was running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -231,6 +233,8 @@ pub struct MigrationFailure {
     /// True for a no-transaction script: earlier statements stay committed and
     /// the history row is left `running`.
     pub left_running: bool,
+    /// Whose fault it is: the script's SQL, or the environment it ran in.
+    pub class: FailureClass,
     /// The client error.
     pub source: postgres::Error,
 }
@@ -266,6 +270,9 @@ impl fmt::Display for MigrationFailure {
             Direction::Down => "down",
         };
         if self.left_running {
+            if !self.class.is_script_fault() {
+                write!(f, "\n  cause: {} (not an error in the SQL)", self.class)?;
+            }
             write!(
                 f,
                 "\n  this is a no-transaction script: the statements before this one stay \
@@ -273,12 +280,7 @@ impl fmt::Display for MigrationFailure {
                  script safe to run again (IF NOT EXISTS), then run `repair` and `{verb}` again"
             )
         } else if self.code.is_some() {
-            write!(
-                f,
-                "\n  nothing of this migration took effect: its transaction was rolled back. Fix \
-                 {} and run `{verb}` again",
-                self.path
-            )
+            write!(f, "\n  {}", self.class.advice(verb, &self.path))
         } else {
             write!(
                 f,

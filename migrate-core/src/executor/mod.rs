@@ -7,6 +7,7 @@
 //! ([`apply`], [`revert`]). Errors are typed ([`Error`]); results are reports.
 
 mod apply;
+mod blame;
 mod error;
 mod history;
 mod lock;
@@ -21,6 +22,7 @@ use std::time::Instant;
 
 use postgres::Client;
 
+pub use blame::FailureClass;
 pub use error::{Direction, DriftedMigration, Error, MigrationFailure};
 pub use report::{
     AppliedMigration, DownReport, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,

@@ -34,7 +34,7 @@ pub(crate) fn revert(
         &history.saved_timeouts,
         &down_history(&history.table, m.version),
     );
-    run(session, m, down, Direction::Down, &queries)?;
+    run(session, m, down, Direction::Down, &queries, &history.table)?;
     let reverted = RevertedMigration {
         version: m.version,
         name: m.name.to_string(),
