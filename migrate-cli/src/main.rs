@@ -12,6 +12,7 @@ mod error;
 mod load;
 mod logger;
 mod output;
+mod pgenv;
 mod redact;
 mod schema;
 mod settings;

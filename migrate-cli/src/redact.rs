@@ -22,9 +22,17 @@ pub const MASK: &str = "***";
 /// panic hook and the error printer use it.
 static GLOBAL: OnceLock<Redactor> = OnceLock::new();
 
-/// Registers the secrets of `conninfo` for [`redact`]; later calls are ignored.
-pub fn install(conninfo: &str) {
-    let _ = GLOBAL.set(Redactor::from_conninfo(conninfo));
+/// Registers the secrets of `conninfo`, and `password` when the password
+/// came from elsewhere (`PGPASSWORD`, the password file), for
+/// [`redact_connection_text`]; later calls are ignored.
+pub fn install_with_password(conninfo: &str, password: Option<&str>) {
+    let mut redactor = Redactor::from_conninfo(conninfo);
+    if let Some(password) = password.filter(|p| !p.is_empty()) {
+        redactor.secrets.push(password.to_string());
+        redactor.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        redactor.secrets.dedup();
+    }
+    let _ = GLOBAL.set(redactor);
 }
 
 /// Masks the passwords of connection strings in `text` (see the module docs);

@@ -20,6 +20,9 @@ pub enum UrlSource {
     Env,
     /// `DATABASE_URL` in `./.env`.
     DotEnv,
+    /// No connection string: libpq's `PGHOST`, `PGPORT`, `PGUSER`,
+    /// `PGDATABASE` variables (see [`crate::pgenv`]).
+    PgEnv,
 }
 
 /// The database URL and where it came from, or `None` when none is configured.
@@ -38,6 +41,9 @@ pub fn database_url(opts: &GlobalOpts) -> Result<Option<(String, UrlSource)>> {
     let path = Path::new(".env");
     match dotenv::lookup(path, DATABASE_URL) {
         Ok(Some(url)) if !url.is_empty() => Ok(Some((url, UrlSource::DotEnv))),
+        Ok(_) if crate::pgenv::names_a_server(&crate::pgenv::process_env) => {
+            Ok(Some((String::new(), UrlSource::PgEnv)))
+        }
         Ok(_) => Ok(None),
         Err(e) => Err(CliError::new(format!("cannot read .env: {e}"))
             .help("fix the file's permissions or remove it")),
@@ -48,7 +54,7 @@ pub fn database_url(opts: &GlobalOpts) -> Result<Option<(String, UrlSource)>> {
 pub fn require_database_url(opts: &GlobalOpts) -> Result<(String, UrlSource)> {
     database_url(opts)?.ok_or_else(|| {
         CliError::new("no database given").help(
-            "pass --database-url postgres://USER@HOST/DB, set DATABASE_URL, or put DATABASE_URL=... in ./.env",
+            "pass --database-url postgres://USER@HOST/DB, set DATABASE_URL, put DATABASE_URL=... in ./.env, or set PGHOST/PGPORT/PGUSER/PGDATABASE as for psql",
         )
     })
 }

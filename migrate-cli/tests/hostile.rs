@@ -236,3 +236,103 @@ fn a_refused_history_write_is_the_runners_statement() {
         .lacks("Fix migrations/0002_work.up.sql");
     assert!(!s.has_table("mine"));
 }
+
+/// `pgmigrate <args>` with the libpq variables cleared and `HOME` set to
+/// the sandbox, then `vars` set.
+fn run_with_env(s: &Sandbox, args: &[&str], vars: &[(&str, &str)]) -> common::Run {
+    let mut cmd = s.cmd(args);
+    for var in [
+        "PGHOST",
+        "PGPORT",
+        "PGUSER",
+        "PGDATABASE",
+        "PGPASSWORD",
+        "PGPASSFILE",
+        "PGSSLMODE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", s.root());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    common::Run::from(cmd.output().unwrap())
+}
+
+#[test]
+fn pgpassword_and_pgpass_are_honoured() {
+    let s = Sandbox::offline();
+    s.write("0001_a.up.sql", "SELECT 1;\n");
+    let Some(port) = common::password_role_port() else {
+        return;
+    };
+    let url = format!("postgres://pwuser@127.0.0.1:{port}/postgres");
+    let status = ["--database-url", url.as_str(), "status"];
+    run_with_env(&s, &status, &[])
+        .code(2)
+        .contains("password missing")
+        .contains("PGPASSWORD, or in ~/.pgpass");
+    run_with_env(&s, &status, &[("PGPASSWORD", "right-password")])
+        .code(0)
+        .contains("1 pending");
+    // The password file: refused while others may read it, as libpq does.
+    let pgpass = s.root().join(".pgpass");
+    std::fs::write(
+        &pgpass,
+        format!("# comment\nother:*:*:*:nope\n127.0.0.1:{port}:postgres:pwuser:right-password\n"),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).unwrap();
+        run_with_env(&s, &status, &[])
+            .code(2)
+            .contains("has group or world access");
+        std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    run_with_env(&s, &status, &[]).code(0).contains("1 pending");
+    // PGPASSFILE points elsewhere; a wrong PGPASSWORD wins over the file.
+    run_with_env(
+        &s,
+        &status,
+        &[
+            ("PGPASSFILE", "/nonexistent/pgpass"),
+            ("PGPASSWORD", "wrong"),
+        ],
+    )
+    .code(2)
+    .contains("password authentication failed")
+    .lacks("wrong");
+}
+
+#[test]
+fn pg_variables_name_the_server_without_a_url() {
+    let s = Sandbox::with_db("pg_variables");
+    s.write("0001_a.up.sql", "CREATE TABLE a (id int);\n");
+    let url = s.url().to_string();
+    let (host_port, db) = url
+        .trim_start_matches("postgres://postgres@")
+        .split_once('/')
+        .unwrap();
+    let (host, port) = host_port.split_once(':').unwrap();
+    let vars = [
+        ("PGHOST", host),
+        ("PGPORT", port),
+        ("PGUSER", "postgres"),
+        ("PGDATABASE", db),
+    ];
+    run_with_env(&s, &["up"], &vars).code(0);
+    assert_eq!(s.applied(), [1]);
+    // PGSSLMODE is honoured: this server offers no TLS.
+    let mut with_tls = vars.to_vec();
+    with_tls.push(("PGSSLMODE", "require"));
+    run_with_env(&s, &["status"], &with_tls)
+        .code(2)
+        .contains("TLS");
+    // Nothing set: the usual error, which names the variables.
+    run_with_env(&s, &["status"], &[])
+        .code(2)
+        .contains("no database given")
+        .contains("PGHOST");
+}
