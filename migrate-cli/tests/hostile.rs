@@ -336,3 +336,46 @@ fn pg_variables_name_the_server_without_a_url() {
         .contains("no database given")
         .contains("PGHOST");
 }
+
+#[test]
+fn a_deleted_newest_file_fails_status_exit_code() {
+    let s = Sandbox::with_db("deleted_newest");
+    s.write("0001_a.up.sql", "CREATE TABLE a (id int);\n");
+    s.write("0002_b.up.sql", "CREATE TABLE b (id int);\n");
+    s.run_db(&["up"]).code(0);
+    s.run_db(&["status", "--exit-code"]).code(0);
+    std::fs::remove_file(s.dir().join("0002_b.up.sql")).unwrap();
+    s.run_db(&["status"])
+        .code(0)
+        .contains("version 2 (b) is applied but has no file here")
+        .contains("deleted after it ran");
+    s.run_db(&["status", "--exit-code"])
+        .code(1)
+        .contains("not up to date: 1 future");
+    s.run_db(&["up"])
+        .code(0)
+        .contains("or their files were deleted");
+}
+
+#[test]
+fn a_renamed_applied_file_is_reported() {
+    let s = Sandbox::with_db("renamed_slug");
+    s.write("0001_create_users.up.sql", "CREATE TABLE users (id int);\n");
+    s.run_db(&["up"]).code(0);
+    std::fs::rename(
+        s.dir().join("0001_create_users.up.sql"),
+        s.dir().join("0001_create_accounts.up.sql"),
+    )
+    .unwrap();
+    s.run_db(&["status"])
+        .code(0)
+        .contains("renamed: migrations/0001_create_accounts.up.sql was applied as `create_users`");
+    s.run_db(&["status", "--exit-code"])
+        .code(1)
+        .contains("1 renamed");
+    s.run_db(&["status", "--format", "json"])
+        .contains("\"recorded_name\":\"create_users\"");
+    s.run_db(&["up"])
+        .code(0)
+        .contains("was applied as `create_users` but its file is now named `create_accounts`");
+}

@@ -18,7 +18,9 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         Format::Json => ctx.out.result(&to_json(&status, &counts).to_string()),
         Format::Text => print_text(ctx, &status, &counts, &migrations),
     }
-    if args.exit_code && status.needs_attention() {
+    // The files here are the source: an applied version without a file
+    // (deleted, or this checkout is behind) needs attention too.
+    if args.exit_code && (status.needs_attention() || counts.future > 0) {
         return Err(CliError::check_failed(format!(
             "not up to date: {}",
             counts.attention_text()
@@ -81,7 +83,25 @@ fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::M
                 ctx.out.paint(Style::Red, "unknown"),
                 e.version
             )),
+            MigrationState::Future => ctx.out.result(&format!(
+                "{}: version {} ({}) is applied but has no file here, and is newer than every \
+                 file: a newer release applied it (update this checkout), or its file was \
+                 deleted after it ran (restore it from version control)",
+                ctx.out.paint(Style::Yellow, "no file"),
+                e.version,
+                escape_control(&e.name)
+            )),
             _ => {}
+        }
+        if let Some(recorded) = &e.recorded_name {
+            ctx.out.result(&format!(
+                "{}: {} was applied as `{}`: the file was renamed after it ran (the history \
+                 keeps the old name; rename it back, or accept the name with a note in the \
+                 next migration)",
+                ctx.out.paint(Style::Red, "renamed"),
+                e.path.as_deref().unwrap_or(&e.name),
+                escape_control(recorded)
+            ));
         }
     }
     ctx.out.result(&format!(
@@ -114,6 +134,7 @@ struct Counts {
     future: usize,
     unknown: usize,
     running: usize,
+    renamed: usize,
 }
 
 impl Counts {
@@ -131,6 +152,9 @@ impl Counts {
                 MigrationState::Unknown => c.unknown += 1,
                 MigrationState::Running => c.running += 1,
             }
+            if e.recorded_name.is_some() {
+                c.renamed += 1;
+            }
         }
         c
     }
@@ -143,7 +167,8 @@ impl Counts {
             (self.drifted, "drifted", true),
             (self.running, "running", true),
             (self.unknown, "unknown", true),
-            (self.future, "future", false),
+            (self.renamed, "renamed", true),
+            (self.future, "future", true),
         ];
         for (n, label, attention) in all {
             if n > 0 && (!attention_only || attention) {
@@ -185,6 +210,9 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
             if let MigrationState::Drifted { applied_checksum } = &e.state {
                 v["applied_checksum"] = serde_json::Value::from(applied_checksum.as_str());
             }
+            if let Some(recorded) = &e.recorded_name {
+                v["recorded_name"] = serde_json::Value::from(recorded.as_str());
+            }
             v
         })
         .collect();
@@ -199,6 +227,7 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
             "future": counts.future,
             "unknown": counts.unknown,
             "running": counts.running,
+            "renamed": counts.renamed,
         },
         "up_to_date": !status.needs_attention(),
     })

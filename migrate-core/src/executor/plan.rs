@@ -50,6 +50,20 @@ fn check(known: &[Migration], rows: &[AppliedRow], table: &str) -> Result<Vec<i6
         });
     }
     let by_version: BTreeMap<i64, &Migration> = known.iter().map(|m| (m.version, m)).collect();
+    for row in rows {
+        if let Some(m) = by_version.get(&row.version) {
+            if m.name != row.name && m.checksum == row.checksum {
+                log::warn!(
+                    "migration {} was applied as `{}` but its file is now named `{}` ({}): \
+                     renaming an applied migration's file does not rename it in {table}",
+                    m.version,
+                    row.name.escape_default(),
+                    m.name,
+                    m.up.path
+                );
+            }
+        }
+    }
     let drifted: Vec<DriftedMigration> = rows
         .iter()
         .filter_map(|row| {
@@ -212,6 +226,7 @@ pub(crate) fn status(known: &[Migration], rows: &[AppliedRow]) -> Vec<StatusEntr
                 state: MigrationState::Pending,
                 applied_at: None,
                 execution_time: None,
+                recorded_name: None,
             },
         );
     }
@@ -235,7 +250,11 @@ pub(crate) fn status(known: &[Migration], rows: &[AppliedRow]) -> Vec<StatusEntr
             state: MigrationState::Pending,
             applied_at: None,
             execution_time: None,
+            recorded_name: None,
         });
+        if known_m.is_some_and(|m| m.name != row.name) {
+            entry.recorded_name = Some(row.name.clone());
+        }
         entry.state = state;
         entry.applied_at = row.applied_at;
         entry.execution_time = row.execution_time();

@@ -80,7 +80,9 @@ pub enum MigrationState {
         /// The checksum recorded when it was applied.
         applied_checksum: String,
     },
-    /// Applied by a newer release: unknown to this binary, newer than all its migrations.
+    /// Applied, unknown to this binary and newer than all its migrations:
+    /// applied by a newer release, or its file was deleted (the history
+    /// table cannot tell the two apart; `name` is the recorded one).
     Future,
     /// Applied but unknown to this binary and older than some of its migrations (`up` refuses).
     Unknown,
@@ -116,6 +118,10 @@ pub struct StatusEntry {
     pub applied_at: Option<SystemTime>,
     /// Server-side execution time, when recorded.
     pub execution_time: Option<Duration>,
+    /// The name recorded in the history table when it differs from the
+    /// file's: the file was renamed after it was applied (same version and
+    /// checksum, another name).
+    pub recorded_name: Option<String>,
 }
 
 /// The result of `status`: every known migration and every recorded version, by version.
@@ -135,11 +141,13 @@ impl Status {
             .filter(|e| e.state == MigrationState::Pending)
     }
 
-    /// True when something needs attention: pending, drifted, unknown or running entries.
+    /// True when something needs attention: pending, drifted, unknown,
+    /// running or renamed entries.
     pub fn needs_attention(&self) -> bool {
-        self.entries
-            .iter()
-            .any(|e| !matches!(e.state, MigrationState::Applied | MigrationState::Future))
+        self.entries.iter().any(|e| {
+            !matches!(e.state, MigrationState::Applied | MigrationState::Future)
+                || e.recorded_name.is_some()
+        })
     }
 }
 
