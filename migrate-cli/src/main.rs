@@ -9,6 +9,7 @@ mod commands;
 mod connect;
 mod dotenv;
 mod error;
+mod interrupt;
 mod load;
 mod logger;
 mod output;
@@ -44,7 +45,13 @@ fn main() -> ExitCode {
     };
     let out = Out::new(&cli.global);
     logger::install(out);
-    match commands::run(&cli, &out) {
+    interrupt::install();
+    let result = commands::run(&cli, &out);
+    if interrupt::stdout_closed() {
+        // The reader went away (`| head`): nothing more to say.
+        return ExitCode::from(interrupt::EXIT_BROKEN_PIPE);
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report(&e, &out);
@@ -85,6 +92,10 @@ fn install_panic_hook() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
+        // `print!` on a closed stdout (`| head`) is not a bug: end quietly.
+        if payload.starts_with("failed printing to stdout") {
+            std::process::exit(i32::from(interrupt::EXIT_BROKEN_PIPE));
+        }
         let location = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))

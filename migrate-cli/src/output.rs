@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::cli::{ColorChoice, GlobalOpts};
+use crate::interrupt::print_line;
 use crate::redact::redact;
 
 /// How the user wants output: colors and verbosity. Every line goes through
@@ -73,13 +74,13 @@ impl Out {
     /// Prints a normal line on stdout (hidden by `-q`).
     pub fn line(&self, text: &str) {
         if self.verbosity >= 0 {
-            println!("{}", redact(text));
+            print_line(&redact(text));
         }
     }
 
     /// Prints a line on stdout even with `-q` (the command's essential result).
     pub fn result(&self, text: &str) {
-        println!("{}", redact(text));
+        print_line(&redact(text));
     }
 
     /// Prints a detail line on stderr, only with `-v`.

@@ -379,3 +379,152 @@ fn a_renamed_applied_file_is_reported() {
         .code(0)
         .contains("was applied as `create_users` but its file is now named `create_accounts`");
 }
+
+/// Whether the temporary verify databases of process `pid` are gone.
+fn verify_databases_of(s: &Sandbox, pid: u32) -> i64 {
+    s.client()
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE $1",
+            &[&format!("migrate\\_verify\\_{pid}\\_%")],
+        )
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn verify_compares_privileges_and_options_by_meaning() {
+    let s = Sandbox::with_db("verify_spellings");
+    s.write(
+        "0001_base.up.sql",
+        "CREATE SCHEMA app;\n\
+         CREATE TABLE app.t (id int, note text) WITH (fillfactor = 70, autovacuum_enabled = false);\n\
+         CREATE SEQUENCE app.s;\n\
+         CREATE TYPE app.mood AS ENUM ('ok');\n\
+         CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n",
+    );
+    s.write("0001_base.down.sql", "DROP SCHEMA IF EXISTS app CASCADE;\n");
+    // Each change and its exact undo; the catalog spells the result differently.
+    s.write(
+        "0002_privileges.up.sql",
+        "GRANT SELECT ON app.t TO PUBLIC;\n\
+         GRANT UPDATE (note) ON app.t TO PUBLIC;\n\
+         GRANT USAGE ON SCHEMA app TO PUBLIC;\n\
+         GRANT USAGE ON SEQUENCE app.s TO PUBLIC;\n\
+         REVOKE USAGE ON TYPE app.mood FROM PUBLIC;\n\
+         REVOKE EXECUTE ON FUNCTION app.f() FROM PUBLIC;\n\
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO PUBLIC;\n",
+    );
+    s.write(
+        "0002_privileges.down.sql",
+        "REVOKE SELECT ON app.t FROM PUBLIC;\n\
+         REVOKE UPDATE (note) ON app.t FROM PUBLIC;\n\
+         REVOKE USAGE ON SCHEMA app FROM PUBLIC;\n\
+         REVOKE USAGE ON SEQUENCE app.s FROM PUBLIC;\n\
+         GRANT USAGE ON TYPE app.mood TO PUBLIC;\n\
+         GRANT EXECUTE ON FUNCTION app.f() TO PUBLIC;\n\
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app REVOKE SELECT ON TABLES FROM PUBLIC;\n",
+    );
+    s.write(
+        "0003_options.up.sql",
+        "ALTER TABLE app.t RESET (fillfactor, autovacuum_enabled);\n",
+    );
+    // Restored in the other order.
+    s.write(
+        "0003_options.down.sql",
+        "ALTER TABLE app.t SET (autovacuum_enabled = false);\n\
+         ALTER TABLE app.t SET (fillfactor = 70);\n",
+    );
+    let run = s.run_db(&["verify"]);
+    run.code(0)
+        .contains("verified: every down script restores the schema (3 of 3 migrations)");
+    // A real privilege difference is still one.
+    s.write("0004_grant.up.sql", "GRANT INSERT ON app.t TO PUBLIC;\n");
+    s.write("0004_grant.down.sql", "SELECT 1;\n");
+    s.run_db(&["verify"])
+        .code(1)
+        .contains("MISMATCH")
+        .contains("+ table app.t acl={=ar/postgres,postgres=arwdDxt/postgres}");
+}
+
+#[test]
+fn verify_names_the_migrations_it_did_not_revert() {
+    let s = Sandbox::with_db("verify_not_reverted");
+    s.write("0001_a.up.sql", "CREATE TABLE a (id int);\n");
+    s.write("0001_a.down.sql", "DROP TABLE IF EXISTS a;\n");
+    s.write("0002_b.sql", "CREATE TABLE b (id int);\n");
+    s.write("0003_c.up.sql", "CREATE TABLE c (id int);\n");
+    s.write("0003_c.down.sql", "DROP TABLE IF EXISTS c;\n");
+    // DATABASE_URL, as for every other command.
+    let mut cmd = s.cmd(&["verify"]);
+    cmd.env("DATABASE_URL", s.url());
+    let run = common::Run::from(cmd.output().unwrap());
+    run.code(0)
+        .contains("temporary database migrate_verify_")
+        .contains("1 of 3 down script(s) restore the schema")
+        .contains("0002_b has no down script (forward-only), so it was not reverted")
+        .contains("not reverted, because the down pass cannot go past it: 0001_a");
+}
+
+#[cfg(unix)]
+#[test]
+fn verify_drops_its_database_when_stopped_or_its_reader_goes_away() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let s = Sandbox::with_db("verify_stopped");
+    for (i, sleep) in [(1, 0), (2, 0), (3, 30)] {
+        s.write(
+            &format!("000{i}_t{i}.up.sql"),
+            &format!("CREATE TABLE t{i} (id int);\nSELECT pg_sleep({sleep});\n"),
+        );
+        s.write(
+            &format!("000{i}_t{i}.down.sql"),
+            &format!("DROP TABLE IF EXISTS t{i};\n"),
+        );
+    }
+    // SIGTERM while a migration runs.
+    let mut child = s
+        .cmd(&["--database-url", s.url(), "verify"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // The line of 0002 is printed once 0003 starts (and sleeps).
+    while let Some(Ok(line)) = lines.next() {
+        if line.contains("0002_t2") {
+            break;
+        }
+    }
+    assert_eq!(verify_databases_of(&s, pid), 1);
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(143));
+    assert_eq!(verify_databases_of(&s, pid), 0);
+
+    // The reader goes away (`| head -2`): no panic, no database left.
+    s.write(
+        "0003_t3.up.sql",
+        "CREATE TABLE t3 (id int);\nSELECT pg_sleep(1);\n",
+    );
+    let mut child = s
+        .cmd(&["--database-url", s.url(), "verify"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    drop(reader);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("internal error"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
+    assert_eq!(verify_databases_of(&s, pid), 0);
+}
