@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Peak memory of checking one large migration file, against its size.
+#
+# Generates, under $WORK, one migrations directory per fixture with a single
+# file, and runs `pgmigrate lint` (the same check as a build script's) on each
+# under `/usr/bin/time -v`, reporting "Maximum resident set size". The
+# baseline is the same command on a directory with one tiny file, measured in
+# the same run; "per byte" is (peak - baseline) / file size.
+#
+# Fixtures:
+#   ddl_1mb     the 8 reference migrations (../migrations/*.up.sql) repeated
+#               to 1 MB (CREATE TABLE, indexes, views, functions)
+#   insert_10mb one INSERT ... VALUES of 10 MB (a data seed), in statements of
+#               250 rows
+#   one_insert  one single INSERT statement of 10 MB (the worst case: one
+#               statement holds everything)
+#   many_small  `SELECT 1;` repeated to 10 MB (many tiny statements)
+#
+# Usage: benches/check_memory.sh   (from the workspace root; builds the
+# release binary first; BIN=... to measure another binary)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+WORK=${WORK:-$ROOT/target/bench-check-memory}
+BIN=${BIN:-$ROOT/target/release/pgmigrate}
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+    cargo build --release -p pgmigrate-cli >&2
+fi
+rm -rf "$WORK"
+mkdir -p "$WORK"
+
+fixture() { # name file-name generator...
+    local name=$1 file=$2
+    shift 2
+    mkdir -p "$WORK/$name/migrations"
+    "$@" > "$WORK/$name/migrations/$file"
+}
+
+repeat_to() { # bytes, then the text on stdin
+    python3 -c '
+import sys
+unit = sys.stdin.read()
+n = int(sys.argv[1])
+sys.stdout.write(unit * max(1, n // len(unit)))
+' "$1"
+}
+
+ddl() { cat "$ROOT"/migrations/*.up.sql | sed 's/^-- migrate:.*$//' | repeat_to 1048576; }
+inserts() {
+    python3 -c '
+row = "(1, '"'"'some text; with a semicolon'"'"', '"'"'\u00e9'"'"'),\n"
+stmt = "INSERT INTO t (a, b, c) VALUES\n" + row * 250 + "(2, '"'"'x'"'"', '"'"'y'"'"');\n"
+import sys
+sys.stdout.write(stmt * (10 * 1024 * 1024 // len(stmt)))
+'
+}
+one_insert() {
+    python3 -c '
+row = "(1, '"'"'some text; with a semicolon'"'"', '"'"'\u00e9'"'"'),\n"
+import sys
+n = 10 * 1024 * 1024 // len(row)
+sys.stdout.write("INSERT INTO t (a, b, c) VALUES\n" + row * n + "(2, '"'"'x'"'"', '"'"'y'"'"');\n")
+'
+}
+small() { printf 'SELECT 1;\n' | repeat_to 10485760; }
+tiny() { printf 'SELECT 1;\n'; }
+
+fixture baseline 0001_tiny.up.sql tiny
+fixture ddl_1mb 0001_ddl.up.sql ddl
+fixture insert_10mb 0001_seed.up.sql inserts
+fixture one_insert 0001_seed.up.sql one_insert
+fixture many_small 0001_small.up.sql small
+
+peak_kb() { # dir
+    local log=$WORK/time.log
+    (cd "$1" && /usr/bin/time -v "$BIN" lint >/dev/null 2>"$log") || true
+    grep 'Maximum resident set size' "$log" | awk '{print $NF}'
+}
+
+base=$(peak_kb "$WORK/baseline")
+printf '| fixture | file size | peak RSS | (peak - baseline) / size |\n| --- | ---: | ---: | ---: |\n'
+printf '| baseline (one tiny file) | 10 B | %s MB | |\n' "$(awk -v k="$base" 'BEGIN{printf "%.1f", k/1024}')"
+for name in ddl_1mb insert_10mb one_insert many_small; do
+    dir=$WORK/$name
+    size=$(stat -c %s "$dir"/migrations/*.sql)
+    peak=$(peak_kb "$dir")
+    awk -v n="$name" -v s="$size" -v p="$peak" -v b="$base" 'BEGIN{
+        printf "| %s | %.2f MB | %.1f MB | %.1fx |\n", n, s/1048576, p/1024, (p-b)*1024/s }'
+done
