@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Peak memory of checking one large migration file, against its size.
 #
-# Generates, under $WORK, one migrations directory per fixture with a single
-# file, and runs `pgmigrate lint` (the same check as a build script's) on each
-# under `/usr/bin/time -v`, reporting "Maximum resident set size". The
-# baseline is the same command on a directory with one tiny file, measured in
-# the same run; "per byte" is (peak - baseline) / file size.
+# Generates, under $WORK, one file per fixture and runs the check of one file
+# (`Config::check_file`, what a build script runs per migration; the
+# `check_one` example of pgmigrate-build, release) on each under
+# `/usr/bin/time -v`, reporting "Maximum resident set size". The baseline is
+# the same command on a one-line file, measured in the same run; the last
+# column is (peak - baseline) / file size.
 #
 # Fixtures:
 #   ddl_1mb     the 8 reference migrations (../migrations/*.up.sql) repeated
@@ -17,14 +18,14 @@
 #   many_small  `SELECT 1;` repeated to 10 MB (many tiny statements)
 #
 # Usage: benches/check_memory.sh   (from the workspace root; builds the
-# release binary first; BIN=... to measure another binary)
+# example first; BIN=... to measure another build of it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 WORK=${WORK:-$ROOT/target/bench-check-memory}
-BIN=${BIN:-$ROOT/target/release/pgmigrate}
+BIN=${BIN:-$ROOT/target/release/examples/check_one}
 if [[ -z "${SKIP_BUILD:-}" ]]; then
-    cargo build --release -p pgmigrate-cli >&2
+    cargo build --release -p pgmigrate-build --example check_one >&2
 fi
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -73,7 +74,7 @@ fixture many_small 0001_small.up.sql small
 
 peak_kb() { # dir
     local log=$WORK/time.log
-    (cd "$1" && /usr/bin/time -v "$BIN" lint >/dev/null 2>"$log") || true
+    /usr/bin/time -v "$BIN" "$1"/migrations/*.sql >/dev/null 2>"$log" || true
     grep 'Maximum resident set size' "$log" | awk '{print $NF}'
 }
 

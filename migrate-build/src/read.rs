@@ -7,13 +7,15 @@
 use std::io::Read;
 use std::path::Path;
 
-/// The largest migration file that is checked, in bytes (64 MiB).
+/// The largest migration file that is checked, in bytes (16 MiB).
 ///
-/// Checking costs memory in proportion to the file (see BENCHMARKS.md); a
-/// larger file is refused with a diagnostic instead of risking an abort of
-/// the build script. Data loads that large belong in `COPY` from a file on
-/// the server or in a separate tool, not in a migration embedded in a binary.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Checking holds every token and every statement's syntax tree of a file at
+/// once, which costs about 80 to 130 times the file's size at the peak
+/// (BENCHMARKS.md, "Memory of checking one file"): at this limit up to about
+/// 2 GB. A larger file is refused with a diagnostic instead of risking an
+/// allocation failure that aborts the build script. Data loads that large
+/// belong in `COPY` from a file on the server, or in several migrations.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Why a migration file was not read: the message, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,8 +22,15 @@ fn special_files_are_reported_by_name_not_read() {
     // A symlink to a regular file is read as that file.
     std::fs::write(s.root().join("real.sql"), "SELECT 2;\n").unwrap();
     std::os::unix::fs::symlink(s.root().join("real.sql"), s.dir().join("0005_link.sql")).unwrap();
+    // Larger than the limit (sparse: nothing is written).
+    std::fs::File::create(s.dir().join("0006_huge.sql"))
+        .unwrap()
+        .set_len(16 * 1024 * 1024 + 1)
+        .unwrap();
     let run = s.run(&["lint"]);
     run.code(1)
+        .contains("migrations/0006_huge.sql")
+        .contains("the file has 16777217 bytes, more than the 16777216 bytes a migration may have")
         .contains("migrations/0002_zero.up.sql")
         .contains("a character device, not a regular file")
         .contains("migrations/0003_dir.up.sql")
