@@ -26,6 +26,17 @@ pub struct FileCheck {
 }
 
 impl FileCheck {
+    /// A file whose text cannot be checked at all: `diagnostic` says why.
+    fn rejected(diagnostic: Diagnostic) -> FileCheck {
+        FileCheck {
+            sql: None,
+            transaction: TransactionKind::Transaction,
+            statements: Vec::new(),
+            unverified: Vec::new(),
+            diagnostics: vec![diagnostic],
+        }
+    }
+
     /// Whether a finding fails the build.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
@@ -39,29 +50,17 @@ impl Config {
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(error) => {
-                return FileCheck {
-                    sql: None,
-                    transaction: TransactionKind::Transaction,
-                    statements: Vec::new(),
-                    unverified: Vec::new(),
-                    diagnostics: vec![encoding_diagnostic(
-                        display_path,
-                        bytes,
-                        error.valid_up_to(),
-                    )],
-                }
+                return FileCheck::rejected(encoding_diagnostic(
+                    display_path,
+                    bytes,
+                    error.valid_up_to(),
+                ))
             }
         };
         // The protocol and the server's text types end strings at a NUL:
         // the server refuses the script ("invalid byte sequence ... 0x00").
         if let Some(nul) = text.find('\0') {
-            return FileCheck {
-                sql: None,
-                transaction: TransactionKind::Transaction,
-                statements: Vec::new(),
-                unverified: Vec::new(),
-                diagnostics: vec![nul_diagnostic(display_path, text, nul)],
-            };
+            return FileCheck::rejected(nul_diagnostic(display_path, text, nul));
         }
         let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
         let parsed = parse::parse(&text[base..], base);
