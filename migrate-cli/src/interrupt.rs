@@ -16,6 +16,7 @@ type Cleanup = Box<dyn FnOnce() + Send>;
 static CLEANUPS: Mutex<Vec<(u64, Cleanup)>> = Mutex::new(Vec::new());
 static NEXT: AtomicU64 = AtomicU64::new(0);
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+static STOPPING: AtomicBool = AtomicBool::new(false);
 
 /// The exit status after a closed stdout (128 + SIGPIPE, as a shell
 /// reports a process that SIGPIPE ended).
@@ -32,10 +33,20 @@ pub fn install() {
         .name("signals".into())
         .spawn(move || {
             if let Some(signal) = signals.forever().next() {
+                STOPPING.store(true, Ordering::SeqCst);
                 run_cleanups();
                 std::process::exit(128 + signal);
             }
         });
+}
+
+/// Waits for the process to end when a stop signal is being handled: the
+/// cleanup may break the command's connection, and the error that follows
+/// must neither be printed nor decide the exit status.
+pub fn wait_if_stopping() {
+    while STOPPING.load(Ordering::SeqCst) {
+        std::thread::park_timeout(std::time::Duration::from_millis(100));
+    }
 }
 
 /// Registers `cleanup` to run if a stop signal arrives before the returned

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
     logger::install(out);
     interrupt::install();
     let result = commands::run(&cli, &out);
+    interrupt::wait_if_stopping();
     if interrupt::stdout_closed() {
         // The reader went away (`| head`): nothing more to say.
         return ExitCode::from(interrupt::EXIT_BROKEN_PIPE);
