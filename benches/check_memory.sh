@@ -24,8 +24,10 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 WORK=${WORK:-$ROOT/target/bench-check-memory}
 BIN=${BIN:-$ROOT/target/release/examples/check_one}
+CLI=${CLI:-$ROOT/target/release/pgmigrate}
 if [[ -z "${SKIP_BUILD:-}" ]]; then
     cargo build --release -p pgmigrate-build --example check_one >&2
+    cargo build --release -p pgmigrate-cli >&2
 fi
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -72,19 +74,25 @@ fixture insert_10mb 0001_seed.up.sql inserts
 fixture one_insert 0001_seed.up.sql one_insert
 fixture many_small 0001_small.up.sql small
 
-peak_kb() { # dir
-    local log=$WORK/time.log
-    /usr/bin/time -v "$BIN" "$1"/migrations/*.sql >/dev/null 2>"$log" || true
+peak_kb() { # dir, then the command (run in dir) without the file
+    local dir=$1 log=$WORK/time.log
+    shift
+    (cd "$dir" && /usr/bin/time -v "$@" >/dev/null 2>"$log") || true
     grep 'Maximum resident set size' "$log" | awk '{print $NF}'
 }
+one() { peak_kb "$1" "$BIN" "$(ls "$1"/migrations/*.sql)"; }
+cli() { peak_kb "$1" "$CLI" lint; }
 
-base=$(peak_kb "$WORK/baseline")
-printf '| fixture | file size | peak RSS | (peak - baseline) / size |\n| --- | ---: | ---: | ---: |\n'
-printf '| baseline (one tiny file) | 10 B | %s MB | |\n' "$(awk -v k="$base" 'BEGIN{printf "%.1f", k/1024}')"
+base=$(one "$WORK/baseline")
+cli_base=$(cli "$WORK/baseline")
+printf '| fixture | file size | check_file peak RSS | (peak - baseline) / size | `pgmigrate lint` peak RSS | (peak - baseline) / size |\n'
+printf '| --- | ---: | ---: | ---: | ---: | ---: |\n'
+awk -v k="$base" -v c="$cli_base" 'BEGIN{printf "| baseline (one line) | 10 B | %.1f MB | | %.1f MB | |\n", k/1024, c/1024}'
 for name in ddl_1mb insert_10mb one_insert many_small; do
     dir=$WORK/$name
     size=$(stat -c %s "$dir"/migrations/*.sql)
-    peak=$(peak_kb "$dir")
-    awk -v n="$name" -v s="$size" -v p="$peak" -v b="$base" 'BEGIN{
-        printf "| %s | %.2f MB | %.1f MB | %.1fx |\n", n, s/1048576, p/1024, (p-b)*1024/s }'
+    peak=$(one "$dir")
+    cpeak=$(cli "$dir")
+    awk -v n="$name" -v s="$size" -v p="$peak" -v b="$base" -v cp="$cpeak" -v cb="$cli_base" 'BEGIN{
+        printf "| %s | %.2f MB | %.1f MB | %.0fx | %.1f MB | %.0fx |\n", n, s/1048576, p/1024, (p-b)*1024/s, cp/1024, (cp-cb)*1024/s }'
 done

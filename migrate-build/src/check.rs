@@ -4,11 +4,12 @@
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::directive;
-use crate::lint::{self, Finding};
+use crate::lint::{significant_of, Finding, Linter, ParsedStatement, Tok};
 use crate::parse;
 use crate::rule::{Level, Rule};
 use crate::source::BOM;
 use crate::{Direction, StatementSpan, TransactionKind, Unverified};
+use sqlparser::tokenizer::TokenWithSpan;
 
 /// The result of checking one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,22 +64,51 @@ impl Config {
             return FileCheck::rejected(nul_diagnostic(display_path, text, nul));
         }
         let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
-        let parsed = parse::parse(&text[base..], base);
-        let (directives, directive_findings) = directive::interpret(&parsed.directives, text);
+        let mut visitor = LintVisitor {
+            text,
+            direction,
+            settings: Some(self.lint_settings()),
+            ready: None,
+            linted: Vec::new(),
+            findings: Vec::new(),
+        };
+        let parsed = parse::parse_visiting(&text[base..], base, &mut visitor);
+        let Some(Ready {
+            directives,
+            directive_findings,
+            linter,
+        }) = visitor.ready
+        else {
+            // `start` runs on every parse: unreachable, but not worth a panic.
+            return FileCheck::rejected(Diagnostic::file(
+                Rule::SyntaxError,
+                display_path,
+                "the file could not be checked".to_string(),
+                None,
+            ));
+        };
         let transaction = if directives.no_transaction {
             TransactionKind::NoTransaction
         } else {
             TransactionKind::Transaction
         };
-        let lint_findings = lint::run(
-            &parsed.statements,
-            &parsed.tokens,
-            text,
-            base,
-            transaction,
-            direction,
-            self.lint_settings(),
-        );
+        // The statements without a tree (unverified ones, syntax errors):
+        // their rules read tokens only.
+        let mut lint_findings = visitor.findings;
+        for (i, statement) in parsed.statements.iter().enumerate() {
+            if !visitor.linted.get(i).copied().unwrap_or(false) {
+                let tokens = parsed.tokens.significant(statement);
+                linter.statement(
+                    i,
+                    &parsed.statements,
+                    None,
+                    &tokens,
+                    text,
+                    &mut lint_findings,
+                );
+            }
+        }
+        linter.file(&parsed.statements, text, base, &mut lint_findings);
 
         // The BOM holds no `\n`: the file's lines are the body's, shifted.
         let index = parsed.index.with_prefix(base);
@@ -148,6 +178,73 @@ impl Config {
             statements: parsed.statements.iter().map(|s| s.span).collect(),
             unverified,
             diagnostics,
+        }
+    }
+}
+
+/// What the check knows once the file is split: its directives and the
+/// linter (built from every statement's tokens).
+struct Ready {
+    directives: directive::Directives,
+    directive_findings: Vec<Finding>,
+    linter: Linter,
+}
+
+/// Lints each statement as soon as it is parsed, so that its tree is
+/// dropped before the next one is built.
+struct LintVisitor<'t> {
+    /// The whole file (a BOM included): offsets index into it.
+    text: &'t str,
+    direction: Direction,
+    settings: Option<crate::lint::facts::Settings>,
+    ready: Option<Ready>,
+    /// Per statement: linted with its tree.
+    linted: Vec<bool>,
+    findings: Vec<(Finding, Option<usize>)>,
+}
+
+impl parse::Visitor for LintVisitor<'_> {
+    fn start(&mut self, parsed: &parse::Parsed, tokens: &[TokenWithSpan], offsets: &[usize]) {
+        let (directives, directive_findings) = directive::interpret(&parsed.directives, self.text);
+        let transaction = if directives.no_transaction {
+            TransactionKind::NoTransaction
+        } else {
+            TransactionKind::Transaction
+        };
+        let views: Vec<_> = parsed
+            .statements
+            .iter()
+            .map(|s| significant_of(tokens, offsets, s))
+            .collect();
+        let settings = self.settings.take().unwrap_or_default();
+        let linter = Linter::new(&views, settings, transaction, self.direction);
+        self.linted = vec![false; parsed.statements.len()];
+        self.ready = Some(Ready {
+            directives,
+            directive_findings,
+            linter,
+        });
+    }
+
+    fn parsed(
+        &mut self,
+        index: usize,
+        statements: &[ParsedStatement],
+        ast: Box<sqlparser::ast::Statement>,
+        tokens: &[Tok<'_>],
+    ) {
+        if let Some(ready) = &self.ready {
+            ready.linter.statement(
+                index,
+                statements,
+                Some(&ast),
+                tokens,
+                self.text,
+                &mut self.findings,
+            );
+            if let Some(done) = self.linted.get_mut(index) {
+                *done = true;
+            }
         }
     }
 }
