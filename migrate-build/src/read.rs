@@ -9,10 +9,9 @@ use std::path::Path;
 
 /// The largest migration file that is checked, in bytes (16 MiB).
 ///
-/// Checking holds every token and every statement's syntax tree of a file at
-/// once, which costs about 80 to 130 times the file's size at the peak
-/// (BENCHMARKS.md, "Memory of checking one file"): at this limit up to about
-/// 2 GB. A larger file is refused with a diagnostic instead of risking an
+/// Checking holds every token of a file, and one statement's syntax tree, at
+/// once: about 40 to 120 times the file's size at the peak (BENCHMARKS.md,
+/// "Memory of checking one file"), at this limit up to about 2 GB. A larger file is refused with a diagnostic instead of risking an
 /// allocation failure that aborts the build script. Data loads that large
 /// belong in `COPY` from a file on the server, or in several migrations.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
