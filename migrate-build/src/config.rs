@@ -27,6 +27,7 @@ pub struct Config {
     postgres_version: Option<u32>,
     runner_lock_timeout: bool,
     root: Option<PathBuf>,
+    environments: Option<Vec<String>>,
 }
 
 /// The file in `OUT_DIR` that `migrations!()` includes.
@@ -107,6 +108,24 @@ impl Config {
         self
     }
 
+    /// The environments a `-- migrate:only` directive may name (e.g. `dev`,
+    /// `staging`, `production`): any other name is an `unknown-environment`
+    /// error, so a typo cannot keep seed data out of every environment.
+    /// Without a list, any plain name is accepted.
+    pub fn environments<I, S>(mut self, names: I) -> Config
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.environments = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The configured environments, when a list was given.
+    pub fn environments_list(&self) -> Option<&[String]> {
+        self.environments.as_deref()
+    }
+
     /// The settings the lint rules read.
     pub(crate) fn lint_settings(&self) -> crate::lint::facts::Settings {
         crate::lint::facts::Settings {
@@ -158,13 +177,14 @@ impl Config {
             history: self.history.clone(),
         };
         for migration in found.migrations {
-            let Some((up, up_text)) = self.check_script(&migration.up, &mut check.diagnostics)
+            let Some((up, up_text, only)) =
+                self.check_script(&migration.up, &mut check.diagnostics)
             else {
                 continue;
             };
             let down = match &migration.down {
                 Some(file) => match self.check_script(file, &mut check.diagnostics) {
-                    Some((script, _)) => Some(script),
+                    Some((script, _, _)) => Some(script),
                     None => continue,
                 },
                 None => None,
@@ -175,6 +195,7 @@ impl Config {
                 checksum: checksum(&up_text),
                 up,
                 down,
+                only,
             });
         }
         check.diagnostics.sort_by(|a, b| {
@@ -187,7 +208,7 @@ impl Config {
         &self,
         file: &FoundFile,
         diagnostics: &mut Vec<Diagnostic>,
-    ) -> Option<(CheckedScript, String)> {
+    ) -> Option<(CheckedScript, String, Vec<String>)> {
         let bytes = match read::read_regular_file(&file.path, read::MAX_FILE_BYTES) {
             Ok(bytes) => bytes,
             Err(error) => {
@@ -213,6 +234,7 @@ impl Config {
                 unverified: result.unverified,
             },
             sql,
+            result.only,
         ))
     }
 

@@ -31,9 +31,9 @@ mod migrations;
 mod model;
 
 pub use executor::{
-    AppliedMigration, Direction, DownReport, DriftedMigration, Error, FailureClass,
+    AppliedMigration, Direction, DownReport, DriftedMigration, Error, FailureClass, Interruption,
     MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
-    RevertedMigration, StampReport, Status, StatusEntry, UpReport,
+    RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 pub use migrations::{Migrations, Settings};
 pub use model::{HistoryTable, Migration, Script, Statement, TransactionMode};
