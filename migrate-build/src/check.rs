@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::directive;
+use crate::layout::{self, TxRule};
 use crate::lint::{significant_of, Finding, Linter, ParsedStatement, Tok};
 use crate::parse;
 use crate::rule::{Level, Rule};
@@ -51,6 +52,17 @@ impl Config {
     /// Checks one migration file given as bytes; `display_path` names it in
     /// diagnostics. Pure: no file access, no printing.
     pub fn check_file(&self, display_path: &str, bytes: &[u8], direction: Direction) -> FileCheck {
+        self.check_part(display_path, bytes, direction, TxRule::Directive)
+    }
+
+    /// [`Config::check_file`] with the transaction rule of a layout.
+    pub(crate) fn check_part(
+        &self,
+        display_path: &str,
+        bytes: &[u8],
+        direction: Direction,
+        tx: TxRule,
+    ) -> FileCheck {
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(error) => {
@@ -71,6 +83,7 @@ impl Config {
             text,
             direction,
             environments: self.environments_list(),
+            tx,
             settings: Some(self.lint_settings()),
             ready: None,
             linted: Vec::new(),
@@ -81,6 +94,7 @@ impl Config {
             directives,
             directive_findings,
             linter,
+            transaction,
         }) = visitor.ready
         else {
             // `start` runs on every parse: unreachable, but not worth a panic.
@@ -90,11 +104,6 @@ impl Config {
                 "the file could not be checked".to_string(),
                 None,
             ));
-        };
-        let transaction = if directives.no_transaction {
-            TransactionKind::NoTransaction
-        } else {
-            TransactionKind::Transaction
         };
         // The statements without a tree (unverified ones, syntax errors):
         // their rules read tokens only.
@@ -118,6 +127,7 @@ impl Config {
         let index = parsed.index.with_prefix(base);
         let mut findings: Vec<(Finding, Option<usize>)> = parsed.errors;
         findings.extend(directive_findings.into_iter().map(|f| (f, None)));
+        findings.extend(layout::foreign_markers(text).into_iter().map(|f| (f, None)));
         findings.extend(lint_findings);
         // In file order, ties in the order found: sort small keys, not the
         // findings (large values that a sort would move several times).
@@ -193,6 +203,8 @@ struct Ready {
     directives: directive::Directives,
     directive_findings: Vec<Finding>,
     linter: Linter,
+    /// From the directives and the layout's rule.
+    transaction: TransactionKind,
 }
 
 /// Lints each statement as soon as it is parsed, so that its tree is
@@ -203,6 +215,8 @@ struct LintVisitor<'t> {
     direction: Direction,
     /// The configured environment names (for `-- migrate:only`).
     environments: Option<&'t [String]>,
+    /// How the layout decides on a transaction.
+    tx: TxRule,
     settings: Option<crate::lint::facts::Settings>,
     ready: Option<Ready>,
     /// Per statement: linted with its tree.
@@ -220,7 +234,22 @@ impl parse::Visitor for LintVisitor<'_> {
                 environments: self.environments,
             },
         );
-        let transaction = if directives.no_transaction {
+        let text = self.text;
+        let statement_text = |s: &ParsedStatement| text.get(s.span.start..s.span.end).unwrap_or("");
+        let layout_no_tx = match self.tx {
+            TxRule::Directive => false,
+            TxRule::NoTransaction => true,
+            TxRule::SqlxMarker => layout::sqlx_no_transaction(text),
+            TxRule::OneQuery => match parsed.statements.as_slice() {
+                [only] => layout::refuses_transaction(statement_text(only)),
+                _ => false,
+            },
+            TxRule::Detect => parsed
+                .statements
+                .iter()
+                .any(|s| layout::refuses_transaction(statement_text(s))),
+        };
+        let transaction = if directives.no_transaction || layout_no_tx {
             TransactionKind::NoTransaction
         } else {
             TransactionKind::Transaction
@@ -237,6 +266,7 @@ impl parse::Visitor for LintVisitor<'_> {
             directives,
             directive_findings,
             linter,
+            transaction,
         });
     }
 

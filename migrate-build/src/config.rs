@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{summary, Diagnostic};
 use crate::discover::{self, FoundFile};
+use crate::layout::Layout;
 use crate::read;
 use crate::rule::{Level, Rule};
 use crate::{checksum, CheckedMigration, CheckedScript};
@@ -28,6 +29,7 @@ pub struct Config {
     runner_lock_timeout: bool,
     root: Option<PathBuf>,
     environments: Option<Vec<String>>,
+    layout: Layout,
 }
 
 /// The file in `OUT_DIR` that `migrations!()` includes.
@@ -147,6 +149,13 @@ impl Config {
             .map_or(rule.default_level(), |(_, level)| *level)
     }
 
+    /// Reads the directory as `layout` (another tool's naming and markers);
+    /// the default, [`Layout::Auto`], recognises it.
+    pub fn layout(mut self, layout: Layout) -> Config {
+        self.layout = layout;
+        self
+    }
+
     /// Resolves a relative migrations directory from `root`, and shows file
     /// paths in diagnostics relative to it. Default: `CARGO_MANIFEST_DIR` when
     /// set (a build script or a proc macro), else the current directory.
@@ -168,13 +177,14 @@ impl Config {
             .unwrap_or_default();
         let absolute = root.join(dir);
         let display_dir = display_path(&root, &absolute);
-        let found = discover::discover(&absolute, &display_dir);
+        let found = discover::discover(&absolute, &display_dir, self.layout);
         let mut check = Check {
             migrations: Vec::new(),
             diagnostics: found.diagnostics,
             dir: absolute,
             files: found.files,
             history: self.history.clone(),
+            layout: found.layout,
         };
         for migration in found.migrations {
             let Some((up, up_text, only)) =
@@ -209,7 +219,11 @@ impl Config {
         file: &FoundFile,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<(CheckedScript, String, Vec<String>)> {
-        let bytes = match read::read_regular_file(&file.path, read::MAX_FILE_BYTES) {
+        let read = match &file.text {
+            Some(text) => Ok(text.clone().into_bytes()),
+            None => read::read_regular_file(&file.path, read::MAX_FILE_BYTES),
+        };
+        let bytes = match read {
             Ok(bytes) => bytes,
             Err(error) => {
                 diagnostics.push(Diagnostic::file(
@@ -221,7 +235,7 @@ impl Config {
                 return None;
             }
         };
-        let result = self.check_file(&file.display, &bytes, file.direction);
+        let result = self.check_part(&file.display, &bytes, file.direction, file.tx);
         diagnostics.extend(result.diagnostics);
         let sql = result.sql?;
         Some((
@@ -229,6 +243,7 @@ impl Config {
                 path: file.path.clone(),
                 display_path: file.display.clone(),
                 sql: sql.clone(),
+                verbatim: file.verbatim,
                 transaction: result.transaction,
                 statements: result.statements,
                 unverified: result.unverified,
@@ -328,6 +343,7 @@ pub struct Check {
     dir: PathBuf,
     files: Vec<PathBuf>,
     history: Option<HistoryTable>,
+    layout: Layout,
 }
 
 impl Check {
@@ -339,6 +355,12 @@ impl Check {
     /// The absolute path of the checked directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The layout the directory was read as (the recognised one when the
+    /// configuration says [`Layout::Auto`]).
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     /// Every `.sql` file seen, for `rerun-if-changed` / change tracking.
