@@ -30,6 +30,7 @@ mod layout;
 mod lint;
 mod parse;
 mod preprocess;
+mod read;
 mod rule;
 mod source;
 mod split;
