@@ -8,6 +8,7 @@ use crate::diagnostic::{summary, Diagnostic};
 use crate::discover::{self, FoundFile};
 use crate::layout::Layout;
 use crate::project::{baseline_version, HistoryTable, ProjectConfig, RunnerSettings};
+use crate::read;
 use crate::rule::{Level, Rule};
 use crate::{checksum, CheckedMigration, CheckedScript};
 
@@ -325,7 +326,7 @@ impl Config {
     ) -> Option<(CheckedScript, String, Vec<String>)> {
         let read = match &file.text {
             Some(text) => Ok(text.clone().into_bytes()),
-            None => std::fs::read(&file.path),
+            None => read::read_regular_file(&file.path, read::MAX_FILE_BYTES),
         };
         let bytes = match read {
             Ok(bytes) => bytes,
@@ -333,8 +334,8 @@ impl Config {
                 diagnostics.push(Diagnostic::file(
                     Rule::UnreadableFile,
                     &file.display,
-                    format!("cannot read the file: {error}"),
-                    None,
+                    error.message,
+                    error.help,
                 ));
                 return None;
             }

@@ -35,6 +35,7 @@ mod lint;
 mod parse;
 mod preprocess;
 mod project;
+mod read;
 mod rule;
 mod source;
 mod split;
