@@ -7,6 +7,7 @@ use crate::directive;
 use crate::lint::{self, Finding};
 use crate::parse;
 use crate::rule::{Level, Rule};
+use crate::schema::catalog::Catalog;
 use crate::source::BOM;
 use crate::{Direction, StatementSpan, TransactionKind, Unverified};
 
@@ -36,6 +37,19 @@ impl Config {
     /// Checks one migration file given as bytes; `display_path` names it in
     /// diagnostics. Pure: no file access, no printing.
     pub fn check_file(&self, display_path: &str, bytes: &[u8], direction: Direction) -> FileCheck {
+        // Alone, a file is checked without knowing what earlier migrations
+        // created: the model reports only what the file itself contradicts.
+        self.check_file_in(display_path, bytes, direction, &mut Catalog::empty(false))
+    }
+
+    /// [`Config::check_file`] against the schema `model` (changed by the file).
+    pub(crate) fn check_file_in(
+        &self,
+        display_path: &str,
+        bytes: &[u8],
+        direction: Direction,
+        model: &mut Catalog,
+    ) -> FileCheck {
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(error) => {
@@ -68,6 +82,7 @@ impl Config {
             transaction,
             direction,
             self.lint_settings(),
+            model,
         );
 
         // The BOM holds no `\n`: the file's lines are the body's, shifted.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::{summary, Diagnostic};
 use crate::discover::{self, FoundFile};
 use crate::rule::{Level, Rule};
-use crate::{checksum, CheckedMigration, CheckedScript};
+use crate::{checksum, CheckedMigration, CheckedScript, FileCheck, History, Schema};
 
 /// Options for checking and generating migrations (prost-build style).
 ///
@@ -106,6 +106,11 @@ impl Config {
         self
     }
 
+    /// The history table's name, when configured.
+    pub(crate) fn history_name(&self) -> Option<&str> {
+        self.history.as_ref().map(|h| h.name.as_str())
+    }
+
     /// The settings the lint rules read.
     pub(crate) fn lint_settings(&self) -> crate::lint::facts::Settings {
         crate::lint::facts::Settings {
@@ -137,9 +142,20 @@ impl Config {
 
     /// Checks every migration in `dir`. Pure: no printing, no cargo directives.
     ///
-    /// A relative `dir` is taken from [`Config::root_dir`].
+    /// A relative `dir` is taken from [`Config::root_dir`]. The migrations are
+    /// checked in version order against the schema the earlier ones built
+    /// (see [`Schema`]); a down script against the schema after its up.
     pub fn check(&self, dir: impl AsRef<Path>) -> Check {
-        let dir = dir.as_ref();
+        self.check_until(dir.as_ref(), None).0
+    }
+
+    /// The schema the build models after the migrations up to version `at`
+    /// (all when `None`), as `pgmigrate schema` prints it.
+    pub fn schema(&self, dir: impl AsRef<Path>, at: Option<i64>) -> Schema {
+        self.check_until(dir.as_ref(), at).1
+    }
+
+    fn check_until(&self, dir: &Path, at: Option<i64>) -> (Check, Schema) {
         let root = self
             .root
             .clone()
@@ -156,16 +172,28 @@ impl Config {
             files: found.files,
             history: self.history.clone(),
         };
+        let mut history = History::new(self.clone());
         for migration in found.migrations {
-            let Some((up, up_text)) = self.check_script(&migration.up, &mut check.diagnostics)
+            if at.is_some_and(|at| migration.version > at) {
+                break;
+            }
+            let Some((up, up_text)) =
+                self.check_script(&migration.up, &mut check.diagnostics, &mut |d, b| {
+                    history.up(d, b)
+                })
             else {
+                history.forget();
                 continue;
             };
             let down = match &migration.down {
-                Some(file) => match self.check_script(file, &mut check.diagnostics) {
-                    Some((script, _)) => Some(script),
-                    None => continue,
-                },
+                Some(file) => {
+                    match self
+                        .check_script(file, &mut check.diagnostics, &mut |d, b| history.down(d, b))
+                    {
+                        Some((script, _)) => Some(script),
+                        None => continue,
+                    }
+                }
                 None => None,
             };
             check.migrations.push(CheckedMigration {
@@ -179,13 +207,14 @@ impl Config {
         check.diagnostics.sort_by(|a, b| {
             (a.path.as_str(), a.line, a.column).cmp(&(b.path.as_str(), b.line, b.column))
         });
-        check
+        (check, history.into_schema())
     }
 
     fn check_script(
         &self,
         file: &FoundFile,
         diagnostics: &mut Vec<Diagnostic>,
+        check_file: &mut dyn FnMut(&str, &[u8]) -> FileCheck,
     ) -> Option<(CheckedScript, String)> {
         let bytes = match std::fs::read(&file.path) {
             Ok(bytes) => bytes,
@@ -199,7 +228,7 @@ impl Config {
                 return None;
             }
         };
-        let result = self.check_file(&file.display, &bytes, file.direction);
+        let result = check_file(&file.display, &bytes);
         diagnostics.extend(result.diagnostics);
         let sql = result.sql?;
         Some((

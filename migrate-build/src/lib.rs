@@ -24,10 +24,12 @@ mod config;
 mod diagnostic;
 mod directive;
 mod discover;
+mod history;
 mod lint;
 mod parse;
 mod preprocess;
 mod rule;
+mod schema;
 mod source;
 mod split;
 mod unverified;
@@ -37,7 +39,9 @@ use std::path::{Path, PathBuf};
 pub use check::FileCheck;
 pub use config::{Check, Config};
 pub use diagnostic::Diagnostic;
+pub use history::History;
 pub use rule::{Level, Rule};
+pub use schema::Schema;
 pub use source::checksum;
 
 /// Checks the migrations in `dir` with the default [`Config`] and generates

@@ -21,6 +21,8 @@ use sqlparser::ast;
 use sqlparser::tokenizer::TokenWithSpan;
 
 use crate::rule::{Level, Rule};
+use crate::schema::catalog::Catalog;
+use crate::schema::replay::{self, Problem};
 use crate::{Direction, StatementSpan, TransactionKind};
 pub(crate) use tokens::Tok;
 
@@ -120,6 +122,9 @@ pub(crate) struct StatementContext<'a> {
     /// The statement read as `ALTER TABLE`, once for every rule: see
     /// [`StatementContext::alter_table`].
     pub alter: Option<facts::AlterTable>,
+    /// What the schema model found wrong with the statement (see
+    /// [`crate::schema`]): the model-based rules report these.
+    pub problems: &'a [Problem],
 }
 
 impl StatementContext<'_> {
@@ -152,6 +157,46 @@ impl StatementContext<'_> {
     /// statement is not one.
     pub(crate) fn alter_actions(&self) -> &[(usize, usize)] {
         self.alter.as_ref().map_or(&[], |a| &a.actions)
+    }
+
+    /// The byte range of `ident` in the file: the statement's first word
+    /// token with its value on its line (else the statement head).
+    pub(crate) fn ident_span(&self, ident: Option<&sqlparser::ast::Ident>) -> (usize, usize) {
+        let head = self
+            .tokens
+            .first()
+            .map_or((self.span.start, self.span.end), |t| (t.start, t.end));
+        let Some(ident) = ident else { return head };
+        let same = |t: &&Tok<'_>| match t.token {
+            sqlparser::tokenizer::Token::Word(w) => w.value == ident.value,
+            sqlparser::tokenizer::Token::SingleQuotedString(s) => *s == ident.value,
+            _ => false,
+        };
+        self.tokens
+            .iter()
+            .filter(same)
+            .find(|t| t.line == ident.span.start.line)
+            .or_else(|| self.tokens.iter().find(same))
+            .map_or(head, |t| (t.start, t.end))
+    }
+
+    /// Reports the model's problems of `kind` as findings of `rule`.
+    pub(crate) fn report_problems(
+        &self,
+        kind: replay::ProblemKind,
+        rule: Rule,
+        out: &mut Findings,
+    ) {
+        for problem in self.problems.iter().filter(|p| p.kind == kind) {
+            let (start, end) = self.ident_span(problem.anchor.as_ref());
+            out.push(
+                rule,
+                start,
+                end,
+                problem.message.clone(),
+                problem.help.clone(),
+            );
+        }
     }
 
     /// Source text between two byte offsets.
@@ -223,6 +268,7 @@ pub(crate) fn run(
     transaction: TransactionKind,
     direction: Direction,
     settings: facts::Settings,
+    model: &mut Catalog,
 ) -> Vec<(Finding, Option<usize>)> {
     // The significant-token view of each statement, built once and shared
     // by the facts and every statement rule.
@@ -230,7 +276,14 @@ pub(crate) fn run(
     let facts = facts::Facts::from_tokens(&views, settings);
     let mut out = Vec::new();
     let mut findings = Findings::default();
+    let path_before = model.search_path.clone();
     for (index, (statement, tokens)) in statements.iter().zip(&views).enumerate() {
+        let problems = replay::apply(
+            model,
+            statement.ast.as_deref(),
+            tokens,
+            direction == Direction::Up,
+        );
         let ctx = StatementContext {
             ast: statement.ast.as_deref(),
             unverified: statement.unverified,
@@ -243,6 +296,7 @@ pub(crate) fn run(
             index,
             facts: &facts,
             alter: facts::AlterTable::read(tokens, &facts, index),
+            problems: &problems,
         };
         for rule in Rule::all() {
             if let Some(RuleDef {
@@ -255,6 +309,8 @@ pub(crate) fn run(
         }
         out.extend(findings.list.drain(..).map(|f| (f, Some(index))));
     }
+    let path_changed = model.search_path != path_before;
+    replay::end_of_file(model, path_changed);
     let ctx = FileContext {
         statements,
         source,
