@@ -12,6 +12,11 @@ use crate::error::{CliError, Result};
 
 /// Checks `dir` with the default lint configuration (what `pgmigrate_build::compile` uses).
 pub fn check(dir: &Path) -> Result<pgmigrate_build::Check> {
+    Ok(config(dir)?.check(dir))
+}
+
+/// The build configuration for `dir`, after checking that it is a directory.
+pub fn config(dir: &Path) -> Result<pgmigrate_build::Config> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
@@ -33,7 +38,7 @@ pub fn check(dir: &Path) -> Result<pgmigrate_build::Check> {
     // `cargo run`, which sets CARGO_MANIFEST_DIR (pgmigrate-build's default root).
     let root = std::env::current_dir()
         .map_err(|e| CliError::new(format!("cannot read the working directory: {e}")))?;
-    Ok(pgmigrate_build::Config::new().root_dir(root).check(dir))
+    Ok(pgmigrate_build::Config::new().root_dir(root))
 }
 
 /// Converts the checked migrations into the runtime list.

@@ -214,3 +214,39 @@ fn global_options_go_after_the_subcommand_too() {
     s.run(&["create", "x_one", "--dir", "other"]).code(0);
     assert!(s.root().join("other").is_dir());
 }
+
+#[test]
+fn schema_prints_the_modelled_schema_at_a_version() {
+    let s = Sandbox::offline();
+    s.write(
+        "0001_users.up.sql",
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);\n",
+    );
+    s.write(
+        "0002_mood.up.sql",
+        "CREATE TYPE mood AS ENUM ('happy', 'sad');\nALTER TABLE users ADD COLUMN mood mood;\n",
+    );
+    s.run(&["schema"])
+        .code(0)
+        .contains("CREATE TABLE public.users (")
+        .contains("mood mood")
+        .contains("CREATE TYPE public.mood AS ENUM ('happy', 'sad');");
+    let at_one = s.run(&["schema", "--at", "1"]);
+    at_one.code(0).contains("email text NOT NULL");
+    assert!(!at_one.stdout.contains("mood"), "{}", at_one.stdout);
+    let json = s.run(&["schema", "--format", "json"]);
+    json.code(0);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(value["complete"], true);
+    let facts: Vec<&str> = value["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f.as_str())
+        .collect();
+    assert!(
+        facts.contains(&"type public.users.id int8 not null"),
+        "{facts:?}"
+    );
+    assert!(facts.contains(&"enum public.mood happy,sad"), "{facts:?}");
+}

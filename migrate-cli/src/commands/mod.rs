@@ -5,6 +5,7 @@ pub mod down;
 pub mod lint;
 pub mod plan;
 pub mod repair;
+pub mod schema;
 pub mod stamp;
 pub mod status;
 pub mod up;
@@ -43,6 +44,7 @@ pub fn run(cli: &Cli, out: &Out) -> Result<()> {
         Command::Stamp(args) => stamp::run(&ctx, args),
         Command::Repair(args) => repair::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
+        Command::Schema(args) => schema::run(&ctx, args),
     }
 }
 
