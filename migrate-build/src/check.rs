@@ -109,7 +109,8 @@ impl Config {
             } else if directives.allows(finding.rule, statement) {
                 Level::Allow
             } else {
-                self.level_of(finding.rule)
+                let level = self.level_of(finding.rule);
+                finding.cap.map_or(level, |cap| level.min(cap))
             };
             if level == Level::Allow {
                 continue;

@@ -65,6 +65,7 @@ pub(crate) fn interpret(comments: &[DirectiveComment], source: &str) -> (Directi
                 message,
                 help,
                 notes: Vec::new(),
+                cap: None,
             };
         match name {
             "no-transaction" => {

@@ -65,6 +65,7 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
                         .to_string(),
                 ),
                 notes: Vec::new(),
+                cap: None,
             },
             None,
         ));
@@ -181,6 +182,7 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
                     message: format!("Expected: end of statement (a `;`), found: {found}"),
                     help: Some("end the previous statement with `;`".to_string()),
                     notes: Vec::new(),
+                    cap: None,
                 },
                 Some(statement_index),
             ));
@@ -224,6 +226,7 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
                 message: tokenizer_message(&error.message),
                 help: None,
                 notes: Vec::new(),
+                cap: None,
             },
             statement,
         ));
@@ -303,6 +306,7 @@ fn error_finding(
         message,
         help,
         notes: Vec::new(),
+        cap: None,
     }
 }
 

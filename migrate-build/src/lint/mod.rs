@@ -125,6 +125,9 @@ pub(crate) struct StatementContext<'a> {
     /// What the schema model found wrong with the statement (see
     /// [`crate::schema`]): the model-based rules report these.
     pub problems: &'a [Problem],
+    /// What the schema model knew before the statement, for the rules it
+    /// sharpens.
+    pub before: &'a replay::Before,
 }
 
 impl StatementContext<'_> {
@@ -229,6 +232,10 @@ pub(crate) struct Finding {
     pub message: String,
     pub help: Option<String>,
     pub notes: Vec<String>,
+    /// The most severe level the finding may have (the configured level is
+    /// lowered to it): a rule sure only of some cases reports the others as
+    /// warnings.
+    pub cap: Option<Level>,
 }
 
 /// Collects the findings of the rules.
@@ -238,6 +245,22 @@ pub(crate) struct Findings {
 }
 
 impl Findings {
+    /// Like [`Findings::push`], at most at level `cap`.
+    pub(crate) fn push_capped(
+        &mut self,
+        rule: Rule,
+        start: usize,
+        end: usize,
+        message: impl Into<String>,
+        help: Option<String>,
+        cap: Level,
+    ) {
+        self.push(rule, start, end, message, help);
+        if let Some(last) = self.list.last_mut() {
+            last.cap = Some(cap);
+        }
+    }
+
     /// Reports `message` at bytes `start..end` of the file.
     pub(crate) fn push(
         &mut self,
@@ -254,6 +277,7 @@ impl Findings {
             message: message.into(),
             help,
             notes: Vec::new(),
+            cap: None,
         });
     }
 }
@@ -278,7 +302,7 @@ pub(crate) fn run(
     let mut findings = Findings::default();
     let path_before = model.search_path.clone();
     for (index, (statement, tokens)) in statements.iter().zip(&views).enumerate() {
-        let problems = replay::apply(
+        let (problems, before) = replay::apply(
             model,
             statement.ast.as_deref(),
             tokens,
@@ -297,6 +321,7 @@ pub(crate) fn run(
             facts: &facts,
             alter: facts::AlterTable::read(tokens, &facts, index),
             problems: &problems,
+            before: &before,
         };
         for rule in Rule::all() {
             if let Some(RuleDef {

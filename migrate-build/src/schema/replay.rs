@@ -49,7 +49,8 @@ pub(crate) fn apply(
     ast: Option<&Statement>,
     tokens: &[Tok<'_>],
     up: bool,
-) -> Vec<Problem> {
+) -> (Vec<Problem>, Before) {
+    let before = Before::read(catalog, ast);
     let mut replay = Replay {
         cat: catalog,
         problems: Vec::new(),
@@ -59,7 +60,57 @@ pub(crate) fn apply(
         Some(statement) => replay.statement(statement, tokens),
         None => replay.opaque(tokens),
     }
-    replay.problems
+    (replay.problems, before)
+}
+
+/// What the model knew before a statement, for the safety rules it
+/// sharpens (`adding-required-column`, `changing-column-type`).
+#[derive(Debug, Default)]
+pub(crate) struct Before {
+    /// For `ALTER TABLE`: whether the table has rows (an earlier `INSERT` or
+    /// `COPY` into it); `None` when the model cannot tell.
+    pub table_has_rows: Option<bool>,
+    /// For `ALTER TABLE`: the declared type (as written) of each column the
+    /// model knows.
+    pub column_types: Vec<(String, String)>,
+}
+
+impl Before {
+    fn read(catalog: &Catalog, ast: Option<&Statement>) -> Before {
+        let Some(Statement::AlterTable(alter)) = ast else {
+            return Before::default();
+        };
+        let Some(w) = written(&alter.name) else {
+            return Before::default();
+        };
+        let Lookup::Found(key) = catalog.relation(&w) else {
+            return Before::default();
+        };
+        let Some(rel) = catalog.relations.get(&key) else {
+            return Before::default();
+        };
+        let mut column_types = Vec::new();
+        for op in &alter.operations {
+            if let AlterTableOperation::AlterColumn { column_name, .. } = op {
+                let name = fold(column_name);
+                if let Some(ty) = rel.column(&name).and_then(|c| c.ty.as_ref()) {
+                    column_types.push((name, ty.text.clone()));
+                }
+            }
+        }
+        Before {
+            table_has_rows: Some(rel.has_rows),
+            column_types,
+        }
+    }
+
+    /// The declared type of `column` before the statement.
+    pub(crate) fn column_type(&self, column: &str) -> Option<&str> {
+        self.column_types
+            .iter()
+            .find(|(c, _)| c == column)
+            .map(|(_, t)| t.as_str())
+    }
 }
 
 /// Resets what lasts only until the end of a file (`SET LOCAL`), and makes a

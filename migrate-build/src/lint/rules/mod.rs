@@ -119,6 +119,29 @@ pub(crate) mod test_support {
             .collect()
     }
 
+    /// `"level line:col message"` of the last file's findings of `rule` when
+    /// `ups` are checked as one directory.
+    pub(crate) fn history_levels(ups: &[&str], rule: &str) -> Vec<String> {
+        let dir = std::env::temp_dir().join(format!(
+            "pgmigrate-levels-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (i, up) in ups.iter().enumerate() {
+            std::fs::write(dir.join(format!("{:04}_m.up.sql", i + 1)), up).unwrap();
+        }
+        let check = Config::new().root_dir(&dir).check(".");
+        let _ = std::fs::remove_dir_all(&dir);
+        let last = format!("{:04}_m.up.sql", ups.len());
+        check
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.id() == rule && d.path.ends_with(&last))
+            .map(|d| format!("{} {}:{} {}", d.level.as_str(), d.line, d.column, d.message))
+            .collect()
+    }
+
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
     /// Whether `rule` reports anything on `sql` with the default
