@@ -56,7 +56,6 @@ pub(crate) enum RelKind {
     MaterializedView,
     Sequence,
     Index,
-    ForeignTable,
 }
 
 impl RelKind {
@@ -68,7 +67,6 @@ impl RelKind {
             RelKind::MaterializedView => "materialized view",
             RelKind::Sequence => "sequence",
             RelKind::Index => "index",
-            RelKind::ForeignTable => "foreign table",
         }
     }
 
@@ -81,16 +79,12 @@ impl RelKind {
             RelKind::MaterializedView => 'm',
             RelKind::Sequence => 'S',
             RelKind::Index => 'i',
-            RelKind::ForeignTable => 'f',
         }
     }
 
     /// Whether it has columns a statement can name (`ALTER TABLE` works on it).
     pub(crate) fn is_table(self) -> bool {
-        matches!(
-            self,
-            RelKind::Table | RelKind::PartitionedTable | RelKind::ForeignTable
-        )
+        matches!(self, RelKind::Table | RelKind::PartitionedTable)
     }
 }
 
@@ -297,42 +291,6 @@ impl Catalog {
         self.journal = Some(journal);
     }
 
-    /// Stops recording and returns the journal's first-seen old values of
-    /// every relation and type changed since `mark` paired with their values
-    /// now (for "does up + down restore the schema").
-    pub(crate) fn changed_since(&self, mark: usize) -> Vec<Change> {
-        let Some(journal) = &self.journal else {
-            return Vec::new();
-        };
-        let mut seen_rel: HashSet<&QName> = HashSet::new();
-        let mut seen_type: HashSet<&QName> = HashSet::new();
-        let mut out = Vec::new();
-        for undo in journal.iter().skip(mark) {
-            match undo {
-                Undo::Relation(k, old) if seen_rel.insert(k) => {
-                    if old.as_ref() != self.relations.get(k) {
-                        out.push(Change::Relation(
-                            k.clone(),
-                            old.is_some(),
-                            self.relations.contains_key(k),
-                        ));
-                    }
-                }
-                Undo::Type(k, old) if seen_type.insert(k) => {
-                    if old.as_ref() != self.types.get(k) {
-                        out.push(Change::Type(
-                            k.clone(),
-                            old.is_some(),
-                            self.types.contains_key(k),
-                        ));
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-
     /// Ends the journal.
     pub(crate) fn stop_journal(&mut self) {
         self.journal = None;
@@ -513,15 +471,6 @@ impl Catalog {
     }
 }
 
-/// A change between before-up and after-down.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Change {
-    /// A relation: existed before, exists after.
-    Relation(QName, bool, bool),
-    /// A type: existed before, exists after.
-    Type(QName, bool, bool),
-}
-
 /// The result of resolving a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Lookup<T> {
@@ -608,11 +557,6 @@ mod tests {
         let mark = c.mark();
         c.put_relation(QName::new("public", "a"), None);
         c.taint_everything();
-        assert!(c.changed_since(0).contains(&Change::Relation(
-            QName::new("public", "a"),
-            true,
-            false
-        )));
         c.rollback_to(mark);
         assert!(c.relations.contains_key(&QName::new("public", "a")));
         assert!(c.relations.contains_key(&QName::new("public", "b")));

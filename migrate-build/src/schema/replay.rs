@@ -2429,3 +2429,67 @@ fn shown(w: &Written) -> String {
         None => w.name.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::history_findings;
+    use crate::{Config, History};
+
+    #[test]
+    fn circular_renames_and_recreated_tables() {
+        let found = history_findings(
+            &[
+                "CREATE TABLE a (x int); CREATE TABLE b (y int);",
+                "ALTER TABLE a RENAME TO tmp; ALTER TABLE b RENAME TO a; ALTER TABLE tmp RENAME TO b;\n\
+                 INSERT INTO a (y) VALUES (1); INSERT INTO b (x) VALUES (1);\n\
+                 DROP TABLE a; CREATE TABLE a (z text);\n\
+                 INSERT INTO a (y) VALUES (1);",
+            ],
+            "undefined-object",
+        );
+        assert_eq!(found, ["4:16 column `y` of relation `a` does not exist"]);
+    }
+
+    #[test]
+    fn ten_thousand_migrations_are_linear() {
+        // Each migration adds a table, a column to an early table and an
+        // index: the model's work per file does not grow with the history.
+        let mut history = History::new(Config::new());
+        history.up("0_base.sql", b"CREATE TABLE base (id bigint PRIMARY KEY);");
+        for i in 0..10_000 {
+            let sql = format!(
+                "CREATE TABLE t{i} (id bigint PRIMARY KEY, base_id bigint REFERENCES base);\n\
+                 ALTER TABLE base ADD COLUMN c{i} int;\nCREATE INDEX ON t{i} (base_id);"
+            );
+            let check = history.up(&format!("{i}.sql"), sql.as_bytes());
+            assert!(!check.has_errors(), "{i}: {:?}", check.diagnostics);
+        }
+        assert!(history.facts().contains("relation public.t9999_base_id_idx i"));
+    }
+
+    #[test]
+    fn long_names_and_deep_nesting_do_not_panic() {
+        let long = "x".repeat(200);
+        let deep = format!("{}1{}", "(".repeat(2000), ")".repeat(2000));
+        let quoted = format!("\"{}\"", "é".repeat(100));
+        for sql in [
+            format!("CREATE TABLE {long} ({long} int, {long}2 int); CREATE INDEX ON {long} ({long});"),
+            format!("CREATE TABLE {quoted} (id serial PRIMARY KEY); ALTER TABLE {quoted} RENAME TO {quoted};"),
+            format!("CREATE TABLE d (x int DEFAULT {deep});"),
+            format!("SELECT {deep};"),
+            "DO $$ BEGIN EXECUTE 'x'; END $$; DROP TABLE nothing; ALTER TABLE nothing RENAME TO nothing;".to_string(),
+        ] {
+            let mut history = History::new(Config::new());
+            let _ = history.up("a.sql", sql.as_bytes());
+            let _ = history.down("a.down.sql", sql.as_bytes());
+            let _ = history.schema().to_sql();
+            let _ = history.schema().to_json();
+        }
+        // A truncated name: the 64th byte on is not part of it.
+        let found = history_findings(
+            &[&format!("CREATE TABLE {} (id int);", "a".repeat(70)), &format!("INSERT INTO {}b (id) VALUES (1);", "a".repeat(63))],
+            "undefined-object",
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+}
