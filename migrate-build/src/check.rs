@@ -18,6 +18,8 @@ pub struct FileCheck {
     pub sql: Option<String>,
     /// How the runner executes the file (from `-- migrate:no-transaction`).
     pub transaction: TransactionKind,
+    /// The environments of `-- migrate:only`; empty: every environment.
+    pub only: Vec<String>,
     /// The top-level statements.
     pub statements: Vec<StatementSpan>,
     /// Statements that were checked by tokens only.
@@ -56,6 +58,7 @@ impl Config {
                 return FileCheck {
                     sql: None,
                     transaction: TransactionKind::Transaction,
+                    only: Vec::new(),
                     statements: Vec::new(),
                     unverified: Vec::new(),
                     diagnostics: vec![encoding_diagnostic(
@@ -68,7 +71,14 @@ impl Config {
         };
         let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
         let parsed = parse::parse(&text[base..], base);
-        let (directives, directive_findings) = directive::interpret(&parsed.directives, text);
+        let (directives, directive_findings) = directive::interpret(
+            &parsed.directives,
+            text,
+            directive::Context {
+                direction,
+                environments: self.environments_list(),
+            },
+        );
         let transaction = if directives.no_transaction {
             TransactionKind::NoTransaction
         } else {
@@ -151,6 +161,7 @@ impl Config {
         FileCheck {
             sql: Some(text.to_string()),
             transaction,
+            only: directives.only,
             statements: parsed.statements.iter().map(|s| s.span).collect(),
             unverified,
             diagnostics,
@@ -414,6 +425,47 @@ mod tests {
             .find(|d| d.rule == Rule::UnguardedDrop)
             .unwrap();
         assert_eq!(d.level, Level::Warn);
+    }
+
+    #[test]
+    fn only_directive() {
+        let seed = check("-- migrate:only dev, staging -- demo data\nINSERT INTO t VALUES (1);");
+        assert_eq!(seed.only, ["dev", "staging"]);
+        assert!(seed.diagnostics.is_empty(), "{:?}", seed.diagnostics);
+        assert!(check("SELECT 1;").only.is_empty());
+        assert_eq!(
+            summary("-- migrate:only\nSELECT 1;"),
+            ["unknown-directive 1:1"]
+        );
+        assert_eq!(
+            summary("SELECT 1;\n-- migrate:only dev\nSELECT 2;"),
+            ["misplaced-directive 2:1"]
+        );
+        assert_eq!(
+            summary("-- migrate:only dev\n-- migrate:only qa\nSELECT 1;"),
+            ["unknown-directive 2:1"]
+        );
+        let down = Config::new().check_file(
+            "m.down.sql",
+            b"-- migrate:only dev\nSELECT 1;",
+            Direction::Down,
+        );
+        assert_eq!(down.diagnostics[0].rule, Rule::MisplacedDirective);
+        assert!(down.only.is_empty());
+        let listed = Config::new().environments(["dev", "staging", "production"]);
+        let typo = listed.check_file(
+            "m.sql",
+            b"-- migrate:only dev, stagin\nSELECT 1;",
+            Direction::Up,
+        );
+        let d = &typo.diagnostics[0];
+        assert_eq!(
+            (d.rule, d.line, d.column),
+            (Rule::UnknownEnvironment, 1, 22)
+        );
+        assert_eq!(d.help.as_deref(), Some("did you mean `staging`?"));
+        assert_eq!(typo.only, ["dev"]);
+        assert!(typo.has_errors());
     }
 
     #[test]

@@ -30,7 +30,11 @@ pub(crate) fn generate(migrations: &[CheckedMigration], history: Option<&History
             }
             None => out.push_str("::std::option::Option::None"),
         }
-        out.push_str(",\n        },\n");
+        out.push_str(",\n            only: ::std::borrow::Cow::Borrowed(&[");
+        for env in &m.only {
+            let _ = write!(out, "::std::borrow::Cow::Borrowed({env:?}), ");
+        }
+        out.push_str("]),\n        },\n");
     }
     out.push_str("    ];\n    ::pgmigrate_core::Migrations::new(MIGRATIONS)");
     match history {
@@ -106,6 +110,7 @@ mod tests {
             checksum: "ab".to_string(),
             up: script("/abs/dir/0001_a.up.sql", "SELECT 1;"),
             down: Some(script("relative.sql", "SELECT '\\\"\n';")),
+            only: vec!["dev".into(), "staging".into()],
         };
         let code = generate(
             &[m],
@@ -131,6 +136,10 @@ mod tests {
             code.contains("::pgmigrate_core::Statement { start: 0, end: 8, line: 1, column: 1 }")
         );
         assert!(code.contains(r#".history_table_in_schema("ops", "hist\"ory")"#));
+        assert!(
+            code.contains(r#"only: ::std::borrow::Cow::Borrowed(&[::std::borrow::Cow::Borrowed("dev"), ::std::borrow::Cow::Borrowed("staging"), ]),"#),
+            "{code}"
+        );
         assert!(code.trim_start().starts_with('{') && code.trim_end().ends_with('}'));
     }
 

@@ -26,6 +26,7 @@ pub struct Config {
     postgres_version: Option<u32>,
     runner_lock_timeout: bool,
     root: Option<PathBuf>,
+    environments: Option<Vec<String>>,
 }
 
 /// The file in `OUT_DIR` that `migrations!()` includes.
@@ -111,6 +112,24 @@ impl Config {
         self.history.as_ref().map(|h| h.name.as_str())
     }
 
+    /// The environments a `-- migrate:only` directive may name (e.g. `dev`,
+    /// `staging`, `production`): any other name is an `unknown-environment`
+    /// error, so a typo cannot keep seed data out of every environment.
+    /// Without a list, any plain name is accepted.
+    pub fn environments<I, S>(mut self, names: I) -> Config
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.environments = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The configured environments, when a list was given.
+    pub fn environments_list(&self) -> Option<&[String]> {
+        self.environments.as_deref()
+    }
+
     /// The settings the lint rules read.
     pub(crate) fn lint_settings(&self) -> crate::lint::facts::Settings {
         crate::lint::facts::Settings {
@@ -177,7 +196,7 @@ impl Config {
             if at.is_some_and(|at| migration.version > at) {
                 break;
             }
-            let Some((up, up_text)) =
+            let Some((up, up_text, only)) =
                 self.check_script(&migration.up, &mut check.diagnostics, &mut |d, b| {
                     history.up(d, b)
                 })
@@ -190,7 +209,7 @@ impl Config {
                     match self
                         .check_script(file, &mut check.diagnostics, &mut |d, b| history.down(d, b))
                     {
-                        Some((script, _)) => Some(script),
+                        Some((script, _, _)) => Some(script),
                         None => continue,
                     }
                 }
@@ -202,6 +221,7 @@ impl Config {
                 checksum: checksum(&up_text),
                 up,
                 down,
+                only,
             });
         }
         check.diagnostics.sort_by(|a, b| {
@@ -215,7 +235,7 @@ impl Config {
         file: &FoundFile,
         diagnostics: &mut Vec<Diagnostic>,
         check_file: &mut dyn FnMut(&str, &[u8]) -> FileCheck,
-    ) -> Option<(CheckedScript, String)> {
+    ) -> Option<(CheckedScript, String, Vec<String>)> {
         let bytes = match std::fs::read(&file.path) {
             Ok(bytes) => bytes,
             Err(error) => {
@@ -241,6 +261,7 @@ impl Config {
                 unverified: result.unverified,
             },
             sql,
+            result.only,
         ))
     }
 

@@ -39,6 +39,7 @@ use std::path::{Path, PathBuf};
 pub use check::FileCheck;
 pub use config::{Check, Config};
 pub use diagnostic::Diagnostic;
+pub use directive::check_environment;
 pub use history::History;
 pub use rule::{Level, Rule};
 pub use schema::Schema;
@@ -126,4 +127,6 @@ pub struct CheckedMigration {
     pub up: CheckedScript,
     /// The down script, if there is a `.down.sql` file.
     pub down: Option<CheckedScript>,
+    /// The environments of the up file's `-- migrate:only`; empty: every environment.
+    pub only: Vec<String>,
 }

@@ -10,13 +10,15 @@ use pgmigrate_core::{Migration, Migrations, Script, Statement, TransactionMode};
 
 use crate::error::{CliError, Result};
 
-/// Checks `dir` with the default lint configuration (what `pgmigrate_build::compile` uses).
-pub fn check(dir: &Path) -> Result<pgmigrate_build::Check> {
-    Ok(config(dir)?.check(dir))
+/// Checks `dir` with the default lint configuration (what `pgmigrate_build::compile`
+/// uses), plus the list of environments when one is given.
+pub fn check(dir: &Path, environments: Option<&[String]>) -> Result<pgmigrate_build::Check> {
+    Ok(config(dir, environments)?.check(dir))
 }
 
-/// The build configuration for `dir`, after checking that it is a directory.
-pub fn config(dir: &Path) -> Result<pgmigrate_build::Config> {
+/// The build configuration for `dir` (after checking that it is a directory),
+/// with the list of environments when one is given.
+pub fn config(dir: &Path, environments: Option<&[String]>) -> Result<pgmigrate_build::Config> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
@@ -38,7 +40,11 @@ pub fn config(dir: &Path) -> Result<pgmigrate_build::Config> {
     // `cargo run`, which sets CARGO_MANIFEST_DIR (pgmigrate-build's default root).
     let root = std::env::current_dir()
         .map_err(|e| CliError::new(format!("cannot read the working directory: {e}")))?;
-    Ok(pgmigrate_build::Config::new().root_dir(root))
+    let mut config = pgmigrate_build::Config::new().root_dir(root);
+    if let Some(list) = environments {
+        config = config.environments(list.iter().cloned());
+    }
+    Ok(config)
 }
 
 /// Converts the checked migrations into the runtime list.
@@ -53,6 +59,7 @@ fn to_migration(m: &CheckedMigration) -> Migration {
         checksum: Cow::Owned(m.checksum.clone()),
         up: to_script(&m.up),
         down: m.down.as_ref().map(to_script),
+        only: Cow::Owned(m.only.iter().map(|e| Cow::Owned(e.clone())).collect()),
     }
 }
 

@@ -4,6 +4,7 @@
 //! `status --exit-code` with something pending or broken); 2 usage,
 //! configuration, connection or runtime error.
 
+mod backup;
 mod cli;
 mod commands;
 mod connect;

@@ -3,9 +3,26 @@
 //! `pgmigrate_core::migrations!()` embeds the migrations that `pgmigrate-build`
 //! checked in `build.rs`; the executor applies them with a `postgres::Client`:
 //!
-//! ```ignore
-//! let report = pgmigrate_core::migrations!().up(&mut client)?;
+//! ```no_run
+//! use pgmigrate_core::Migrations;
+//!
+//! fn migrate(migrations: &Migrations, url: &str) -> Result<(), Box<dyn std::error::Error>> {
+//!     let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+//!     let report = migrations.up(&mut client)?;
+//!     for applied in &report.applied {
+//!         println!("applied {} {} in {:?}", applied.version, applied.name, applied.duration);
+//!     }
+//!     Ok(())
+//! }
+//!
+//! // In an application: `migrations!()`, after `pgmigrate_build::compile("migrations")`
+//! // in build.rs. Here the macro checks the workspace's reference set itself.
+//! let migrations = pgmigrate_core::migrations!("../migrations");
+//! migrate(&migrations, "postgres://app@localhost/app")?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Features: `macros` (default) re-exports `migrations!()`.
 
 #![warn(missing_docs)]
 
@@ -14,9 +31,9 @@ mod migrations;
 mod model;
 
 pub use executor::{
-    AppliedMigration, Direction, DownReport, DriftedMigration, Error, MigrationFailure,
-    MigrationState, Plan, PlannedStep, RealignReport, RepairReport, RevertedMigration, StampReport,
-    Status, StatusEntry, UpReport,
+    AppliedMigration, Direction, DownReport, DriftedMigration, Error, Interruption,
+    MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
+    RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 pub use migrations::{Migrations, Settings};
 pub use model::{HistoryTable, Migration, Script, Statement, TransactionMode};

@@ -393,7 +393,7 @@ fn waiting_for_the_migration_lock_times_out_naming_the_holder() {
     let pid = scalar(&mut other, "SELECT pg_backend_pid()").unwrap();
     scalar(
         &mut other,
-        "SELECT pg_advisory_lock(1835624306, hashtext(current_database() || ':' || '\"schema_migrations\"'))",
+        "SELECT pg_advisory_lock(1835624306, hashtext(current_database() || ':' || 'public.schema_migrations'))",
     );
     let mut client = connect(&url);
     let m = set(three()).lock_wait(Duration::from_millis(300));
@@ -484,10 +484,14 @@ fn a_failed_no_transaction_migration_stays_running_until_repair() {
     );
 
     let status = set(bad.clone()).status(&mut client).unwrap();
-    assert_eq!(status.entries[1].state, MigrationState::Running);
+    assert!(
+        matches!(status.entries[1].state, MigrationState::Interrupted(_)),
+        "{:?}",
+        status.entries[1].state
+    );
     let refused = set(bad).up(&mut client).unwrap_err();
     assert!(
-        matches!(refused, Error::Interrupted { version: 2, .. }),
+        matches!(&refused, Error::Interrupted(i) if i.version == 2),
         "{refused}"
     );
     assert!(refused.to_string().contains("repair"), "{refused}");
@@ -500,10 +504,7 @@ fn a_failed_no_transaction_migration_stays_running_until_repair() {
             &["CREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id)"],
         ),
     ]);
-    assert!(matches!(
-        fixed.up(&mut client),
-        Err(Error::Interrupted { .. })
-    ));
+    assert!(matches!(fixed.up(&mut client), Err(Error::Interrupted(_))));
     let repaired = fixed.repair(&mut client).unwrap();
     assert_eq!(
         repaired.cleared.iter().map(|c| c.0).collect::<Vec<_>>(),

@@ -2464,7 +2464,9 @@ mod tests {
             let check = history.up(&format!("{i}.sql"), sql.as_bytes());
             assert!(!check.has_errors(), "{i}: {:?}", check.diagnostics);
         }
-        assert!(history.facts().contains("relation public.t9999_base_id_idx i"));
+        assert!(history
+            .facts()
+            .contains("relation public.t9999_base_id_idx i"));
     }
 
     #[test]
@@ -2487,7 +2489,10 @@ mod tests {
         }
         // A truncated name: the 64th byte on is not part of it.
         let found = history_findings(
-            &[&format!("CREATE TABLE {} (id int);", "a".repeat(70)), &format!("INSERT INTO {}b (id) VALUES (1);", "a".repeat(63))],
+            &[
+                &format!("CREATE TABLE {} (id int);", "a".repeat(70)),
+                &format!("INSERT INTO {}b (id) VALUES (1);", "a".repeat(63)),
+            ],
             "undefined-object",
         );
         assert!(found.is_empty(), "{found:?}");

@@ -57,11 +57,16 @@ impl Ctx<'_> {
             &self.global.lock_timeout,
             &self.global.statement_timeout,
             &self.global.lock_wait,
+            &self.global.history_lock_timeout,
+            &self.global.keepalive,
         ]
         .into_iter()
         .flatten()
         {
             settings::parse_duration(duration)?;
+        }
+        if let Some(env) = &self.global.environment {
+            settings::check_environment(env, self.global.environments.as_deref())?;
         }
         Ok(())
     }
@@ -70,7 +75,7 @@ impl Ctx<'_> {
     /// diagnostics on stderr) when a file has a `deny` finding, because the
     /// build would not embed such a set either.
     pub fn checked(&self) -> Result<pgmigrate_build::Check> {
-        let check = crate::load::check(&self.global.dir)?;
+        let check = crate::load::check(&self.global.dir, self.global.environments.as_deref())?;
         if check.has_errors() {
             eprint!("{}", crate::redact::redact(&check.render(self.out.color)));
             let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -96,7 +101,7 @@ impl Ctx<'_> {
     }
 
     /// Applies `--history-table`, `--lock-timeout`, `--statement-timeout`,
-    /// `--lock-wait` and `--allow-out-of-order`.
+    /// `--lock-wait`, `--history-lock-timeout`, `--keepalive` and `--allow-out-of-order`.
     pub fn with_settings(&self, mut m: Migrations) -> Result<Migrations> {
         if let Some(t) = &self.global.history_table {
             let t = settings::parse_table_name(t)?;
@@ -113,6 +118,16 @@ impl Ctx<'_> {
         }
         if let Some(d) = &self.global.lock_wait {
             m = m.lock_wait(settings::parse_duration(d)?);
+        }
+        if let Some(d) = &self.global.history_lock_timeout {
+            m = m.history_lock_timeout(settings::parse_duration(d)?);
+        }
+        if let Some(d) = &self.global.keepalive {
+            let d = settings::parse_duration(d)?;
+            m = m.keepalive((!d.is_zero()).then_some(d));
+        }
+        if let Some(env) = &self.global.environment {
+            m = m.environment(env.clone());
         }
         Ok(m.allow_out_of_order(self.global.allow_out_of_order))
     }
@@ -133,13 +148,20 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
             Some("pass --history-table NAME (or SCHEMA.NAME) to keep this tool's history elsewhere")
         }
         E::Drift(_) => Some("`pgmigrate status` shows every drifted migration"),
-        E::Interrupted { .. } => {
-            Some("after checking the schema: `pgmigrate repair`, then `pgmigrate up`")
+        E::Interrupted(_) => {
+            Some("`pgmigrate status` shows every running or interrupted migration")
         }
+        E::InvalidIndexes { .. } => {
+            Some("list them with `SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid`")
+        }
+        E::HistoryLocked { .. } => Some("raise the wait with --history-lock-timeout (e.g. 1m)"),
         E::OutOfOrder { .. } => Some(
             "renumber the file(s), or pass --allow-out-of-order when running them late is safe",
         ),
         E::NotApplied { .. } => Some("`pgmigrate status` shows what is applied"),
+        E::EnvironmentRequired { .. } => Some(
+            "pass --env NAME or set MIGRATE_ENV (e.g. MIGRATE_ENV=production) so that the runner knows which migrations belong here",
+        ),
         E::LockTimeout { .. } => {
             Some("wait for the other runner, or give it longer with --lock-wait (e.g. 15m)")
         }

@@ -9,12 +9,20 @@
 mod apply;
 mod error;
 mod history;
+mod interruption;
+mod invalid_index;
+mod keepalive;
 mod lock;
+mod lock_key;
+mod offline;
 mod plan;
 mod position;
 mod report;
 mod revert;
+mod runner_wait;
 mod session;
+mod session_guard;
+mod session_reset;
 mod sql;
 
 use std::time::Instant;
@@ -22,16 +30,18 @@ use std::time::Instant;
 use postgres::Client;
 
 pub use error::{Direction, DriftedMigration, Error, MigrationFailure};
+pub use interruption::Interruption;
 pub use report::{
     AppliedMigration, DownReport, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
-    RevertedMigration, StampReport, Status, StatusEntry, UpReport,
+    RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 
 use crate::migrations::Migrations;
 use history::configured_name;
 use lock::Locked;
-use plan::DownTarget;
+use plan::{DownTarget, UpAction, UpTarget};
 use session::{text, Session};
+use session_reset::SessionSnapshot;
 
 impl Migrations {
     /// Applies every pending migration, in version order, each in its own
@@ -44,13 +54,26 @@ impl Migrations {
     /// version older than the newest known one. Applied versions newer than
     /// every known one (a newer release ran) are logged as a warning and
     /// listed in [`UpReport::future`].
+    ///
+    /// A migration restricted with `-- migrate:only` to environments other
+    /// than [`Settings::environment`](crate::Settings::environment) is recorded
+    /// as skipped and not run; a skipped one that belongs to the environment is
+    /// applied (out of order by design). Without an environment, a pending
+    /// restricted migration is refused ([`Error::EnvironmentRequired`]).
     pub fn up(&self, client: &mut Client) -> Result<UpReport, Error> {
-        self.run_up(client, None)
+        self.run_up(client, UpTarget::All)
     }
 
     /// Like [`Migrations::up`], but applies only migrations up to and including `version`.
     pub fn up_to(&self, client: &mut Client, version: i64) -> Result<UpReport, Error> {
-        self.run_up(client, Some(version))
+        self.run_up(client, UpTarget::To(version))
+    }
+
+    /// Like [`Migrations::up`], but applies at most the next `n` migrations
+    /// (the counterpart of [`Migrations::down`]). Migrations recorded as
+    /// skipped on the way do not count.
+    pub fn up_step(&self, client: &mut Client, n: usize) -> Result<UpReport, Error> {
+        self.run_up(client, UpTarget::Step(n))
     }
 
     /// Reverts the newest `n` applied migrations, newest first.
@@ -73,21 +96,55 @@ impl Migrations {
     pub fn status(&self, client: &mut Client) -> Result<Status, Error> {
         let mut session = Session::new(client);
         let history = history::read_only(&mut session, &self.settings().history_table)?;
+        let table = configured_name(&self.settings().history_table);
+        let mut entries = plan::status(
+            self.migrations(),
+            &history.rows,
+            &table,
+            self.settings().environment.as_deref(),
+        );
+        // INVALID indexes on what the no-transaction scripts that ran index.
+        let items: Vec<(i64, invalid_index::IndexTargets)> = history
+            .rows
+            .iter()
+            .filter_map(|row| self.interrupted_script(row))
+            .filter(|(_, script)| {
+                script.transaction == crate::model::TransactionMode::NoTransaction
+            })
+            .map(|(m, script)| (m.version, invalid_index::targets(script)))
+            .filter(|(_, t)| !t.is_empty())
+            .collect();
+        if !items.is_empty() {
+            let results = session
+                .query(&invalid_index::status_sql(&items))
+                .map_err(|e| Error::db("looking for INVALID indexes", e))?;
+            for row in results.first().map(Vec::as_slice).unwrap_or(&[]) {
+                let version: Option<i64> = text(row, 0).and_then(|v| v.parse().ok());
+                if let Some(e) = entries.iter_mut().find(|e| Some(e.version) == version) {
+                    e.invalid_indexes = text(row, 1).map(str::to_string);
+                }
+            }
+        }
         Ok(Status {
-            history_table: configured_name(&self.settings().history_table),
-            entries: plan::status(self.migrations(), &history.rows),
+            history_table: table,
+            entries,
         })
     }
 
     /// Dry run of [`Migrations::up`]: the checks, and the exact SQL that would
     /// run. Read-only.
     pub fn plan_up(&self, client: &mut Client) -> Result<Plan, Error> {
-        self.plan_up_inner(client, None)
+        self.plan_up_inner(client, UpTarget::All)
     }
 
     /// Dry run of [`Migrations::up_to`].
     pub fn plan_up_to(&self, client: &mut Client, version: i64) -> Result<Plan, Error> {
-        self.plan_up_inner(client, Some(version))
+        self.plan_up_inner(client, UpTarget::To(version))
+    }
+
+    /// Dry run of [`Migrations::up_step`].
+    pub fn plan_up_step(&self, client: &mut Client, n: usize) -> Result<Plan, Error> {
+        self.plan_up_inner(client, UpTarget::Step(n))
     }
 
     /// Dry run of [`Migrations::down`].
@@ -111,8 +168,7 @@ impl Migrations {
     pub fn stamp(&self, client: &mut Client, version: i64) -> Result<StampReport, Error> {
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let (mut locked, history) = self.lock_and_read(client)?;
         let to_stamp = plan::plan_stamp(self.migrations(), &history.rows, &table, version)?;
         if !to_stamp.is_empty() {
             locked
@@ -130,34 +186,104 @@ impl Migrations {
         })
     }
 
-    /// Deletes the `running` rows left by interrupted no-transaction scripts,
-    /// so that those migrations are pending again. Check the schema first (see
-    /// [`Error::Interrupted`]).
+    /// Ends the `running` rows left by interrupted no-transaction scripts,
+    /// after a person has brought the database back to how it was before the
+    /// interrupted script: an interrupted up becomes pending (the next `up`
+    /// runs the whole script again), an interrupted down applied again (its up
+    /// script is not run again). See [`Error::Interrupted`] for what took effect.
+    /// Refuses while an INVALID index remains on what the script indexes.
     pub fn repair(&self, client: &mut Client) -> Result<RepairReport, Error> {
+        self.run_repair(client, false)
+    }
+
+    /// Like [`Migrations::repair`], after a person has *finished* the
+    /// interrupted script by hand: an interrupted up is recorded as applied,
+    /// an interrupted down as reverted. Nothing is run.
+    pub fn repair_completed(&self, client: &mut Client) -> Result<RepairReport, Error> {
+        self.run_repair(client, true)
+    }
+
+    fn run_repair(&self, client: &mut Client, completed: bool) -> Result<RepairReport, Error> {
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let (mut locked, history) = self.lock_and_read(client)?;
+        for row in history
+            .rows
+            .iter()
+            .filter(|r| r.state == history::RowState::Running)
+        {
+            let Some((m, script)) = self.interrupted_script(row) else {
+                continue;
+            };
+            let targets = invalid_index::targets(script);
+            if targets.is_empty() {
+                continue;
+            }
+            let results = locked
+                .session()
+                .query(&invalid_index::check_sql(&targets))
+                .map_err(|e| {
+                    Error::db(format!("looking for INVALID indexes of {}", script.path), e)
+                })?;
+            let invalid = results
+                .first()
+                .and_then(|rows| rows.first())
+                .and_then(|r| text(r, 1))
+                .map(str::to_string);
+            if let Some(indexes) = invalid {
+                locked.release()?;
+                return Err(Error::InvalidIndexes {
+                    version: m.version,
+                    name: m.name.to_string(),
+                    path: script.path.to_string(),
+                    indexes,
+                    table,
+                    done: if completed { "finished" } else { "repaired" },
+                });
+            }
+        }
         let results = locked
             .session()
-            .query(&history::repair_sql(&history.table))
-            .map_err(|e| Error::db(format!("clearing 'running' rows of {table}"), e))?;
-        let cleared: Vec<(i64, String)> = results
+            .query(&history::repair_sql(&history.table, completed))
+            .map_err(|e| Error::db(format!("ending the 'running' rows of {table}"), e))?;
+        let cleared: Vec<(i64, String, String)> = results
             .first()
             .map(|rows| {
                 rows.iter()
                     .filter_map(|r| {
                         let version = text(r, 0)?.parse().ok()?;
-                        Some((version, text(r, 1).unwrap_or("").to_string()))
+                        Some((
+                            version,
+                            text(r, 1).unwrap_or("").to_string(),
+                            text(r, 2).unwrap_or("").to_string(),
+                        ))
                     })
                     .collect()
             })
             .unwrap_or_default();
-        for (version, name) in &cleared {
-            log::warn!("repair: cleared the 'running' row of migration {version} {name}; it is pending again");
+        for (version, name, now) in &cleared {
+            log::warn!(
+                "repair: ended the 'running' row of migration {version} {name}; it is {now} now"
+            );
         }
         locked.release()?;
         Ok(RepairReport { cleared })
+    }
+
+    /// The migration and the script that a row was written for (a `done` row: the up script).
+    fn interrupted_script(
+        &self,
+        row: &history::AppliedRow,
+    ) -> Option<(&crate::model::Migration, &crate::model::Script)> {
+        let m = self
+            .migrations()
+            .iter()
+            .find(|m| m.version == row.version)?;
+        let script = match row.direction {
+            Some(Direction::Down) => m.down.as_ref()?,
+            _ => &m.up,
+        };
+        Some((m, script))
     }
 
     /// Accepts an edit to an applied migration: records the checksum of its
@@ -179,16 +305,15 @@ impl Migrations {
         };
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let (mut locked, history) = self.lock_and_read(client)?;
         let row = history.rows.iter().find(|r| r.version == version);
         let previous = match row {
             Some(row) if row.state == history::RowState::Done => row.checksum.clone(),
             _ => {
-                let state = if row.is_some() {
-                    "interrupted"
-                } else {
-                    "pending"
+                let state = match row.map(|r| r.state) {
+                    Some(history::RowState::Skipped) => "skipped",
+                    Some(_) => "interrupted",
+                    None => "pending",
                 };
                 locked.release()?;
                 return Err(Error::NotApplied {
@@ -224,21 +349,55 @@ impl Migrations {
         })
     }
 
-    fn run_up(&self, client: &mut Client, target: Option<i64>) -> Result<UpReport, Error> {
+    /// Takes the migration lock, then creates and reads the history table.
+    fn lock_and_read<'c>(
+        &self,
+        client: &'c mut Client,
+    ) -> Result<(Locked<'c>, history::History), Error> {
+        let settings = self.settings();
+        let mut locked = Locked::acquire(
+            Session::new(client),
+            &settings.history_table,
+            &configured_name(&settings.history_table),
+            settings.lock_wait,
+            settings.keepalive,
+        )?;
+        let guard = locked.guard();
+        let history = history::ensure_and_read(
+            locked.session(),
+            &settings.history_table,
+            settings.history_lock_timeout,
+            &guard,
+        )?;
+        Ok((locked, history))
+    }
+
+    fn run_up(&self, client: &mut Client, target: UpTarget) -> Result<UpReport, Error> {
         let started = Instant::now();
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let (mut locked, history) = self.lock_and_read(client)?;
         let plan = plan::plan_up(self.migrations(), &history.rows, settings, &table, target)?;
         warn_future(&plan.future);
-        let mut applied = Vec::with_capacity(plan.pending.len());
-        for m in &plan.pending {
-            applied.push(apply::apply_up(locked.session(), &history, m, settings)?);
+        let mut applied = Vec::with_capacity(plan.steps.len());
+        let mut skipped = Vec::new();
+        for &(m, action) in &plan.steps {
+            match action {
+                UpAction::Skip => {
+                    skipped.push(apply::skip(locked.session(), &history, m, settings)?)
+                }
+                UpAction::Apply | UpAction::ApplySkipped => applied.push(apply::apply_up(
+                    locked.session(),
+                    &history,
+                    m,
+                    settings,
+                    action,
+                )?),
+            }
         }
         let lock_wait = locked.waited;
         let round_trips = locked.release()?;
-        if applied.is_empty() {
+        if applied.is_empty() && skipped.is_empty() {
             log::info!(
                 "database is up to date: {} migration(s) applied",
                 history.rows.len()
@@ -246,6 +405,7 @@ impl Migrations {
         }
         Ok(UpReport {
             applied,
+            skipped,
             future: plan.future,
             lock_wait,
             total: started.elapsed(),
@@ -257,8 +417,7 @@ impl Migrations {
         let started = Instant::now();
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
-        let mut locked = Locked::acquire(Session::new(client), &table, settings.lock_wait)?;
-        let history = history::ensure_and_read(locked.session(), &settings.history_table)?;
+        let (mut locked, history) = self.lock_and_read(client)?;
         let plan = plan::plan_down(self.migrations(), &history.rows, &table, target)?;
         let mut reverted = Vec::with_capacity(plan.steps.len());
         for (m, down) in &plan.steps {
@@ -280,31 +439,13 @@ impl Migrations {
         })
     }
 
-    fn plan_up_inner(&self, client: &mut Client, target: Option<i64>) -> Result<Plan, Error> {
+    fn plan_up_inner(&self, client: &mut Client, target: UpTarget) -> Result<Plan, Error> {
         let settings = self.settings();
         let table = configured_name(&settings.history_table);
         let mut session = Session::new(client);
         let history = history::read_only(&mut session, &settings.history_table)?;
         let plan = plan::plan_up(self.migrations(), &history.rows, settings, &table, target)?;
-        let steps = plan
-            .pending
-            .iter()
-            .map(|m| {
-                let queries = apply::build(
-                    &m.up,
-                    settings,
-                    &history.saved_timeouts,
-                    &apply::up_history(&history.table, m),
-                );
-                PlannedStep {
-                    version: m.version,
-                    name: m.name.to_string(),
-                    path: m.up.path.to_string(),
-                    transaction: m.up.transaction,
-                    queries: apply::query_texts(&m.up, &queries),
-                }
-            })
-            .collect();
+        let steps = planned_up_steps(&plan, settings, &history.table, &history.session, "");
         Ok(Plan {
             direction: Direction::Up,
             history_table: table,
@@ -327,14 +468,16 @@ impl Migrations {
                 let queries = apply::build(
                     down,
                     settings,
-                    &history.saved_timeouts,
+                    &history.session,
                     &revert::down_history(&history.table, m.version),
+                    "",
                 );
                 PlannedStep {
                     version: m.version,
                     name: m.name.to_string(),
                     path: down.path.to_string(),
                     transaction: down.transaction,
+                    skipped: false,
                     queries: apply::query_texts(down, &queries),
                 }
             })
@@ -347,6 +490,41 @@ impl Migrations {
             future: Vec::new(),
         })
     }
+}
+
+/// The dry-run steps of an up plan: the exact queries the runner would send.
+fn planned_up_steps(
+    plan: &plan::UpPlan<'_>,
+    settings: &crate::migrations::Settings,
+    table: &str,
+    session: &SessionSnapshot,
+    guard: &str,
+) -> Vec<PlannedStep> {
+    plan.steps
+        .iter()
+        .map(|&(m, action)| {
+            let queries = if action == UpAction::Skip {
+                vec![apply::skip_sql(table, m, settings, guard)]
+            } else {
+                let queries = apply::build(
+                    &m.up,
+                    settings,
+                    session,
+                    &apply::up_history(table, m, action),
+                    guard,
+                );
+                apply::query_texts(&m.up, &queries)
+            };
+            PlannedStep {
+                version: m.version,
+                name: m.name.to_string(),
+                path: m.up.path.to_string(),
+                transaction: m.up.transaction,
+                skipped: action == UpAction::Skip,
+                queries,
+            }
+        })
+        .collect()
 }
 
 fn warn_future(future: &[i64]) {

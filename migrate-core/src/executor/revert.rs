@@ -16,6 +16,9 @@ pub(crate) fn down_history(table: &str, version: i64) -> HistorySql {
         in_transaction: history::delete_sql(table, version),
         before: history::mark_running_sql(table, version),
         after: history::delete_sql(table, version),
+        progress: history::progress_sql,
+        table: table.to_string(),
+        version,
     }
 }
 
@@ -31,10 +34,11 @@ pub(crate) fn revert(
     let queries = build(
         down,
         settings,
-        &history.saved_timeouts,
+        &history.session,
         &down_history(&history.table, m.version),
+        &history.guard,
     );
-    run(session, m, down, Direction::Down, &queries)?;
+    run(session, m, down, Direction::Down, &queries, &history.table)?;
     let reverted = RevertedMigration {
         version: m.version,
         name: m.name.to_string(),

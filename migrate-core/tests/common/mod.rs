@@ -59,6 +59,17 @@ pub fn mig_no_tx(version: i64, name: &str, up: &[&str]) -> Migration {
     build(version, name, up, TransactionMode::NoTransaction, None)
 }
 
+/// A migration whose up and down scripts both run without a transaction.
+pub fn mig_no_tx_down(version: i64, name: &str, up: &[&str], down: &[&str]) -> Migration {
+    let mut m = build(version, name, up, TransactionMode::NoTransaction, None);
+    m.down = Some(script(
+        &format!("migrations/{version:04}_{name}.down.sql"),
+        down,
+        TransactionMode::NoTransaction,
+    ));
+    m
+}
+
 fn build(
     version: i64,
     name: &str,
@@ -80,6 +91,7 @@ fn build(
         checksum: Cow::Owned(checksum(&up.sql)),
         up,
         down,
+        only: Cow::Borrowed(&[]),
     }
 }
 
