@@ -284,6 +284,7 @@ impl Findings {
 
 /// Runs every statement rule over every statement, then every file rule.
 /// Returns the findings and, per finding, the index of its statement.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     statements: &[ParsedStatement],
     file_tokens: &FileTokens,
