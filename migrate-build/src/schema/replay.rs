@@ -726,6 +726,21 @@ impl Replay<'_> {
             pending.sequences.push(name.clone());
         }
         for option in &def.options {
+            let constraint = match &option.option {
+                ColumnOption::PrimaryKey(_) => Some((ConstraintKind::PrimaryKey, None)),
+                ColumnOption::Unique(_) => Some((ConstraintKind::Unique, None)),
+                ColumnOption::ForeignKey(fk) => Some((
+                    ConstraintKind::ForeignKey,
+                    Some((fk.foreign_table.clone(), fk.referred_columns.clone())),
+                )),
+                ColumnOption::Check(_) => Some((ConstraintKind::Check, None)),
+                _ => None,
+            };
+            if let Some((kind, references)) = constraint {
+                pending
+                    .column
+                    .push((option.name.clone(), kind, name.clone(), references));
+            }
             match &option.option {
                 ColumnOption::NotNull => col.not_null = true,
                 ColumnOption::Null => col.not_null = false,
@@ -746,39 +761,7 @@ impl Replay<'_> {
                         pending.sequences.push(name.clone());
                     }
                 }
-                ColumnOption::PrimaryKey(_) => {
-                    col.not_null = true;
-                    pending.column.push((
-                        option.name.clone(),
-                        ConstraintKind::PrimaryKey,
-                        name.clone(),
-                        None,
-                    ));
-                }
-                ColumnOption::Unique(_) => {
-                    pending.column.push((
-                        option.name.clone(),
-                        ConstraintKind::Unique,
-                        name.clone(),
-                        None,
-                    ));
-                }
-                ColumnOption::ForeignKey(fk) => {
-                    pending.column.push((
-                        option.name.clone(),
-                        ConstraintKind::ForeignKey,
-                        name.clone(),
-                        Some((fk.foreign_table.clone(), fk.referred_columns.clone())),
-                    ));
-                }
-                ColumnOption::Check(_) => {
-                    pending.column.push((
-                        option.name.clone(),
-                        ConstraintKind::Check,
-                        name.clone(),
-                        None,
-                    ));
-                }
+                ColumnOption::PrimaryKey(_) => col.not_null = true,
                 _ => {}
             }
         }
