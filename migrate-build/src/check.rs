@@ -4,12 +4,13 @@
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::directive;
+use crate::layout::{self, TxRule};
 use crate::lint::{self, Finding};
 use crate::parse;
 use crate::rule::{Level, Rule};
 use crate::schema::catalog::Catalog;
 use crate::source::BOM;
-use crate::{Direction, StatementSpan, TransactionKind, Unverified};
+use crate::{Direction, PostgresOnly, StatementSpan, TransactionKind};
 
 /// The result of checking one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,10 +23,24 @@ pub struct FileCheck {
     pub only: Vec<String>,
     /// The top-level statements.
     pub statements: Vec<StatementSpan>,
-    /// Statements that were checked by tokens only.
-    pub unverified: Vec<Unverified>,
+    /// Statements that only the second grammar parsed (valid, no AST).
+    pub postgres_only: Vec<PostgresOnly>,
     /// Every reported finding (allowed ones are left out), in file order.
     pub diagnostics: Vec<Diagnostic>,
+    /// How many statements each grammar parsed.
+    pub grammars: GrammarCounts,
+}
+
+/// Which grammar checked the statements of a file: every statement is in
+/// exactly one of the three counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GrammarCounts {
+    /// Parsed by sqlparser (the lint rules read its AST).
+    pub sqlparser: usize,
+    /// Rejected by sqlparser, accepted by the full PostgreSQL grammar.
+    pub second_grammar: usize,
+    /// Rejected by both: each holds a `syntax-error`.
+    pub rejected: usize,
 }
 
 impl FileCheck {
@@ -41,15 +56,23 @@ impl Config {
     pub fn check_file(&self, display_path: &str, bytes: &[u8], direction: Direction) -> FileCheck {
         // Alone, a file is checked without knowing what earlier migrations
         // created: the model reports only what the file itself contradicts.
-        self.check_file_in(display_path, bytes, direction, &mut Catalog::empty(false))
+        self.check_part(
+            display_path,
+            bytes,
+            direction,
+            TxRule::Directive,
+            &mut Catalog::empty(false),
+        )
     }
 
-    /// [`Config::check_file`] against the schema `model` (changed by the file).
-    pub(crate) fn check_file_in(
+    /// [`Config::check_file`] with the transaction rule of a layout, against
+    /// the schema `model` (changed by the file).
+    pub(crate) fn check_part(
         &self,
         display_path: &str,
         bytes: &[u8],
         direction: Direction,
+        tx: TxRule,
         model: &mut Catalog,
     ) -> FileCheck {
         let text = match std::str::from_utf8(bytes) {
@@ -60,7 +83,8 @@ impl Config {
                     transaction: TransactionKind::Transaction,
                     only: Vec::new(),
                     statements: Vec::new(),
-                    unverified: Vec::new(),
+                    postgres_only: Vec::new(),
+                    grammars: GrammarCounts::default(),
                     diagnostics: vec![encoding_diagnostic(
                         display_path,
                         bytes,
@@ -79,7 +103,22 @@ impl Config {
                 environments: self.environments_list(),
             },
         );
-        let transaction = if directives.no_transaction {
+        let statement_text =
+            |s: &lint::ParsedStatement| text.get(s.span.start..s.span.end).unwrap_or("");
+        let layout_no_tx = match tx {
+            TxRule::Directive => false,
+            TxRule::NoTransaction => true,
+            TxRule::SqlxMarker => layout::sqlx_no_transaction(text),
+            TxRule::OneQuery => match parsed.statements.as_slice() {
+                [only] => layout::refuses_transaction(statement_text(only)),
+                _ => false,
+            },
+            TxRule::Detect => parsed
+                .statements
+                .iter()
+                .any(|s| layout::refuses_transaction(statement_text(s))),
+        };
+        let transaction = if directives.no_transaction || layout_no_tx {
             TransactionKind::NoTransaction
         } else {
             TransactionKind::Transaction
@@ -99,6 +138,7 @@ impl Config {
         let index = parsed.index.with_prefix(base);
         let mut findings: Vec<(Finding, Option<usize>)> = parsed.errors;
         findings.extend(directive_findings.into_iter().map(|f| (f, None)));
+        findings.extend(layout::foreign_markers(text).into_iter().map(|f| (f, None)));
         findings.extend(lint_findings);
         // In file order, ties in the order found: sort small keys, not the
         // findings (large values that a sort would move several times).
@@ -128,11 +168,9 @@ impl Config {
             let mut notes = finding.notes;
             if let Some(kind) = statement
                 .and_then(|s| parsed.statements.get(s))
-                .and_then(|s| s.unverified)
+                .and_then(|s| s.postgres_only.as_deref())
             {
-                notes.push(format!(
-                    "sqlparser cannot parse this `{kind}` statement: only token-level rules checked it"
-                ));
+                notes.push(postgres_only_note(kind));
             }
             diagnostics.push(Diagnostic::at(
                 finding.rule,
@@ -147,12 +185,22 @@ impl Config {
                 notes,
             ));
         }
-        let unverified = parsed
+        let mut grammars = GrammarCounts::default();
+        for s in &parsed.statements {
+            if s.ast.is_some() {
+                grammars.sqlparser += 1;
+            } else if s.postgres_only.is_some() {
+                grammars.second_grammar += 1;
+            } else {
+                grammars.rejected += 1;
+            }
+        }
+        let postgres_only = parsed
             .statements
             .iter()
             .filter_map(|s| {
-                s.unverified.map(|kind| Unverified {
-                    kind,
+                s.postgres_only.as_ref().map(|kind| PostgresOnly {
+                    kind: kind.clone(),
                     line: s.span.line,
                     column: s.span.column,
                 })
@@ -163,10 +211,19 @@ impl Config {
             transaction,
             only: directives.only,
             statements: parsed.statements.iter().map(|s| s.span).collect(),
-            unverified,
+            postgres_only,
+            grammars,
             diagnostics,
         }
     }
+}
+
+/// The note on a finding in a statement that only the second grammar parsed.
+fn postgres_only_note(kind: &str) -> String {
+    format!(
+        "this `{kind}` statement is valid PostgreSQL (checked by the full PostgreSQL grammar); \
+         sqlparser cannot parse it, so only token-level rules checked it"
+    )
 }
 
 /// `invalid-encoding` at the line and column of the first bad byte.
@@ -331,15 +388,67 @@ mod tests {
     }
 
     #[test]
-    fn unverified_statements_are_counted_and_token_checked() {
-        let result =
-            check("DO $$ BEGIN END $$;\nREFRESH MATERIALIZED VIEW v;\nALTER SEQUENCE s AS bigint;");
+    fn statements_only_the_second_grammar_parses_are_valid_and_token_checked() {
+        let result = check(
+            "DO $$ BEGIN END $$;\nCREATE INDEX i ON ONLY parent (a);\nANALYZE t1, t2;\nALTER SEQUENCE s AS bigint;",
+        );
         assert!(!result.has_errors(), "{:?}", result.diagnostics);
-        let kinds: Vec<&str> = result.unverified.iter().map(|u| u.kind).collect();
-        assert!(kinds.contains(&"ALTER SEQUENCE"), "{kinds:?}");
-        let bad = check("ALTER SEQUENCE s AS `bigint`;");
-        assert_eq!(bad.diagnostics[0].rule, Rule::NonPostgresSyntax);
-        assert!(bad.diagnostics[0].notes[0].contains("only token-level rules"));
+        let kinds: Vec<&str> = result
+            .postgres_only
+            .iter()
+            .map(|u| u.kind.as_str())
+            .collect();
+        assert!(kinds.contains(&"CREATE INDEX"), "{kinds:?}");
+        assert!(kinds.contains(&"ANALYZE"), "{kinds:?}");
+        // A token-level rule still reads it; its finding says why no AST rule did.
+        let checked = check("CREATE TABLE t (a int);\nCREATE INDEX i ON ONLY t (a);");
+        let d = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::RequireConcurrentIndex);
+        if let Some(d) = d {
+            assert!(
+                d.notes.iter().any(|n| n.contains("valid PostgreSQL")),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn statements_both_grammars_reject_are_syntax_errors() {
+        for (sql, at) in [
+            ("GRANT SELECT ON TABLE x TO;", "syntax-error 1:25"),
+            ("ALTER SEQUENCE s RESTART WITH WITH 5;", "syntax-error 1:31"),
+            (
+                "CREATE FUNCTION f( RETURNS int AS 'select 1' LANGUAGE sql;",
+                "syntax-error 1:32",
+            ),
+        ] {
+            assert_eq!(summary(sql), [at], "{sql}");
+        }
+    }
+
+    #[test]
+    fn misspelled_keywords_get_did_you_mean() {
+        let result = check("ALTER TABEL t ADD COLUMN a int;");
+        assert_eq!(result.diagnostics.len(), 1, "{:?}", result.diagnostics);
+        assert!(result.diagnostics[0]
+            .message
+            .contains("did you mean `TABLE`"));
+        let result = check("CREATE TABLE t (a int NOT NUL);");
+        assert!(
+            result.diagnostics[0]
+                .message
+                .contains("did you mean `NULL`"),
+            "{:?}",
+            result.diagnostics
+        );
+        // A keyword in the wrong place is not a misspelling.
+        let result = check("CREATE TRIGGER t AFTER UPDATE ON x BEGIN SELECT 1; END;");
+        assert!(result
+            .diagnostics
+            .iter()
+            .all(|d| !d.message.contains("did you mean")));
     }
 
     #[test]

@@ -62,7 +62,12 @@ fn script(out: &mut String, s: &CheckedScript) {
         TransactionKind::NoTransaction => "NoTransaction",
     };
     let sql = match s.path.to_str() {
-        Some(path) if s.path.is_absolute() => format!("include_str!({path:?})"),
+        Some(path) if s.path.is_absolute() && s.verbatim => format!("include_str!({path:?})"),
+        // A section of a one-file migration: its own text, and the file
+        // included for nothing but tracking, so that an edit rebuilds.
+        Some(path) if s.path.is_absolute() => {
+            format!("{{ const _: &str = include_str!({path:?}); {:?} }}", s.sql)
+        }
         _ => format!("{:?}", s.sql),
     };
     let _ = write!(
@@ -91,6 +96,7 @@ mod tests {
             path: PathBuf::from(path),
             display_path: "migrations/0001_a \"b\".up.sql".to_string(),
             sql: sql.to_string(),
+            verbatim: true,
             transaction: TransactionKind::NoTransaction,
             statements: vec![StatementSpan {
                 start: 0,
@@ -98,7 +104,7 @@ mod tests {
                 line: 1,
                 column: 1,
             }],
-            unverified: Vec::new(),
+            postgres_only: Vec::new(),
         }
     }
 
@@ -141,6 +147,25 @@ mod tests {
             "{code}"
         );
         assert!(code.trim_start().starts_with('{') && code.trim_end().ends_with('}'));
+    }
+
+    #[test]
+    fn a_section_embeds_its_own_text_and_tracks_the_file() {
+        let mut up = script("/abs/dir/1_a.sql", "\nSELECT 1;\n");
+        up.verbatim = false;
+        let m = CheckedMigration {
+            version: 1,
+            name: "a".to_string(),
+            checksum: "ab".to_string(),
+            up,
+            down: None,
+            only: Vec::new(),
+        };
+        let code = generate(&[m], None);
+        assert!(
+            code.contains(r#"sql: ::std::borrow::Cow::Borrowed({ const _: &str = include_str!("/abs/dir/1_a.sql"); "\nSELECT 1;\n" })"#),
+            "{code}"
+        );
     }
 
     #[test]

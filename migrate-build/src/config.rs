@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{summary, Diagnostic};
 use crate::discover::{self, FoundFile};
+use crate::layout::{Layout, TxRule};
 use crate::rule::{Level, Rule};
 use crate::{checksum, CheckedMigration, CheckedScript, FileCheck, History, Schema};
 
@@ -27,6 +28,7 @@ pub struct Config {
     runner_lock_timeout: bool,
     root: Option<PathBuf>,
     environments: Option<Vec<String>>,
+    layout: Layout,
 }
 
 /// The file in `OUT_DIR` that `migrations!()` includes.
@@ -151,6 +153,13 @@ impl Config {
             .map_or(rule.default_level(), |(_, level)| *level)
     }
 
+    /// Reads the directory as `layout` (another tool's naming and markers);
+    /// the default, [`Layout::Auto`], recognises it.
+    pub fn layout(mut self, layout: Layout) -> Config {
+        self.layout = layout;
+        self
+    }
+
     /// Resolves a relative migrations directory from `root`, and shows file
     /// paths in diagnostics relative to it. Default: `CARGO_MANIFEST_DIR` when
     /// set (a build script or a proc macro), else the current directory.
@@ -183,13 +192,14 @@ impl Config {
             .unwrap_or_default();
         let absolute = root.join(dir);
         let display_dir = display_path(&root, &absolute);
-        let found = discover::discover(&absolute, &display_dir);
+        let found = discover::discover(&absolute, &display_dir, self.layout);
         let mut check = Check {
             migrations: Vec::new(),
             diagnostics: found.diagnostics,
             dir: absolute,
             files: found.files,
             history: self.history.clone(),
+            layout: found.layout,
         };
         let mut history = History::new(self.clone());
         for migration in found.migrations {
@@ -197,8 +207,8 @@ impl Config {
                 break;
             }
             let Some((up, up_text, only)) =
-                self.check_script(&migration.up, &mut check.diagnostics, &mut |d, b| {
-                    history.up(d, b)
+                self.check_script(&migration.up, &mut check.diagnostics, &mut |d, b, tx| {
+                    history.up_part(d, b, tx)
                 })
             else {
                 history.forget();
@@ -206,9 +216,9 @@ impl Config {
             };
             let down = match &migration.down {
                 Some(file) => {
-                    match self
-                        .check_script(file, &mut check.diagnostics, &mut |d, b| history.down(d, b))
-                    {
+                    match self.check_script(file, &mut check.diagnostics, &mut |d, b, tx| {
+                        history.down_part(d, b, tx)
+                    }) {
                         Some((script, _, _)) => Some(script),
                         None => continue,
                     }
@@ -234,9 +244,13 @@ impl Config {
         &self,
         file: &FoundFile,
         diagnostics: &mut Vec<Diagnostic>,
-        check_file: &mut dyn FnMut(&str, &[u8]) -> FileCheck,
+        check_file: &mut dyn FnMut(&str, &[u8], TxRule) -> FileCheck,
     ) -> Option<(CheckedScript, String, Vec<String>)> {
-        let bytes = match std::fs::read(&file.path) {
+        let read = match &file.text {
+            Some(text) => Ok(text.clone().into_bytes()),
+            None => std::fs::read(&file.path),
+        };
+        let bytes = match read {
             Ok(bytes) => bytes,
             Err(error) => {
                 diagnostics.push(Diagnostic::file(
@@ -248,7 +262,7 @@ impl Config {
                 return None;
             }
         };
-        let result = check_file(&file.display, &bytes);
+        let result = check_file(&file.display, &bytes, file.tx);
         diagnostics.extend(result.diagnostics);
         let sql = result.sql?;
         Some((
@@ -256,9 +270,10 @@ impl Config {
                 path: file.path.clone(),
                 display_path: file.display.clone(),
                 sql: sql.clone(),
+                verbatim: file.verbatim,
                 transaction: result.transaction,
                 statements: result.statements,
-                unverified: result.unverified,
+                postgres_only: result.postgres_only,
             },
             sql,
             result.only,
@@ -355,6 +370,7 @@ pub struct Check {
     dir: PathBuf,
     files: Vec<PathBuf>,
     history: Option<HistoryTable>,
+    layout: Layout,
 }
 
 impl Check {
@@ -366,6 +382,12 @@ impl Check {
     /// The absolute path of the checked directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The layout the directory was read as (the recognised one when the
+    /// configuration says [`Layout::Auto`]).
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     /// Every `.sql` file seen, for `rerun-if-changed` / change tracking.

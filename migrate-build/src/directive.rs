@@ -15,8 +15,9 @@
 //! as is an unknown rule name (`unknown-rule`) and a directive placed where it
 //! applies to nothing (`misplaced-directive`): a typo must never silently
 //! disable a check. This includes dbmate's `-- migrate:up` / `-- migrate:down`
-//! markers: this runner would execute a `migrate:down` section as part of the
-//! up migration, so such files must be split into `.up.sql` / `.down.sql`.
+//! markers in a native directory: there the whole file would run as the up
+//! migration. The dbmate layout (`crate::layout`) reads them as section
+//! markers and never shows them to this module.
 
 use crate::lint::Finding;
 use crate::parse::DirectiveComment;
@@ -213,7 +214,7 @@ pub(crate) fn interpret(
                 comment.end,
                 format!("`migrate:{name}` is a dbmate section marker, not a directive of this tool"),
                 Some(
-                    "put the up statements in `<version>_<slug>.up.sql` and the down statements in `<version>_<slug>.down.sql`; this runner would execute a `migrate:down` section as part of the up migration"
+                    "read the directory as the dbmate layout (`--layout dbmate`, or `Config::layout(Layout::Dbmate)`), which splits the file at its markers; or put the up statements in `<version>_<slug>.up.sql` and the down statements in `<version>_<slug>.down.sql`"
                         .into(),
                 ),
             )),

@@ -2,6 +2,7 @@
 //! against the schema model the earlier files built (see [`Schema`]).
 
 use crate::check::FileCheck;
+use crate::layout::TxRule;
 use crate::schema::catalog::Catalog;
 use crate::{Config, Direction, Schema};
 
@@ -35,9 +36,14 @@ impl History {
 
     /// Checks the next up file (`display_path` names it) and applies it.
     pub fn up(&mut self, display_path: &str, bytes: &[u8]) -> FileCheck {
+        self.up_part(display_path, bytes, TxRule::Directive)
+    }
+
+    /// [`History::up`] with the transaction rule of a layout.
+    pub(crate) fn up_part(&mut self, display_path: &str, bytes: &[u8], tx: TxRule) -> FileCheck {
         let check = self
             .config
-            .check_file_in(display_path, bytes, Direction::Up, &mut self.model);
+            .check_part(display_path, bytes, Direction::Up, tx, &mut self.model);
         if check.sql.is_none() {
             // A file the model could not read: it may have done anything.
             self.model.taint_everything();
@@ -48,11 +54,16 @@ impl History {
     /// Checks the down file of the last up file against the schema after that
     /// up; the model is left as it was.
     pub fn down(&mut self, display_path: &str, bytes: &[u8]) -> FileCheck {
+        self.down_part(display_path, bytes, TxRule::Directive)
+    }
+
+    /// [`History::down`] with the transaction rule of a layout.
+    pub(crate) fn down_part(&mut self, display_path: &str, bytes: &[u8], tx: TxRule) -> FileCheck {
         self.model.start_journal();
         let mark = self.model.mark();
         let check =
             self.config
-                .check_file_in(display_path, bytes, Direction::Down, &mut self.model);
+                .check_part(display_path, bytes, Direction::Down, tx, &mut self.model);
         self.model.rollback_to(mark);
         self.model.stop_journal();
         check

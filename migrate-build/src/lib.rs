@@ -24,7 +24,10 @@ mod config;
 mod diagnostic;
 mod directive;
 mod discover;
+mod grammar;
+mod hint;
 mod history;
+mod layout;
 mod lint;
 mod parse;
 mod preprocess;
@@ -32,15 +35,15 @@ mod rule;
 mod schema;
 mod source;
 mod split;
-mod unverified;
 
 use std::path::{Path, PathBuf};
 
-pub use check::FileCheck;
+pub use check::{FileCheck, GrammarCounts};
 pub use config::{Check, Config};
 pub use diagnostic::Diagnostic;
 pub use directive::check_environment;
 pub use history::History;
+pub use layout::{Layout, UnknownLayout};
 pub use rule::{Level, Rule};
 pub use schema::Schema;
 pub use source::checksum;
@@ -85,12 +88,15 @@ pub struct StatementSpan {
     pub column: u32,
 }
 
-/// A statement that sqlparser could not parse but whose head is valid
-/// PostgreSQL: it was checked by the token-level rules only.
+/// A statement that sqlparser cannot parse and that the second grammar
+/// (PostgreSQL's full syntax, `squawk-parser`) accepts: valid PostgreSQL with
+/// no AST. The lint rules that read tokens checked it; those that read the
+/// AST, and any model of the schema, see an effect of unknown kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unverified {
-    /// The statement kind, e.g. `"DO"` or `"ALTER SEQUENCE"`.
-    pub kind: &'static str,
+pub struct PostgresOnly {
+    /// The statement kind as the grammar names it, e.g. `"CREATE INDEX"`,
+    /// `"DO"` or `"ALTER SEQUENCE"`.
+    pub kind: String,
     /// 1-based line of the statement.
     pub line: u32,
     /// 1-based column of the statement.
@@ -108,10 +114,14 @@ pub struct CheckedScript {
     pub sql: String,
     /// How the runner executes it.
     pub transaction: TransactionKind,
+    /// Whether `sql` is the whole file as on disk; `false` for one section
+    /// of a one-file migration (dbmate, goose, sql-migrate), whose other
+    /// lines are emptied so that lines and columns stay the file's.
+    pub verbatim: bool,
     /// Its top-level statements.
     pub statements: Vec<StatementSpan>,
-    /// The statements checked by tokens only.
-    pub unverified: Vec<Unverified>,
+    /// The statements only the second grammar parsed (no AST).
+    pub postgres_only: Vec<PostgresOnly>,
 }
 
 /// One checked migration: version, name, checksum and its scripts.

@@ -1,17 +1,19 @@
 //! Tokenize once, split, parse each statement from its own tokens, and keep
-//! every statement with its span, its AST (or its unverified kind) and its
-//! syntax error.
+//! every statement with its span, its AST (or, when only the second grammar
+//! parses it, its kind) and its syntax error.
 
 use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
+use crate::grammar::{self, Verdict};
 use crate::lint::tokens::is_trivia;
 use crate::lint::{FileTokens, Finding, ParsedStatement};
 use crate::preprocess::blank_non_sql;
 use crate::rule::Rule;
 use crate::source::{advance_chars, ascii_matches, clamp_u32, LineIndex};
-use crate::{split, unverified, StatementSpan};
+use crate::{hint, split, StatementSpan};
 
 /// A `-- migrate:...` comment and where it sits.
 #[derive(Debug, Clone)]
@@ -134,7 +136,7 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
             last,
             span,
             ast: None,
-            unverified: None,
+            postgres_only: None,
         });
     }
 
@@ -164,33 +166,14 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
 
     for (statement_index, error) in errors {
         let statement = &parsed.statements[statement_index];
-        let span = statement.span;
         let toks = parsed.tokens.significant(statement);
-        let kind = match error {
-            ParserError::RecursionLimitExceeded => None,
-            _ => unverified::classify(&toks),
-        };
-        let missing = kind.and_then(|_| unverified::missing_semicolon(&toks));
-        if let Some(at) = missing {
-            let t = toks[at];
-            let found = text.get(t.start - base..t.end - base).unwrap_or("");
-            parsed.errors.push((
-                Finding {
-                    rule: Rule::SyntaxError,
-                    start: t.start,
-                    end: t.end,
-                    message: format!("Expected: end of statement (a `;`), found: {found}"),
-                    help: Some("end the previous statement with `;`".to_string()),
-                    notes: Vec::new(),
-                    cap: None,
-                },
-                Some(statement_index),
-            ));
-        } else if kind.is_some() {
-            parsed.statements[statement_index].unverified = kind;
-        } else {
-            let finding = error_finding(&error, &toks, text, &index, base, span);
-            parsed.errors.push((finding, Some(statement_index)));
+        match second_opinion(&error, &toks, text, base, statement.span) {
+            Ok(kind) => parsed.statements[statement_index].postgres_only = Some(kind),
+            Err(rejected) => {
+                let finding =
+                    rejection(&error, rejected, &toks, text, &index, base, statement.span);
+                parsed.errors.push((finding, Some(statement_index)));
+            }
         }
     }
     if let Some(error) = token_error {
@@ -214,7 +197,7 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
                     column,
                 },
                 ast: None,
-                unverified: None,
+                postgres_only: None,
             });
         }
         let statement = parsed.statements.len().checked_sub(1);
@@ -264,6 +247,110 @@ fn parse_next(parser: &mut Parser<'_>) -> Result<Box<sqlparser::ast::Statement>,
             next.token, next.span.start
         )))
     }
+}
+
+/// The second grammar's view of a statement sqlparser rejected: its kind
+/// when valid, else the grammar's message and file offset (`None` when the
+/// statement was not given to it).
+fn second_opinion(
+    error: &ParserError,
+    toks: &[crate::lint::Tok<'_>],
+    text: &str,
+    base: usize,
+    span: StatementSpan,
+) -> Result<String, Option<(String, usize)>> {
+    if matches!(error, ParserError::RecursionLimitExceeded)
+        || toks.len() > grammar::MAX_TOKENS
+        || toks.iter().any(|t| t.depth as usize > grammar::MAX_DEPTH)
+    {
+        return Err(None);
+    }
+    let Some(statement) = text.get(span.start - base..span.end - base) else {
+        return Err(None);
+    };
+    match grammar::check(statement) {
+        Verdict::Accepted(kind) => Ok(kind),
+        Verdict::Rejected { message, at } => Err(Some((message, span.start + at))),
+    }
+}
+
+/// The `syntax-error` for a statement both grammars rejected: a missing `;`
+/// when the statement runs into the next one, else the message of the parser
+/// that read further, with "did you mean" for a misspelled keyword.
+fn rejection(
+    error: &ParserError,
+    second: Option<(String, usize)>,
+    toks: &[crate::lint::Tok<'_>],
+    text: &str,
+    index: &LineIndex,
+    base: usize,
+    span: StatementSpan,
+) -> Finding {
+    let word_at = |at: usize| -> Option<&str> {
+        let t = toks.iter().find(|t| t.start == at)?;
+        match t.token {
+            // A keyword (`BEGIN` in a SQLite trigger) is not a misspelling.
+            Token::Word(w) if w.quote_style.is_none() && w.keyword == Keyword::NoKeyword => {
+                Some(w.value.as_str())
+            }
+            _ => None,
+        }
+    };
+    if let Some(at) = hint::missing_semicolon(toks) {
+        let t = toks[at];
+        let found = text.get(t.start - base..t.end - base).unwrap_or("");
+        return Finding {
+            rule: Rule::SyntaxError,
+            start: t.start,
+            end: t.end,
+            message: format!("Expected: end of statement (a `;`), found: {found}"),
+            help: Some("end the previous statement with `;`".to_string()),
+            notes: Vec::new(),
+            cap: None,
+        };
+    }
+    let mut finding = error_finding(error, toks, text, index, base, span);
+    // The grammar reports the end of the last token it took; the token after
+    // it is the one it failed on.
+    let second = second.map(|(message, at)| {
+        let token = toks.iter().find(|t| t.start >= at).or(toks.last());
+        let (start, end) = token.map_or((at, at), |t| (t.start, t.end));
+        (message, start, end)
+    });
+    if let Some((message, start, end)) = &second {
+        // sqlparser's "end of statement" is precise (two statements run
+        // together); otherwise the parser that read further knows more.
+        if *start > finding.start && !finding.message.starts_with("Expected: end of statement") {
+            finding.message = capitalized(message);
+            finding.start = *start;
+            finding.end = *end;
+        }
+    }
+    let sqlparser_start = finding.start;
+    for at in std::iter::once(sqlparser_start).chain(second.iter().map(|s| s.1)) {
+        if let Some(word) = word_at(at) {
+            if let Some(keyword) = hint::did_you_mean(word, &finding.message) {
+                let end = toks.iter().find(|t| t.start == at).map_or(at, |t| t.end);
+                return Finding {
+                    rule: Rule::SyntaxError,
+                    start: at,
+                    end,
+                    message: format!("`{word}` is not valid here: did you mean `{keyword}`?"),
+                    help: Some(format!("write `{keyword}`")),
+                    notes: Vec::new(),
+                    cap: None,
+                };
+            }
+        }
+    }
+    finding
+}
+
+fn capitalized(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_uppercase().chain(chars).collect::<String>()
+    })
 }
 
 fn error_finding(

@@ -181,6 +181,10 @@ declare_rules! {
         UnknownRule = "unknown-rule": "a rule name in `-- migrate:allow` that no rule has",
         /// An environment in `-- migrate:only` that the configured list lacks.
         UnknownEnvironment = "unknown-environment": "an environment in `-- migrate:only` that is not in the configured list of environments",
+        /// A `.sql` file in the migrations directory that the layout does not read.
+        UnclaimedFile = "unclaimed-file": "a .sql file in the migrations directory that no migration of the layout (native, diesel, sqlx, golang-migrate, goose, sql-migrate, dbmate, flyway) claims: nothing would run it",
+        /// A section marker or setting of another tool's layout that is missing, unknown or misplaced.
+        LayoutMarker = "layout-marker": "a missing, unknown or misplaced marker or setting of another tool's layout (dbmate, goose, sql-migrate sections; diesel metadata.toml)",
     }
 }
 

@@ -24,6 +24,12 @@ pub struct GlobalOpts {
     #[arg(long, global = true, default_value = "migrations", value_name = "DIR")]
     pub dir: PathBuf,
 
+    /// How the migration files are laid out: auto (recognise it), native,
+    /// diesel, sqlx, golang-migrate, goose, sql-migrate, dbmate or flyway
+    /// (refinery's layout too) [default: auto].
+    #[arg(long, global = true, value_name = "LAYOUT")]
+    pub layout: Option<pgmigrate_build::Layout>,
+
     /// Database to migrate [default: $DATABASE_URL, also read from ./.env].
     /// Both `postgres://user:pass@host/db?sslmode=require` and
     /// `host=... dbname=... password=...` forms work; `sslmode=verify-full`
@@ -133,6 +139,10 @@ pub enum Command {
     /// finished by hand); or, with `--realign`, accept an edit to an applied
     /// migration.
     Repair(RepairArgs),
+    /// Take over the history of the tool used before (sqlx, diesel, refinery,
+    /// golang-migrate, dbmate, goose, Flyway): record exactly the versions it
+    /// applied, leaving its table untouched.
+    Adopt(AdoptArgs),
     /// Prove that every down script restores the schema its up script changed,
     /// on a throwaway PostgreSQL (no database needed).
     Verify(VerifyArgs),
@@ -282,6 +292,23 @@ pub struct StampArgs {
     /// Version to mark as the newest applied one.
     #[arg(value_name = "VERSION")]
     pub target: i64,
+}
+
+/// `pgmigrate adopt`.
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// The tool whose history table to read; its layout is how the files
+    /// are read unless --layout says otherwise.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub from: crate::foreign::Tool,
+    /// The tool's history table, when it was configured with another name
+    /// [default: the tool's own, e.g. `_sqlx_migrations`].
+    #[arg(long, value_name = "[SCHEMA.]TABLE")]
+    pub from_table: Option<String>,
+    /// Record today's files also where their text no longer has the
+    /// checksum the tool recorded (after checking that the database matches them).
+    #[arg(long)]
+    pub accept_changed: bool,
 }
 
 /// `pgmigrate verify`.

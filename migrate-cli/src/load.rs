@@ -10,15 +10,24 @@ use pgmigrate_core::{Migration, Migrations, Script, Statement, TransactionMode};
 
 use crate::error::{CliError, Result};
 
-/// Checks `dir` with the default lint configuration (what `pgmigrate_build::compile`
-/// uses), plus the list of environments when one is given.
-pub fn check(dir: &Path, environments: Option<&[String]>) -> Result<pgmigrate_build::Check> {
-    Ok(config(dir, environments)?.check(dir))
+/// Checks `dir` with the default lint configuration (what `pgmigrate_build::compile` uses),
+/// read as `layout` (`None`: recognised from the directory), plus the list of
+/// environments when one is given.
+pub fn check(
+    dir: &Path,
+    environments: Option<&[String]>,
+    layout: Option<pgmigrate_build::Layout>,
+) -> Result<pgmigrate_build::Check> {
+    Ok(config(dir, environments, layout)?.check(dir))
 }
 
 /// The build configuration for `dir` (after checking that it is a directory),
-/// with the list of environments when one is given.
-pub fn config(dir: &Path, environments: Option<&[String]>) -> Result<pgmigrate_build::Config> {
+/// read as `layout`, with the list of environments when one is given.
+pub fn config(
+    dir: &Path,
+    environments: Option<&[String]>,
+    layout: Option<pgmigrate_build::Layout>,
+) -> Result<pgmigrate_build::Config> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
@@ -40,7 +49,9 @@ pub fn config(dir: &Path, environments: Option<&[String]>) -> Result<pgmigrate_b
     // `cargo run`, which sets CARGO_MANIFEST_DIR (pgmigrate-build's default root).
     let root = std::env::current_dir()
         .map_err(|e| CliError::new(format!("cannot read the working directory: {e}")))?;
-    let mut config = pgmigrate_build::Config::new().root_dir(root);
+    let mut config = pgmigrate_build::Config::new()
+        .root_dir(root)
+        .layout(layout.unwrap_or_default());
     if let Some(list) = environments {
         config = config.environments(list.iter().cloned());
     }

@@ -10,6 +10,7 @@ mod commands;
 mod connect;
 mod dotenv;
 mod error;
+mod foreign;
 mod load;
 mod logger;
 mod output;

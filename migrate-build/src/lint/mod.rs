@@ -91,18 +91,21 @@ pub(crate) struct ParsedStatement {
     pub span: StatementSpan,
     /// The AST, when sqlparser parsed the statement.
     pub ast: Option<Box<ast::Statement>>,
-    /// The statement kind (its head) when sqlparser could not parse a
-    /// statement that is known-good PostgreSQL: it is checked by tokens only.
-    pub unverified: Option<&'static str>,
+    /// The statement kind (e.g. `CREATE INDEX`) when sqlparser could not
+    /// parse it but the second grammar (PostgreSQL's full syntax) did: valid,
+    /// with no AST, checked by the token-level rules.
+    pub postgres_only: Option<String>,
 }
 
 /// What a statement rule sees.
 #[allow(dead_code)]
 pub(crate) struct StatementContext<'a> {
-    /// The parsed statement; `None` when unverified or not parseable.
+    /// The parsed statement; `None` when only the second grammar parsed it,
+    /// or when it is not valid.
     pub ast: Option<&'a ast::Statement>,
-    /// The unverified kind (see [`ParsedStatement::unverified`]).
-    pub unverified: Option<&'static str>,
+    /// The kind of a statement only the second grammar parsed (see
+    /// [`ParsedStatement::postgres_only`]).
+    pub postgres_only: Option<&'a str>,
     /// Significant tokens with byte offsets and 1-based line/column.
     pub tokens: &'a [Tok<'a>],
     /// The statement's span.
@@ -311,7 +314,7 @@ pub(crate) fn run(
         );
         let ctx = StatementContext {
             ast: statement.ast.as_deref(),
-            unverified: statement.unverified,
+            postgres_only: statement.postgres_only.as_deref(),
             tokens,
             span: statement.span,
             source,

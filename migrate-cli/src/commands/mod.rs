@@ -1,5 +1,6 @@
 //! One module per subcommand; [`run`] dispatches, [`Ctx`] holds what they share.
 
+pub mod adopt;
 pub mod create;
 pub mod down;
 pub mod lint;
@@ -39,10 +40,11 @@ pub fn run(cli: &Cli, out: &Out) -> Result<()> {
         Command::Up(args) => up::run(&ctx, args),
         Command::Down(args) => down::run(&ctx, args),
         Command::Plan(args) => plan::run(&ctx, args),
-        Command::Create(args) => create::run(&ctx.global.dir, args, out),
+        Command::Create(args) => create::run(&ctx.global.dir, ctx.global.layout, args, out),
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
         Command::Repair(args) => repair::run(&ctx, args),
+        Command::Adopt(args) => adopt::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
         Command::Schema(args) => schema::run(&ctx, args),
     }
@@ -75,7 +77,11 @@ impl Ctx<'_> {
     /// diagnostics on stderr) when a file has a `deny` finding, because the
     /// build would not embed such a set either.
     pub fn checked(&self) -> Result<pgmigrate_build::Check> {
-        let check = crate::load::check(&self.global.dir, self.global.environments.as_deref())?;
+        let check = crate::load::check(
+            &self.global.dir,
+            self.global.environments.as_deref(),
+            self.global.layout,
+        )?;
         if check.has_errors() {
             eprint!("{}", crate::redact::redact(&check.render(self.out.color)));
             let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
