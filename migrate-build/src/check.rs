@@ -5,12 +5,14 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::directive;
 use crate::layout::{self, TxRule};
-use crate::lint::{self, Finding};
+use crate::lint::{significant_of, Finding, Linter, ParsedStatement, Tok};
 use crate::parse;
 use crate::rule::{Level, Rule};
 use crate::schema::catalog::Catalog;
+use crate::schema::replay;
 use crate::source::BOM;
 use crate::{Direction, PostgresOnly, StatementSpan, TransactionKind};
+use sqlparser::tokenizer::TokenWithSpan;
 
 /// The result of checking one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +46,19 @@ pub struct GrammarCounts {
 }
 
 impl FileCheck {
+    /// A file whose text cannot be checked at all: `diagnostic` says why.
+    fn rejected(diagnostic: Diagnostic) -> FileCheck {
+        FileCheck {
+            sql: None,
+            transaction: TransactionKind::Transaction,
+            only: Vec::new(),
+            statements: Vec::new(),
+            postgres_only: Vec::new(),
+            grammars: GrammarCounts::default(),
+            diagnostics: vec![diagnostic],
+        }
+    }
+
     /// Whether a finding fails the build.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
@@ -78,61 +93,69 @@ impl Config {
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(error) => {
-                return FileCheck {
-                    sql: None,
-                    transaction: TransactionKind::Transaction,
-                    only: Vec::new(),
-                    statements: Vec::new(),
-                    postgres_only: Vec::new(),
-                    grammars: GrammarCounts::default(),
-                    diagnostics: vec![encoding_diagnostic(
-                        display_path,
-                        bytes,
-                        error.valid_up_to(),
-                    )],
-                }
+                return FileCheck::rejected(encoding_diagnostic(
+                    display_path,
+                    bytes,
+                    error.valid_up_to(),
+                ))
             }
         };
+        // The protocol and the server's text types end strings at a NUL:
+        // the server refuses the script ("invalid byte sequence ... 0x00").
+        if let Some(nul) = text.find('\0') {
+            return FileCheck::rejected(nul_diagnostic(display_path, text, nul));
+        }
         let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
-        let parsed = parse::parse(&text[base..], base);
-        let (directives, directive_findings) = directive::interpret(
-            &parsed.directives,
+        let mut visitor = LintVisitor {
             text,
-            directive::Context {
-                direction,
-                environments: self.environments_list(),
-            },
-        );
-        let statement_text =
-            |s: &lint::ParsedStatement| text.get(s.span.start..s.span.end).unwrap_or("");
-        let layout_no_tx = match tx {
-            TxRule::Directive => false,
-            TxRule::NoTransaction => true,
-            TxRule::SqlxMarker => layout::sqlx_no_transaction(text),
-            TxRule::OneQuery => match parsed.statements.as_slice() {
-                [only] => layout::refuses_transaction(statement_text(only)),
-                _ => false,
-            },
-            TxRule::Detect => parsed
-                .statements
-                .iter()
-                .any(|s| layout::refuses_transaction(statement_text(s))),
-        };
-        let transaction = if directives.no_transaction || layout_no_tx {
-            TransactionKind::NoTransaction
-        } else {
-            TransactionKind::Transaction
-        };
-        let lint_findings = lint::run(
-            &parsed.statements,
-            &parsed.tokens,
-            text,
-            base,
-            transaction,
             direction,
-            self.lint_settings(),
+            environments: self.environments_list(),
+            tx,
+            settings: Some(self.lint_settings()),
+            ready: None,
+            linted: Vec::new(),
+            with_tree: Vec::new(),
+            findings: Vec::new(),
+            path_before: model.search_path.clone(),
             model,
-        );
+        };
+        let parsed = parse::parse_visiting(&text[base..], base, &mut visitor);
+        let Some(Ready {
+            directives,
+            directive_findings,
+            linter,
+            transaction,
+        }) = visitor.ready
+        else {
+            // `start` runs on every parse: unreachable, but not worth a panic.
+            return FileCheck::rejected(Diagnostic::file(
+                Rule::SyntaxError,
+                display_path,
+                "the file could not be checked".to_string(),
+                None,
+            ));
+        };
+        // The statements without a tree (unverified ones, syntax errors):
+        // their rules read tokens only.
+        let mut lint_findings = visitor.findings;
+        let model = visitor.model;
+        for (i, statement) in parsed.statements.iter().enumerate() {
+            if !visitor.linted.get(i).copied().unwrap_or(false) {
+                let tokens = parsed.tokens.significant(statement);
+                linter.statement(
+                    i,
+                    &parsed.statements,
+                    None,
+                    &tokens,
+                    text,
+                    model,
+                    &mut lint_findings,
+                );
+            }
+        }
+        let path_changed = model.search_path != visitor.path_before;
+        replay::end_of_file(model, path_changed);
+        linter.file(&parsed.statements, text, base, &mut lint_findings);
 
         // The BOM holds no `\n`: the file's lines are the body's, shifted.
         let index = parsed.index.with_prefix(base);
@@ -186,8 +209,8 @@ impl Config {
             ));
         }
         let mut grammars = GrammarCounts::default();
-        for s in &parsed.statements {
-            if s.ast.is_some() {
+        for (i, s) in parsed.statements.iter().enumerate() {
+            if visitor.with_tree.get(i).copied().unwrap_or(false) {
                 grammars.sqlparser += 1;
             } else if s.postgres_only.is_some() {
                 grammars.second_grammar += 1;
@@ -226,12 +249,174 @@ fn postgres_only_note(kind: &str) -> String {
     )
 }
 
-/// `invalid-encoding` at the line and column of the first bad byte.
-fn encoding_diagnostic(path: &str, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
-    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or("");
+/// What the check knows once the file is split: its directives and the
+/// linter (built from every statement's tokens).
+struct Ready {
+    directives: directive::Directives,
+    directive_findings: Vec<Finding>,
+    linter: Linter,
+    /// From the directives and the layout's rule.
+    transaction: TransactionKind,
+}
+
+/// Lints each statement as soon as it is parsed, so that its tree is
+/// dropped before the next one is built.
+struct LintVisitor<'t> {
+    /// The whole file (a BOM included): offsets index into it.
+    text: &'t str,
+    direction: Direction,
+    /// The configured environment names (for `-- migrate:only`).
+    environments: Option<&'t [String]>,
+    /// How the layout decides on a transaction.
+    tx: TxRule,
+    settings: Option<crate::lint::facts::Settings>,
+    ready: Option<Ready>,
+    /// Per statement: linted with its tree.
+    linted: Vec<bool>,
+    /// Per statement: sqlparser gave it a tree.
+    with_tree: Vec<bool>,
+    findings: Vec<(Finding, Option<usize>)>,
+    /// The schema the earlier migrations made; each statement changes it in
+    /// file order before its rules run.
+    model: &'t mut Catalog,
+    /// The model's search_path when the file started.
+    path_before: Option<Vec<String>>,
+}
+
+impl LintVisitor<'_> {
+    /// Lints statement `index` (with its tree, if it has one) and notes it.
+    fn lint(
+        &mut self,
+        index: usize,
+        statements: &[ParsedStatement],
+        ast: Option<&sqlparser::ast::Statement>,
+        tokens: &[Tok<'_>],
+    ) {
+        if let Some(ready) = &self.ready {
+            ready.linter.statement(
+                index,
+                statements,
+                ast,
+                tokens,
+                self.text,
+                self.model,
+                &mut self.findings,
+            );
+            if let Some(done) = self.linted.get_mut(index) {
+                *done = true;
+            }
+        }
+    }
+}
+
+impl parse::Visitor for LintVisitor<'_> {
+    fn start(&mut self, parsed: &parse::Parsed, tokens: &[TokenWithSpan], offsets: &[usize]) {
+        let (directives, directive_findings) = directive::interpret(
+            &parsed.directives,
+            self.text,
+            directive::Context {
+                direction: self.direction,
+                environments: self.environments,
+            },
+        );
+        let text = self.text;
+        let statement_text = |s: &ParsedStatement| text.get(s.span.start..s.span.end).unwrap_or("");
+        let layout_no_tx = match self.tx {
+            TxRule::Directive => false,
+            TxRule::NoTransaction => true,
+            TxRule::SqlxMarker => layout::sqlx_no_transaction(text),
+            TxRule::OneQuery => match parsed.statements.as_slice() {
+                [only] => layout::refuses_transaction(statement_text(only)),
+                _ => false,
+            },
+            TxRule::Detect => parsed
+                .statements
+                .iter()
+                .any(|s| layout::refuses_transaction(statement_text(s))),
+        };
+        let transaction = if directives.no_transaction || layout_no_tx {
+            TransactionKind::NoTransaction
+        } else {
+            TransactionKind::Transaction
+        };
+        let views: Vec<_> = parsed
+            .statements
+            .iter()
+            .map(|s| significant_of(tokens, offsets, s))
+            .collect();
+        let settings = self.settings.take().unwrap_or_default();
+        let linter = Linter::new(&views, settings, transaction, self.direction);
+        self.linted = vec![false; parsed.statements.len()];
+        self.with_tree = vec![false; parsed.statements.len()];
+        self.ready = Some(Ready {
+            directives,
+            directive_findings,
+            linter,
+            transaction,
+        });
+    }
+
+    fn parsed(
+        &mut self,
+        index: usize,
+        statements: &[ParsedStatement],
+        ast: Box<sqlparser::ast::Statement>,
+        tokens: &[Tok<'_>],
+    ) {
+        if let Some(has) = self.with_tree.get_mut(index) {
+            *has = true;
+        }
+        self.lint(index, statements, Some(&ast), tokens);
+    }
+
+    fn unparsed(&mut self, index: usize, statements: &[ParsedStatement], tokens: &[Tok<'_>]) {
+        self.lint(index, statements, None, tokens);
+    }
+}
+
+/// `invalid-encoding` at the first NUL byte of `text`.
+fn nul_diagnostic(path: &str, text: &str, offset: usize) -> Diagnostic {
+    let count = text.bytes().filter(|&b| b == 0).count();
+    let (line, column) = position_of(text.as_bytes(), offset);
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let line_text = text[line_start..line_end]
+        .trim_start_matches(BOM)
+        .replace('\0', "\u{2400}");
+    let others = match count {
+        1 => String::new(),
+        2 => " and 1 more".to_string(),
+        n => format!(" and {} more", n - 1),
+    };
+    Diagnostic::at_line(
+        Rule::InvalidEncoding,
+        path,
+        line_text,
+        line,
+        column,
+        format!("the file holds a NUL byte (0x00){others}: PostgreSQL cannot receive it in SQL text or store it in a string"),
+        Some("remove the byte; for binary data use a bytea literal such as '\\x00'::bytea or decode('00', 'hex')".to_string()),
+    )
+}
+
+/// 1-based (line, column in characters, a BOM not counted) of the byte
+/// `offset`, which is a character boundary of valid UTF-8 `bytes[..offset]`.
+fn position_of(bytes: &[u8], offset: usize) -> (u32, u32) {
+    let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or("");
     let line = valid.matches('\n').count() + 1;
     let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
     let column = valid[line_start..].trim_start_matches(BOM).chars().count() + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
+}
+
+/// `invalid-encoding` at the line and column of the first bad byte.
+fn encoding_diagnostic(path: &str, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
+    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or("");
+    let (line, column) = position_of(bytes, valid_up_to);
+    let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
     let line_end = bytes[line_start..]
         .iter()
         .position(|&b| b == b'\n')
@@ -244,8 +429,8 @@ fn encoding_diagnostic(path: &str, bytes: &[u8], valid_up_to: usize) -> Diagnost
         Rule::InvalidEncoding,
         path,
         line_text,
-        u32::try_from(line).unwrap_or(u32::MAX),
-        u32::try_from(column).unwrap_or(u32::MAX),
+        line,
+        column,
         format!("the file is not valid UTF-8 (byte 0x{byte:02x})"),
         Some("save the file as UTF-8".to_string()),
     )
@@ -483,6 +668,24 @@ mod tests {
         let d = &result.diagnostics[0];
         assert_eq!((d.rule, d.line, d.column), (Rule::InvalidEncoding, 2, 9));
         assert!(result.sql.is_none());
+    }
+
+    #[test]
+    fn nul_bytes_are_rejected_with_their_position() {
+        let result = check("SELECT 1;\nINSERT INTO t VALUES ('a\0b', 'é\0');\n");
+        assert_eq!(result.diagnostics.len(), 1);
+        let d = &result.diagnostics[0];
+        assert_eq!((d.rule, d.line, d.column), (Rule::InvalidEncoding, 2, 25));
+        assert!(
+            d.message.contains("NUL byte (0x00) and 1 more"),
+            "{}",
+            d.message
+        );
+        assert!(result.has_errors());
+        assert!(result.sql.is_none());
+        let d = &check("\u{feff}\0").diagnostics[0];
+        assert_eq!((d.line, d.column), (1, 1));
+        assert!(!d.render(false).contains('\0'));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::{summary, Diagnostic};
 use crate::discover::{self, FoundFile};
 use crate::layout::{Layout, TxRule};
+use crate::read;
 use crate::rule::{Level, Rule};
 use crate::{checksum, CheckedMigration, CheckedScript, FileCheck, History, Schema};
 
@@ -248,7 +249,7 @@ impl Config {
     ) -> Option<(CheckedScript, String, Vec<String>)> {
         let read = match &file.text {
             Some(text) => Ok(text.clone().into_bytes()),
-            None => std::fs::read(&file.path),
+            None => read::read_regular_file(&file.path, read::MAX_FILE_BYTES),
         };
         let bytes = match read {
             Ok(bytes) => bytes,
@@ -256,8 +257,8 @@ impl Config {
                 diagnostics.push(Diagnostic::file(
                     Rule::UnreadableFile,
                     &file.display,
-                    format!("cannot read the file: {error}"),
-                    None,
+                    error.message,
+                    error.help,
                 ));
                 return None;
             }

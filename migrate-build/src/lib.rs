@@ -31,6 +31,7 @@ mod layout;
 mod lint;
 mod parse;
 mod preprocess;
+mod read;
 mod rule;
 mod schema;
 mod source;

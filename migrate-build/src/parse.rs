@@ -9,7 +9,8 @@ use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
 use crate::grammar::{self, Verdict};
 use crate::lint::tokens::is_trivia;
-use crate::lint::{FileTokens, Finding, ParsedStatement};
+use crate::lint::tokens::significant_by;
+use crate::lint::{FileTokens, Finding, ParsedStatement, Tok};
 use crate::preprocess::blank_non_sql;
 use crate::rule::Rule;
 use crate::source::{advance_chars, ascii_matches, clamp_u32, LineIndex};
@@ -40,10 +41,71 @@ pub(crate) struct Parsed {
     /// The line index of the body (COPY data and meta-commands are blanked
     /// byte for byte, so it is also the index of the body as given).
     pub index: LineIndex,
+    /// Per statement, its tree ([`parse`] only).
+    #[cfg(test)]
+    pub trees: Vec<Option<Box<sqlparser::ast::Statement>>>,
 }
 
-/// Splits and parses `body`, the file text after a BOM of `base` bytes.
+/// Receives what [`parse_visiting`] finds while it parses, so that each
+/// statement's syntax tree can be used and dropped at once (the trees of a
+/// file of many statements take far more memory than its tokens).
+pub(crate) trait Visitor {
+    /// Once, after splitting and before the first statement is parsed: the
+    /// statements (without trees), the directives, every token and the file
+    /// byte offset of each token (plus the end).
+    fn start(&mut self, parsed: &Parsed, tokens: &[TokenWithSpan], offsets: &[usize]);
+    /// Statement `index` of `statements` parsed as `ast`; `tokens` are its
+    /// significant tokens.
+    fn parsed(
+        &mut self,
+        index: usize,
+        statements: &[ParsedStatement],
+        ast: Box<sqlparser::ast::Statement>,
+        tokens: &[Tok<'_>],
+    );
+    /// Statement `index` did not parse with sqlparser (its
+    /// `postgres_only` kind is set when the second grammar accepted it);
+    /// called in file order with [`Visitor::parsed`].
+    fn unparsed(&mut self, index: usize, statements: &[ParsedStatement], tokens: &[Tok<'_>]);
+}
+
+#[cfg(test)]
+/// Keeps every tree in its statement ([`parse`]).
+struct KeepTrees(Vec<(usize, Box<sqlparser::ast::Statement>)>);
+
+#[cfg(test)]
+impl Visitor for KeepTrees {
+    fn start(&mut self, _: &Parsed, _: &[TokenWithSpan], _: &[usize]) {}
+
+    fn parsed(
+        &mut self,
+        index: usize,
+        _: &[ParsedStatement],
+        ast: Box<sqlparser::ast::Statement>,
+        _: &[Tok<'_>],
+    ) {
+        self.0.push((index, ast));
+    }
+
+    fn unparsed(&mut self, _: usize, _: &[ParsedStatement], _: &[Tok<'_>]) {}
+}
+
+/// Splits and parses `body`, the file text after a BOM of `base` bytes,
+/// keeping each statement's tree in [`Parsed::trees`].
+#[cfg(test)]
 pub(crate) fn parse(body: &str, base: usize) -> Parsed {
+    let mut keep = KeepTrees(Vec::new());
+    let mut parsed = parse_visiting(body, base, &mut keep);
+    parsed.trees = parsed.statements.iter().map(|_| None).collect();
+    for (index, ast) in keep.0 {
+        parsed.trees[index] = Some(ast);
+    }
+    parsed
+}
+
+/// Splits and parses `body`, the file text after a BOM of `base` bytes;
+/// each tree goes to `visitor` as soon as it is parsed, not into the result.
+pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor) -> Parsed {
     let mut parsed = Parsed::default();
     // Blanking keeps every byte's place, so the line index of the body is
     // that of the blanked text too.
@@ -135,47 +197,12 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
             first,
             last,
             span,
-            ast: None,
             postgres_only: None,
         });
     }
 
-    // One parser over the whole token vector, as `parse_sql` works: each
-    // chunk's `;` becomes the end of input, so that the parser sees every
-    // chunk exactly as if it were parsed on its own.
-    for chunk in &chunks {
-        if let Some(t) = tokens.get_mut(chunk.end) {
-            if matches!(t.token, Token::SemiColon) {
-                *t = TokenWithSpan::wrap(Token::EOF);
-            }
-        }
-    }
-    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
-    let mut errors = Vec::new();
-    for (statement_index, chunk_start) in to_parse {
-        seek(&mut parser, chunk_start);
-        match parse_next(&mut parser) {
-            Ok(ast) => parsed.statements[statement_index].ast = Some(ast),
-            Err(error) => errors.push((statement_index, error)),
-        }
-    }
-    parsed.tokens = FileTokens {
-        tokens: parser.into_tokens(),
-        offsets,
-    };
-
-    for (statement_index, error) in errors {
-        let statement = &parsed.statements[statement_index];
-        let toks = parsed.tokens.significant(statement);
-        match second_opinion(&error, &toks, text, base, statement.span) {
-            Ok(kind) => parsed.statements[statement_index].postgres_only = Some(kind),
-            Err(rejected) => {
-                let finding =
-                    rejection(&error, rejected, &toks, text, &index, base, statement.span);
-                parsed.errors.push((finding, Some(statement_index)));
-            }
-        }
-    }
+    // The statement the tokenizer gave up in, when no chunk holds it.
+    let token_count = tokens.len();
     if let Some(error) = token_error {
         let at = location_offset(error.location, text, &index, base).unwrap_or(base + text.len());
         let end = next_char_end(text, at - base) + base;
@@ -186,7 +213,7 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
             let rest = rest.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
             let start = (base + text.len() - rest.len()).min(at);
             let (line, column) = index.line_col(text, start - base);
-            let no_tokens = parsed.tokens.tokens.len();
+            let no_tokens = token_count;
             parsed.statements.push(ParsedStatement {
                 first: no_tokens,
                 last: no_tokens,
@@ -196,7 +223,6 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
                     line,
                     column,
                 },
-                ast: None,
                 postgres_only: None,
             });
         }
@@ -214,8 +240,66 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
             statement,
         ));
     }
+
+    visitor.start(&parsed, &tokens, &offsets);
+
+    // One parser over the whole token vector, as `parse_sql` works: each
+    // chunk's `;` becomes the end of input, so that the parser sees every
+    // chunk exactly as if it were parsed on its own.
+    for chunk in &chunks {
+        if let Some(t) = tokens.get_mut(chunk.end) {
+            if matches!(t.token, Token::SemiColon) {
+                *t = TokenWithSpan::wrap(Token::EOF);
+            }
+        }
+    }
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
+    for (statement_index, chunk_start) in to_parse {
+        seek(&mut parser, chunk_start);
+        match parse_next(&mut parser) {
+            Ok(ast) => {
+                // The tree goes to the visitor (the rules) and is dropped
+                // there: the trees of a file are never all alive at once.
+                let view = significant_in(&parser, &parsed.statements[statement_index], &offsets);
+                visitor.parsed(statement_index, &parsed.statements, ast, &view);
+            }
+            Err(error) => {
+                // Decided here, in file order, so that the visitor sees every
+                // statement in the order the server runs them.
+                let toks = significant_in(&parser, &parsed.statements[statement_index], &offsets);
+                let span = parsed.statements[statement_index].span;
+                match second_opinion(&error, &toks, text, base, span) {
+                    Ok(kind) => parsed.statements[statement_index].postgres_only = Some(kind),
+                    Err(rejected) => {
+                        let finding = rejection(&error, rejected, &toks, text, &index, base, span);
+                        parsed.errors.push((finding, Some(statement_index)));
+                    }
+                }
+                visitor.unparsed(statement_index, &parsed.statements, &toks);
+            }
+        }
+    }
+    parsed.tokens = FileTokens {
+        tokens: parser.into_tokens(),
+        offsets,
+    };
     parsed.index = index;
     parsed
+}
+
+/// The significant tokens of `statement`, read from the parser that holds
+/// the file's tokens.
+fn significant_in<'p>(
+    parser: &'p Parser<'_>,
+    statement: &ParsedStatement,
+    offsets: &[usize],
+) -> Vec<Tok<'p>> {
+    let first = statement.first;
+    let count = statement.last.saturating_sub(first);
+    match offsets.get(first..) {
+        Some(offsets) => significant_by(count, |i| parser.token_at(first + i), offsets),
+        None => Vec::new(),
+    }
 }
 
 /// Moves the parser to token `target`: forward over any tokens (whitespace
@@ -636,9 +720,9 @@ mod tests {
             0,
         );
         let kinds: Vec<&str> = parsed
-            .statements
+            .trees
             .iter()
-            .map(|s| match s.ast.as_deref() {
+            .map(|t| match t.as_deref() {
                 Some(Statement::Copy { payload, .. }) => {
                     // The data lines are blanked: a COPY of its own has no rows.
                     let data = payload.as_ref().map(|p| p.data.trim());
@@ -688,7 +772,7 @@ mod tests {
             "CREATE TABLE t (a int,;\nSELECT 1;\nINSERT INTO t VALUES (1,;\nSELECT (((;\nSELECT 3;\n",
             0,
         );
-        let ok: Vec<bool> = parsed.statements.iter().map(|s| s.ast.is_some()).collect();
+        let ok: Vec<bool> = parsed.trees.iter().map(Option::is_some).collect();
         assert_eq!(ok, [false, true, false, false, true]);
         assert_eq!(parsed.errors.len(), 3, "{:?}", parsed.errors);
     }

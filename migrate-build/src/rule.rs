@@ -169,10 +169,10 @@ declare_rules! {
         DuplicateVersion = "duplicate-version": "two migration files with the same version number",
         /// A `.down.sql` file without its `.up.sql`.
         OrphanDown = "orphan-down": "a .down.sql file without the matching .up.sql",
-        /// A file that is not valid UTF-8.
-        InvalidEncoding = "invalid-encoding": "a migration file that is not valid UTF-8",
-        /// A file that cannot be read.
-        UnreadableFile = "unreadable-file": "a migration file that cannot be read",
+        /// A file that is not valid UTF-8, or holds a NUL byte.
+        InvalidEncoding = "invalid-encoding": "a migration file that is not valid UTF-8 or holds a NUL byte",
+        /// A file that cannot be read: missing, not a regular file, too large.
+        UnreadableFile = "unreadable-file": "a migration path that cannot be read as a file (not a regular file, too large, no permission)",
         /// A `-- migrate:` comment that is not a known directive.
         UnknownDirective = "unknown-directive": "a `-- migrate:` comment that is not a known directive",
         /// A known directive in a place where it applies to nothing.

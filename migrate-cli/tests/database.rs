@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{prepend_hba_and_reload, Sandbox};
+use common::Sandbox;
 
 fn two_migrations(s: &Sandbox) {
     s.write(
@@ -278,34 +278,11 @@ fn connection_errors_are_one_line_without_password() {
 
 #[test]
 fn wrong_password_and_missing_database() {
-    let server = pgmigrate_tempdb::shared().expect("server");
     let s = Sandbox::with_db("cli_password");
     s.write("0001_a.up.sql", "CREATE TABLE a (id int);\n");
-    if server.cluster().is_none() {
-        // An external DATABASE_URL server: its pg_hba is not ours to change.
+    let Some(port) = common::password_role_port() else {
         return;
-    }
-    let cluster = server.cluster().unwrap();
-    // A role that must authenticate with a password, over TCP.
-    let mut admin = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
-    admin
-        .batch_execute(
-            "DO $$ BEGIN
-               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pwuser') THEN
-                 CREATE ROLE pwuser LOGIN PASSWORD 'right-password';
-               END IF;
-             END $$;",
-        )
-        .unwrap();
-    let hba = std::fs::read_to_string(cluster.data_dir().join("pg_hba.conf")).unwrap();
-    if !hba.contains("pwuser") {
-        prepend_hba_and_reload(
-            cluster,
-            &mut admin,
-            "host all pwuser 127.0.0.1/32 scram-sha-256\n",
-        );
-    }
-    let port = cluster.port();
+    };
     let secret = "Wr0ng-Passw0rd";
     let url = format!("postgres://pwuser:{secret}@127.0.0.1:{port}/postgres");
     let run = s.run(&["--database-url", &url, "status"]);

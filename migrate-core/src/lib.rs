@@ -31,7 +31,7 @@ mod migrations;
 mod model;
 
 pub use executor::{
-    AppliedMigration, Direction, DownReport, DriftedMigration, Error, Interruption,
+    AppliedMigration, Direction, DownReport, DriftedMigration, Error, FailureClass, Interruption,
     MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
     RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };

@@ -55,9 +55,15 @@ impl Ctx<'_> {
         if let Some(t) = &self.global.history_table {
             settings::parse_table_name(t)?;
         }
+        for (flag, duration) in [
+            ("--lock-timeout", &self.global.lock_timeout),
+            ("--statement-timeout", &self.global.statement_timeout),
+        ] {
+            if let Some(duration) = duration {
+                settings::parse_server_timeout(flag, duration)?;
+            }
+        }
         for duration in [
-            &self.global.lock_timeout,
-            &self.global.statement_timeout,
             &self.global.lock_wait,
             &self.global.history_lock_timeout,
             &self.global.keepalive,
@@ -117,10 +123,10 @@ impl Ctx<'_> {
             };
         }
         if let Some(d) = &self.global.lock_timeout {
-            m = m.lock_timeout(settings::parse_duration(d)?);
+            m = m.lock_timeout(settings::parse_server_timeout("--lock-timeout", d)?);
         }
         if let Some(d) = &self.global.statement_timeout {
-            m = m.statement_timeout(settings::parse_duration(d)?);
+            m = m.statement_timeout(settings::parse_server_timeout("--statement-timeout", d)?);
         }
         if let Some(d) = &self.global.lock_wait {
             m = m.lock_wait(settings::parse_duration(d)?);
@@ -149,6 +155,7 @@ impl Ctx<'_> {
 /// advice where the executor speaks about its library API.
 pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
     use pgmigrate_core::Error as E;
+    let e = escape_stored_names(e);
     let help = match &e {
         E::ForeignHistoryTable { .. } => {
             Some("pass --history-table NAME (or SCHEMA.NAME) to keep this tool's history elsewhere")
@@ -171,6 +178,7 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
         E::LockTimeout { .. } => {
             Some("wait for the other runner, or give it longer with --lock-wait (e.g. 15m)")
         }
+        E::Database { .. } => e.failure_class().and_then(class_help),
         _ => None,
     };
     let mut err = CliError::new(e.to_string());
@@ -178,6 +186,52 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
         err = err.help(h);
     }
     err
+}
+
+/// Help for a failed query of the runner itself, by whose fault it is.
+fn class_help(class: pgmigrate_core::FailureClass) -> Option<&'static str> {
+    use pgmigrate_core::FailureClass as C;
+    match class {
+        C::ReadOnly => Some(
+            "the server accepts no writes (a hot standby replica, or default_transaction_read_only): connect to the primary server",
+        ),
+        C::Terminated => Some(
+            "the server ended the session (an administrator, a shutdown or a restart): run the command again once it accepts connections",
+        ),
+        C::LockTimeout => Some(
+            "another session held a lock for longer than lock_timeout: run again when the database is quieter",
+        ),
+        C::Cancelled => Some(
+            "the query ran longer than statement_timeout or was cancelled: run again, or allow it longer",
+        ),
+        C::Runner => Some(
+            "the migration user needs CREATE on the history table's schema and SELECT, INSERT, UPDATE, DELETE on the table (or choose another with --history-table)",
+        ),
+        _ => None,
+    }
+}
+
+/// The error with the names it quotes from the history table (which any
+/// client can write) made printable: a newline there must not start a line.
+fn escape_stored_names(e: pgmigrate_core::Error) -> pgmigrate_core::Error {
+    use crate::output::escape_control;
+    use pgmigrate_core::Error as E;
+    match e {
+        E::UnknownToRevert {
+            version,
+            name,
+            table,
+        } => E::UnknownToRevert {
+            version,
+            name: escape_control(&name).into_owned(),
+            table,
+        },
+        E::Interrupted(mut interruption) => {
+            interruption.name = escape_control(&interruption.name).into_owned();
+            E::Interrupted(interruption)
+        }
+        other => other,
+    }
 }
 
 /// The version as written in the file name (`0007`), falling back to the number.

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use crate::executor::blame;
 use crate::executor::error::{Direction, Error, MigrationFailure};
 use crate::executor::history::{self, History};
 use crate::executor::invalid_index;
@@ -182,28 +183,35 @@ pub(crate) fn run(
     queries: &ScriptQueries<'_>,
     table: &str,
 ) -> Result<(), Error> {
+    let failure = |error, at| failure(migration, script, direction, error, at, table);
     match queries {
         ScriptQueries::Transactional { sql, embedding } => match session.query(sql) {
             Ok(_) => Ok(()),
             Err(error) => {
                 // The transaction is aborted (or never began): end it.
                 let _ = session.query("ROLLBACK");
-                let offset = error
-                    .as_db_error()
-                    .and_then(|db| match db.position() {
-                        Some(postgres::error::ErrorPosition::Original(p)) => Some(*p),
-                        _ => None,
-                    })
-                    .and_then(|p| embedding.script_offset(p));
+                let position = error.as_db_error().and_then(|db| match db.position() {
+                    Some(postgres::error::ErrorPosition::Original(p)) => Some(*p),
+                    _ => None,
+                });
+                let offset = position.and_then(|p| embedding.script_offset(p));
+                // A position outside the script: the runner's SET or history write.
+                let runner_statement = position.is_some() && offset.is_none();
                 let (offset, start_only) = match offset {
                     Some(o) => (Some(o), false),
-                    None if script.statements.len() == 1 => {
+                    None if script.statements.len() == 1 && !runner_statement => {
                         (Some(script.statements[0].start), true)
                     }
                     None => (None, false),
                 };
                 Err(failure(
-                    migration, script, direction, error, offset, start_only, false,
+                    error,
+                    At {
+                        offset,
+                        statement_start_only: start_only,
+                        left_running: false,
+                        runner_statement,
+                    },
                 ))
             }
         },
@@ -244,13 +252,13 @@ pub(crate) fn run(
                         None => (statement.start, true),
                     };
                     return Err(failure(
-                        migration,
-                        script,
-                        direction,
                         error,
-                        Some(offset),
-                        start_only,
-                        true,
+                        At {
+                            offset: Some(offset),
+                            statement_start_only: start_only,
+                            left_running: true,
+                            runner_statement: false,
+                        },
                     ));
                 }
                 if let Some(p) = progress.get(i) {
@@ -302,6 +310,18 @@ pub(crate) fn run(
     }
 }
 
+/// Where a script's query failed.
+struct At {
+    /// Byte offset in the script, when known.
+    offset: Option<usize>,
+    /// `offset` is only the start of the failing statement.
+    statement_start_only: bool,
+    /// A no-transaction script: its history row stays `running`.
+    left_running: bool,
+    /// The failing statement is the runner's (a position outside the script).
+    runner_statement: bool,
+}
+
 /// The INVALID indexes reported by the row of [`invalid_index::check_sql`], if any.
 fn invalid_in(results: &[Vec<postgres::SimpleQueryRow>]) -> Option<String> {
     results
@@ -317,10 +337,15 @@ fn failure(
     script: &Script,
     direction: Direction,
     error: postgres::Error,
-    offset: Option<usize>,
-    statement_start_only: bool,
-    left_running: bool,
+    at: At,
+    history_table: &str,
 ) -> Error {
+    let At {
+        offset,
+        statement_start_only,
+        left_running,
+        runner_statement,
+    } = at;
     let (line, column) = match offset {
         Some(o) if statement_start_only => match statement_at(script, o) {
             Some(s) => (Some(s.line), Some(s.column)),
@@ -342,6 +367,12 @@ fn failure(
         };
     }
     let db = error.as_db_error();
+    let class = blame::classify(
+        db.map(|d| d.code().code()),
+        db.map_or("", |d| d.message()),
+        runner_statement,
+        Some(&blame::bare_table_name(history_table)),
+    );
     Error::MigrationFailed(Box::new(MigrationFailure {
         version: migration.version,
         name: migration.name.to_string(),
@@ -355,6 +386,7 @@ fn failure(
         detail: db.and_then(|d| d.detail()).map(str::to_string),
         hint: db.and_then(|d| d.hint()).map(str::to_string),
         left_running,
+        class,
         source: error,
     }))
 }

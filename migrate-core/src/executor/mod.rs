@@ -7,6 +7,7 @@
 //! ([`apply`], [`revert`]). Errors are typed ([`Error`]); results are reports.
 
 mod apply;
+mod blame;
 mod error;
 mod history;
 mod interruption;
@@ -29,6 +30,7 @@ use std::time::Instant;
 
 use postgres::Client;
 
+pub use blame::FailureClass;
 pub use error::{Direction, DriftedMigration, Error, MigrationFailure};
 pub use interruption::Interruption;
 pub use report::{
@@ -532,7 +534,8 @@ fn warn_future(future: &[i64]) {
         let versions: Vec<String> = future.iter().map(i64::to_string).collect();
         log::warn!(
             "the database has migration(s) {} applied that this binary does not know (newer than all \
-             of its migrations): probably a newer release already migrated; continuing",
+             of its migrations): either a newer release applied them, or their files were deleted \
+             after they ran (then restore them); continuing",
             versions.join(", ")
         );
     }
