@@ -12,6 +12,10 @@
 //! pgmigrate_build::compile("migrations");
 //! ```
 //!
+//! The project's `migrate.toml` ([`ProjectConfig`]) sets the directory, rule
+//! levels, a lint baseline, the history table and runner settings for the
+//! build, `migrations!("dir")` and the CLI alike.
+//!
 //! [`Config`] adjusts rule levels and the history table; [`Config::check`] is
 //! the pure entry point (no printing, no cargo directives) used by the proc
 //! macro and the CLI, and [`Config::check_file`] checks one file's bytes.
@@ -31,6 +35,7 @@ mod layout;
 mod lint;
 mod parse;
 mod preprocess;
+mod project;
 mod read;
 mod rule;
 mod schema;
@@ -41,10 +46,11 @@ use std::path::{Path, PathBuf};
 
 pub use check::{FileCheck, GrammarCounts};
 pub use config::{Check, Config};
-pub use diagnostic::Diagnostic;
+pub use diagnostic::{summary, Diagnostic};
 pub use directive::check_environment;
 pub use history::History;
 pub use layout::{Layout, UnknownLayout};
+pub use project::{parse_duration, HistoryTable, ProjectConfig, RunnerSettings, CONFIG_FILE_NAME};
 pub use rule::{Level, Rule};
 pub use schema::Schema;
 pub use source::checksum;

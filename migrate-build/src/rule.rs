@@ -185,6 +185,8 @@ declare_rules! {
         UnclaimedFile = "unclaimed-file": "a .sql file in the migrations directory that no migration of the layout (native, diesel, sqlx, golang-migrate, goose, sql-migrate, dbmate, flyway) claims: nothing would run it",
         /// A section marker or setting of another tool's layout that is missing, unknown or misplaced.
         LayoutMarker = "layout-marker": "a missing, unknown or misplaced marker or setting of another tool's layout (dbmate, goose, sql-migrate sections; diesel metadata.toml)",
+        /// A `migrate.toml` that is not valid TOML, has an unknown key or a bad value.
+        InvalidConfig = "invalid-config": "a migrate.toml that is not valid TOML, has an unknown key or a value of the wrong kind",
     }
 }
 

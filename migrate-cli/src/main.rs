@@ -11,12 +11,14 @@ mod connect;
 mod dotenv;
 mod error;
 mod foreign;
+mod github;
 mod interrupt;
 mod load;
 mod logger;
 mod output;
 mod pgenv;
 mod redact;
+mod sarif;
 mod schema;
 mod settings;
 

@@ -142,32 +142,13 @@ pub fn check_environment(env: &str, known: Option<&[String]>) -> Result<()> {
     })
 }
 
-/// Parses a duration such as `5s`, `500ms`, `1m`, `1h`, `1.5s` (`0` is zero).
+/// Parses a duration such as `5s`, `500ms`, `1m`, `1h`, `1.5s` (`0` is zero),
+/// as migrate.toml's `[runner]` durations are read.
 pub fn parse_duration(text: &str) -> Result<Duration> {
-    let bad = || {
-        CliError::new(format!("invalid duration `{text}`"))
-            .help("write a number with a unit: `500ms`, `5s`, `2m`, `1h`")
-    };
-    let t = text.trim();
-    if t == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(bad)?;
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "s" | "sec" | "secs" => n,
-        "m" | "min" | "mins" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(bad()),
-    };
-    if !secs.is_finite() || !(0.0..=365.0 * 86400.0).contains(&secs) {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs_f64(secs))
+    pgmigrate_build::parse_duration(text).map_err(|message| match message.split_once(": ") {
+        Some((what, help)) => CliError::new(what).help(help),
+        None => CliError::new(message),
+    })
 }
 
 /// The largest value of PostgreSQL's `lock_timeout` and `statement_timeout`

@@ -400,3 +400,36 @@ fn repair_realign_accepts_an_edited_applied_migration() {
         .code(2)
         .contains("no migration has version 42");
 }
+
+#[test]
+fn read_only_commands_report_findings_and_up_refuses() {
+    let s = Sandbox::with_db("cli_read_only");
+    s.write("0001_old.sql", "CREATE TABLE old (id bigint);\n");
+    s.write("0002_new.sql", "DROP TABLE old;\n");
+    s.run_db(&["status"])
+        .code(0)
+        .contains("pending")
+        .contains("lint error(s) in migrations: `up` would refuse to run");
+    s.run_db(&["plan"])
+        .code(0)
+        .contains("DROP TABLE old;")
+        .contains("`up` would refuse to run");
+    s.run_db(&["up"]).code(1).contains("nothing was run");
+    assert!(s.applied().is_empty());
+
+    // With the baseline at 0002 both files are history; after it, findings count again.
+    std::fs::write(
+        s.root().join("migrate.toml"),
+        "[lint]\nbaseline = \"0002\"\n",
+    )
+    .unwrap();
+    s.run_db(&["up"]).code(0).contains("applied 2 migration(s)");
+    assert_eq!(s.applied(), [1, 2]);
+    std::fs::write(
+        s.root().join("migrate.toml"),
+        "[lint]\nbaseline = \"0001\"\n",
+    )
+    .unwrap();
+    s.write("0003_again.sql", "DROP TABLE gone;\n");
+    s.run_db(&["up"]).code(1).contains("nothing was run");
+}

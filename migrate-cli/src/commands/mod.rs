@@ -12,6 +12,9 @@ pub mod status;
 pub mod up;
 pub mod verify;
 
+use std::path::PathBuf;
+
+use pgmigrate_build::ProjectConfig;
 use pgmigrate_core::Migrations;
 
 use crate::cli::{Cli, Command, GlobalOpts};
@@ -19,28 +22,36 @@ use crate::error::{CliError, Result};
 use crate::output::Out;
 use crate::settings;
 
-/// What every command gets: the global options and the output settings.
+/// What every command gets: the global options, the output settings and the
+/// project's configuration.
 pub struct Ctx<'a> {
     /// The global options.
     pub global: &'a GlobalOpts,
     /// Colors and verbosity.
     pub out: &'a Out,
+    /// The migrations directory: `--dir`, else `dir` of migrate.toml, else `migrations`.
+    pub dir: PathBuf,
+    /// The project's migrate.toml, when there is one.
+    pub project: Option<ProjectConfig>,
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: &Cli, out: &Out) -> Result<()> {
+    // Validate the options that every command shares before doing anything.
+    validate(&cli.global)?;
+    let (dir, project) = crate::load::project(&cli.global, out)?;
     let ctx = Ctx {
         global: &cli.global,
         out,
+        dir,
+        project,
     };
-    // Validate the options that every command shares before doing anything.
-    ctx.validate()?;
     match &cli.command {
         Command::Status(args) => status::run(&ctx, args),
         Command::Up(args) => up::run(&ctx, args),
         Command::Down(args) => down::run(&ctx, args),
         Command::Plan(args) => plan::run(&ctx, args),
-        Command::Create(args) => create::run(&ctx.global.dir, ctx.global.layout, args, out),
+        Command::Create(args) => create::run(&ctx.dir, ctx.layout(), args, out),
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
         Command::Repair(args) => repair::run(&ctx, args),
@@ -50,66 +61,105 @@ pub fn run(cli: &Cli, out: &Out) -> Result<()> {
     }
 }
 
+fn validate(global: &GlobalOpts) -> Result<()> {
+    if let Some(t) = &global.history_table {
+        settings::parse_table_name(t)?;
+    }
+    for (flag, duration) in [
+        ("--lock-timeout", &global.lock_timeout),
+        ("--statement-timeout", &global.statement_timeout),
+    ] {
+        if let Some(duration) = duration {
+            settings::parse_server_timeout(flag, duration)?;
+        }
+    }
+    for duration in [
+        &global.lock_wait,
+        &global.history_lock_timeout,
+        &global.keepalive,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        settings::parse_duration(duration)?;
+    }
+    if let Some(env) = &global.environment {
+        settings::check_environment(env, global.environments.as_deref())?;
+    }
+    Ok(())
+}
+
 impl Ctx<'_> {
-    fn validate(&self) -> Result<()> {
-        if let Some(t) = &self.global.history_table {
-            settings::parse_table_name(t)?;
-        }
-        for (flag, duration) in [
-            ("--lock-timeout", &self.global.lock_timeout),
-            ("--statement-timeout", &self.global.statement_timeout),
-        ] {
-            if let Some(duration) = duration {
-                settings::parse_server_timeout(flag, duration)?;
-            }
-        }
-        for duration in [
-            &self.global.lock_wait,
-            &self.global.history_lock_timeout,
-            &self.global.keepalive,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            settings::parse_duration(duration)?;
-        }
-        if let Some(env) = &self.global.environment {
-            settings::check_environment(env, self.global.environments.as_deref())?;
-        }
-        Ok(())
+    /// The layout: `--layout`, else `layout` of migrate.toml; `None` when
+    /// neither names one (recognised from the files).
+    pub fn layout(&self) -> Option<pgmigrate_build::Layout> {
+        self.global.layout.or_else(|| {
+            self.project
+                .as_ref()
+                .map(ProjectConfig::layout)
+                .filter(|l| *l != pgmigrate_build::Layout::Auto)
+        })
+    }
+
+    /// Checks the migration directory like `cargo build` (same migrate.toml).
+    pub fn check(&self) -> Result<pgmigrate_build::Check> {
+        crate::load::check(
+            &self.dir,
+            self.project.as_ref(),
+            self.global.environments.as_deref(),
+            self.global.layout,
+        )
     }
 
     /// Checks the migration directory like `cargo build`; refuses (exit 1,
     /// diagnostics on stderr) when a file has a `deny` finding, because the
-    /// build would not embed such a set either.
+    /// build would not embed such a set either. For commands that change
+    /// the database or prove something about it.
     pub fn checked(&self) -> Result<pgmigrate_build::Check> {
-        let check = crate::load::check(
-            &self.global.dir,
-            self.global.environments.as_deref(),
-            self.global.layout,
-        )?;
+        let check = self.check()?;
         if check.has_errors() {
             eprint!("{}", crate::redact::redact(&check.render(self.out.color)));
             let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
             return Err(CliError::check_failed(format!(
                 "{errors} error(s) in {}: nothing was run",
-                self.global.dir.display()
+                self.dir.display()
             ))
             .help("fix the files (`pgmigrate lint` lists every finding)"));
         }
-        let warnings = check.diagnostics.len();
-        if warnings > 0 {
-            self.out.warn(&format!(
-                "{warnings} lint warning(s) in {} (see `pgmigrate lint`)",
-                self.global.dir.display()
-            ));
-        }
+        self.warn_findings(&check);
         Ok(check)
     }
 
-    /// The migrations to run, with the runner settings from the options.
+    /// Like [`Ctx::checked`] but never refuses because of findings: for
+    /// read-only commands (`status`, `plan`), which only say how many there are.
+    pub fn checked_read_only(&self) -> Result<pgmigrate_build::Check> {
+        let check = self.check()?;
+        let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
+        if errors > 0 {
+            self.out.warn(&format!(
+                "{errors} lint error(s) in {}: `up` would refuse to run (see `pgmigrate lint`)",
+                self.dir.display()
+            ));
+        }
+        self.warn_findings(&check);
+        Ok(check)
+    }
+
+    fn warn_findings(&self, check: &pgmigrate_build::Check) {
+        let warnings = check.diagnostics.iter().filter(|d| !d.is_error()).count();
+        if warnings > 0 {
+            self.out.warn(&format!(
+                "{warnings} lint warning(s) in {} (see `pgmigrate lint`)",
+                self.dir.display()
+            ));
+        }
+    }
+
+    /// The migrations to run, with the runner settings of migrate.toml and
+    /// the options (which win).
     pub fn migrations(&self, check: &pgmigrate_build::Check) -> Result<Migrations> {
-        self.with_settings(crate::load::to_migrations(&check.migrations))
+        let m = crate::load::to_migrations(&check.migrations);
+        self.with_settings(crate::load::with_runner_settings(m, check.runner()))
     }
 
     /// Applies `--history-table`, `--lock-timeout`, `--statement-timeout`,
@@ -138,10 +188,13 @@ impl Ctx<'_> {
             let d = settings::parse_duration(d)?;
             m = m.keepalive((!d.is_zero()).then_some(d));
         }
+        if self.global.allow_out_of_order {
+            m = m.allow_out_of_order(true);
+        }
         if let Some(env) = &self.global.environment {
             m = m.environment(env.clone());
         }
-        Ok(m.allow_out_of_order(self.global.allow_out_of_order))
+        Ok(m)
     }
 
     /// Connects to the configured database.

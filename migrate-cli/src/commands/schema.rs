@@ -7,7 +7,13 @@ use crate::error::Result;
 
 /// Runs `pgmigrate schema`.
 pub fn run(ctx: &Ctx, args: &SchemaArgs) -> Result<()> {
-    let schema = crate::load::config(&ctx.global.dir, None, None)?.schema(&ctx.global.dir, args.at);
+    let schema = crate::load::config(
+        &ctx.dir,
+        ctx.project.as_ref(),
+        ctx.global.environments.as_deref(),
+        ctx.global.layout,
+    )?
+    .schema(&ctx.dir, args.at);
     let text = match args.format {
         SchemaFormat::Sql => schema.to_sql(),
         SchemaFormat::Json => schema.to_json(),

@@ -9,7 +9,7 @@ use crate::output::{duration, escape_control, rfc3339, utc_timestamp, Style, Tab
 
 /// Runs `pgmigrate status`.
 pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
-    let check = ctx.checked()?;
+    let check = ctx.checked_read_only()?;
     let migrations = ctx.migrations(&check)?;
     let mut client = ctx.connect()?;
     let status = migrations.status(&mut client).map_err(exec_error)?;

@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, _args: &VerifyArgs) -> Result<()> {
     if list.is_empty() {
         ctx.out.result(&format!(
             "nothing to verify: no migrations in {}",
-            ctx.global.dir.display()
+            ctx.dir.display()
         ));
         return Ok(());
     }
@@ -356,7 +356,7 @@ impl Target {
             let version = server_version(&mut admin);
             out.line(&format!(
                 "verify: {} on PostgreSQL {version}, temporary database {name} (dropped afterwards)",
-                ctx.global.dir.display()
+                ctx.dir.display()
             ));
             let client = match crate::connect::connect_to(url, Some(&name)) {
                 Ok(c) => c,
@@ -384,7 +384,7 @@ impl Target {
         let version = server_version(&mut client);
         out.line(&format!(
             "verify: {} on a throwaway PostgreSQL {version} ({}, port {})",
-            ctx.global.dir.display(),
+            ctx.dir.display(),
             cluster.bin_dir().display(),
             cluster.port()
         ));
