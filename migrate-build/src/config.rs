@@ -668,10 +668,12 @@ mod tests {
             .collect()
     }
 
+    // Each file drops a table it created (a table no migration created would
+    // also be `undefined-object`).
     const DROPS: &[(&str, &str)] = &[
-        ("0001_a.sql", "DROP TABLE a;\n"),
-        ("0002_b.sql", "DROP TABLE b;\n"),
-        ("0003_c.sql", "DROP TABLE c;\n"),
+        ("0001_a.sql", "CREATE TABLE a (id int);\nDROP TABLE a;\n"),
+        ("0002_b.sql", "CREATE TABLE b (id int);\nDROP TABLE b;\n"),
+        ("0003_c.sql", "CREATE TABLE c (id int);\nDROP TABLE c;\n"),
     ];
 
     #[test]
