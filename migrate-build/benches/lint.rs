@@ -9,8 +9,11 @@
 //!   accepts, concatenated into one text (joined with `;\n`); read at bench
 //!   time, never copied into the repository. Skipped with a message when the
 //!   corpus is absent.
-//! * `corpus-per-file`: the same files checked one by one (as `build.rs`
-//!   does), against `parse_sql` file by file.
+//! * `corpus-per-file`: the same files checked one by one, each alone
+//!   (`check_file`), against `parse_sql` file by file.
+//! * `corpus-history`: the same files checked as one history, in order,
+//!   against the schema model the earlier files built (`History::up`, as
+//!   `build.rs` does over a directory), against `parse_sql` file by file.
 //! * `synthetic`: a ~5 MB migration generated here (CREATE TABLE, ALTER TABLE,
 //!   CREATE INDEX, INSERT ... VALUES, plpgsql functions with `$$` bodies,
 //!   comments).
@@ -32,7 +35,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use pgmigrate_build::{Config, Direction};
+use pgmigrate_build::{Config, Direction, History};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
@@ -60,10 +63,26 @@ fn bare(input: &Input) -> usize {
 }
 
 fn check(input: &Input) -> usize {
+    if input.name == "corpus-history" {
+        return check_history(input);
+    }
     let config = Config::new();
     let mut statements = 0;
     for text in &input.texts {
         let result = config.check_file("bench.up.sql", black_box(text.as_bytes()), Direction::Up);
+        statements += result.statements.len();
+        black_box(&result.diagnostics);
+    }
+    black_box(statements)
+}
+
+/// The whole-history check: every file in order against the schema model
+/// the earlier files built (what `build.rs` does over a directory).
+fn check_history(input: &Input) -> usize {
+    let mut history = History::new(Config::new());
+    let mut statements = 0;
+    for text in &input.texts {
+        let result = history.up("bench.up.sql", black_box(text.as_bytes()));
         statements += result.statements.len();
         black_box(&result.diagnostics);
     }
@@ -225,6 +244,10 @@ fn main() {
             } else {
                 eprintln!("the concatenated corpus does not parse as a whole: skipped");
             }
+            inputs.push(Input {
+                name: "corpus-history",
+                texts: files.clone(),
+            });
             inputs.push(Input {
                 name: "corpus-per-file",
                 texts: files,

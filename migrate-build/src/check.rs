@@ -8,6 +8,8 @@ use crate::layout::{self, TxRule};
 use crate::lint::{significant_of, Finding, Linter, ParsedStatement, Tok};
 use crate::parse;
 use crate::rule::{Level, Rule};
+use crate::schema::catalog::Catalog;
+use crate::schema::replay;
 use crate::source::BOM;
 use crate::{Direction, PostgresOnly, StatementSpan, TransactionKind};
 use sqlparser::tokenizer::TokenWithSpan;
@@ -67,16 +69,26 @@ impl Config {
     /// Checks one migration file given as bytes; `display_path` names it in
     /// diagnostics. Pure: no file access, no printing.
     pub fn check_file(&self, display_path: &str, bytes: &[u8], direction: Direction) -> FileCheck {
-        self.check_part(display_path, bytes, direction, TxRule::Directive)
+        // Alone, a file is checked without knowing what earlier migrations
+        // created: the model reports only what the file itself contradicts.
+        self.check_part(
+            display_path,
+            bytes,
+            direction,
+            TxRule::Directive,
+            &mut Catalog::empty(false),
+        )
     }
 
-    /// [`Config::check_file`] with the transaction rule of a layout.
+    /// [`Config::check_file`] with the transaction rule of a layout, against
+    /// the schema `model` (changed by the file).
     pub(crate) fn check_part(
         &self,
         display_path: &str,
         bytes: &[u8],
         direction: Direction,
         tx: TxRule,
+        model: &mut Catalog,
     ) -> FileCheck {
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
@@ -102,7 +114,10 @@ impl Config {
             settings: Some(self.lint_settings()),
             ready: None,
             linted: Vec::new(),
+            with_tree: Vec::new(),
             findings: Vec::new(),
+            path_before: model.search_path.clone(),
+            model,
         };
         let parsed = parse::parse_visiting(&text[base..], base, &mut visitor);
         let Some(Ready {
@@ -123,6 +138,7 @@ impl Config {
         // The statements without a tree (unverified ones, syntax errors):
         // their rules read tokens only.
         let mut lint_findings = visitor.findings;
+        let model = visitor.model;
         for (i, statement) in parsed.statements.iter().enumerate() {
             if !visitor.linted.get(i).copied().unwrap_or(false) {
                 let tokens = parsed.tokens.significant(statement);
@@ -132,10 +148,13 @@ impl Config {
                     None,
                     &tokens,
                     text,
+                    model,
                     &mut lint_findings,
                 );
             }
         }
+        let path_changed = model.search_path != visitor.path_before;
+        replay::end_of_file(model, path_changed);
         linter.file(&parsed.statements, text, base, &mut lint_findings);
 
         // The BOM holds no `\n`: the file's lines are the body's, shifted.
@@ -163,7 +182,8 @@ impl Config {
             } else if directives.allows(finding.rule, statement) {
                 Level::Allow
             } else {
-                self.level_of(finding.rule)
+                let level = self.level_of(finding.rule);
+                finding.cap.map_or(level, |cap| level.min(cap))
             };
             if level == Level::Allow {
                 continue;
@@ -190,8 +210,7 @@ impl Config {
         }
         let mut grammars = GrammarCounts::default();
         for (i, s) in parsed.statements.iter().enumerate() {
-            // Linted with its tree: sqlparser parsed it.
-            if visitor.linted.get(i).copied().unwrap_or(false) {
+            if visitor.with_tree.get(i).copied().unwrap_or(false) {
                 grammars.sqlparser += 1;
             } else if s.postgres_only.is_some() {
                 grammars.second_grammar += 1;
@@ -254,7 +273,40 @@ struct LintVisitor<'t> {
     ready: Option<Ready>,
     /// Per statement: linted with its tree.
     linted: Vec<bool>,
+    /// Per statement: sqlparser gave it a tree.
+    with_tree: Vec<bool>,
     findings: Vec<(Finding, Option<usize>)>,
+    /// The schema the earlier migrations made; each statement changes it in
+    /// file order before its rules run.
+    model: &'t mut Catalog,
+    /// The model's search_path when the file started.
+    path_before: Option<Vec<String>>,
+}
+
+impl LintVisitor<'_> {
+    /// Lints statement `index` (with its tree, if it has one) and notes it.
+    fn lint(
+        &mut self,
+        index: usize,
+        statements: &[ParsedStatement],
+        ast: Option<&sqlparser::ast::Statement>,
+        tokens: &[Tok<'_>],
+    ) {
+        if let Some(ready) = &self.ready {
+            ready.linter.statement(
+                index,
+                statements,
+                ast,
+                tokens,
+                self.text,
+                self.model,
+                &mut self.findings,
+            );
+            if let Some(done) = self.linted.get_mut(index) {
+                *done = true;
+            }
+        }
+    }
 }
 
 impl parse::Visitor for LintVisitor<'_> {
@@ -295,6 +347,7 @@ impl parse::Visitor for LintVisitor<'_> {
         let settings = self.settings.take().unwrap_or_default();
         let linter = Linter::new(&views, settings, transaction, self.direction);
         self.linted = vec![false; parsed.statements.len()];
+        self.with_tree = vec![false; parsed.statements.len()];
         self.ready = Some(Ready {
             directives,
             directive_findings,
@@ -310,19 +363,14 @@ impl parse::Visitor for LintVisitor<'_> {
         ast: Box<sqlparser::ast::Statement>,
         tokens: &[Tok<'_>],
     ) {
-        if let Some(ready) = &self.ready {
-            ready.linter.statement(
-                index,
-                statements,
-                Some(&ast),
-                tokens,
-                self.text,
-                &mut self.findings,
-            );
-            if let Some(done) = self.linted.get_mut(index) {
-                *done = true;
-            }
+        if let Some(has) = self.with_tree.get_mut(index) {
+            *has = true;
         }
+        self.lint(index, statements, Some(&ast), tokens);
+    }
+
+    fn unparsed(&mut self, index: usize, statements: &[ParsedStatement], tokens: &[Tok<'_>]) {
+        self.lint(index, statements, None, tokens);
     }
 }
 

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{summary, Diagnostic};
 use crate::discover::{self, FoundFile};
-use crate::layout::Layout;
+use crate::layout::{Layout, TxRule};
 use crate::project::{baseline_version, HistoryTable, ProjectConfig, RunnerSettings};
 use crate::read;
 use crate::rule::{Level, Rule};
-use crate::{checksum, CheckedMigration, CheckedScript};
+use crate::{checksum, CheckedMigration, CheckedScript, FileCheck, History, Schema};
 
 /// Options for checking and generating migrations (prost-build style).
 ///
@@ -122,6 +122,11 @@ impl Config {
     pub fn runner_lock_timeout(mut self, enabled: bool) -> Config {
         self.runner_lock_timeout = enabled;
         self
+    }
+
+    /// The history table's name, when configured.
+    pub(crate) fn history_name(&self) -> Option<&str> {
+        self.history.as_ref().map(|h| h.name.as_str())
     }
 
     /// The environments a `-- migrate:only` directive may name (e.g. `dev`,
@@ -236,8 +241,20 @@ impl Config {
     /// A relative `dir` is taken from [`Config::root_dir`]. The project's
     /// `migrate.toml` applies (see [`Config::config_file`]); an invalid one
     /// is reported as `invalid-config` diagnostics and nothing is checked.
+    /// The migrations are checked in version order against the schema the
+    /// earlier ones built (see [`Schema`]); a down script against the schema
+    /// after its up.
     pub fn check(&self, dir: impl AsRef<Path>) -> Check {
-        let dir = dir.as_ref();
+        self.check_until(dir.as_ref(), None).0
+    }
+
+    /// The schema the build models after the migrations up to version `at`
+    /// (all when `None`), as `pgmigrate schema` prints it.
+    pub fn schema(&self, dir: impl AsRef<Path>, at: Option<i64>) -> Schema {
+        self.check_until(dir.as_ref(), at).1
+    }
+
+    fn check_until(&self, dir: &Path, at: Option<i64>) -> (Check, Schema) {
         let root = self
             .root
             .clone()
@@ -260,7 +277,7 @@ impl Config {
             Ok(project) => project,
             Err(errors) => {
                 check.diagnostics = errors;
-                return check;
+                return (check, History::new(self.clone()).into_schema());
             }
         };
         let effective = match &project {
@@ -275,36 +292,55 @@ impl Config {
                     .filter(|_| !chosen)
                 {
                     check.diagnostics.push(error);
-                    return check;
+                    return (check, History::new(self.clone()).into_schema());
                 }
                 self.over(project)
             }
             None => self.clone(),
         };
         check.runner.history = effective.history.clone();
-        effective.check_migrations(&absolute, &display_dir, &mut check);
+        let schema = effective.check_migrations(&absolute, &display_dir, &mut check, at);
         if let Some(project) = &project {
             apply_baseline(project, &mut check);
         }
-        check
+        (check, schema)
     }
 
-    fn check_migrations(&self, absolute: &Path, display_dir: &str, check: &mut Check) {
+    /// Checks the migrations up to version `at` (all when `None`) into
+    /// `check`; returns the schema they model.
+    fn check_migrations(
+        &self,
+        absolute: &Path,
+        display_dir: &str,
+        check: &mut Check,
+        at: Option<i64>,
+    ) -> Schema {
         let found = discover::discover(absolute, display_dir, self.layout);
         check.diagnostics = found.diagnostics;
         check.files = found.files;
         check.layout = found.layout;
+        let mut history = History::new(self.clone());
         for migration in found.migrations {
+            if at.is_some_and(|at| migration.version > at) {
+                break;
+            }
             let Some((up, up_text, only)) =
-                self.check_script(&migration.up, &mut check.diagnostics)
+                self.check_script(&migration.up, &mut check.diagnostics, &mut |d, b, tx| {
+                    history.up_part(d, b, tx)
+                })
             else {
+                history.forget();
                 continue;
             };
             let down = match &migration.down {
-                Some(file) => match self.check_script(file, &mut check.diagnostics) {
-                    Some((script, _, _)) => Some(script),
-                    None => continue,
-                },
+                Some(file) => {
+                    match self.check_script(file, &mut check.diagnostics, &mut |d, b, tx| {
+                        history.down_part(d, b, tx)
+                    }) {
+                        Some((script, _, _)) => Some(script),
+                        None => continue,
+                    }
+                }
                 None => None,
             };
             check.migrations.push(CheckedMigration {
@@ -317,12 +353,14 @@ impl Config {
             });
         }
         sort_diagnostics(&mut check.diagnostics);
+        history.into_schema()
     }
 
     fn check_script(
         &self,
         file: &FoundFile,
         diagnostics: &mut Vec<Diagnostic>,
+        check_file: &mut dyn FnMut(&str, &[u8], TxRule) -> FileCheck,
     ) -> Option<(CheckedScript, String, Vec<String>)> {
         let read = match &file.text {
             Some(text) => Ok(text.clone().into_bytes()),
@@ -340,7 +378,7 @@ impl Config {
                 return None;
             }
         };
-        let result = self.check_part(&file.display, &bytes, file.direction, file.tx);
+        let result = check_file(&file.display, &bytes, file.tx);
         diagnostics.extend(result.diagnostics);
         let sql = result.sql?;
         Some((
@@ -630,10 +668,12 @@ mod tests {
             .collect()
     }
 
+    // Each file drops a table it created (a table no migration created would
+    // also be `undefined-object`).
     const DROPS: &[(&str, &str)] = &[
-        ("0001_a.sql", "DROP TABLE a;\n"),
-        ("0002_b.sql", "DROP TABLE b;\n"),
-        ("0003_c.sql", "DROP TABLE c;\n"),
+        ("0001_a.sql", "CREATE TABLE a (id int);\nDROP TABLE a;\n"),
+        ("0002_b.sql", "CREATE TABLE b (id int);\nDROP TABLE b;\n"),
+        ("0003_c.sql", "CREATE TABLE c (id int);\nDROP TABLE c;\n"),
     ];
 
     #[test]

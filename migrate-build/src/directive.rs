@@ -86,6 +86,7 @@ pub(crate) fn interpret(
                 message,
                 help,
                 notes: Vec::new(),
+                cap: None,
             };
         match name {
             "no-transaction" => {

@@ -30,6 +30,7 @@ mod directive;
 mod discover;
 mod grammar;
 mod hint;
+mod history;
 mod layout;
 mod lint;
 mod parse;
@@ -37,6 +38,7 @@ mod preprocess;
 mod project;
 mod read;
 mod rule;
+mod schema;
 mod source;
 mod split;
 
@@ -46,9 +48,11 @@ pub use check::{FileCheck, GrammarCounts};
 pub use config::{Check, Config};
 pub use diagnostic::{summary, Diagnostic};
 pub use directive::check_environment;
+pub use history::History;
 pub use layout::{Layout, UnknownLayout};
 pub use project::{parse_duration, HistoryTable, ProjectConfig, RunnerSettings, CONFIG_FILE_NAME};
 pub use rule::{Level, Rule};
+pub use schema::Schema;
 pub use source::checksum;
 
 /// Checks the migrations in `dir` with the default [`Config`] and generates

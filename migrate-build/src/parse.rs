@@ -63,6 +63,10 @@ pub(crate) trait Visitor {
         ast: Box<sqlparser::ast::Statement>,
         tokens: &[Tok<'_>],
     );
+    /// Statement `index` did not parse with sqlparser (its
+    /// `postgres_only` kind is set when the second grammar accepted it);
+    /// called in file order with [`Visitor::parsed`].
+    fn unparsed(&mut self, index: usize, statements: &[ParsedStatement], tokens: &[Tok<'_>]);
 }
 
 #[cfg(test)]
@@ -82,6 +86,8 @@ impl Visitor for KeepTrees {
     ) {
         self.0.push((index, ast));
     }
+
+    fn unparsed(&mut self, _: usize, _: &[ParsedStatement], _: &[Tok<'_>]) {}
 }
 
 /// Splits and parses `body`, the file text after a BOM of `base` bytes,
@@ -123,6 +129,7 @@ pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor)
                         .to_string(),
                 ),
                 notes: Vec::new(),
+                cap: None,
             },
             None,
         ));
@@ -228,6 +235,7 @@ pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor)
                 message: tokenizer_message(&error.message),
                 help: None,
                 notes: Vec::new(),
+                cap: None,
             },
             statement,
         ));
@@ -246,7 +254,6 @@ pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor)
         }
     }
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
-    let mut errors = Vec::new();
     for (statement_index, chunk_start) in to_parse {
         seek(&mut parser, chunk_start);
         match parse_next(&mut parser) {
@@ -256,26 +263,26 @@ pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor)
                 let view = significant_in(&parser, &parsed.statements[statement_index], &offsets);
                 visitor.parsed(statement_index, &parsed.statements, ast, &view);
             }
-            Err(error) => errors.push((statement_index, error)),
+            Err(error) => {
+                // Decided here, in file order, so that the visitor sees every
+                // statement in the order the server runs them.
+                let toks = significant_in(&parser, &parsed.statements[statement_index], &offsets);
+                let span = parsed.statements[statement_index].span;
+                match second_opinion(&error, &toks, text, base, span) {
+                    Ok(kind) => parsed.statements[statement_index].postgres_only = Some(kind),
+                    Err(rejected) => {
+                        let finding = rejection(&error, rejected, &toks, text, &index, base, span);
+                        parsed.errors.push((finding, Some(statement_index)));
+                    }
+                }
+                visitor.unparsed(statement_index, &parsed.statements, &toks);
+            }
         }
     }
     parsed.tokens = FileTokens {
         tokens: parser.into_tokens(),
         offsets,
     };
-
-    for (statement_index, error) in errors {
-        let statement = &parsed.statements[statement_index];
-        let toks = parsed.tokens.significant(statement);
-        match second_opinion(&error, &toks, text, base, statement.span) {
-            Ok(kind) => parsed.statements[statement_index].postgres_only = Some(kind),
-            Err(rejected) => {
-                let finding =
-                    rejection(&error, rejected, &toks, text, &index, base, statement.span);
-                parsed.errors.push((finding, Some(statement_index)));
-            }
-        }
-    }
     parsed.index = index;
     parsed
 }
@@ -383,6 +390,7 @@ fn rejection(
             message: format!("Expected: end of statement (a `;`), found: {found}"),
             help: Some("end the previous statement with `;`".to_string()),
             notes: Vec::new(),
+            cap: None,
         };
     }
     let mut finding = error_finding(error, toks, text, index, base, span);
@@ -414,6 +422,7 @@ fn rejection(
                     message: format!("`{word}` is not valid here: did you mean `{keyword}`?"),
                     help: Some(format!("write `{keyword}`")),
                     notes: Vec::new(),
+                    cap: None,
                 };
             }
         }
@@ -468,6 +477,7 @@ fn error_finding(
         message,
         help,
         notes: Vec::new(),
+        cap: None,
     }
 }
 

@@ -151,6 +151,14 @@ declare_rules! {
         IdentifierTooLong => identifier_too_long,
         /// The same column twice in one `CREATE TABLE`.
         DuplicateColumn => duplicate_column,
+        /// A relation, column, type, index, sequence or constraint that no earlier migration created.
+        UndefinedObject => undefined_object,
+        /// Creating what already exists without `IF NOT EXISTS`.
+        DuplicateObject => duplicate_object,
+        /// A foreign key whose target is not a key or has another type.
+        ForeignKeyMismatch => foreign_key_mismatch,
+        /// `DROP ... IF EXISTS` of something that never existed.
+        DropOfNothing => drop_of_nothing,
     }
     fixed {
         /// The migrations directory is missing or cannot be listed.

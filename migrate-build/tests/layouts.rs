@@ -296,7 +296,7 @@ fn goose_sections_and_no_transaction() {
         &[
             (
                 "00001_fn.sql",
-                "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN 1;\nEND $$;\n-- +goose StatementEnd\n\n-- +goose Down\nDROP FUNCTION IF EXISTS f();\n",
+                "-- +goose Up\nCREATE TABLE t (a int);\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN 1;\nEND $$;\n-- +goose StatementEnd\n\n-- +goose Down\nDROP FUNCTION IF EXISTS f();\nDROP TABLE IF EXISTS t;\n",
             ),
             (
                 "00002_idx.sql",

@@ -166,6 +166,30 @@ pub enum Command {
     /// Prove that every down script restores the schema its up script changed,
     /// on a throwaway PostgreSQL (no database needed).
     Verify(VerifyArgs),
+    /// Print the schema the build models from the migration files (no
+    /// database needed): what `cargo build` checks statements against.
+    Schema(SchemaArgs),
+}
+
+/// `pgmigrate schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The schema after the migrations up to and including this version
+    /// (default: all).
+    #[arg(long, value_name = "VERSION")]
+    pub at: Option<i64>,
+    /// Output format: SQL statements, or JSON facts.
+    #[arg(long, value_enum, default_value_t = SchemaFormat::Sql)]
+    pub format: SchemaFormat,
+}
+
+/// The output of `pgmigrate schema`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaFormat {
+    /// `CREATE` statements, unknown objects as comments.
+    Sql,
+    /// `{"complete": ..., "facts": [...], "unknown": [...]}`.
+    Json,
 }
 
 /// `pgmigrate repair`.

@@ -102,6 +102,18 @@ pub fn check(
     environments: Option<&[String]>,
     layout: Option<pgmigrate_build::Layout>,
 ) -> Result<pgmigrate_build::Check> {
+    Ok(config(dir, project, environments, layout)?.check(dir))
+}
+
+/// The build configuration for `dir` (after checking that it is a directory),
+/// with the same migrate.toml, read as `layout`, with the list of
+/// environments when one is given.
+pub fn config(
+    dir: &Path,
+    project: Option<&ProjectConfig>,
+    environments: Option<&[String]>,
+    layout: Option<pgmigrate_build::Layout>,
+) -> Result<pgmigrate_build::Config> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
@@ -131,7 +143,7 @@ pub fn check(
         Some(project) => config.project_config(project.clone()),
         None => config.ignore_config_file(),
     };
-    Ok(config.check(dir))
+    Ok(config)
 }
 
 /// Converts the checked migrations into the runtime list.

@@ -126,7 +126,7 @@ fn build_and_cli_read_the_same_migrate_toml() {
         |name: &str, sql: &str| std::fs::write(app.join("migrations").join(name), sql).unwrap();
     write(
         "0001_accounts.sql",
-        "CREATE TABLE accounts (\n    id bigint PRIMARY KEY,\n    email varchar(200)\n);\nCREATE TABLE gate (id int);\n",
+        "CREATE TABLE accounts (\n    id bigint PRIMARY KEY,\n    email varchar(200)\n);\nCREATE TABLE gate (id int);\nCREATE TABLE legacy_accounts (id int);\n",
     );
     write(
         "0002_drop_legacy.sql",
@@ -137,9 +137,6 @@ fn build_and_cli_read_the_same_migrate_toml() {
         .create_database("config_parity")
         .expect("database");
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    admin
-        .batch_execute("CREATE TABLE legacy_accounts (id int)")
-        .unwrap();
 
     // 1. `prefer-text = "deny"` in the file: both fail on the same findings.
     write_config(app, "deny");

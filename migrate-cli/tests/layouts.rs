@@ -47,7 +47,7 @@ fn dbmate_up_down_verify() {
     // A server error is reported at the line of the file as written.
     s.write(
         "20240103000000_bad.sql",
-        "-- migrate:up\n-- a comment\n\nALTER TABLE users\n    ADD COLUMN age int REFERENCES nowhere (id);\n-- migrate:down\nALTER TABLE users DROP COLUMN IF EXISTS age;\n",
+        "-- migrate:up\n-- a comment\n\nALTER TABLE users\n    ADD COLUMN age int DEFAULT (1 / 0);\n-- migrate:down\nALTER TABLE users DROP COLUMN IF EXISTS age;\n",
     );
     s.run_db(&["up"])
         .code(2)

@@ -247,6 +247,42 @@ fn global_options_go_after_the_subcommand_too() {
     assert!(s.root().join("other").is_dir());
 }
 
+#[test]
+fn schema_prints_the_modelled_schema_at_a_version() {
+    let s = Sandbox::offline();
+    s.write(
+        "0001_users.up.sql",
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);\n",
+    );
+    s.write(
+        "0002_mood.up.sql",
+        "CREATE TYPE mood AS ENUM ('happy', 'sad');\nALTER TABLE users ADD COLUMN mood mood;\n",
+    );
+    s.run(&["schema"])
+        .code(0)
+        .contains("CREATE TABLE public.users (")
+        .contains("mood mood")
+        .contains("CREATE TYPE public.mood AS ENUM ('happy', 'sad');");
+    let at_one = s.run(&["schema", "--at", "1"]);
+    at_one.code(0).contains("email text NOT NULL");
+    assert!(!at_one.stdout.contains("mood"), "{}", at_one.stdout);
+    let json = s.run(&["schema", "--format", "json"]);
+    json.code(0);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(value["complete"], true);
+    let facts: Vec<&str> = value["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f.as_str())
+        .collect();
+    assert!(
+        facts.contains(&"type public.users.id int8 not null"),
+        "{facts:?}"
+    );
+    assert!(facts.contains(&"enum public.mood happy,sad"), "{facts:?}");
+}
+
 /// Writes `migrate.toml` in the sandbox's working directory.
 fn write_config(s: &Sandbox, text: &str) {
     std::fs::write(s.root().join("migrate.toml"), text).unwrap();
@@ -302,7 +338,10 @@ fn a_bad_baseline_is_a_lint_error() {
 fn the_baseline_hides_old_findings_and_rule_levels_apply() {
     let s = Sandbox::offline();
     s.write("0001_init.sql", "DROP TABLE legacy;\n");
-    s.write("0002_more.sql", "DROP TABLE other;\n");
+    s.write(
+        "0002_more.sql",
+        "CREATE TABLE other (id int);\nDROP TABLE other;\n",
+    );
     s.run(&["lint"]).code(1).contains("0001_init.sql:1:1");
     write_config(
         &s,
@@ -311,10 +350,10 @@ fn the_baseline_hides_old_findings_and_rule_levels_apply() {
     s.run(&["lint"])
         .code(0)
         .contains("warning[unguarded-drop]")
-        .contains("0002_more.sql:1:1")
+        .contains("0002_more.sql:2:1")
         .lacks("0001_init.sql:1:1")
         .contains(
-            "1 finding(s) in migrations up to the lint baseline 0001 are history and not shown",
+            "2 finding(s) in migrations up to the lint baseline 0001 are history and not shown",
         );
     s.run(&["lint", "--include-baseline"])
         .code(0)
@@ -328,7 +367,8 @@ fn the_baseline_hides_old_findings_and_rule_levels_apply() {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .filter(|f| f["baseline"] == true)
         .collect();
-    assert_eq!(baselined.len(), 1, "{}", json.stdout);
+    // unguarded-drop and undefined-object (no migration created `legacy`).
+    assert_eq!(baselined.len(), 2, "{}", json.stdout);
     assert!(baselined[0]["path"]
         .as_str()
         .unwrap()
@@ -339,17 +379,21 @@ fn the_baseline_hides_old_findings_and_rule_levels_apply() {
 fn dir_and_config_come_from_migrate_toml() {
     let s = Sandbox::offline();
     std::fs::create_dir_all(s.root().join("db/sql")).unwrap();
-    std::fs::write(s.root().join("db/sql/0001_init.sql"), "DROP TABLE t;\n").unwrap();
+    std::fs::write(
+        s.root().join("db/sql/0001_init.sql"),
+        "CREATE TABLE t (id int);\nDROP TABLE t;\n",
+    )
+    .unwrap();
     write_config(&s, "dir = \"db/sql\"\n");
     // Found from a subdirectory of the project too.
     std::fs::create_dir_all(s.root().join("src")).unwrap();
     let mut cmd = s.cmd(&["lint"]);
     cmd.current_dir(s.root().join("src"));
     let run = common::Run::from(cmd.output().unwrap());
-    run.code(1).contains("0001_init.sql:1:1");
+    run.code(1).contains("0001_init.sql:2:1");
     s.run(&["lint"])
         .code(1)
-        .contains("db/sql/0001_init.sql:1:1");
+        .contains("db/sql/0001_init.sql:2:1");
     // --config names another file; --dir still wins over `dir`.
     std::fs::write(
         s.root().join("ci.toml"),

@@ -383,6 +383,7 @@ pub(crate) fn foreign_markers(text: &str) -> Vec<crate::lint::Finding> {
                     "read the directory as the {layout} layout (`--layout {layout}`, or `Config::layout(..)`)"
                 )),
                 notes: Vec::new(),
+                cap: None,
             });
         }
     }

@@ -21,6 +21,8 @@ use sqlparser::ast;
 use sqlparser::tokenizer::TokenWithSpan;
 
 use crate::rule::{Level, Rule};
+use crate::schema::catalog::Catalog;
+use crate::schema::replay::{self, Problem};
 use crate::{Direction, StatementSpan, TransactionKind};
 pub(crate) use tokens::Tok;
 
@@ -128,6 +130,12 @@ pub(crate) struct StatementContext<'a> {
     /// The statement read as `ALTER TABLE`, once for every rule: see
     /// [`StatementContext::alter_table`].
     pub alter: Option<facts::AlterTable>,
+    /// What the schema model found wrong with the statement (see
+    /// [`crate::schema`]): the model-based rules report these.
+    pub problems: &'a [Problem],
+    /// What the schema model knew before the statement, for the rules it
+    /// sharpens.
+    pub before: &'a replay::Before,
 }
 
 impl StatementContext<'_> {
@@ -162,6 +170,46 @@ impl StatementContext<'_> {
         self.alter.as_ref().map_or(&[], |a| &a.actions)
     }
 
+    /// The byte range of `ident` in the file: the statement's first word
+    /// token with its value on its line (else the statement head).
+    pub(crate) fn ident_span(&self, ident: Option<&sqlparser::ast::Ident>) -> (usize, usize) {
+        let head = self
+            .tokens
+            .first()
+            .map_or((self.span.start, self.span.end), |t| (t.start, t.end));
+        let Some(ident) = ident else { return head };
+        let same = |t: &&Tok<'_>| match t.token {
+            sqlparser::tokenizer::Token::Word(w) => w.value == ident.value,
+            sqlparser::tokenizer::Token::SingleQuotedString(s) => *s == ident.value,
+            _ => false,
+        };
+        self.tokens
+            .iter()
+            .filter(same)
+            .find(|t| t.line == ident.span.start.line)
+            .or_else(|| self.tokens.iter().find(same))
+            .map_or(head, |t| (t.start, t.end))
+    }
+
+    /// Reports the model's problems of `kind` as findings of `rule`.
+    pub(crate) fn report_problems(
+        &self,
+        kind: replay::ProblemKind,
+        rule: Rule,
+        out: &mut Findings,
+    ) {
+        for problem in self.problems.iter().filter(|p| p.kind == kind) {
+            let (start, end) = self.ident_span(problem.anchor.as_ref());
+            out.push(
+                rule,
+                start,
+                end,
+                problem.message.clone(),
+                problem.help.clone(),
+            );
+        }
+    }
+
     /// Source text between two byte offsets.
     pub(crate) fn slice(&self, start: usize, end: usize) -> &str {
         self.source.get(start..end).unwrap_or("")
@@ -192,6 +240,10 @@ pub(crate) struct Finding {
     pub message: String,
     pub help: Option<String>,
     pub notes: Vec<String>,
+    /// The most severe level the finding may have (the configured level is
+    /// lowered to it): a rule sure only of some cases reports the others as
+    /// warnings.
+    pub cap: Option<Level>,
 }
 
 /// Collects the findings of the rules.
@@ -201,6 +253,22 @@ pub(crate) struct Findings {
 }
 
 impl Findings {
+    /// Like [`Findings::push`], at most at level `cap`.
+    pub(crate) fn push_capped(
+        &mut self,
+        rule: Rule,
+        start: usize,
+        end: usize,
+        message: impl Into<String>,
+        help: Option<String>,
+        cap: Level,
+    ) {
+        self.push(rule, start, end, message, help);
+        if let Some(last) = self.list.last_mut() {
+            last.cap = Some(cap);
+        }
+    }
+
     /// Reports `message` at bytes `start..end` of the file.
     pub(crate) fn push(
         &mut self,
@@ -217,6 +285,7 @@ impl Findings {
             message: message.into(),
             help,
             notes: Vec::new(),
+            cap: None,
         });
     }
 }
@@ -257,11 +326,15 @@ impl Linter {
         ast: Option<&ast::Statement>,
         tokens: &[Tok<'_>],
         source: &str,
+        model: &mut Catalog,
         out: &mut Vec<(Finding, Option<usize>)>,
     ) {
         let Some(statement) = statements.get(index) else {
             return;
         };
+        // The model takes the statement first (in file order): the rules
+        // read what it found wrong and what it knew before.
+        let (problems, before) = replay::apply(model, ast, tokens, self.direction == Direction::Up);
         let ctx = StatementContext {
             ast,
             postgres_only: statement.postgres_only.as_deref(),
@@ -274,6 +347,8 @@ impl Linter {
             index,
             facts: &self.facts,
             alter: facts::AlterTable::read(tokens, &self.facts, index),
+            problems: &problems,
+            before: &before,
         };
         let mut findings = Findings::default();
         for rule in Rule::all() {

@@ -6,6 +6,7 @@ pub mod down;
 pub mod lint;
 pub mod plan;
 pub mod repair;
+pub mod schema;
 pub mod stamp;
 pub mod status;
 pub mod up;
@@ -56,6 +57,7 @@ pub fn run(cli: &Cli, out: &Out) -> Result<()> {
         Command::Repair(args) => repair::run(&ctx, args),
         Command::Adopt(args) => adopt::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
+        Command::Schema(args) => schema::run(&ctx, args),
     }
 }
 

@@ -21,6 +21,10 @@ Default level: **deny**.
 `ALTER TABLE ... ADD COLUMN c <type> NOT NULL` (or `PRIMARY KEY`) without a `DEFAULT`,
 on a table that this migration did not create or empty.
 
+It is an error only where the schema model (see `undefined-object`) knows that the
+table has rows: an earlier migration `INSERT`ed or `COPY`ed into it. Elsewhere (the
+rows come from the application, or the file is checked alone) it is a warning.
+
 ## Why
 
 The existing rows would get `NULL` in the new column, so PostgreSQL refuses the
@@ -73,7 +77,14 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             continue;
         }
         let clause = ctx.slice(t[at].start, t[at + len - 1].end).to_uppercase();
-        out.push(
+        // Sure only when the schema model knows of rows (an earlier INSERT
+        // or COPY into the table); otherwise a warning.
+        let cap = if ctx.before.table_has_rows == Some(true) {
+            Level::Deny
+        } else {
+            Level::Warn
+        };
+        out.push_capped(
             Rule::AddingRequiredColumn,
             t[at].start,
             t[at + len - 1].end,
@@ -82,6 +93,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 "add a constant default (`{} DEFAULT ...`, no rewrite since PostgreSQL 11), or add the column nullable, backfill it, then SET NOT NULL",
                 ctx.slice(t[at].start, t[at + len - 1].end)
             )),
+            cap,
         );
     }
 }
@@ -143,5 +155,28 @@ mod tests {
         )
         .is_empty());
         assert!(spans("ALTER TABLE u ALTER COLUMN p SET NOT NULL;", RULE).is_empty());
+    }
+
+    #[test]
+    fn deny_only_when_the_model_knows_of_rows() {
+        use crate::lint::rules::test_support::history_levels;
+        const RULE: &str = "adding-required-column";
+        let add = "ALTER TABLE t ADD COLUMN x int NOT NULL;";
+        let with_rows = history_levels(
+            &["CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);", add],
+            RULE,
+        );
+        assert_eq!(with_rows.len(), 1);
+        assert!(with_rows[0].starts_with("deny 1:32"), "{with_rows:?}");
+        let without = history_levels(&["CREATE TABLE t (id int);", add], RULE);
+        assert!(without[0].starts_with("warn 1:32"), "{without:?}");
+        let emptied = history_levels(
+            &[
+                "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\nTRUNCATE t;",
+                add,
+            ],
+            RULE,
+        );
+        assert!(emptied[0].starts_with("warn"), "{emptied:?}");
     }
 }

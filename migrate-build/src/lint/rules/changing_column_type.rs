@@ -81,7 +81,13 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
         let Some(new) = type_name(t, k + 1, end) else {
             continue;
         };
-        let old = ctx.facts.column_type_before(ctx.index, table, &column);
+        // The type an earlier statement of this file declared, else the one
+        // the schema model knows from the earlier migrations.
+        let modelled = ctx.before.column_type(&column).and_then(type_from_text);
+        let old = ctx
+            .facts
+            .column_type_before(ctx.index, table, &column)
+            .or(modelled.as_ref());
         if using.is_none() && coercible(old, &new) {
             continue;
         }
@@ -103,6 +109,18 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             )),
         );
     }
+}
+
+/// Reads a type written as text (the schema model's declared type).
+fn type_from_text(text: &str) -> Option<TypeName> {
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::tokenizer::Tokenizer;
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, text)
+        .tokenize_with_location()
+        .ok()?;
+    let offsets = vec![0; tokens.len() + 1];
+    let toks = crate::lint::tokens::significant(&tokens, &offsets);
+    type_name(&toks, 0, toks.len())
 }
 
 /// Whether changing `old` (unknown: `None`) to `new` only touches the catalog.
@@ -192,5 +210,21 @@ mod tests {
         )
         .is_empty());
         assert!(spans("ALTER TABLE e ALTER c SET DEFAULT 1;", RULE).is_empty());
+    }
+
+    #[test]
+    fn knows_the_old_type_from_earlier_migrations() {
+        use crate::lint::rules::test_support::history_levels;
+        const RULE: &str = "changing-column-type";
+        let found = history_levels(
+            &["CREATE TABLE t (id bigint, name varchar(10));", "ALTER TABLE t ALTER COLUMN id TYPE numeric;\nALTER TABLE t ALTER COLUMN name TYPE varchar(20);"],
+            RULE,
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("from int8 to numeric")
+                || found[0].contains("from bigint to numeric"),
+            "{found:?}"
+        );
     }
 }

@@ -31,6 +31,11 @@ pub(crate) mod set_not_null;
 pub(crate) mod truncate_cascade;
 pub(crate) mod unique_constraint_without_index;
 pub(crate) mod volatile_default;
+// Rules over the schema model.
+pub(crate) mod drop_of_nothing;
+pub(crate) mod duplicate_object;
+pub(crate) mod foreign_key_mismatch;
+pub(crate) mod undefined_object;
 
 #[cfg(test)]
 pub(crate) mod test_support {
@@ -66,6 +71,80 @@ pub(crate) mod test_support {
             })
             .collect()
     }
+
+    /// Checks `ups` as the migrations `0001_m.up.sql`, `0002_m.up.sql`, ...
+    /// of one directory, and returns `"line:col message (help)"` of the
+    /// last file's findings of `rule`.
+    pub(crate) fn history_findings(ups: &[&str], rule: &str) -> Vec<String> {
+        let pairs: Vec<(&str, &str)> = ups.iter().map(|u| (*u, "")).collect();
+        let last = format!("{:04}_m.up.sql ", ups.len());
+        history_with_down(&pairs, rule)
+            .into_iter()
+            .filter_map(|f| f.strip_prefix(&last).map(str::to_string))
+            .collect()
+    }
+
+    /// Like [`history_findings`] with down files (an empty text: none), and
+    /// every file's findings prefixed with the file name.
+    pub(crate) fn history_with_down(migrations: &[(&str, &str)], rule: &str) -> Vec<String> {
+        let dir = std::env::temp_dir().join(format!(
+            "pgmigrate-history-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (i, (up, down)) in migrations.iter().enumerate() {
+            std::fs::write(dir.join(format!("{:04}_m.up.sql", i + 1)), up).unwrap();
+            if !down.is_empty() {
+                std::fs::write(dir.join(format!("{:04}_m.down.sql", i + 1)), down).unwrap();
+            }
+        }
+        let config = match crate::Rule::from_id(rule) {
+            Some(r) if r.default_level() == crate::Level::Allow => Config::new().warn(r),
+            _ => Config::new(),
+        };
+        let check = config.root_dir(&dir).check(".");
+        let _ = std::fs::remove_dir_all(&dir);
+        check
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.id() == rule)
+            .map(|d| {
+                let file = d.path.rsplit('/').next().unwrap_or("");
+                let help = d
+                    .help
+                    .as_ref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                format!("{file} {}:{} {}{help}", d.line, d.column, d.message)
+            })
+            .collect()
+    }
+
+    /// `"level line:col message"` of the last file's findings of `rule` when
+    /// `ups` are checked as one directory.
+    pub(crate) fn history_levels(ups: &[&str], rule: &str) -> Vec<String> {
+        let dir = std::env::temp_dir().join(format!(
+            "pgmigrate-levels-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (i, up) in ups.iter().enumerate() {
+            std::fs::write(dir.join(format!("{:04}_m.up.sql", i + 1)), up).unwrap();
+        }
+        let check = Config::new().root_dir(&dir).check(".");
+        let _ = std::fs::remove_dir_all(&dir);
+        let last = format!("{:04}_m.up.sql", ups.len());
+        check
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.id() == rule && d.path.ends_with(&last))
+            .map(|d| format!("{} {}:{} {}", d.level.as_str(), d.line, d.column, d.message))
+            .collect()
+    }
+
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
     /// Whether `rule` reports anything on `sql` with the default
     /// configuration (for the rules that are off by default).

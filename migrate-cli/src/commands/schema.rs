@@ -1,0 +1,23 @@
+//! `pgmigrate schema`: the schema the build models from the migration files,
+//! through the same library code as `cargo build` (`Config::schema`).
+
+use crate::cli::{SchemaArgs, SchemaFormat};
+use crate::commands::Ctx;
+use crate::error::Result;
+
+/// Runs `pgmigrate schema`.
+pub fn run(ctx: &Ctx, args: &SchemaArgs) -> Result<()> {
+    let schema = crate::load::config(
+        &ctx.dir,
+        ctx.project.as_ref(),
+        ctx.global.environments.as_deref(),
+        ctx.global.layout,
+    )?
+    .schema(&ctx.dir, args.at);
+    let text = match args.format {
+        SchemaFormat::Sql => schema.to_sql(),
+        SchemaFormat::Json => schema.to_json(),
+    };
+    print!("{text}");
+    Ok(())
+}
