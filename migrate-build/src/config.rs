@@ -467,7 +467,14 @@ fn apply_baseline(project: &ProjectConfig, check: &mut Check) {
     let Some((text, span)) = &project.baseline else {
         return;
     };
-    let Some(version) = baseline_version(text) else {
+    // As the directory's layout spells versions (diesel's
+    // `2024-01-02-030405`, Flyway's `3`), else as plain digits.
+    let Some(version) = check
+        .layout
+        .parse_version(text)
+        .ok()
+        .or_else(|| baseline_version(text))
+    else {
         return;
     };
     if !check.migrations.iter().any(|m| m.version == version) {
@@ -645,7 +652,11 @@ mod tests {
             std::fs::create_dir_all(root.join("migrations")).unwrap();
             std::fs::write(root.join(crate::CONFIG_FILE_NAME), toml).unwrap();
             for (file, sql) in files {
-                std::fs::write(root.join("migrations").join(file), sql).unwrap();
+                let path = root.join("migrations").join(file);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).unwrap();
+                }
+                std::fs::write(path, sql).unwrap();
             }
             App(root)
         }
@@ -746,6 +757,36 @@ mod tests {
             .iter()
             .any(|n| n.contains("lint baseline 0002")));
         assert_eq!(check.migrations.len(), 3);
+    }
+
+    #[test]
+    fn a_diesel_baseline_is_spelled_as_its_directory_names() {
+        let app = App::new(
+            "dieselbaseline",
+            "[lint]\nbaseline = \"2024-01-02-030405\"\n",
+            &[
+                (
+                    "2024-01-02-030405_old/up.sql",
+                    "CREATE TABLE a (id int);\nDROP TABLE a;\n",
+                ),
+                ("2024-01-02-030405_old/down.sql", "SELECT 1;\n"),
+                (
+                    "2024-02-01-000000_new/up.sql",
+                    "CREATE TABLE b (id int);\nDROP TABLE b;\n",
+                ),
+                ("2024-02-01-000000_new/down.sql", "SELECT 1;\n"),
+            ],
+        );
+        let check = app.check(Config::new().allow(Rule::Destructive));
+        assert_eq!(check.layout(), Layout::Diesel);
+        assert_eq!(
+            rules(&check.diagnostics),
+            ["migrations/2024-02-01-000000_new/up.sql unguarded-drop deny"]
+        );
+        assert_eq!(
+            rules(&check.baselined),
+            ["migrations/2024-01-02-030405_old/up.sql unguarded-drop warn"]
+        );
     }
 
     #[test]

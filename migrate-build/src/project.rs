@@ -483,7 +483,11 @@ impl Reader {
                         return;
                     }
                 };
-                if baseline_version(text).is_none() {
+                // Checked against the directory's own layout once it is read.
+                let some_layout = crate::Layout::ALL
+                    .iter()
+                    .any(|layout| layout.parse_version(text).is_ok());
+                if baseline_version(text).is_none() && !some_layout {
                     self.error(
                         value.span(),
                         format!("`baseline` `{text}` is not a migration version"),
