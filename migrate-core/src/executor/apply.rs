@@ -3,11 +3,12 @@
 
 use std::time::Instant;
 
+use crate::executor::client::{server_error, ClientError};
 use crate::executor::error::{Direction, Error, MigrationFailure};
 use crate::executor::history::{self, History};
 use crate::executor::position::{bom_len, statement_at, statements, Embedding};
 use crate::executor::report::AppliedMigration;
-use crate::executor::session::Session;
+use crate::executor::session::{Conn, Session};
 use crate::executor::sql::{literal, millis};
 use crate::migrations::Settings;
 use crate::model::{Migration, Script, Statement, TransactionMode};
@@ -126,25 +127,21 @@ pub(crate) fn query_texts(script: &Script, queries: &ScriptQueries<'_>) -> Vec<S
 }
 
 /// Runs `script` of `migration` with `queries`.
-pub(crate) fn run(
-    session: &mut Session<'_>,
+pub(crate) async fn run<C: Conn>(
+    session: &mut Session<'_, C>,
     migration: &Migration,
     script: &Script,
     direction: Direction,
     queries: &ScriptQueries<'_>,
 ) -> Result<(), Error> {
     match queries {
-        ScriptQueries::Transactional { sql, embedding } => match session.query(sql) {
+        ScriptQueries::Transactional { sql, embedding } => match session.query(sql).await {
             Ok(_) => Ok(()),
             Err(error) => {
                 // The transaction is aborted (or never began): end it.
-                let _ = session.query("ROLLBACK");
-                let offset = error
-                    .as_db_error()
-                    .and_then(|db| match db.position() {
-                        Some(postgres::error::ErrorPosition::Original(p)) => Some(*p),
-                        _ => None,
-                    })
+                let _ = session.query("ROLLBACK").await;
+                let offset = server_error(&error)
+                    .and_then(|db| db.position)
                     .and_then(|p| embedding.script_offset(p));
                 let (offset, start_only) = match offset {
                     Some(o) => (Some(o), false),
@@ -164,7 +161,7 @@ pub(crate) fn run(
             end,
             restore,
         } => {
-            session.query(begin).map_err(|e| {
+            session.query(begin).await.map_err(|e| {
                 Error::db(
                     format!(
                         "recording the start of no-transaction migration {} ({}); nothing of it ran",
@@ -175,21 +172,17 @@ pub(crate) fn run(
             })?;
             for statement in statements {
                 let text = script.statement_sql(statement);
-                if let Err(error) = session.query(text) {
+                if let Err(error) = session.query(text).await {
                     if let Some(restore) = restore {
-                        let _ = session.query(restore);
+                        let _ = session.query(restore).await;
                     }
                     let embedding = Embedding {
                         prefix_chars: 0,
                         body: text,
                         body_offset: statement.start,
                     };
-                    let mapped = error
-                        .as_db_error()
-                        .and_then(|db| match db.position() {
-                            Some(postgres::error::ErrorPosition::Original(p)) => Some(*p),
-                            _ => None,
-                        })
+                    let mapped = server_error(&error)
+                        .and_then(|db| db.position)
                         .and_then(|p| embedding.script_offset(p));
                     let (offset, start_only) = match mapped {
                         Some(o) => (o, false),
@@ -206,7 +199,7 @@ pub(crate) fn run(
                     ));
                 }
             }
-            session.query(end).map_err(|e| {
+            session.query(end).await.map_err(|e| {
                 Error::db(
                     format!(
                         "every statement of no-transaction migration {} ({}) ran, but its history \
@@ -226,7 +219,7 @@ fn failure(
     migration: &Migration,
     script: &Script,
     direction: Direction,
-    error: postgres::Error,
+    error: ClientError,
     offset: Option<usize>,
     statement_start_only: bool,
     left_running: bool,
@@ -245,7 +238,7 @@ fn failure(
         }
         None => (None, None),
     };
-    let db = error.as_db_error();
+    let db = server_error(&error);
     Error::MigrationFailed(Box::new(MigrationFailure {
         version: migration.version,
         name: migration.name.to_string(),
@@ -254,10 +247,10 @@ fn failure(
         line,
         column,
         statement_start_only,
-        code: db.map(|d| d.code().code().to_string()),
-        message: db.map_or_else(|| error.to_string(), |d| d.message().to_string()),
-        detail: db.and_then(|d| d.detail()).map(str::to_string),
-        hint: db.and_then(|d| d.hint()).map(str::to_string),
+        code: db.map(|d| d.code.to_string()),
+        message: db.map_or_else(|| error.to_string(), |d| d.message.to_string()),
+        detail: db.and_then(|d| d.detail).map(str::to_string),
+        hint: db.and_then(|d| d.hint).map(str::to_string),
         left_running,
         source: error,
     }))
@@ -273,8 +266,8 @@ pub(crate) fn up_history(table: &str, m: &Migration) -> HistorySql {
 }
 
 /// Applies one pending migration.
-pub(crate) fn apply_up(
-    session: &mut Session<'_>,
+pub(crate) async fn apply_up<C: Conn>(
+    session: &mut Session<'_, C>,
     history: &History,
     m: &Migration,
     settings: &Settings,
@@ -286,7 +279,7 @@ pub(crate) fn apply_up(
         &history.saved_timeouts,
         &up_history(&history.table, m),
     );
-    run(session, m, &m.up, Direction::Up, &queries)?;
+    run(session, m, &m.up, Direction::Up, &queries).await?;
     let applied = AppliedMigration {
         version: m.version,
         name: m.name.to_string(),

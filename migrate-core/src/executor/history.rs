@@ -1,9 +1,14 @@
-//! The history table: naming, creation, reading, and the SQL that records a step.
+//! The history table: naming, the start-up batch that creates and reads it,
+//! reading it without the lock, and the SQL that records a step.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use sha2::{Digest, Sha256};
+
+use crate::executor::client::{server_error, ClientError};
 use crate::executor::error::Error;
-use crate::executor::session::{text, Session};
+use crate::executor::lock::{Attempt, Lock, Locked, LOCKED_FLAG};
+use crate::executor::session::{first_row, text, Answer, Conn, Row, Session};
 use crate::executor::sql::{dollar_tag, ident, literal};
 use crate::model::{HistoryTable, Migration};
 
@@ -99,85 +104,154 @@ fn select_rows_sql(table: &str) -> String {
     )
 }
 
-/// Under the lock: creates the schema and table when missing, then reads the
-/// rows and the session's timeouts, all in one round trip.
-pub(crate) fn ensure_and_read(
-    session: &mut Session<'_>,
+/// Code of the error the start-up batch raises when the lock is busy and the
+/// table does not exist yet (so that its `SELECT` cannot run).
+const BUSY_CODE: &str = "PGM01";
+
+/// The start-up batch, one round trip: `attempt` (the lock attempt, see
+/// [`Lock::attempt_sql`]); when it took the lock, create the schema and table
+/// if missing; the session's timeouts and the table's columns; its rows; and,
+/// with `release_if` (the digest of a history with nothing to do, see
+/// [`expected_digest`]), releasing the lock at once when the rows match it.
+pub(crate) fn startup_sql(
     table: &HistoryTable,
-) -> Result<History, Error> {
+    attempt: &str,
+    lock: &Lock,
+    release_if: Option<&str>,
+) -> String {
     let configured = configured_name(table);
-    let mut body = String::from("BEGIN\n");
+    let mut create = String::new();
     if let Some(schema) = &table.schema {
-        body.push_str(&format!(
+        create.push_str(&format!(
             "IF to_regnamespace({}) IS NULL THEN CREATE SCHEMA {}; END IF;\n",
             literal(&ident(schema)),
             ident(schema)
         ));
     }
-    body.push_str(&format!(
-        "IF to_regclass({}) IS NULL THEN {}; END IF;\nEND",
-        literal(&configured),
+    let exists = format!("to_regclass({}) IS NOT NULL", literal(&configured));
+    create.push_str(&format!(
+        "IF NOT {exists} THEN {}; END IF;\n",
         create_table_sql(&configured)
     ));
+    let body = format!(
+        "BEGIN\nIF current_setting('{LOCKED_FLAG}', true) = 'true' THEN\n{create}ELSIF NOT {exists} THEN\n\
+         RAISE EXCEPTION 'the migration lock is busy' USING ERRCODE = '{BUSY_CODE}';\nEND IF;\nEND"
+    );
     let tag = dollar_tag(&body);
-    let sql = format!(
-        "DO {tag}{body}{tag};\nSELECT current_setting('lock_timeout'), \
+    let mut sql = format!(
+        "{attempt};\nDO {tag}{body}{tag};\nSELECT current_setting('lock_timeout'), \
          current_setting('statement_timeout'), {};\n{}",
         inspect_sql(&configured),
         select_rows_sql(&configured)
     );
-    let results = match session.query(&sql) {
-        Ok(results) => results,
-        Err(e) => {
-            // A table of another tool makes the SELECT fail: say so plainly.
-            if let Ok(Some(found)) = foreign_columns(session, &configured) {
-                return Err(Error::ForeignHistoryTable {
-                    table: configured,
-                    found,
-                });
-            }
-            return Err(Error::db(
-                format!("creating or reading the history table {configured}"),
-                e,
-            ));
+    if let Some(digest) = release_if {
+        let ok = format!(
+            "(SELECT encode(sha256(convert_to(coalesce(string_agg(version::text || ':' || checksum \
+             || ':' || state, ',' ORDER BY version), ''), 'UTF8')), 'hex') FROM {configured}) = {}",
+            literal(digest)
+        );
+        sql.push_str(";\n");
+        sql.push_str(&Locked::release_if_sql(&lock.key, &ok));
+    }
+    sql
+}
+
+/// The digest the start-up batch compares the history with: every known
+/// migration applied with its checksum, and nothing else.
+pub(crate) fn expected_digest(known: &[Migration]) -> String {
+    let text = known
+        .iter()
+        .map(|m| format!("{}:{}:done", m.version, m.checksum))
+        .collect::<Vec<_>>()
+        .join(",");
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The start-up batch's answer.
+#[derive(Debug)]
+pub(crate) enum Startup {
+    /// The lock was taken and the history read.
+    Locked {
+        attempt: Attempt,
+        history: History,
+        /// The history matched the digest and the lock is already released.
+        released: bool,
+    },
+    /// The lock is held by another runner.
+    Busy,
+}
+
+/// Reads the answer (or error) of [`startup_sql`].
+pub(crate) fn read_startup(
+    configured: &str,
+    answer: Result<Answer, ClientError>,
+) -> Result<Startup, StartupError> {
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(e) if server_error(&e).is_some_and(|s| s.code == BUSY_CODE) => {
+            return Ok(Startup::Busy)
         }
+        Err(e) => return Err(StartupError::Client(e)),
     };
-    let info = results.get(1).and_then(|rows| rows.first());
+    let attempt = Attempt::read(first_row(&answer, 0));
+    if !attempt.locked {
+        return Ok(Startup::Busy);
+    }
+    let info = first_row(&answer, 2);
     let (saved, resolved, columns) = match info {
         Some(row) => (
-            saved_timeouts(row, 0),
+            saved_timeouts(row),
             text(row, 2).map(str::to_string),
-            text(row, 3).unwrap_or("").to_string(),
+            text(row, 3).unwrap_or(""),
         ),
-        None => (("0".into(), "0".into()), None, String::new()),
+        None => (("0".into(), "0".into()), None, ""),
     };
-    check_columns(&configured, &columns)?;
-    let rows = parse_rows(
-        &configured,
-        results.get(2).map(Vec::as_slice).unwrap_or(&[]),
-    )?;
-    Ok(History {
-        table: resolved.unwrap_or(configured),
-        existed: true,
-        rows,
-        saved_timeouts: saved,
+    check_columns(configured, columns).map_err(StartupError::Refused)?;
+    let rows = parse_rows(configured, answer.get(3).map(Vec::as_slice).unwrap_or(&[]))
+        .map_err(StartupError::Refused)?;
+    let released = first_row(&answer, 4).and_then(|r| text(r, 0)) == Some("t");
+    Ok(Startup::Locked {
+        attempt,
+        history: History {
+            table: resolved.unwrap_or_else(|| configured.to_string()),
+            existed: true,
+            rows,
+            saved_timeouts: saved,
+        },
+        released,
     })
+}
+
+/// Why the start-up batch gave no history.
+#[derive(Debug)]
+pub(crate) enum StartupError {
+    /// The query failed (possibly after the lock was taken).
+    Client(ClientError),
+    /// The table is not ours (the lock is held).
+    Refused(Error),
 }
 
 /// Without the lock and without creating anything: the rows, or none when the
 /// table does not exist yet.
-pub(crate) fn read_only(session: &mut Session<'_>, table: &HistoryTable) -> Result<History, Error> {
+pub(crate) async fn read_only<C: Conn>(
+    session: &mut Session<'_, C>,
+    table: &HistoryTable,
+) -> Result<History, Error> {
     let configured = configured_name(table);
-    let results = session
+    let answer = session
         .query(&format!(
             "SELECT current_setting('lock_timeout'), current_setting('statement_timeout'), {}",
             inspect_sql(&configured)
         ))
+        .await
         .map_err(|e| Error::db(format!("looking up the history table {configured}"), e))?;
-    let row = results.first().and_then(|rows| rows.first());
-    let saved = row.map_or_else(|| ("0".into(), "0".into()), |r| saved_timeouts(r, 0));
+    let row = first_row(&answer, 0);
+    let saved = row.map_or_else(|| ("0".into(), "0".into()), saved_timeouts);
     let resolved = row.and_then(|r| text(r, 2)).map(str::to_string);
-    let columns = row.and_then(|r| text(r, 3)).unwrap_or("").to_string();
+    let columns = row.and_then(|r| text(r, 3)).unwrap_or("");
     let Some(resolved) = resolved else {
         return Ok(History {
             table: configured,
@@ -186,13 +260,14 @@ pub(crate) fn read_only(session: &mut Session<'_>, table: &HistoryTable) -> Resu
             saved_timeouts: saved,
         });
     };
-    check_columns(&configured, &columns)?;
-    let results = session
+    check_columns(&configured, columns)?;
+    let answer = session
         .query(&select_rows_sql(&resolved))
+        .await
         .map_err(|e| Error::db(format!("reading the history table {configured}"), e))?;
     let rows = parse_rows(
         &configured,
-        results.first().map(Vec::as_slice).unwrap_or(&[]),
+        answer.first().map(Vec::as_slice).unwrap_or(&[]),
     )?;
     Ok(History {
         table: resolved,
@@ -202,24 +277,26 @@ pub(crate) fn read_only(session: &mut Session<'_>, table: &HistoryTable) -> Resu
     })
 }
 
-fn saved_timeouts(row: &postgres::SimpleQueryRow, first: usize) -> (String, String) {
+fn saved_timeouts(row: &Row) -> (String, String) {
     (
-        text(row, first).unwrap_or("0").to_string(),
-        text(row, first + 1).unwrap_or("0").to_string(),
+        text(row, 0).unwrap_or("0").to_string(),
+        text(row, 1).unwrap_or("0").to_string(),
     )
 }
 
 /// The columns of `configured` when it exists and is not ours.
-fn foreign_columns(
-    session: &mut Session<'_>,
+pub(crate) async fn foreign_columns<C: Conn>(
+    session: &mut Session<'_, C>,
     configured: &str,
-) -> Result<Option<String>, postgres::Error> {
-    let results = session.query(&format!("SELECT {}", inspect_sql(configured)))?;
-    let row = results.first().and_then(|rows| rows.first());
+) -> Result<Option<String>, ClientError> {
+    let answer = session
+        .query(&format!("SELECT {}", inspect_sql(configured)))
+        .await?;
+    let row = first_row(&answer, 0);
     let exists = row.and_then(|r| text(r, 0)).is_some();
-    let columns = row.and_then(|r| text(r, 1)).unwrap_or("").to_string();
-    if exists && missing_columns(&columns) {
-        Ok(Some(display_columns(&columns)))
+    let columns = row.and_then(|r| text(r, 1)).unwrap_or("");
+    if exists && missing_columns(columns) {
+        Ok(Some(display_columns(columns)))
     } else {
         Ok(None)
     }
@@ -255,10 +332,7 @@ fn display_columns(columns: &str) -> String {
         .join(", ")
 }
 
-fn parse_rows(
-    configured: &str,
-    rows: &[postgres::SimpleQueryRow],
-) -> Result<Vec<AppliedRow>, Error> {
+fn parse_rows(configured: &str, rows: &[Row]) -> Result<Vec<AppliedRow>, Error> {
     let mut parsed = Vec::with_capacity(rows.len());
     for row in rows {
         let version = text(row, 0).and_then(|v| v.parse::<i64>().ok());

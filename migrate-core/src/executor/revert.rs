@@ -6,7 +6,7 @@ use crate::executor::apply::{build, run, HistorySql};
 use crate::executor::error::{Direction, Error};
 use crate::executor::history::{self, History};
 use crate::executor::report::RevertedMigration;
-use crate::executor::session::Session;
+use crate::executor::session::{Conn, Session};
 use crate::migrations::Settings;
 use crate::model::{Migration, Script};
 
@@ -20,8 +20,8 @@ pub(crate) fn down_history(table: &str, version: i64) -> HistorySql {
 }
 
 /// Runs the down script `down` of `m` and forgets its version.
-pub(crate) fn revert(
-    session: &mut Session<'_>,
+pub(crate) async fn revert<C: Conn>(
+    session: &mut Session<'_, C>,
     history: &History,
     m: &Migration,
     down: &Script,
@@ -34,7 +34,7 @@ pub(crate) fn revert(
         &history.saved_timeouts,
         &down_history(&history.table, m.version),
     );
-    run(session, m, down, Direction::Down, &queries)?;
+    run(session, m, down, Direction::Down, &queries).await?;
     let reverted = RevertedMigration {
         version: m.version,
         name: m.name.to_string(),
