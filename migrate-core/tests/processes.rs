@@ -15,6 +15,7 @@ use pgmigrate_core::{Error, Migration, MigrationState};
 const CHILD: &str = "MIGRATE_TEST_CHILD";
 const URL: &str = "MIGRATE_TEST_URL";
 const BARRIER: &str = "MIGRATE_TEST_BARRIER";
+const DRIVER: &str = "MIGRATE_TEST_DRIVER";
 
 /// Sleeps 600 s only in the runner that connects with `application_name=crashme`.
 const SLEEP_IF_CRASHME: &str =
@@ -116,7 +117,8 @@ fn child_runner() {
         return;
     };
     let url = std::env::var(URL).expect("url");
-    let mut client = connect(&url);
+    let driver = Driver::from_name(&std::env::var(DRIVER).expect("driver"));
+    let mut client = Db::connect(driver, &url);
     if let Ok(barrier) = std::env::var(BARRIER) {
         let barrier = PathBuf::from(barrier);
         std::fs::write(barrier.join(format!("ready.{}", std::process::id())), b"").unwrap();
@@ -127,7 +129,7 @@ fn child_runner() {
         }
     }
     let report = set(scenario(&name))
-        .up(&mut client)
+        .up_on(&mut client)
         .unwrap_or_else(|e| panic!("up failed: {e}"));
     println!(
         "applied {:?}",
@@ -135,7 +137,7 @@ fn child_runner() {
     );
 }
 
-fn spawn_child(scenario: &str, url: &str, barrier: Option<&Path>) -> Child {
+fn spawn_child(scenario: &str, url: &str, barrier: Option<&Path>, driver: Driver) -> Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "--exact",
@@ -146,6 +148,7 @@ fn spawn_child(scenario: &str, url: &str, barrier: Option<&Path>) -> Child {
     ])
     .env(CHILD, scenario)
     .env(URL, url)
+    .env(DRIVER, driver.name())
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
     if let Some(b) = barrier {
@@ -154,11 +157,11 @@ fn spawn_child(scenario: &str, url: &str, barrier: Option<&Path>) -> Child {
     cmd.spawn().expect("spawn runner")
 }
 
-fn eight_runners(scenario_name: &str) {
+fn eight_runners(scenario_name: &str, driver: Driver) {
     let url = fresh_db(scenario_name);
     let barrier = tempfile::tempdir().unwrap();
     let children: Vec<Child> = (0..8)
-        .map(|_| spawn_child(scenario_name, &url, Some(barrier.path())))
+        .map(|_| spawn_child(scenario_name, &url, Some(barrier.path()), driver))
         .collect();
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::fs::read_dir(barrier.path()).unwrap().count() < 8 {
@@ -180,7 +183,7 @@ fn eight_runners(scenario_name: &str) {
             applied_by_children.push(line.to_string());
         }
     }
-    let mut client = connect(&url);
+    let mut client = Db::connect(driver, &url);
     assert_eq!(
         history(&mut client, "schema_migrations"),
         (1..=5).map(|v| (v, "done".to_string())).collect::<Vec<_>>()
@@ -203,28 +206,33 @@ fn eight_runners(scenario_name: &str) {
         Some("0")
     );
     assert!(set(scenario(scenario_name))
-        .up(&mut client)
+        .up_on(&mut client)
         .unwrap()
         .is_empty());
 }
 
-#[test]
-fn eight_processes_at_once_apply_each_migration_once() {
-    eight_runners("concurrent");
+on_both_drivers!(
+    eight_processes_at_once_apply_each_migration_once,
+    eight_processes_at_once_with_create_index_concurrently,
+    a_runner_killed_inside_a_transactional_migration_leaves_nothing,
+    a_runner_killed_inside_a_no_transaction_migration_needs_repair,
+);
+
+fn eight_processes_at_once_apply_each_migration_once(driver: Driver) {
+    eight_runners("concurrent", driver);
 }
 
-#[test]
-fn eight_processes_at_once_with_create_index_concurrently() {
-    eight_runners("concurrent_cic");
+fn eight_processes_at_once_with_create_index_concurrently(driver: Driver) {
+    eight_runners("concurrent_cic", driver);
 }
 
 /// Starts a runner that will sleep inside a migration, waits until it does,
 /// kills it (SIGKILL) and waits until the server has ended its session.
-fn kill_runner_mid_migration(scenario_name: &str, url: &str) {
+fn kill_runner_mid_migration(scenario_name: &str, url: &str, driver: Driver) {
     // No connection option here: the executor itself makes the server notice a
     // vanished runner during a long statement (client_connection_check_interval, PG 14+).
     let crash_url = format!("{url}?application_name=crashme");
-    let mut child = spawn_child(scenario_name, &crash_url, None);
+    let mut child = spawn_child(scenario_name, &crash_url, None, driver);
     let mut watcher = connect(url);
     let sleeping = "SELECT pid FROM pg_stat_activity WHERE application_name = 'crashme' \
                     AND datname = current_database() AND state = 'active' AND query LIKE '%pg_sleep%'";
@@ -261,11 +269,10 @@ fn kill_runner_mid_migration(scenario_name: &str, url: &str) {
     );
 }
 
-#[test]
-fn a_runner_killed_inside_a_transactional_migration_leaves_nothing() {
+fn a_runner_killed_inside_a_transactional_migration_leaves_nothing(driver: Driver) {
     let url = fresh_db("crash_tx");
-    kill_runner_mid_migration("crash_tx", &url);
-    let mut client = connect(&url);
+    kill_runner_mid_migration("crash_tx", &url, driver);
+    let mut client = Db::connect(driver, &url);
     assert!(
         exists(&mut client, "base"),
         "migration 1 committed before the crash"
@@ -277,7 +284,9 @@ fn a_runner_killed_inside_a_transactional_migration_leaves_nothing() {
         "no history row for the interrupted migration"
     );
 
-    let report = set(scenario("crash_tx")).up(&mut client).expect("next up");
+    let report = set(scenario("crash_tx"))
+        .up_on(&mut client)
+        .expect("next up");
     assert_eq!(
         report.applied.iter().map(|a| a.version).collect::<Vec<_>>(),
         [2, 3]
@@ -285,11 +294,10 @@ fn a_runner_killed_inside_a_transactional_migration_leaves_nothing() {
     assert!(exists(&mut client, "crash_t") && exists(&mut client, "after_t"));
 }
 
-#[test]
-fn a_runner_killed_inside_a_no_transaction_migration_needs_repair() {
+fn a_runner_killed_inside_a_no_transaction_migration_needs_repair(driver: Driver) {
     let url = fresh_db("crash_no_tx");
-    kill_runner_mid_migration("crash_no_tx", &url);
-    let mut client = connect(&url);
+    kill_runner_mid_migration("crash_no_tx", &url, driver);
+    let mut client = Db::connect(driver, &url);
     assert_eq!(
         history(&mut client, "schema_migrations"),
         [(1, "running".to_string())]
@@ -300,7 +308,7 @@ fn a_runner_killed_inside_a_no_transaction_migration_needs_repair() {
     );
 
     let m = set(scenario("crash_no_tx"));
-    let err = m.up(&mut client).unwrap_err();
+    let err = m.up_on(&mut client).unwrap_err();
     assert!(
         matches!(err, Error::Interrupted { version: 1, .. }),
         "{err}"
@@ -313,12 +321,12 @@ fn a_runner_killed_inside_a_no_transaction_migration_needs_repair() {
     assert!(text.contains("INVALID"), "says what to check: {text}");
     assert!(!exists(&mut client, "after_nt"), "nothing ran");
     assert_eq!(
-        m.status(&mut client).unwrap().entries[0].state,
+        m.status_on(&mut client).unwrap().entries[0].state,
         MigrationState::Running
     );
 
-    assert_eq!(m.repair(&mut client).unwrap().cleared.len(), 1);
-    let report = m.up(&mut client).expect("up after repair");
+    assert_eq!(m.repair_on(&mut client).unwrap().cleared.len(), 1);
+    let report = m.up_on(&mut client).expect("up after repair");
     assert_eq!(report.applied.len(), 2);
     assert_eq!(done(&mut client), [1, 2]);
     assert!(exists(&mut client, "nt_id"));
