@@ -10,6 +10,7 @@ use crate::executor::position::{bom_len, statement_at, statements, Embedding};
 use crate::executor::report::AppliedMigration;
 use crate::executor::session::{Conn, Session};
 use crate::executor::sql::{literal, millis};
+use crate::executor::trace;
 use crate::migrations::Settings;
 use crate::model::{Migration, Script, Statement, TransactionMode};
 
@@ -279,7 +280,8 @@ pub(crate) async fn apply_up<C: Conn>(
         &history.saved_timeouts,
         &up_history(&history.table, m),
     );
-    run(session, m, &m.up, Direction::Up, &queries).await?;
+    let script = run(session, m, &m.up, Direction::Up, &queries);
+    trace::migration(m, &m.up, Direction::Up, script).await?;
     let applied = AppliedMigration {
         version: m.version,
         name: m.name.to_string(),

@@ -6,7 +6,7 @@
 //! its checks in [`plan`], the exact queries and their history changes in
 //! [`apply`] and [`revert`], the lock in [`lock`], the start-up batch that
 //! takes the lock, creates and reads the history table in one round trip in
-//! [`history`], error mapping in [`error`]); the operations that sequence
+//! [`history`], error mapping in [`error`], spans in [`trace`]); the operations that sequence
 //! them are written once, in [`run`], over the [`session::Conn`] trait; a
 //! driver only implements that trait ([`sync_driver`], [`async_driver`]).
 //! The public methods of both drivers are generated from one table below.
@@ -33,6 +33,7 @@ mod session;
 mod sql;
 #[cfg(feature = "postgres")]
 mod sync_driver;
+mod trace;
 
 pub use client::ClientError;
 pub use error::{Direction, DriftedMigration, Error, MigrationFailure};
@@ -60,7 +61,9 @@ macro_rules! operations {
             $(
                 $(#[doc = $doc])*
                 pub fn $name(&self, client: &mut postgres::Client $(, $arg: $ty)*) -> Result<$ret, Error> {
-                    sync_driver::block_on(run::$run(self, &mut sync_driver::Blocking(client) $(, $pass)*))
+                    let mut conn = sync_driver::Blocking(client);
+                    let operation = run::$run(self, &mut conn $(, $pass)*);
+                    sync_driver::block_on(trace::operation(stringify!($name), operation))
                 }
             )*
         }
@@ -78,7 +81,9 @@ macro_rules! operations {
                      server then rolls the migration back and releases the lock."
                 )]
                 pub async fn $async_name(&self, client: &mut tokio_postgres::Client $(, $arg: $ty)*) -> Result<$ret, Error> {
-                    run::$run(self, &mut async_driver::NonBlocking(client) $(, $pass)*).await
+                    let mut conn = async_driver::NonBlocking(client);
+                    let operation = run::$run(self, &mut conn $(, $pass)*);
+                    trace::operation(stringify!($name), operation).await
                 }
             )*
         }

@@ -7,6 +7,7 @@ use crate::executor::error::{Direction, Error};
 use crate::executor::history::{self, History};
 use crate::executor::report::RevertedMigration;
 use crate::executor::session::{Conn, Session};
+use crate::executor::trace;
 use crate::migrations::Settings;
 use crate::model::{Migration, Script};
 
@@ -34,7 +35,8 @@ pub(crate) async fn revert<C: Conn>(
         &history.saved_timeouts,
         &down_history(&history.table, m.version),
     );
-    run(session, m, down, Direction::Down, &queries).await?;
+    let script = run(session, m, down, Direction::Down, &queries);
+    trace::migration(m, down, Direction::Down, script).await?;
     let reverted = RevertedMigration {
         version: m.version,
         name: m.name.to_string(),
