@@ -2,13 +2,32 @@
 //!
 //! `pgmigrate_core::migrations!()` embeds the migrations that `pgmigrate-build`
 //! checked in `build.rs`; the executor applies them with a `postgres::Client`
-//! (feature `postgres`, on by default) or a `tokio_postgres::Client` (feature
-//! `tokio-postgres`):
+//! (feature `postgres`), or with a `tokio_postgres::Client` through the `_async`
+//! methods (feature `tokio-postgres`: `m.up_async(&mut client).await`):
 //!
-//! ```ignore
-//! let report = pgmigrate_core::migrations!().up(&mut client)?;
-//! let report = pgmigrate_core::migrations!().up_async(&mut async_client).await?;
+//! ```no_run
+//! use pgmigrate_core::Migrations;
+//!
+//! fn migrate(migrations: &Migrations, url: &str) -> Result<(), Box<dyn std::error::Error>> {
+//!     let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+//!     let report = migrations.up(&mut client)?;
+//!     for applied in &report.applied {
+//!         println!("applied {} {} in {:?}", applied.version, applied.name, applied.duration);
+//!     }
+//!     Ok(())
+//! }
+//!
+//! // In an application: `migrations!()`, after `pgmigrate_build::compile("migrations")`
+//! // in build.rs. Here the macro checks the workspace's reference set itself.
+//! let migrations = pgmigrate_core::migrations!("../migrations");
+//! migrate(&migrations, "postgres://app@localhost/app")?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Features: `macros` (default) re-exports `migrations!()`; `postgres`
+//! (default) the blocking driver; `tokio-postgres` the async driver; `tracing`
+//! a span per operation and per migration. Without a driver feature the crate
+//! is the embedded list and the engine.
 
 #![warn(missing_docs)]
 
@@ -17,9 +36,9 @@ mod migrations;
 mod model;
 
 pub use executor::{
-    AppliedMigration, ClientError, Direction, DownReport, DriftedMigration, Error,
-    MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
-    RevertedMigration, StampReport, Status, StatusEntry, UpReport,
+    AppliedMigration, ClientError, Direction, DownReport, DriftedMigration, Error, MigrationFailure,
+    MigrationState, Plan, PlannedStep, RealignReport, RepairReport, RevertedMigration, StampReport,
+    Status, StatusEntry, UpReport,
 };
 pub use migrations::{Migrations, Settings};
 pub use model::{HistoryTable, Migration, Script, Statement, TransactionMode};

@@ -65,7 +65,14 @@ fn missing_build_script_message() -> String {
         "and the build dependency to Cargo.toml:",
         "",
         "    [build-dependencies]",
-        "    pgmigrate-build = \"0.1\"",
+        // The build crate is released in step with this one.
+        concat!(
+            "    pgmigrate-build = \"",
+            env!("CARGO_PKG_VERSION_MAJOR"),
+            ".",
+            env!("CARGO_PKG_VERSION_MINOR"),
+            "\""
+        ),
         "",
         "or name the directory to check it inside the macro: `migrations!(\"migrations\")`.",
     ]

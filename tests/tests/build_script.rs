@@ -5,6 +5,8 @@
 //! *adding* a file reruns the build script, and that fixing or removing a file
 //! rebuilds too.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -55,6 +57,10 @@ pgmigrate-build = {{ path = {build:?} }}
 }
 
 fn cargo(dir: &Path, args: &[&str]) -> Output {
+    support::progress(&format!(
+        "build_script: cargo {} (fixture application)",
+        args.join(" ")
+    ));
     let target = workspace_root().join("target").join("fixture-app");
     Command::new(env!("CARGO"))
         .args(args)

@@ -65,10 +65,10 @@ pub fn find() -> Option<PathBuf> {
         "corpus not found at {} (set MIGRATE_CORPUS_DIR); a missing corpus fails under CI",
         dir.display()
     );
-    println!(
-        "corpus check skipped: no corpus at {} (set MIGRATE_CORPUS_DIR)",
+    super::progress(&format!(
+        "SKIPPED corpus check: no corpus at {} (set MIGRATE_CORPUS_DIR; under CI this fails)",
         dir.display()
-    );
+    ));
     None
 }
 

@@ -1,0 +1,40 @@
+//! A plain synchronous application: connect, apply the migrations that
+//! `build.rs` checked and embedded, then use the schema.
+//!
+//! ```sh
+//! DATABASE_URL=postgres://app@localhost/app cargo run -p pgmigrate-example-sync
+//! ```
+
+use std::process::ExitCode;
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL")?;
+    let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+
+    let report = pgmigrate_core::migrations!().up(&mut client)?;
+    for applied in &report.applied {
+        println!(
+            "applied {} {} in {:?}",
+            applied.version, applied.name, applied.duration
+        );
+    }
+    println!("{} migration(s) applied", report.applied.len());
+
+    client.execute(
+        "INSERT INTO notes (body, author) VALUES ($1, $2)",
+        &[&"hello from the sync example", &"example"],
+    )?;
+    let notes: i64 = client.query_one("SELECT count(*) FROM notes", &[])?.get(0);
+    println!("{notes} note(s)");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
