@@ -14,17 +14,13 @@ pub(crate) async fn operation<T>(
     name: &'static str,
     operation: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
-    use tracing::Instrument;
     let span = tracing::info_span!(
         "pgmigrate",
         operation = name,
         duration_ms = tracing::field::Empty,
         error = tracing::field::Empty
     );
-    let started = std::time::Instant::now();
-    let result = operation.instrument(span.clone()).await;
-    finish(&span, started, result.as_ref().err());
-    result
+    within(span, operation).await
 }
 
 /// Runs `run` (one script of `migration`) inside its span.
@@ -35,7 +31,6 @@ pub(crate) async fn migration(
     direction: Direction,
     run: impl Future<Output = Result<(), Error>>,
 ) -> Result<(), Error> {
-    use tracing::Instrument;
     let span = tracing::info_span!(
         "pgmigrate.migration",
         version = migration.version,
@@ -46,21 +41,26 @@ pub(crate) async fn migration(
         duration_ms = tracing::field::Empty,
         error = tracing::field::Empty
     );
-    let started = std::time::Instant::now();
-    let result = run.instrument(span.clone()).await;
-    finish(&span, started, result.as_ref().err());
-    result
+    within(span, run).await
 }
 
+/// Runs `future` inside `span`, then records its duration and any error.
 #[cfg(feature = "tracing")]
-fn finish(span: &tracing::Span, started: std::time::Instant, error: Option<&Error>) {
+async fn within<T>(
+    span: tracing::Span,
+    future: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    use tracing::Instrument;
+    let started = std::time::Instant::now();
+    let result = future.instrument(span.clone()).await;
     span.record(
         "duration_ms",
         u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     );
-    if let Some(error) = error {
+    if let Err(error) = &result {
         span.record("error", tracing::field::display(error));
     }
+    result
 }
 
 /// Runs `operation` (the feature `tracing` is off).
