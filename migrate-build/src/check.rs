@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::directive;
+use crate::layout::{self, TxRule};
 use crate::lint::{self, Finding};
 use crate::parse;
 use crate::rule::{Level, Rule};
@@ -17,6 +18,8 @@ pub struct FileCheck {
     pub sql: Option<String>,
     /// How the runner executes the file (from `-- migrate:no-transaction`).
     pub transaction: TransactionKind,
+    /// The environments of `-- migrate:only`; empty: every environment.
+    pub only: Vec<String>,
     /// The top-level statements.
     pub statements: Vec<StatementSpan>,
     /// Statements that were checked by tokens only.
@@ -36,12 +39,24 @@ impl Config {
     /// Checks one migration file given as bytes; `display_path` names it in
     /// diagnostics. Pure: no file access, no printing.
     pub fn check_file(&self, display_path: &str, bytes: &[u8], direction: Direction) -> FileCheck {
+        self.check_part(display_path, bytes, direction, TxRule::Directive)
+    }
+
+    /// [`Config::check_file`] with the transaction rule of a layout.
+    pub(crate) fn check_part(
+        &self,
+        display_path: &str,
+        bytes: &[u8],
+        direction: Direction,
+        tx: TxRule,
+    ) -> FileCheck {
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(error) => {
                 return FileCheck {
                     sql: None,
                     transaction: TransactionKind::Transaction,
+                    only: Vec::new(),
                     statements: Vec::new(),
                     unverified: Vec::new(),
                     diagnostics: vec![encoding_diagnostic(
@@ -54,8 +69,30 @@ impl Config {
         };
         let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
         let parsed = parse::parse(&text[base..], base);
-        let (directives, directive_findings) = directive::interpret(&parsed.directives, text);
-        let transaction = if directives.no_transaction {
+        let (directives, directive_findings) = directive::interpret(
+            &parsed.directives,
+            text,
+            directive::Context {
+                direction,
+                environments: self.environments_list(),
+            },
+        );
+        let statement_text =
+            |s: &lint::ParsedStatement| text.get(s.span.start..s.span.end).unwrap_or("");
+        let layout_no_tx = match tx {
+            TxRule::Directive => false,
+            TxRule::NoTransaction => true,
+            TxRule::SqlxMarker => layout::sqlx_no_transaction(text),
+            TxRule::OneQuery => match parsed.statements.as_slice() {
+                [only] => layout::refuses_transaction(statement_text(only)),
+                _ => false,
+            },
+            TxRule::Detect => parsed
+                .statements
+                .iter()
+                .any(|s| layout::refuses_transaction(statement_text(s))),
+        };
+        let transaction = if directives.no_transaction || layout_no_tx {
             TransactionKind::NoTransaction
         } else {
             TransactionKind::Transaction
@@ -74,6 +111,7 @@ impl Config {
         let index = parsed.index.with_prefix(base);
         let mut findings: Vec<(Finding, Option<usize>)> = parsed.errors;
         findings.extend(directive_findings.into_iter().map(|f| (f, None)));
+        findings.extend(layout::foreign_markers(text).into_iter().map(|f| (f, None)));
         findings.extend(lint_findings);
         // In file order, ties in the order found: sort small keys, not the
         // findings (large values that a sort would move several times).
@@ -135,6 +173,7 @@ impl Config {
         FileCheck {
             sql: Some(text.to_string()),
             transaction,
+            only: directives.only,
             statements: parsed.statements.iter().map(|s| s.span).collect(),
             unverified,
             diagnostics,
@@ -398,6 +437,47 @@ mod tests {
             .find(|d| d.rule == Rule::UnguardedDrop)
             .unwrap();
         assert_eq!(d.level, Level::Warn);
+    }
+
+    #[test]
+    fn only_directive() {
+        let seed = check("-- migrate:only dev, staging -- demo data\nINSERT INTO t VALUES (1);");
+        assert_eq!(seed.only, ["dev", "staging"]);
+        assert!(seed.diagnostics.is_empty(), "{:?}", seed.diagnostics);
+        assert!(check("SELECT 1;").only.is_empty());
+        assert_eq!(
+            summary("-- migrate:only\nSELECT 1;"),
+            ["unknown-directive 1:1"]
+        );
+        assert_eq!(
+            summary("SELECT 1;\n-- migrate:only dev\nSELECT 2;"),
+            ["misplaced-directive 2:1"]
+        );
+        assert_eq!(
+            summary("-- migrate:only dev\n-- migrate:only qa\nSELECT 1;"),
+            ["unknown-directive 2:1"]
+        );
+        let down = Config::new().check_file(
+            "m.down.sql",
+            b"-- migrate:only dev\nSELECT 1;",
+            Direction::Down,
+        );
+        assert_eq!(down.diagnostics[0].rule, Rule::MisplacedDirective);
+        assert!(down.only.is_empty());
+        let listed = Config::new().environments(["dev", "staging", "production"]);
+        let typo = listed.check_file(
+            "m.sql",
+            b"-- migrate:only dev, stagin\nSELECT 1;",
+            Direction::Up,
+        );
+        let d = &typo.diagnostics[0];
+        assert_eq!(
+            (d.rule, d.line, d.column),
+            (Rule::UnknownEnvironment, 1, 22)
+        );
+        assert_eq!(d.help.as_deref(), Some("did you mean `staging`?"));
+        assert_eq!(typo.only, ["dev"]);
+        assert!(typo.has_errors());
     }
 
     #[test]

@@ -30,7 +30,11 @@ pub(crate) fn generate(migrations: &[CheckedMigration], history: Option<&History
             }
             None => out.push_str("::std::option::Option::None"),
         }
-        out.push_str(",\n        },\n");
+        out.push_str(",\n            only: ::std::borrow::Cow::Borrowed(&[");
+        for env in &m.only {
+            let _ = write!(out, "::std::borrow::Cow::Borrowed({env:?}), ");
+        }
+        out.push_str("]),\n        },\n");
     }
     out.push_str("    ];\n    ::pgmigrate_core::Migrations::new(MIGRATIONS)");
     match history {
@@ -58,7 +62,12 @@ fn script(out: &mut String, s: &CheckedScript) {
         TransactionKind::NoTransaction => "NoTransaction",
     };
     let sql = match s.path.to_str() {
-        Some(path) if s.path.is_absolute() => format!("include_str!({path:?})"),
+        Some(path) if s.path.is_absolute() && s.verbatim => format!("include_str!({path:?})"),
+        // A section of a one-file migration: its own text, and the file
+        // included for nothing but tracking, so that an edit rebuilds.
+        Some(path) if s.path.is_absolute() => {
+            format!("{{ const _: &str = include_str!({path:?}); {:?} }}", s.sql)
+        }
         _ => format!("{:?}", s.sql),
     };
     let _ = write!(
@@ -87,6 +96,7 @@ mod tests {
             path: PathBuf::from(path),
             display_path: "migrations/0001_a \"b\".up.sql".to_string(),
             sql: sql.to_string(),
+            verbatim: true,
             transaction: TransactionKind::NoTransaction,
             statements: vec![StatementSpan {
                 start: 0,
@@ -106,6 +116,7 @@ mod tests {
             checksum: "ab".to_string(),
             up: script("/abs/dir/0001_a.up.sql", "SELECT 1;"),
             down: Some(script("relative.sql", "SELECT '\\\"\n';")),
+            only: vec!["dev".into(), "staging".into()],
         };
         let code = generate(
             &[m],
@@ -131,7 +142,30 @@ mod tests {
             code.contains("::pgmigrate_core::Statement { start: 0, end: 8, line: 1, column: 1 }")
         );
         assert!(code.contains(r#".history_table_in_schema("ops", "hist\"ory")"#));
+        assert!(
+            code.contains(r#"only: ::std::borrow::Cow::Borrowed(&[::std::borrow::Cow::Borrowed("dev"), ::std::borrow::Cow::Borrowed("staging"), ]),"#),
+            "{code}"
+        );
         assert!(code.trim_start().starts_with('{') && code.trim_end().ends_with('}'));
+    }
+
+    #[test]
+    fn a_section_embeds_its_own_text_and_tracks_the_file() {
+        let mut up = script("/abs/dir/1_a.sql", "\nSELECT 1;\n");
+        up.verbatim = false;
+        let m = CheckedMigration {
+            version: 1,
+            name: "a".to_string(),
+            checksum: "ab".to_string(),
+            up,
+            down: None,
+            only: Vec::new(),
+        };
+        let code = generate(&[m], None);
+        assert!(
+            code.contains(r#"sql: ::std::borrow::Cow::Borrowed({ const _: &str = include_str!("/abs/dir/1_a.sql"); "\nSELECT 1;\n" })"#),
+            "{code}"
+        );
     }
 
     #[test]

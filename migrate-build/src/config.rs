@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{summary, Diagnostic};
 use crate::discover::{self, FoundFile};
+use crate::layout::Layout;
 use crate::rule::{Level, Rule};
 use crate::{checksum, CheckedMigration, CheckedScript};
 
@@ -26,6 +27,8 @@ pub struct Config {
     postgres_version: Option<u32>,
     runner_lock_timeout: bool,
     root: Option<PathBuf>,
+    environments: Option<Vec<String>>,
+    layout: Layout,
 }
 
 /// The file in `OUT_DIR` that `migrations!()` includes.
@@ -106,6 +109,24 @@ impl Config {
         self
     }
 
+    /// The environments a `-- migrate:only` directive may name (e.g. `dev`,
+    /// `staging`, `production`): any other name is an `unknown-environment`
+    /// error, so a typo cannot keep seed data out of every environment.
+    /// Without a list, any plain name is accepted.
+    pub fn environments<I, S>(mut self, names: I) -> Config
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.environments = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The configured environments, when a list was given.
+    pub fn environments_list(&self) -> Option<&[String]> {
+        self.environments.as_deref()
+    }
+
     /// The settings the lint rules read.
     pub(crate) fn lint_settings(&self) -> crate::lint::facts::Settings {
         crate::lint::facts::Settings {
@@ -125,6 +146,13 @@ impl Config {
             .iter()
             .find(|(r, _)| *r == rule)
             .map_or(rule.default_level(), |(_, level)| *level)
+    }
+
+    /// Reads the directory as `layout` (another tool's naming and markers);
+    /// the default, [`Layout::Auto`], recognises it.
+    pub fn layout(mut self, layout: Layout) -> Config {
+        self.layout = layout;
+        self
     }
 
     /// Resolves a relative migrations directory from `root`, and shows file
@@ -148,22 +176,24 @@ impl Config {
             .unwrap_or_default();
         let absolute = root.join(dir);
         let display_dir = display_path(&root, &absolute);
-        let found = discover::discover(&absolute, &display_dir);
+        let found = discover::discover(&absolute, &display_dir, self.layout);
         let mut check = Check {
             migrations: Vec::new(),
             diagnostics: found.diagnostics,
             dir: absolute,
             files: found.files,
             history: self.history.clone(),
+            layout: found.layout,
         };
         for migration in found.migrations {
-            let Some((up, up_text)) = self.check_script(&migration.up, &mut check.diagnostics)
+            let Some((up, up_text, only)) =
+                self.check_script(&migration.up, &mut check.diagnostics)
             else {
                 continue;
             };
             let down = match &migration.down {
                 Some(file) => match self.check_script(file, &mut check.diagnostics) {
-                    Some((script, _)) => Some(script),
+                    Some((script, _, _)) => Some(script),
                     None => continue,
                 },
                 None => None,
@@ -174,6 +204,7 @@ impl Config {
                 checksum: checksum(&up_text),
                 up,
                 down,
+                only,
             });
         }
         check.diagnostics.sort_by(|a, b| {
@@ -186,8 +217,12 @@ impl Config {
         &self,
         file: &FoundFile,
         diagnostics: &mut Vec<Diagnostic>,
-    ) -> Option<(CheckedScript, String)> {
-        let bytes = match std::fs::read(&file.path) {
+    ) -> Option<(CheckedScript, String, Vec<String>)> {
+        let read = match &file.text {
+            Some(text) => Ok(text.clone().into_bytes()),
+            None => std::fs::read(&file.path),
+        };
+        let bytes = match read {
             Ok(bytes) => bytes,
             Err(error) => {
                 diagnostics.push(Diagnostic::file(
@@ -199,7 +234,7 @@ impl Config {
                 return None;
             }
         };
-        let result = self.check_file(&file.display, &bytes, file.direction);
+        let result = self.check_part(&file.display, &bytes, file.direction, file.tx);
         diagnostics.extend(result.diagnostics);
         let sql = result.sql?;
         Some((
@@ -207,11 +242,13 @@ impl Config {
                 path: file.path.clone(),
                 display_path: file.display.clone(),
                 sql: sql.clone(),
+                verbatim: file.verbatim,
                 transaction: result.transaction,
                 statements: result.statements,
                 unverified: result.unverified,
             },
             sql,
+            result.only,
         ))
     }
 
@@ -305,6 +342,7 @@ pub struct Check {
     dir: PathBuf,
     files: Vec<PathBuf>,
     history: Option<HistoryTable>,
+    layout: Layout,
 }
 
 impl Check {
@@ -316,6 +354,12 @@ impl Check {
     /// The absolute path of the checked directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The layout the directory was read as (the recognised one when the
+    /// configuration says [`Layout::Auto`]).
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     /// Every `.sql` file seen, for `rerun-if-changed` / change tracking.

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
+use crate::layout::{self, Entry, Layout, TxRule};
 use crate::rule::Rule;
 use crate::Direction;
 
@@ -23,6 +24,15 @@ pub(crate) struct FoundFile {
     pub direction: Direction,
     /// `<version>_<slug>.sql` (no `.up`).
     pub forward_only: bool,
+    /// The version as written in the name (keeps leading zeros).
+    pub version_text: String,
+    /// The text to check and run when discovery read it: the file, or (not
+    /// `verbatim`) one section of a one-file migration.
+    pub text: Option<String>,
+    /// Whether the script is the whole file as on disk.
+    pub verbatim: bool,
+    /// How the transaction mode is decided.
+    pub tx: TxRule,
 }
 
 /// A version with its up file and optional down file.
@@ -40,6 +50,8 @@ pub(crate) struct Discovered {
     pub diagnostics: Vec<Diagnostic>,
     /// Every `.sql` file seen (for `rerun-if-changed`).
     pub files: Vec<PathBuf>,
+    /// The layout read (`Auto` only when the directory could not be listed).
+    pub layout: Layout,
 }
 
 /// A parsed file name.
@@ -107,9 +119,13 @@ fn parse_stem(stem: &str) -> Result<(i64, String), NameError> {
     Ok((version, slug.to_string()))
 }
 
-/// Lists `dir` (absolute); `display_dir` is how paths are shown.
-pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
-    let mut found = Discovered::default();
+/// Lists `dir` (absolute) and reads it as `layout` ([`Layout::Auto`]:
+/// recognised from the entries); `display_dir` is how paths are shown.
+pub(crate) fn discover(dir: &Path, display_dir: &str, layout: Layout) -> Discovered {
+    let mut found = Discovered {
+        layout,
+        ..Discovered::default()
+    };
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) => {
@@ -124,7 +140,9 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
             return found;
         }
     };
-    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    let mut listed: Vec<(String, PathBuf, bool)> = Vec::new();
+    // Migrations written in a programming language (goose's `.go`, refinery's `.rs`).
+    let mut code: Vec<(Layout, String)> = Vec::new();
     for entry in entries {
         let entry = match entry {
             Ok(entry) => entry,
@@ -139,56 +157,104 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
             }
         };
         let path = entry.path();
+        let lossy = entry.file_name().to_string_lossy().into_owned();
+        if lossy.starts_with('.') {
+            continue;
+        }
         if path.is_dir() {
-            continue;
+            listed.push((lossy, path, true));
+        } else if lossy.to_ascii_lowercase().ends_with(".sql") {
+            listed.push((lossy, path, false));
+        } else if let Some(layout) = layout::code_migration(&lossy) {
+            code.push((layout, join_display(display_dir, &lossy)));
         }
-        let name = entry.file_name();
-        let lossy = name.to_string_lossy().into_owned();
-        if lossy.starts_with('.') || !lossy.to_ascii_lowercase().ends_with(".sql") {
-            continue;
-        }
-        files.push((lossy, path));
     }
-    files.sort();
+    code.sort_by(|a, b| a.1.cmp(&b.1));
+    listed.sort();
 
-    let mut by_version: BTreeMap<i64, Vec<FoundFile>> = BTreeMap::new();
-    for (name, path) in files {
+    let read_text = layout::reads_text(layout);
+    let mut entries = Vec::with_capacity(listed.len());
+    for (name, path, is_dir) in listed {
         let display = join_display(display_dir, &name);
-        found.files.push(path.clone());
-        if path.file_name().and_then(|n| n.to_str()).is_none() {
-            found.diagnostics.push(Diagnostic::file(
-                Rule::BadFileName,
-                &display,
-                "the file name is not valid UTF-8".to_string(),
-                Some("rename it like `0001_create_users.up.sql`".to_string()),
-            ));
-            continue;
+        if !is_dir {
+            found.files.push(path.clone());
+            if path.file_name().and_then(|n| n.to_str()).is_none() {
+                found.diagnostics.push(Diagnostic::file(
+                    Rule::BadFileName,
+                    &display,
+                    "the file name is not valid UTF-8".to_string(),
+                    Some("rename it like `0001_create_users.up.sql`".to_string()),
+                ));
+                continue;
+            }
         }
-        match parse_name(&name) {
-            None => found.diagnostics.push(Diagnostic::file(
-                Rule::BadFileName,
-                &display,
-                "a migration file must end in `.sql` (lowercase)".to_string(),
-                Some("rename it like `0001_create_users.up.sql`".to_string()),
-            )),
-            Some(Err(error)) => found.diagnostics.push(Diagnostic::file(
-                Rule::BadFileName,
-                &display,
-                format!("`{name}` is not a migration file name: {error}"),
-                Some(
-                    "name it `<version>_<name>.up.sql` (+ `.down.sql`) or `<version>_<name>.sql`, e.g. `0001_create_users.up.sql`"
-                        .to_string(),
-                ),
-            )),
-            Some(Ok(parsed)) => by_version.entry(parsed.version).or_default().push(FoundFile {
-                path,
-                display,
-                slug: parsed.slug,
-                direction: parsed.direction,
-                forward_only: parsed.forward_only,
-            }),
+        // Only regular files are read here (a FIFO would block); checking
+        // each script later reports what cannot be read.
+        let text = if read_text && !is_dir && path.is_file() {
+            std::fs::read(&path)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+        } else {
+            None
+        };
+        entries.push(Entry {
+            name,
+            path,
+            display,
+            is_dir,
+            text,
+        });
+    }
+
+    let resolved = match layout {
+        Layout::Auto => layout::detect(&entries),
+        explicit => explicit,
+    };
+    found.layout = resolved;
+    let claims = layout::claim(resolved, &entries);
+    found.diagnostics.extend(claims.diagnostics);
+    for display in &claims.unclaimed {
+        found.diagnostics.push(unclaimed(display, layout, resolved));
+    }
+    for (_, display) in code.iter().filter(|(l, _)| *l == resolved) {
+        found.diagnostics.push(Diagnostic::file(
+            Rule::UnclaimedFile,
+            display,
+            format!("a {resolved} migration written in code: this runner runs SQL files only, so it would never run"),
+            Some("write what it does as a SQL migration of the same version (or move the file out of the directory once it is applied everywhere)".to_string()),
+        ));
+    }
+    if resolved == Layout::Diesel {
+        for entry in entries.iter().filter(|e| e.is_dir) {
+            found.files.push(entry.path.clone());
+            let metadata = entry.path.join("metadata.toml");
+            if metadata.is_file() {
+                found.files.push(metadata);
+            }
         }
     }
+    let mut by_version: BTreeMap<i64, Vec<FoundFile>> = BTreeMap::new();
+    for script in claims.scripts {
+        if !found.files.contains(&script.path) {
+            found.files.push(script.path.clone());
+        }
+        by_version
+            .entry(script.version)
+            .or_default()
+            .push(FoundFile {
+                path: script.path,
+                display: script.display,
+                slug: script.slug,
+                direction: script.direction,
+                forward_only: script.forward_only,
+                version_text: script.version_text,
+                text: script.text,
+                verbatim: script.verbatim,
+                tx: script.tx,
+            });
+    }
+    // Flyway pairs an undo script with its migration by version alone.
+    let same_name_pairs = resolved != Layout::Flyway;
 
     for (version, files) in by_version {
         let (ups, downs): (Vec<FoundFile>, Vec<FoundFile>) = files
@@ -203,8 +269,7 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
                     format!("down migration {version} has no up migration"),
                     Some(format!(
                         "add `{}_{}.up.sql` or delete this file",
-                        version_text(&down),
-                        down.slug
+                        down.version_text, down.slug
                     )),
                 ));
             }
@@ -247,12 +312,10 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
                     ),
                     Some(format!(
                         "rename `{}` to `{}_{}.up.sql`",
-                        up.display,
-                        version_text(&up),
-                        up.slug
+                        up.display, up.version_text, up.slug
                     )),
                 ));
-            } else if candidate.slug != up.slug {
+            } else if same_name_pairs && candidate.slug != up.slug {
                 found.diagnostics.push(Diagnostic::file(
                     Rule::OrphanDown,
                     &candidate.display,
@@ -262,8 +325,7 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
                     ),
                     Some(format!(
                         "rename it to `{}_{}.down.sql`",
-                        version_text(&up),
-                        up.slug
+                        up.version_text, up.slug
                     )),
                 ));
             } else {
@@ -275,13 +337,38 @@ pub(crate) fn discover(dir: &Path, display_dir: &str) -> Discovered {
     found
 }
 
-/// The version as written in the file name (keeps leading zeros).
-fn version_text(file: &FoundFile) -> String {
-    let name = file.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.bytes()
-        .take_while(u8::is_ascii_digit)
-        .map(char::from)
-        .collect()
+/// `unclaimed-file`: a `.sql` file that the layout does not read.
+fn unclaimed(display: &str, asked: Layout, resolved: Layout) -> Diagnostic {
+    let how = if asked == Layout::Auto {
+        "recognised"
+    } else {
+        "configured"
+    };
+    Diagnostic::file(
+        Rule::UnclaimedFile,
+        display,
+        format!(
+            "no migration of the {how} layout `{resolved}` ({}): nothing would run this file",
+            resolved.pattern()
+        ),
+        Some(format!(
+            "rename it as the layout expects, move it out of the migrations directory, or choose the layout; known layouts: {}",
+            Layout::known_list()
+        )),
+    )
+}
+
+/// `bad-file-name` for a name that is almost a native one.
+pub(crate) fn bad_name(display: &str, name: &str, error: &NameError) -> Diagnostic {
+    Diagnostic::file(
+        Rule::BadFileName,
+        display,
+        format!("`{name}` is not a migration file name: {error}"),
+        Some(format!(
+            "name it `<version>_<name>.up.sql` (+ `.down.sql`) or `<version>_<name>.sql`, e.g. `0001_create_users.up.sql`; known layouts: {}",
+            Layout::known_list()
+        )),
+    )
 }
 
 fn join_display(dir: &str, name: &str) -> String {
@@ -357,7 +444,7 @@ mod tests {
                 ("notes.sql", b""),
             ],
         );
-        let found = discover(&dir, "migrations");
+        let found = discover(&dir, "migrations", Layout::Auto);
         let versions: Vec<i64> = found.migrations.iter().map(|m| m.version).collect();
         assert_eq!(versions, [1, 2, 4, 5, 10]);
         assert!(found.migrations[1].down.is_some());
@@ -382,7 +469,11 @@ mod tests {
 
     #[test]
     fn missing_directory_is_a_diagnostic() {
-        let found = discover(Path::new("/nonexistent/migrate-build"), "nope");
+        let found = discover(
+            Path::new("/nonexistent/migrate-build"),
+            "nope",
+            Layout::Auto,
+        );
         assert_eq!(found.diagnostics.len(), 1);
         assert_eq!(found.diagnostics[0].rule, Rule::MissingDirectory);
     }

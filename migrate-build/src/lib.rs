@@ -24,6 +24,7 @@ mod config;
 mod diagnostic;
 mod directive;
 mod discover;
+mod layout;
 mod lint;
 mod parse;
 mod preprocess;
@@ -37,6 +38,8 @@ use std::path::{Path, PathBuf};
 pub use check::FileCheck;
 pub use config::{Check, Config};
 pub use diagnostic::Diagnostic;
+pub use directive::check_environment;
+pub use layout::{Layout, UnknownLayout};
 pub use rule::{Level, Rule};
 pub use source::checksum;
 
@@ -103,6 +106,10 @@ pub struct CheckedScript {
     pub sql: String,
     /// How the runner executes it.
     pub transaction: TransactionKind,
+    /// Whether `sql` is the whole file as on disk; `false` for one section
+    /// of a one-file migration (dbmate, goose, sql-migrate), whose other
+    /// lines are emptied so that lines and columns stay the file's.
+    pub verbatim: bool,
     /// Its top-level statements.
     pub statements: Vec<StatementSpan>,
     /// The statements checked by tokens only.
@@ -122,4 +129,6 @@ pub struct CheckedMigration {
     pub up: CheckedScript,
     /// The down script, if there is a `.down.sql` file.
     pub down: Option<CheckedScript>,
+    /// The environments of the up file's `-- migrate:only`; empty: every environment.
+    pub only: Vec<String>,
 }

@@ -131,6 +131,8 @@ declare_rules! {
         TruncateCascade => truncate_cascade,
         /// An ACCESS EXCLUSIVE lock without `SET lock_timeout` first (opt-in).
         RequireLockTimeout => require_lock_timeout,
+        /// A plain `SET` in a transactional migration, `RESET ALL` or `pg_advisory_unlock_all()`.
+        SessionSet => session_set,
         /// `serial` columns: prefer identity columns.
         PreferIdentity => prefer_identity,
         /// `timestamp` without time zone: prefer `timestamptz`.
@@ -169,6 +171,12 @@ declare_rules! {
         MisplacedDirective = "misplaced-directive": "a directive where it has no effect (no-transaction outside the header, allow not above a statement)",
         /// A rule name in a directive that no rule has.
         UnknownRule = "unknown-rule": "a rule name in `-- migrate:allow` that no rule has",
+        /// An environment in `-- migrate:only` that the configured list lacks.
+        UnknownEnvironment = "unknown-environment": "an environment in `-- migrate:only` that is not in the configured list of environments",
+        /// A `.sql` file in the migrations directory that the layout does not read.
+        UnclaimedFile = "unclaimed-file": "a .sql file in the migrations directory that no migration of the layout (native, diesel, sqlx, golang-migrate, goose, sql-migrate, dbmate, flyway) claims: nothing would run it",
+        /// A section marker or setting of another tool's layout that is missing, unknown or misplaced.
+        LayoutMarker = "layout-marker": "a missing, unknown or misplaced marker or setting of another tool's layout (dbmate, goose, sql-migrate sections; diesel metadata.toml)",
     }
 }
 

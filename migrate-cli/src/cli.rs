@@ -24,6 +24,12 @@ pub struct GlobalOpts {
     #[arg(long, global = true, default_value = "migrations", value_name = "DIR")]
     pub dir: PathBuf,
 
+    /// How the migration files are laid out: auto (recognise it), native,
+    /// diesel, sqlx, golang-migrate, goose, sql-migrate, dbmate or flyway
+    /// (refinery's layout too) [default: auto].
+    #[arg(long, global = true, value_name = "LAYOUT")]
+    pub layout: Option<pgmigrate_build::Layout>,
+
     /// Database to migrate [default: $DATABASE_URL, also read from ./.env].
     /// Both `postgres://user:pass@host/db?sslmode=require` and
     /// `host=... dbname=... password=...` forms work; `sslmode=verify-full`
@@ -48,10 +54,33 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "DURATION")]
     pub lock_wait: Option<String>,
 
+    /// How long the runner's own statements on the history table wait for a
+    /// lock another session holds on it before failing with that session's
+    /// pid [default: 10s].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub history_lock_timeout: Option<String>,
+
+    /// While the runner holds the migration lock, the server drops its
+    /// connection after about this long without an answer (TCP keepalive and
+    /// tcp_user_timeout of its session); `0`: the server's own settings [default: 1m].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub keepalive: Option<String>,
+
     /// Apply pending migrations that are older than the newest applied one
     /// (a branch merged late) instead of refusing.
     #[arg(long, global = true)]
     pub allow_out_of_order: bool,
+
+    /// The environment this database belongs to (e.g. `dev`, `production`).
+    /// A migration with `-- migrate:only <environments>` that lacks it is
+    /// recorded as skipped; a skipped one that has it is applied.
+    #[arg(long = "env", global = true, env = "MIGRATE_ENV", value_name = "NAME")]
+    pub environment: Option<String>,
+
+    /// The known environments, comma-separated (e.g. `dev,staging,production`):
+    /// `lint` rejects any other name in `-- migrate:only`, and `--env` must be one of them.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "LIST")]
+    pub environments: Option<Vec<String>>,
 
     /// Print less (only errors and the essential result).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
@@ -92,11 +121,12 @@ pub enum Format {
 pub enum Command {
     /// Show every migration with its state: applied, pending, drifted, future, running.
     Status(StatusArgs),
-    /// Apply pending migrations (all, or up to a version).
+    /// Apply pending migrations (all, up to a version, or the next N), optionally after a pg_dump backup.
     Up(UpArgs),
     /// Revert applied migrations (1 by default).
     Down(DownArgs),
-    /// Print the SQL that `up` would run, in order, without running it (`up --dry-run`).
+    /// Print the SQL that `up` would run, in order, without running it (`up --dry-run`);
+    /// with `--offline`, a psql script built without any database.
     Plan(PlanArgs),
     /// Create a new migration file (or an up/down pair) with the next version.
     Create(CreateArgs),
@@ -104,10 +134,15 @@ pub enum Command {
     Lint(LintArgs),
     /// Mark migrations up to a version as applied without running them (baseline).
     Stamp(StampArgs),
-    /// Clear the history rows of interrupted no-transaction migrations
-    /// (state `running`) so that `up` runs them again; or, with `--realign`,
-    /// accept an edit to an applied migration.
+    /// End the history rows of interrupted no-transaction migrations (state
+    /// `running`): an up becomes pending, a down applied again (`--completed`:
+    /// finished by hand); or, with `--realign`, accept an edit to an applied
+    /// migration.
     Repair(RepairArgs),
+    /// Take over the history of the tool used before (sqlx, diesel, refinery,
+    /// golang-migrate, dbmate, goose, Flyway): record exactly the versions it
+    /// applied, leaving its table untouched.
+    Adopt(AdoptArgs),
     /// Prove that every down script restores the schema its up script changed,
     /// on a throwaway PostgreSQL (no database needed).
     Verify(VerifyArgs),
@@ -122,6 +157,12 @@ pub struct RepairArgs {
     /// database matches the edited file.
     #[arg(long, value_name = "VERSION")]
     pub realign: Vec<i64>,
+    /// The interrupted no-transaction scripts were finished by hand: record an
+    /// interrupted up as applied and an interrupted down as reverted (without
+    /// this flag: the database was brought back to before the script, so an up
+    /// becomes pending and a down applied again).
+    #[arg(long, conflicts_with = "realign")]
+    pub completed: bool,
 }
 
 /// `pgmigrate status`.
@@ -139,11 +180,22 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Apply pending migrations up to and including this version.
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", conflicts_with = "step")]
     pub to: Option<i64>,
+    /// Apply only the next N pending migrations (the counterpart of `down N`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub step: Option<u32>,
     /// Print the SQL that would run, in order, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// First write a backup of the database to FILE with the local `pg_dump`
+    /// (custom format: restore with `pg_restore`); nothing is applied unless it
+    /// succeeds. Refuses when FILE exists, or pg_dump is missing or older than the server.
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    pub backup: Option<PathBuf>,
+    /// The `pg_dump` program for --backup [default: pg_dump on PATH].
+    #[arg(long, value_name = "PATH", requires = "backup")]
+    pub pg_dump: Option<PathBuf>,
 }
 
 /// `pgmigrate down`.
@@ -169,6 +221,18 @@ pub struct PlanArgs {
     /// Plan up to and including this version.
     #[arg(long, value_name = "VERSION")]
     pub to: Option<i64>,
+    /// Plan only the next N pending migrations.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), conflicts_with_all = ["to", "offline"])]
+    pub step: Option<u32>,
+    /// Print one psql script without connecting to any database: the lock,
+    /// the history table, then every migration with the history rows the
+    /// runner writes. Run it with `psql -v ON_ERROR_STOP=1 -f FILE`.
+    #[arg(long)]
+    pub offline: bool,
+    /// With --offline: the database already has every migration up to and
+    /// including VERSION applied; the script starts after it.
+    #[arg(long, value_name = "VERSION", requires = "offline")]
+    pub from: Option<i64>,
 }
 
 /// `pgmigrate create`.
@@ -204,6 +268,23 @@ pub struct StampArgs {
     /// Version to mark as the newest applied one.
     #[arg(value_name = "VERSION")]
     pub target: i64,
+}
+
+/// `pgmigrate adopt`.
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// The tool whose history table to read; its layout is how the files
+    /// are read unless --layout says otherwise.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub from: crate::foreign::Tool,
+    /// The tool's history table, when it was configured with another name
+    /// [default: the tool's own, e.g. `_sqlx_migrations`].
+    #[arg(long, value_name = "[SCHEMA.]TABLE")]
+    pub from_table: Option<String>,
+    /// Record today's files also where their text no longer has the
+    /// checksum the tool recorded (after checking that the database matches them).
+    #[arg(long)]
+    pub accept_changed: bool,
 }
 
 /// `pgmigrate verify`.

@@ -129,6 +129,19 @@ impl ConnectOptions {
         if config.get_application_name().is_none() {
             config.application_name("pgmigrate");
         }
+        // A silent link must not keep the migration lock for hours (the server
+        // side is set by the runner): unless the connection string says otherwise.
+        let given = self.conninfo.to_ascii_lowercase();
+        if !given.contains("keepalives") {
+            config
+                .keepalives(true)
+                .keepalives_idle(Duration::from_secs(30))
+                .keepalives_interval(Duration::from_secs(10))
+                .keepalives_retries(3);
+        }
+        if !given.contains("tcp_user_timeout") {
+            config.tcp_user_timeout(Duration::from_secs(60));
+        }
         Ok(config)
     }
 
@@ -563,6 +576,24 @@ pub fn connect_error(e: &postgres::Error, target: &str, mode: SslMode) -> CliErr
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn keepalive_defaults_unless_the_connection_string_sets_them() {
+        let c = ConnectOptions::parse("postgres://u@h/db")
+            .unwrap()
+            .pg_config()
+            .unwrap();
+        assert_eq!(c.get_keepalives_idle(), Duration::from_secs(30));
+        assert_eq!(c.get_keepalives_interval(), Some(Duration::from_secs(10)));
+        assert_eq!(c.get_keepalives_retries(), Some(3));
+        assert_eq!(c.get_tcp_user_timeout(), Some(&Duration::from_secs(60)));
+        let c = ConnectOptions::parse("postgres://u@h/db?keepalives_idle=5&tcp_user_timeout=7")
+            .unwrap()
+            .pg_config()
+            .unwrap();
+        assert_eq!(c.get_keepalives_idle(), Duration::from_secs(5));
+        assert_eq!(c.get_tcp_user_timeout(), Some(&Duration::from_secs(7)));
+    }
+
     use super::*;
 
     #[test]

@@ -10,8 +10,14 @@ use pgmigrate_core::{Migration, Migrations, Script, Statement, TransactionMode};
 
 use crate::error::{CliError, Result};
 
-/// Checks `dir` with the default lint configuration (what `pgmigrate_build::compile` uses).
-pub fn check(dir: &Path) -> Result<pgmigrate_build::Check> {
+/// Checks `dir` with the default lint configuration (what `pgmigrate_build::compile` uses),
+/// read as `layout` (`None`: recognised from the directory), plus the list of
+/// environments when one is given.
+pub fn check(
+    dir: &Path,
+    environments: Option<&[String]>,
+    layout: Option<pgmigrate_build::Layout>,
+) -> Result<pgmigrate_build::Check> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
@@ -33,7 +39,13 @@ pub fn check(dir: &Path) -> Result<pgmigrate_build::Check> {
     // `cargo run`, which sets CARGO_MANIFEST_DIR (pgmigrate-build's default root).
     let root = std::env::current_dir()
         .map_err(|e| CliError::new(format!("cannot read the working directory: {e}")))?;
-    Ok(pgmigrate_build::Config::new().root_dir(root).check(dir))
+    let mut config = pgmigrate_build::Config::new()
+        .root_dir(root)
+        .layout(layout.unwrap_or_default());
+    if let Some(list) = environments {
+        config = config.environments(list.iter().cloned());
+    }
+    Ok(config.check(dir))
 }
 
 /// Converts the checked migrations into the runtime list.
@@ -48,6 +60,7 @@ fn to_migration(m: &CheckedMigration) -> Migration {
         checksum: Cow::Owned(m.checksum.clone()),
         up: to_script(&m.up),
         down: m.down.as_ref().map(to_script),
+        only: Cow::Owned(m.only.iter().map(|e| Cow::Owned(e.clone())).collect()),
     }
 }
 

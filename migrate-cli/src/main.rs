@@ -4,11 +4,13 @@
 //! `status --exit-code` with something pending or broken); 2 usage,
 //! configuration, connection or runtime error.
 
+mod backup;
 mod cli;
 mod commands;
 mod connect;
 mod dotenv;
 mod error;
+mod foreign;
 mod load;
 mod logger;
 mod output;

@@ -123,6 +123,19 @@ pub fn parse_table_name(text: &str) -> Result<TableName> {
     }
 }
 
+/// Checks `--env`: a plain name (as `-- migrate:only` accepts), and on the
+/// `--environments` list when one is given.
+pub fn check_environment(env: &str, known: Option<&[String]>) -> Result<()> {
+    if env.is_empty() {
+        return Err(CliError::new(
+            "empty environment name (--env / MIGRATE_ENV)",
+        ));
+    }
+    pgmigrate_build::check_environment(env, &[], known).map_err(|(_, message, help)| {
+        CliError::new(format!("{message} (--env / MIGRATE_ENV)")).help(help)
+    })
+}
+
 /// Parses a duration such as `5s`, `500ms`, `1m`, `1h`, `1.5s` (`0` is zero).
 pub fn parse_duration(text: &str) -> Result<Duration> {
     let bad = || {
@@ -166,6 +179,20 @@ mod tests {
         assert!(parse_table_name("a.b.c").is_err());
         assert!(parse_table_name("a.").is_err());
         assert!(parse_table_name("").is_err());
+    }
+
+    #[test]
+    fn environments() {
+        assert!(check_environment("dev", None).is_ok());
+        assert!(check_environment("dev west", None).is_err());
+        assert!(check_environment("", None).is_err());
+        let list = ["dev".to_string(), "production".to_string()];
+        assert!(check_environment("production", Some(&list)).is_ok());
+        let e = check_environment("prod", Some(&list)).unwrap_err();
+        assert_eq!(
+            e.help.as_deref(),
+            Some("configured environments: dev, production")
+        );
     }
 
     #[test]

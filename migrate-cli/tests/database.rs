@@ -139,9 +139,13 @@ fn stamp_and_repair() {
     s.run_db(&["up"]).code(2).contains("0001_idx.up.sql");
     s.run_db(&["status", "--exit-code"])
         .code(1)
-        .contains("running");
+        .contains("interrupted: migration 1 (idx) was interrupted: the up script")
+        .contains("statement 1 completed and took effect; statement 2")
+        .contains("1 interrupted");
     s.run_db(&["up"]).code(2).contains("repair");
-    s.run_db(&["repair"]).code(0).contains("pending again");
+    s.run_db(&["repair"])
+        .code(0)
+        .contains("repaired 1 (idx): pending now");
     s.run_db(&["status"]).code(0).contains("pending");
 }
 

@@ -122,6 +122,37 @@ fn lint_reports_deny_findings_and_json() {
 }
 
 #[test]
+fn lint_warns_about_session_level_settings() {
+    let s = Sandbox::offline();
+    s.write(
+        "0001_init.up.sql",
+        "SET search_path = billing;\nCREATE TABLE t (id int);\nSET LOCAL lock_timeout = '5s';\n",
+    );
+    s.write(
+        "0002_unlock.up.sql",
+        "-- migrate:no-transaction\nSET lock_timeout = '5s';\nSELECT pg_advisory_unlock_all();\n",
+    );
+    s.run(&["lint"])
+        .code(0)
+        .contains("session-set")
+        .contains("0001_init.up.sql:1:1")
+        .contains("write `SET LOCAL search_path = billing`")
+        .contains("0002_unlock.up.sql:3:8")
+        .contains("releases the runner's migration lock");
+    let run = s.run(&["lint", "--format", "json"]);
+    let rules: Vec<String> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|f| format!("{} {} {}", f["rule"], f["level"], f["line"]))
+        .collect();
+    assert_eq!(
+        rules,
+        ["\"session-set\" \"warn\" 1", "\"session-set\" \"warn\" 3"]
+    );
+}
+
+#[test]
 fn lint_passes_the_reference_set() {
     let s = Sandbox::offline();
     s.copy_reference();

@@ -44,6 +44,7 @@ fn migration(version: i64) -> Migration {
             statements: Cow::Owned(spans),
         },
         down: None,
+        only: Cow::Borrowed(&[]),
     }
 }
 

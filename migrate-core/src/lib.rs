@@ -36,9 +36,9 @@ mod migrations;
 mod model;
 
 pub use executor::{
-    AppliedMigration, ClientError, Direction, DownReport, DriftedMigration, Error,
+    AppliedMigration, ClientError, Direction, DownReport, DriftedMigration, Error, Interruption,
     MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
-    RevertedMigration, StampReport, Status, StatusEntry, UpReport,
+    RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 pub use migrations::{Migrations, Settings};
 pub use model::{HistoryTable, Migration, Script, Statement, TransactionMode};

@@ -18,6 +18,20 @@ pub struct Settings {
     pub statement_timeout: Option<Duration>,
     /// Apply a pending migration older than the newest applied one instead of refusing.
     pub allow_out_of_order: bool,
+    /// `lock_timeout` of the runner's own statements on the history table
+    /// (creating, reading and writing it): how long they wait for a lock that
+    /// another session holds on it before failing with its pid.
+    pub history_lock_timeout: Duration,
+    /// While the runner holds the lock, the server drops its connection after
+    /// about this long without an answer from it (TCP keepalive and
+    /// `tcp_user_timeout` of the runner's session), which releases the lock of
+    /// a runner whose link went silent. `None`: the server's own settings
+    /// (about two hours by default).
+    pub keepalive: Option<Duration>,
+    /// The environment the runner works in (`dev`, `production`, ...), for
+    /// migrations restricted with `-- migrate:only`; `None`: not told (such a
+    /// migration is then refused rather than guessed).
+    pub environment: Option<String>,
 }
 
 impl Default for Settings {
@@ -28,6 +42,9 @@ impl Default for Settings {
             lock_timeout: None,
             statement_timeout: None,
             allow_out_of_order: false,
+            history_lock_timeout: Duration::from_secs(10),
+            keepalive: Some(Duration::from_secs(60)),
+            environment: None,
         }
     }
 }
@@ -109,9 +126,31 @@ impl Migrations {
         self
     }
 
+    /// How long the runner's own statements on the history table wait for a
+    /// lock another session holds on it (default 10 seconds).
+    pub fn history_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.history_lock_timeout = timeout;
+        self
+    }
+
+    /// How long a silent connection of the runner may keep the lock (default
+    /// one minute; `None`: the server's TCP settings). See [`Settings::keepalive`].
+    pub fn keepalive(mut self, keepalive: Option<Duration>) -> Self {
+        self.settings.keepalive = keepalive;
+        self
+    }
+
     /// Allows applying a pending migration older than the newest applied one.
     pub fn allow_out_of_order(mut self, allow: bool) -> Self {
         self.settings.allow_out_of_order = allow;
+        self
+    }
+
+    /// Tells the runner its environment: a migration whose `-- migrate:only`
+    /// list lacks it is recorded as skipped instead of applied, and a skipped
+    /// one whose list has it is applied.
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.settings.environment = Some(environment.into());
         self
     }
 }

@@ -83,6 +83,27 @@ pub struct Migration {
     pub up: Script,
     /// The reverting script, when a `.down.sql` file exists.
     pub down: Option<Script>,
+    /// The environments this migration belongs to (`-- migrate:only dev, staging`);
+    /// empty: every environment. Elsewhere the runner records it as skipped.
+    pub only: Cow<'static, [Cow<'static, str>]>,
+}
+
+impl Migration {
+    /// Whether the migration runs in `environment` (`None`: not told).
+    ///
+    /// `Ok(true)` for a migration without `only`; an error naming the
+    /// environments when the migration has a list and the runner was not told
+    /// its environment, because guessing either way could seed production or
+    /// starve a development database.
+    pub fn belongs_to(&self, environment: Option<&str>) -> Result<bool, Vec<String>> {
+        if self.only.is_empty() {
+            return Ok(true);
+        }
+        match environment {
+            Some(env) => Ok(self.only.iter().any(|e| e == env)),
+            None => Err(self.only.iter().map(|e| e.to_string()).collect()),
+        }
+    }
 }
 
 /// Where the runner records applied migrations.

@@ -405,7 +405,7 @@ fn waiting_for_the_migration_lock_times_out_naming_the_holder(driver: Driver) {
     let pid = scalar(&mut other, "SELECT pg_backend_pid()").unwrap();
     scalar(
         &mut other,
-        "SELECT pg_advisory_lock(1835624306, hashtext(current_database() || ':' || '\"schema_migrations\"'))",
+        "SELECT pg_advisory_lock(1835624306, hashtext(current_database() || ':' || 'public.schema_migrations'))",
     );
     let mut client = Db::connect(driver, &url);
     let m = set(three()).lock_wait(Duration::from_millis(300));
@@ -494,10 +494,14 @@ fn a_failed_no_transaction_migration_stays_running_until_repair(driver: Driver) 
     );
 
     let status = set(bad.clone()).status_on(&mut client).unwrap();
-    assert_eq!(status.entries[1].state, MigrationState::Running);
+    assert!(
+        matches!(status.entries[1].state, MigrationState::Interrupted(_)),
+        "{:?}",
+        status.entries[1].state
+    );
     let refused = set(bad).up_on(&mut client).unwrap_err();
     assert!(
-        matches!(refused, Error::Interrupted { version: 2, .. }),
+        matches!(&refused, Error::Interrupted(i) if i.version == 2),
         "{refused}"
     );
     assert!(refused.to_string().contains("repair"), "{refused}");
@@ -512,7 +516,7 @@ fn a_failed_no_transaction_migration_stays_running_until_repair(driver: Driver) 
     ]);
     assert!(matches!(
         fixed.up_on(&mut client),
-        Err(Error::Interrupted { .. })
+        Err(Error::Interrupted(_))
     ));
     let repaired = fixed.repair_on(&mut client).unwrap();
     assert_eq!(

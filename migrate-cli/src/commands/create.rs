@@ -15,9 +15,44 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use pgmigrate_build::Layout;
+
 use crate::cli::CreateArgs;
 use crate::error::{CliError, Result};
 use crate::output::{utc_fields, Out, Style};
+
+/// Refuses to write native file names into a directory of another tool's
+/// layout, where nothing would read them.
+fn check_layout(dir: &Path, layout: Option<Layout>, args: &CreateArgs) -> Result<()> {
+    let layout = match layout {
+        Some(Layout::Auto) | None if dir.is_dir() => pgmigrate_build::Config::new()
+            .root_dir(std::env::current_dir().unwrap_or_default())
+            .check(dir)
+            .layout(),
+        Some(layout) => layout,
+        None => Layout::Native,
+    };
+    let tool = match layout {
+        Layout::Auto | Layout::Native | Layout::Sqlx => return Ok(()),
+        Layout::GolangMigrate if args.reversible => return Ok(()),
+        Layout::GolangMigrate => {
+            return Err(CliError::new(
+                "golang-migrate reads `.up.sql` + `.down.sql` pairs only: a forward-only `.sql` file would not run",
+            )
+            .help("pass --reversible"))
+        }
+        Layout::Diesel => "`diesel migration generate <name>`",
+        Layout::Goose => "`goose -dir <dir> create <name> sql`",
+        Layout::SqlMigrate => "`sql-migrate new <name>`, or write `<version>_<name>.sql` with `-- +migrate Up` / `-- +migrate Down`",
+        Layout::Dbmate => "`dbmate new <name>`",
+        Layout::Flyway => "a new `V<version>__<name>.sql` file",
+    };
+    Err(CliError::new(format!(
+        "{} follows the {layout} layout: `create` writes native file names, which it would not read",
+        dir.display()
+    ))
+    .help(format!("create the migration as that tool does: {tool}")))
+}
 
 /// The naming style of a migration directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +66,10 @@ pub enum VersionStyle {
     },
 }
 
-/// Runs `pgmigrate create`.
-pub fn run(dir: &Path, args: &CreateArgs, out: &Out) -> Result<()> {
+/// Runs `pgmigrate create`; `layout` is `--layout`.
+pub fn run(dir: &Path, layout: Option<Layout>, args: &CreateArgs, out: &Out) -> Result<()> {
     validate_slug(&args.slug)?;
+    check_layout(dir, layout, args)?;
     let existing = existing_versions(dir)?;
     let version = next_version(&existing, SystemTime::now());
     if !dir.exists() {

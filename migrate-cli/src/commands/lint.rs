@@ -16,7 +16,11 @@ pub fn run(ctx: &Ctx, args: &LintArgs) -> Result<()> {
     if let Some(id) = &args.explain {
         return explain(ctx, id);
     }
-    let check = crate::load::check(&ctx.global.dir)?;
+    let check = crate::load::check(
+        &ctx.global.dir,
+        ctx.global.environments.as_deref(),
+        ctx.global.layout,
+    )?;
     match args.format {
         Format::Json => {
             for d in &check.diagnostics {

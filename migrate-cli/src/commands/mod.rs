@@ -1,5 +1,6 @@
 //! One module per subcommand; [`run`] dispatches, [`Ctx`] holds what they share.
 
+pub mod adopt;
 pub mod create;
 pub mod down;
 pub mod lint;
@@ -38,10 +39,11 @@ pub fn run(cli: &Cli, out: &Out) -> Result<()> {
         Command::Up(args) => up::run(&ctx, args),
         Command::Down(args) => down::run(&ctx, args),
         Command::Plan(args) => plan::run(&ctx, args),
-        Command::Create(args) => create::run(&ctx.global.dir, args, out),
+        Command::Create(args) => create::run(&ctx.global.dir, ctx.global.layout, args, out),
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
         Command::Repair(args) => repair::run(&ctx, args),
+        Command::Adopt(args) => adopt::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
     }
 }
@@ -55,11 +57,16 @@ impl Ctx<'_> {
             &self.global.lock_timeout,
             &self.global.statement_timeout,
             &self.global.lock_wait,
+            &self.global.history_lock_timeout,
+            &self.global.keepalive,
         ]
         .into_iter()
         .flatten()
         {
             settings::parse_duration(duration)?;
+        }
+        if let Some(env) = &self.global.environment {
+            settings::check_environment(env, self.global.environments.as_deref())?;
         }
         Ok(())
     }
@@ -68,7 +75,11 @@ impl Ctx<'_> {
     /// diagnostics on stderr) when a file has a `deny` finding, because the
     /// build would not embed such a set either.
     pub fn checked(&self) -> Result<pgmigrate_build::Check> {
-        let check = crate::load::check(&self.global.dir)?;
+        let check = crate::load::check(
+            &self.global.dir,
+            self.global.environments.as_deref(),
+            self.global.layout,
+        )?;
         if check.has_errors() {
             eprint!("{}", crate::redact::redact(&check.render(self.out.color)));
             let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -94,7 +105,7 @@ impl Ctx<'_> {
     }
 
     /// Applies `--history-table`, `--lock-timeout`, `--statement-timeout`,
-    /// `--lock-wait` and `--allow-out-of-order`.
+    /// `--lock-wait`, `--history-lock-timeout`, `--keepalive` and `--allow-out-of-order`.
     pub fn with_settings(&self, mut m: Migrations) -> Result<Migrations> {
         if let Some(t) = &self.global.history_table {
             let t = settings::parse_table_name(t)?;
@@ -111,6 +122,16 @@ impl Ctx<'_> {
         }
         if let Some(d) = &self.global.lock_wait {
             m = m.lock_wait(settings::parse_duration(d)?);
+        }
+        if let Some(d) = &self.global.history_lock_timeout {
+            m = m.history_lock_timeout(settings::parse_duration(d)?);
+        }
+        if let Some(d) = &self.global.keepalive {
+            let d = settings::parse_duration(d)?;
+            m = m.keepalive((!d.is_zero()).then_some(d));
+        }
+        if let Some(env) = &self.global.environment {
+            m = m.environment(env.clone());
         }
         Ok(m.allow_out_of_order(self.global.allow_out_of_order))
     }
@@ -131,13 +152,20 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
             Some("pass --history-table NAME (or SCHEMA.NAME) to keep this tool's history elsewhere")
         }
         E::Drift(_) => Some("`pgmigrate status` shows every drifted migration"),
-        E::Interrupted { .. } => {
-            Some("after checking the schema: `pgmigrate repair`, then `pgmigrate up`")
+        E::Interrupted(_) => {
+            Some("`pgmigrate status` shows every running or interrupted migration")
         }
+        E::InvalidIndexes { .. } => {
+            Some("list them with `SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid`")
+        }
+        E::HistoryLocked { .. } => Some("raise the wait with --history-lock-timeout (e.g. 1m)"),
         E::OutOfOrder { .. } => Some(
             "renumber the file(s), or pass --allow-out-of-order when running them late is safe",
         ),
         E::NotApplied { .. } => Some("`pgmigrate status` shows what is applied"),
+        E::EnvironmentRequired { .. } => Some(
+            "pass --env NAME or set MIGRATE_ENV (e.g. MIGRATE_ENV=production) so that the runner knows which migrations belong here",
+        ),
         E::LockTimeout { .. } => {
             Some("wait for the other runner, or give it longer with --lock-wait (e.g. 15m)")
         }

@@ -1,27 +1,71 @@
-//! `pgmigrate plan` (= `up --dry-run`): the exact SQL `up` would run, in order.
+//! `pgmigrate plan` (= `up --dry-run`): the exact SQL `up` would run, in order;
+//! `plan --offline`: the same as one psql script, without any database.
 
-use pgmigrate_core::Plan;
+use pgmigrate_core::{Migrations, Plan};
 
 use crate::cli::PlanArgs;
 use crate::commands::{exec_error, Ctx};
 use crate::error::Result;
 
-/// Runs `pgmigrate plan`.
-pub fn run(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
-    print_up_plan(ctx, args.to)
+/// How far `up` (or its plan) goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpTarget {
+    /// Every pending migration.
+    All,
+    /// Up to and including a version (`--to`).
+    To(i64),
+    /// The next N (`--step`).
+    Step(usize),
 }
 
-/// Plans `up` (or `up --to`) and prints the SQL; changes nothing.
-pub fn print_up_plan(ctx: &Ctx, to: Option<i64>) -> Result<()> {
+impl UpTarget {
+    /// From `--to` and `--step` (which clap keeps apart).
+    pub fn of(to: Option<i64>, step: Option<u32>) -> UpTarget {
+        match (to, step) {
+            (Some(v), _) => UpTarget::To(v),
+            (None, Some(n)) => UpTarget::Step(usize::try_from(n).unwrap_or(usize::MAX)),
+            (None, None) => UpTarget::All,
+        }
+    }
+}
+
+/// Runs `pgmigrate plan`.
+pub fn run(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
+    if args.offline {
+        return print_offline_script(ctx, args.from, args.to);
+    }
+    print_up_plan(ctx, UpTarget::of(args.to, args.step))
+}
+
+/// Plans `up` (or `up --to` / `--step`) and prints the SQL; changes nothing.
+pub fn print_up_plan(ctx: &Ctx, target: UpTarget) -> Result<()> {
     let check = ctx.checked()?;
     let migrations = ctx.migrations(&check)?;
     let mut client = ctx.connect()?;
-    let plan = match to {
-        Some(v) => migrations.plan_up_to(&mut client, v),
-        None => migrations.plan_up(&mut client),
-    }
-    .map_err(exec_error)?;
+    let plan = plan_up(&migrations, &mut client, target).map_err(exec_error)?;
     print_plan(ctx, &plan);
+    Ok(())
+}
+
+fn plan_up(
+    migrations: &Migrations,
+    client: &mut postgres::Client,
+    target: UpTarget,
+) -> Result<Plan, pgmigrate_core::Error> {
+    match target {
+        UpTarget::All => migrations.plan_up(client),
+        UpTarget::To(v) => migrations.plan_up_to(client, v),
+        UpTarget::Step(n) => migrations.plan_up_step(client, n),
+    }
+}
+
+/// Prints the offline script of `up` on stdout; connects to nothing.
+fn print_offline_script(ctx: &Ctx, from: Option<i64>, to: Option<i64>) -> Result<()> {
+    let check = ctx.checked()?;
+    let migrations = ctx.migrations(&check)?;
+    let script = migrations.offline_script(from, to).map_err(exec_error)?;
+    // The script is the result: printed even with -q, never colored.
+    ctx.out.result(script.trim_end());
     Ok(())
 }
 

@@ -1,6 +1,8 @@
-//! `pgmigrate repair`: clear the `running` rows left by interrupted
-//! no-transaction migrations, so that they are pending again; or, with
-//! `--realign`, record the current checksum of edited applied migrations.
+//! `pgmigrate repair`: end the `running` rows left by interrupted
+//! no-transaction migrations (an interrupted up becomes pending, an
+//! interrupted down applied again; with `--completed`, finished by hand: an up
+//! becomes applied, a down reverted); or, with `--realign`, record the current
+//! checksum of edited applied migrations.
 
 use crate::cli::RepairArgs;
 use crate::commands::{exec_error, Ctx};
@@ -28,16 +30,26 @@ pub fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let report = migrations.repair(&mut client).map_err(exec_error)?;
+    let report = if args.completed {
+        migrations.repair_completed(&mut client)
+    } else {
+        migrations.repair(&mut client)
+    }
+    .map_err(exec_error)?;
     if report.cleared.is_empty() {
         ctx.out
             .result("nothing to repair: no interrupted migration");
         return Ok(());
     }
-    // One warning per cleared row comes from the executor's log.
-    ctx.out.result(&format!(
-        "repaired: {} interrupted migration(s) are pending again; run `pgmigrate up`",
-        report.cleared.len()
-    ));
+    for (version, name, now) in &report.cleared {
+        let next = match now.as_str() {
+            "pending" => "`pgmigrate up` runs its whole up script again",
+            "applied" if args.completed => "nothing of it will run again",
+            "applied" => "its up script will not run again; `pgmigrate down` reverts it",
+            _ => "its version is forgotten",
+        };
+        ctx.out
+            .result(&format!("repaired {version} ({name}): {now} now; {next}"));
+    }
     Ok(())
 }

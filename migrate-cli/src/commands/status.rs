@@ -31,7 +31,7 @@ fn state_style(state: &MigrationState) -> Style {
     match state {
         MigrationState::Applied => Style::Green,
         MigrationState::Pending => Style::Yellow,
-        MigrationState::Future => Style::Cyan,
+        MigrationState::Future | MigrationState::Skipped { .. } => Style::Cyan,
         _ => Style::Red,
     }
 }
@@ -39,7 +39,10 @@ fn state_style(state: &MigrationState) -> Style {
 fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::Migrations) {
     let mut table = Table::new(&["version", "name", "state", "applied at", "duration"]);
     for e in &status.entries {
-        let state = e.state.to_string();
+        let state = match &e.state {
+            MigrationState::Skipped { only } => format!("skipped (only: {})", only.join(", ")),
+            other => other.to_string(),
+        };
         table.row(vec![
             (
                 version_label(e.version, e.path.as_deref()),
@@ -71,10 +74,12 @@ fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::M
                     short(&now)
                 ));
             }
-            MigrationState::Running => ctx.out.result(&format!(
-                "{}: {} was interrupted; check the schema, then `pgmigrate repair`",
-                ctx.out.paint(Style::Red, "running"),
-                e.path.as_deref().unwrap_or(&e.name)
+            MigrationState::Running(i) => ctx
+                .out
+                .result(&format!("{}: {i}", ctx.out.paint(Style::Yellow, "running"))),
+            MigrationState::Interrupted(i) => ctx.out.result(&format!(
+                "{}: {i}",
+                ctx.out.paint(Style::Red, "interrupted")
             )),
             MigrationState::Unknown => ctx.out.result(&format!(
                 "{}: version {} is recorded as applied but has no file in this directory",
@@ -82,6 +87,15 @@ fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::M
                 e.version
             )),
             _ => {}
+        }
+        if let Some(indexes) = &e.invalid_indexes {
+            ctx.out.result(&format!(
+                "{}: {indexes}, on what {} indexes, never finished building. Drop each one with \
+                 `DROP INDEX CONCURRENTLY IF EXISTS <name>` and build it again (the statement \
+                 that creates it, or `REINDEX INDEX CONCURRENTLY <name>`)",
+                ctx.out.paint(Style::Red, "INVALID index"),
+                e.path.as_deref().unwrap_or(&e.name)
+            ));
         }
     }
     ctx.out.result(&format!(
@@ -114,6 +128,9 @@ struct Counts {
     future: usize,
     unknown: usize,
     running: usize,
+    interrupted: usize,
+    invalid_indexes: usize,
+    skipped: usize,
 }
 
 impl Counts {
@@ -123,13 +140,18 @@ impl Counts {
             ..Counts::default()
         };
         for e in &status.entries {
+            if e.invalid_indexes.is_some() {
+                c.invalid_indexes += 1;
+            }
             match e.state {
                 MigrationState::Applied => c.applied += 1,
                 MigrationState::Pending => c.pending += 1,
                 MigrationState::Drifted { .. } => c.drifted += 1,
                 MigrationState::Future => c.future += 1,
                 MigrationState::Unknown => c.unknown += 1,
-                MigrationState::Running => c.running += 1,
+                MigrationState::Running(_) => c.running += 1,
+                MigrationState::Interrupted(_) => c.interrupted += 1,
+                MigrationState::Skipped { .. } => c.skipped += 1,
             }
         }
         c
@@ -142,8 +164,11 @@ impl Counts {
             (self.pending, "pending", true),
             (self.drifted, "drifted", true),
             (self.running, "running", true),
+            (self.interrupted, "interrupted", true),
+            (self.invalid_indexes, "with INVALID indexes", true),
             (self.unknown, "unknown", true),
             (self.future, "future", false),
+            (self.skipped, "skipped", false),
         ];
         for (n, label, attention) in all {
             if n > 0 && (!attention_only || attention) {
@@ -182,8 +207,21 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
                 "applied_at": e.applied_at.map(rfc3339),
                 "duration_ms": e.execution_time.map(|d| d.as_secs_f64() * 1000.0),
             });
-            if let MigrationState::Drifted { applied_checksum } = &e.state {
-                v["applied_checksum"] = serde_json::Value::from(applied_checksum.as_str());
+            match &e.state {
+                MigrationState::Drifted { applied_checksum } => {
+                    v["applied_checksum"] = serde_json::Value::from(applied_checksum.as_str());
+                }
+                MigrationState::Skipped { only } => v["only"] = serde_json::json!(only),
+                _ => {}
+            }
+            if let MigrationState::Running(i) | MigrationState::Interrupted(i) = &e.state {
+                v["direction"] = serde_json::Value::from(i.direction.map(|d| d.to_string()));
+                v["statements_done"] = serde_json::Value::from(i.statements_done);
+                v["runner_pid"] = serde_json::Value::from(i.runner_pid);
+                v["message"] = serde_json::Value::from(i.to_string());
+            }
+            if let Some(indexes) = &e.invalid_indexes {
+                v["invalid_indexes"] = serde_json::Value::from(indexes.as_str());
             }
             v
         })
@@ -199,6 +237,9 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
             "future": counts.future,
             "unknown": counts.unknown,
             "running": counts.running,
+            "interrupted": counts.interrupted,
+            "with_invalid_indexes": counts.invalid_indexes,
+            "skipped": counts.skipped,
         },
         "up_to_date": !status.needs_attention(),
     })

@@ -6,10 +6,14 @@ use std::time::Instant;
 use crate::executor::client::{server_error, ClientError};
 use crate::executor::error::{Direction, Error, MigrationFailure};
 use crate::executor::history::{self, History};
+use crate::executor::invalid_index;
+use crate::executor::plan::UpAction;
 use crate::executor::position::{bom_len, statement_at, statements, Embedding};
-use crate::executor::report::AppliedMigration;
-use crate::executor::session::{Conn, Session};
-use crate::executor::sql::{literal, millis};
+use crate::executor::report::{AppliedMigration, SkippedMigration};
+use crate::executor::session::{text, Answer, Conn, Session};
+use crate::executor::session_guard;
+use crate::executor::session_reset::SessionSnapshot;
+use crate::executor::sql::millis;
 use crate::executor::trace;
 use crate::migrations::Settings;
 use crate::model::{Migration, Script, Statement, TransactionMode};
@@ -20,34 +24,57 @@ pub(crate) struct HistorySql {
     pub in_transaction: String,
     /// Before the first statement (no-transaction scripts).
     pub before: String,
-    /// After the last statement (no-transaction scripts).
+    /// After the last statement (no-transaction scripts); ends in a `WHERE`
+    /// clause that a guard can extend with `AND ...`.
     pub after: String,
+    /// After statement `i`, with `i + 1` statements done (no-transaction scripts).
+    pub progress: fn(&str, i64, usize) -> String,
+    /// The history table and the version, for `progress`.
+    pub table: String,
+    /// The migration's version.
+    pub version: i64,
+}
+
+/// `BEGIN READ WRITE; SET LOCAL lock_timeout ...; <sql>; COMMIT`: a runner
+/// write that neither a read-only default nor a held lock can stall forever.
+fn runner_write(sql: &str, settings: &Settings, guard: &str) -> String {
+    format!(
+        "BEGIN READ WRITE;\n{guard}SET LOCAL lock_timeout = {};\n{sql};\nCOMMIT",
+        millis(settings.history_lock_timeout)
+    )
 }
 
 /// The exact queries for one script.
 pub(crate) enum ScriptQueries<'a> {
-    /// `BEGIN; SET LOCAL ...; <script> ; <history>; COMMIT;` as one query.
+    /// `BEGIN; SET LOCAL ...; <script> ; <history>; COMMIT; <session restore>` as one query.
     Transactional {
         sql: String,
         embedding: Embedding<'a>,
     },
-    /// `SET ...; <history before>`, then each statement, then `<history after>; <restore>`.
+    /// `SET ...; <history before>`, then each statement, each but the last
+    /// followed by its `progress` query, then `BEGIN READ WRITE; <session
+    /// restore>; <history after, unless INVALID indexes>; <check>; COMMIT`.
     NoTransaction {
         begin: String,
         statements: Vec<Statement>,
+        /// The history update after statement `i` (recording `i + 1` done).
+        progress: Vec<String>,
         end: String,
-        restore: Option<String>,
+        /// The session restore alone (after a failed statement).
+        restore: String,
     },
 }
 
-/// Builds the queries for `script`; `saved` are the session's timeouts to
-/// restore after a no-transaction script.
+/// Builds the queries for `script`; `session` is the session to restore after
+/// it; `guard` starts each of its transactions (see `session_guard`).
 pub(crate) fn build<'a>(
     script: &'a Script,
     settings: &Settings,
-    saved: &(String, String),
+    session: &SessionSnapshot,
     history: &HistorySql,
+    guard: &str,
 ) -> ScriptQueries<'a> {
+    let restore = session.restore_sql();
     let timeouts: Vec<(&str, String)> = [
         ("lock_timeout", settings.lock_timeout),
         ("statement_timeout", settings.statement_timeout),
@@ -57,14 +84,18 @@ pub(crate) fn build<'a>(
     .collect();
     match script.transaction {
         TransactionMode::Transaction => {
-            let mut prefix = String::from("BEGIN;\n");
+            let mut prefix = format!("BEGIN;\n{guard}");
             for (name, value) in &timeouts {
                 prefix.push_str(&format!("SET LOCAL {name} = {value};\n"));
             }
             let offset = bom_len(&script.sql);
             let body = &script.sql[offset..];
             // "\n;" ends a script whose last line is a `--` comment or lacks `;`.
-            let sql = format!("{prefix}{body}\n;\n{};\nCOMMIT;", history.in_transaction);
+            let sql = format!(
+                "{prefix}{body}\n;\nSET LOCAL lock_timeout = {};\n{};\nCOMMIT;\n{restore}",
+                millis(settings.history_lock_timeout),
+                history.in_transaction
+            );
             ScriptQueries::Transactional {
                 sql,
                 embedding: Embedding {
@@ -76,28 +107,43 @@ pub(crate) fn build<'a>(
         }
         TransactionMode::NoTransaction => {
             let mut begin = String::new();
-            let mut restore = Vec::new();
             for (name, value) in &timeouts {
                 begin.push_str(&format!("SET {name} = {value};\n"));
-                let old = if *name == "lock_timeout" {
-                    &saved.0
-                } else {
-                    &saved.1
-                };
-                restore.push(format!(
-                    "SELECT set_config('{name}', {}, false)",
-                    literal(old)
-                ));
             }
-            begin.push_str(&history.before);
-            let restore = (!restore.is_empty()).then(|| restore.join(";\n"));
-            let end = match &restore {
-                Some(r) => format!("{};\n{r}", history.after),
-                None => history.after.clone(),
+            begin.push_str(&runner_write(&history.before, settings, guard));
+            let statements = statements(script);
+            let progress = (1..statements.len())
+                .map(|done| {
+                    runner_write(
+                        &(history.progress)(&history.table, history.version, done),
+                        settings,
+                        guard,
+                    )
+                })
+                .collect();
+            // Recorded done only without INVALID indexes on what the script indexes.
+            let targets = invalid_index::targets(script);
+            let (unless_invalid, check) = if targets.is_empty() {
+                (String::new(), String::new())
+            } else {
+                (
+                    format!(" AND {} IS NULL", invalid_index::invalid_list_sql(&targets)),
+                    format!(";\n{}", invalid_index::check_sql(&targets)),
+                )
             };
+            // READ WRITE: the script may have set default_transaction_read_only;
+            // the restore comes first: it may have set a role too.
+            // Every statement ran: recorded even when INVALID indexes keep the row 'running'.
+            let all_done = (history.progress)(&history.table, history.version, statements.len());
+            let end = format!(
+                "BEGIN READ WRITE;\n{restore}{guard}SET LOCAL lock_timeout = {};\n{all_done};\n{}{unless_invalid}{check};\nCOMMIT",
+                millis(settings.history_lock_timeout),
+                history.after
+            );
             ScriptQueries::NoTransaction {
                 begin,
-                statements: statements(script),
+                statements,
+                progress,
                 end,
                 restore,
             }
@@ -112,15 +158,17 @@ pub(crate) fn query_texts(script: &Script, queries: &ScriptQueries<'_>) -> Vec<S
         ScriptQueries::NoTransaction {
             begin,
             statements,
+            progress,
             end,
             ..
         } => {
             let mut texts = vec![format!("{begin};")];
-            texts.extend(
-                statements
-                    .iter()
-                    .map(|s| format!("{};", script.statement_sql(s))),
-            );
+            for (i, s) in statements.iter().enumerate() {
+                texts.push(format!("{};", script.statement_sql(s)));
+                if let Some(p) = progress.get(i) {
+                    texts.push(format!("{p};"));
+                }
+            }
             texts.push(format!("{end};"));
             texts
         }
@@ -134,6 +182,7 @@ pub(crate) async fn run<C: Conn>(
     script: &Script,
     direction: Direction,
     queries: &ScriptQueries<'_>,
+    table: &str,
 ) -> Result<(), Error> {
     match queries {
         ScriptQueries::Transactional { sql, embedding } => match session.query(sql).await {
@@ -159,6 +208,7 @@ pub(crate) async fn run<C: Conn>(
         ScriptQueries::NoTransaction {
             begin,
             statements,
+            progress,
             end,
             restore,
         } => {
@@ -171,12 +221,10 @@ pub(crate) async fn run<C: Conn>(
                     e,
                 )
             })?;
-            for statement in statements {
+            for (i, statement) in statements.iter().enumerate() {
                 let text = script.statement_sql(statement);
                 if let Err(error) = session.query(text).await {
-                    if let Some(restore) = restore {
-                        let _ = session.query(restore).await;
-                    }
+                    let _ = session.query(restore).await;
                     let embedding = Embedding {
                         prefix_chars: 0,
                         body: text,
@@ -199,21 +247,70 @@ pub(crate) async fn run<C: Conn>(
                         true,
                     ));
                 }
+                if let Some(p) = progress.get(i) {
+                    if let Err(e) = session.query(p).await {
+                        abandon(session, restore).await;
+                        return Err(Error::db(
+                            format!(
+                                "statement {} of no-transaction migration {} ({}) ran, but its \
+                                 progress could not be recorded; its history row stays 'running' \
+                                 with {i} statement(s) done",
+                                i + 1,
+                                migration.version,
+                                script.path
+                            ),
+                            e,
+                        ));
+                    }
+                }
             }
-            session.query(end).await.map_err(|e| {
-                Error::db(
-                    format!(
-                        "every statement of no-transaction migration {} ({}) ran, but its history \
-                         row could not be updated and stays 'running': check the table, then run \
-                         `repair`",
-                        migration.version, script.path
-                    ),
-                    e,
-                )
-            })?;
+            let results = match session.query(end).await {
+                Ok(results) => results,
+                Err(e) => {
+                    abandon(session, restore).await;
+                    return Err(Error::db(
+                        format!(
+                            "every statement of no-transaction migration {} ({}) ran, but its \
+                             history row could not be updated and stays 'running': check the \
+                             table, then run `repair`",
+                            migration.version, script.path
+                        ),
+                        e,
+                    ));
+                }
+            };
+            if let Some(indexes) = invalid_in(&results) {
+                return Err(Error::InvalidIndexes {
+                    version: migration.version,
+                    name: migration.name.to_string(),
+                    path: script.path.to_string(),
+                    indexes,
+                    table: table.to_string(),
+                    done: match direction {
+                        Direction::Up => "applied",
+                        Direction::Down => "reverted",
+                    },
+                });
+            }
             Ok(())
         }
     }
+}
+
+/// After a failed history write: ends its transaction and restores the session.
+async fn abandon<C: Conn>(session: &mut Session<'_, C>, restore: &str) {
+    let _ = session.query("ROLLBACK").await;
+    let _ = session.query(restore).await;
+}
+
+/// The INVALID indexes reported by the row of [`invalid_index::check_sql`], if any.
+fn invalid_in(results: &Answer) -> Option<String> {
+    results
+        .iter()
+        .flatten()
+        .find(|r| text(r, 0) == Some(invalid_index::MARKER))
+        .and_then(|r| text(r, 1))
+        .map(str::to_string)
 }
 
 fn failure(
@@ -239,6 +336,12 @@ fn failure(
         }
         None => (None, None),
     };
+    if session_guard::is_guard_error(&error) {
+        return Error::PooledSession {
+            table: "the history table".to_string(),
+            detail: session_guard::detail(&error),
+        };
+    }
     let db = server_error(&error);
     Error::MigrationFailed(Box::new(MigrationFailure {
         version: migration.version,
@@ -257,13 +360,64 @@ fn failure(
     }))
 }
 
-/// The history change of applying `m`.
-pub(crate) fn up_history(table: &str, m: &Migration) -> HistorySql {
-    HistorySql {
-        in_transaction: history::insert_done_sql(table, m),
-        before: history::insert_running_sql(table, m),
-        after: history::mark_done_sql(table, m.version),
+/// The history change of applying `m` (replacing its `skipped` row when
+/// `action` is [`UpAction::ApplySkipped`]).
+pub(crate) fn up_history(table: &str, m: &Migration, action: UpAction) -> HistorySql {
+    let (mut in_transaction, mut before) = (String::new(), String::new());
+    if action == UpAction::ApplySkipped {
+        let delete = history::delete_skipped_sql(table, m.version);
+        in_transaction = format!("{delete};\n");
+        before = format!("{delete};\n");
     }
+    in_transaction.push_str(&history::insert_done_sql(table, m));
+    before.push_str(&history::insert_running_sql(table, m));
+    HistorySql {
+        in_transaction,
+        before,
+        after: history::mark_done_sql(table, m.version),
+        progress: history::progress_sql,
+        table: table.to_string(),
+        version: m.version,
+    }
+}
+
+/// The one query that records `m` as skipped.
+pub(crate) fn skip_sql(table: &str, m: &Migration, settings: &Settings, guard: &str) -> String {
+    runner_write(&history::insert_skipped_sql(table, m), settings, guard)
+}
+
+/// Records `m` as skipped: it belongs to other environments than the runner's.
+pub(crate) async fn skip<C: Conn>(
+    session: &mut Session<'_, C>,
+    history: &History,
+    m: &Migration,
+    settings: &Settings,
+) -> Result<SkippedMigration, Error> {
+    let sql = skip_sql(&history.table, m, settings, &history.guard);
+    if let Err(error) = session.query(&sql).await {
+        let _ = session.query("ROLLBACK").await;
+        return Err(Error::db(
+            format!(
+                "recording migration {} ({}) as skipped in {}",
+                m.version, m.up.path, history.table
+            ),
+            error,
+        ));
+    }
+    let environment = settings.environment.as_deref().unwrap_or_default();
+    let only: Vec<String> = m.only.iter().map(|e| e.to_string()).collect();
+    log::info!(
+        "skipped migration {} {} ({}): only for {}, this is {environment}",
+        m.version,
+        m.name,
+        m.up.path,
+        only.join(", ")
+    );
+    Ok(SkippedMigration {
+        version: m.version,
+        name: m.name.to_string(),
+        only,
+    })
 }
 
 /// Applies one pending migration.
@@ -272,15 +426,17 @@ pub(crate) async fn apply_up<C: Conn>(
     history: &History,
     m: &Migration,
     settings: &Settings,
+    action: UpAction,
 ) -> Result<AppliedMigration, Error> {
     let started = Instant::now();
     let queries = build(
         &m.up,
         settings,
-        &history.saved_timeouts,
-        &up_history(&history.table, m),
+        &history.session,
+        &up_history(&history.table, m, action),
+        &history.guard,
     );
-    let script = run(session, m, &m.up, Direction::Up, &queries);
+    let script = run(session, m, &m.up, Direction::Up, &queries, &history.table);
     trace::migration(m, &m.up, Direction::Up, script).await?;
     let applied = AppliedMigration {
         version: m.version,
@@ -323,6 +479,9 @@ mod tests {
             in_transaction: "INSERT h".into(),
             before: "INSERT running".into(),
             after: "UPDATE done".into(),
+            progress: |t, v, n| format!("UPDATE {t} {v} {n}"),
+            table: "h".into(),
+            version: 1,
         }
     }
 
@@ -336,16 +495,17 @@ mod tests {
             lock_timeout: Some(Duration::from_secs(2)),
             ..Settings::default()
         };
-        let q = build(&s, &settings, &("0".into(), "0".into()), &hist());
+        let q = build(&s, &settings, &SessionSnapshot::default(), &hist(), "");
         let texts = query_texts(&s, &q);
         assert_eq!(
             texts,
-            ["BEGIN;\nSET LOCAL lock_timeout = '2000ms';\nCREATE TABLE a (id int) -- trailing comment\n;\nINSERT h;\nCOMMIT;"]
+            ["BEGIN;\nSET LOCAL lock_timeout = '2000ms';\nCREATE TABLE a (id int) -- trailing comment\n;\n\
+              SET LOCAL lock_timeout = '10000ms';\nINSERT h;\nCOMMIT;\nRESET ALL;\n"]
         );
     }
 
     #[test]
-    fn no_transaction_script_restores_timeouts() {
+    fn no_transaction_script_restores_the_session_before_recording_it_done() {
         let s = script(
             "CREATE INDEX CONCURRENTLY i ON a (id);",
             TransactionMode::NoTransaction,
@@ -354,14 +514,21 @@ mod tests {
             statement_timeout: Some(Duration::from_secs(1)),
             ..Settings::default()
         };
-        let q = build(&s, &settings, &("0".into(), "5s".into()), &hist());
+        let q = build(&s, &settings, &SessionSnapshot::default(), &hist(), "");
         let texts = query_texts(&s, &q);
         assert_eq!(
             texts,
             [
-                "SET statement_timeout = '1000ms';\nINSERT running;",
+                "SET statement_timeout = '1000ms';\nBEGIN READ WRITE;\nSET LOCAL lock_timeout = '10000ms';\nINSERT running;\nCOMMIT;",
                 "CREATE INDEX CONCURRENTLY i ON a (id);",
-                "UPDATE done;\nSELECT set_config('statement_timeout', '5s', false);",
+                "BEGIN READ WRITE;\nRESET ALL;\nSET LOCAL lock_timeout = '10000ms';\nUPDATE h 1 1;\nUPDATE done AND (SELECT string_agg(format('%s (on %s)', i.indexrelid::regclass, \
+                 i.indrelid::regclass), ', ' ORDER BY i.indexrelid::regclass::text) FROM pg_catalog.pg_index i \
+                 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid JOIN pg_catalog.pg_class tc ON tc.oid = i.indrelid \
+                 WHERE NOT i.indisvalid AND (ic.relname = ANY(ARRAY['i']::name[]) OR tc.relname = ANY(ARRAY['a']::name[]))) IS NULL;\n\
+                 SELECT 'pgmigrate:invalid-indexes', (SELECT string_agg(format('%s (on %s)', i.indexrelid::regclass, \
+                 i.indrelid::regclass), ', ' ORDER BY i.indexrelid::regclass::text) FROM pg_catalog.pg_index i \
+                 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid JOIN pg_catalog.pg_class tc ON tc.oid = i.indrelid \
+                 WHERE NOT i.indisvalid AND (ic.relname = ANY(ARRAY['i']::name[]) OR tc.relname = ANY(ARRAY['a']::name[])));\nCOMMIT;",
             ]
         );
     }

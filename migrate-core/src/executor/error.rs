@@ -7,6 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::executor::client::{server_error, ClientError};
+use crate::executor::interruption::Interruption;
 
 /// Which script of a migration was running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,12 +18,19 @@ pub enum Direction {
     Down,
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Direction {
+    /// `"up"` or `"down"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Direction::Up => "up",
             Direction::Down => "down",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -65,24 +73,70 @@ pub enum Error {
     #[error("{}", drift_text(.0))]
     Drift(Vec<DriftedMigration>),
 
-    /// A no-transaction migration was interrupted: its history row is still `running`.
+    /// A no-transaction script was interrupted (its history row is still
+    /// `running`), or is running now in another runner: nothing was run. The
+    /// message says which statements took effect and what is safe next.
+    #[error("{0}; nothing was run now")]
+    Interrupted(Box<Interruption>),
+
+    /// INVALID indexes (left by an interrupted or failed `CREATE INDEX
+    /// CONCURRENTLY` / `REINDEX CONCURRENTLY`) on what a no-transaction script
+    /// indexes: the migration is not recorded as finished over them.
     #[error(
-        "migration {version} ({name}, {path}) is marked 'running' in {table}: a no-transaction \
-         script was interrupted (crash, kill, or a failed statement) and may be half \
-         applied, so nothing was run. Check which of its statements took effect (for \
-         CREATE INDEX CONCURRENTLY: an INVALID index in `SELECT indexrelid::regclass FROM pg_index \
-         WHERE NOT indisvalid` must be dropped), make the script safe to run again (IF NOT EXISTS), \
-         then run `repair` to clear the row and `up` to run it again"
+        "migration {version} ({name}): {path} leaves INVALID index(es) {indexes}: an interrupted \
+         or failed CONCURRENTLY build, which PostgreSQL keeps updating but never uses; the \
+         migration is not recorded as {done} and its row in {table} stays 'running'. Drop each \
+         one with `DROP INDEX CONCURRENTLY IF EXISTS <name>`; then either build it again by hand \
+         (run the statement of the script that creates it) and run `repair --completed`, or run \
+         `repair` and let the next run build it"
     )]
-    Interrupted {
-        /// Version of the interrupted migration.
+    InvalidIndexes {
+        /// The migration's version.
         version: i64,
         /// Its name.
         name: String,
-        /// Its file (empty when unknown to this binary).
+        /// The script that was run.
         path: String,
+        /// The invalid indexes, `name (on table)`, comma-separated.
+        indexes: String,
         /// The history table.
         table: String,
+        /// `applied` or `reverted`.
+        done: &'static str,
+    },
+
+    /// The runner's session does not stay on one server connection: a
+    /// transaction-pooling connection pooler is in between. Nothing more was run.
+    #[error(
+        "the runner's session is not kept on one server connection ({detail}): a connection \
+         pooler in transaction mode (such as PgBouncer with pool_mode = transaction) sits between \
+         the runner and PostgreSQL for {table}. Its session advisory lock and no-transaction \
+         migrations are not safe there, so it stopped before running anything more. Connect the \
+         runner to PostgreSQL directly, or through a pool in session mode"
+    )]
+    PooledSession {
+        /// The history table.
+        table: String,
+        /// What was seen.
+        detail: String,
+    },
+
+    /// A statement of the runner on the history table waited longer than the
+    /// runner's own lock timeout for a lock another session holds.
+    #[error(
+        "{context}: waited {waited:?} for a lock on {table} held by {holders}; nothing of the \
+         migration in progress was recorded. End or wait for that session (`SELECT \
+         pg_terminate_backend(<pid>)`), or raise the history lock timeout"
+    )]
+    HistoryLocked {
+        /// What the runner was doing.
+        context: String,
+        /// The history table.
+        table: String,
+        /// The runner's wait.
+        waited: Duration,
+        /// The sessions holding a lock on the table: pid, mode, state, query.
+        holders: String,
     },
 
     /// Pending migrations older than the newest applied one.
@@ -173,8 +227,29 @@ pub enum Error {
         name: String,
         /// The history table.
         table: String,
-        /// `pending`, or `interrupted` for a `running` row (see [`Error::Interrupted`]).
+        /// `pending`, `skipped`, or `interrupted` for a `running` row (see [`Error::Interrupted`]).
         state: &'static str,
+    },
+
+    /// A migration restricted to some environments is pending, and the runner
+    /// was not told its environment; nothing was run.
+    #[error(
+        "migration {version} ({name}, {path}) runs only in {}, and this runner was not told its \
+         environment, so nothing was run: applying it could put data meant for {} into the wrong \
+         database, and skipping it could leave it out where it belongs. Set the environment \
+         (`environment(\"...\")`, `--env`, `MIGRATE_ENV`)",
+        .only.join(", "),
+        .only.join(" / ")
+    )]
+    EnvironmentRequired {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// Its up file.
+        path: String,
+        /// The environments of its `-- migrate:only` directive.
+        only: Vec<String>,
     },
 
     /// `up_to` / `down_to` / `stamp` / `realign_checksum` named a version that no migration has.

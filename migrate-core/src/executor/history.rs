@@ -1,14 +1,14 @@
-//! The history table: naming, the start-up batch that creates and reads it,
-//! reading it without the lock, and the SQL that records a step.
+//! The history table: naming, creation, reading, and the SQL that records a step.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sha2::{Digest, Sha256};
-
-use crate::executor::client::{server_error, ClientError};
-use crate::executor::error::Error;
-use crate::executor::lock::{Attempt, Lock, Locked, LOCKED_FLAG};
-use crate::executor::session::{first_row, text, Answer, Conn, Row, Session};
+use crate::executor::client::ClientError;
+use crate::executor::error::{Direction, Error};
+use crate::executor::lock_key;
+use crate::executor::runner_wait;
+use crate::executor::session::{text, Conn, Row, Session};
+use crate::executor::session_guard;
+use crate::executor::session_reset::{SessionSnapshot, SNAPSHOT_COLUMNS};
 use crate::executor::sql::{dollar_tag, ident, literal};
 use crate::model::{HistoryTable, Migration};
 
@@ -22,6 +22,18 @@ const COLUMNS: [(&str, &str); 6] = [
     ("state", "text"),
 ];
 
+/// Columns added to record a no-transaction script in progress: which script
+/// (`up`/`down`), how many of its statements completed, and the runner's
+/// backend (pid and start time, to tell a live run from an interrupted one).
+/// Added to tables of earlier releases by `ALTER TABLE ... ADD COLUMN IF NOT
+/// EXISTS` in the round trip that creates the table; read as NULL where absent.
+const PROGRESS_COLUMNS: [(&str, &str); 4] = [
+    ("direction", "text"),
+    ("statements_done", "integer"),
+    ("runner_pid", "integer"),
+    ("runner_started", "timestamptz"),
+];
+
 /// Separators for the column list read from `pg_attribute` (never in names).
 const FIELD_SEP: char = '\u{1e}';
 const ITEM_SEP: char = '\u{1f}';
@@ -33,6 +45,8 @@ pub(crate) enum RowState {
     Running,
     /// Applied.
     Done,
+    /// Recorded without running: the migration belongs to other environments.
+    Skipped,
 }
 
 /// One row of the history table.
@@ -44,6 +58,16 @@ pub(crate) struct AppliedRow {
     pub applied_at: Option<SystemTime>,
     pub execution_ms: Option<i64>,
     pub state: RowState,
+    /// For a `running` row: which script was running (`None`: written by an
+    /// earlier release, which did not record it).
+    pub direction: Option<Direction>,
+    /// For a `running` row: how many statements of the script completed.
+    pub statements_done: Option<u32>,
+    /// For a `running` row: the backend pid of the runner that wrote it.
+    pub runner_pid: Option<i32>,
+    /// For a `running` row: that runner's session still exists and holds the
+    /// migration lock (the script is running now, not interrupted).
+    pub live: bool,
 }
 
 impl AppliedRow {
@@ -64,8 +88,11 @@ pub(crate) struct History {
     pub existed: bool,
     /// The rows, by version.
     pub rows: Vec<AppliedRow>,
-    /// The session's `lock_timeout` and `statement_timeout` before this call.
-    pub saved_timeouts: (String, String),
+    /// The session before this call, restored after each migration.
+    pub session: SessionSnapshot,
+    /// The statement that starts every runner transaction under the lock
+    /// (see `session_guard`); empty without the lock.
+    pub guard: String,
 }
 
 /// The table as configured, quoted: `"schema"."name"` or `"name"`.
@@ -76,17 +103,44 @@ pub(crate) fn configured_name(table: &HistoryTable) -> String {
     }
 }
 
+/// The values of the `state` column.
+const STATES: &str = "('running', 'done', 'skipped')";
+
 /// `CREATE TABLE` for the history table.
-fn create_table_sql(table: &str) -> String {
+pub(crate) fn create_table_sql(table: &str) -> String {
     format!(
         "CREATE TABLE {table} (\n    version bigint PRIMARY KEY,\n    name text NOT NULL,\n    \
          checksum text NOT NULL,\n    applied_at timestamptz NOT NULL DEFAULT now(),\n    \
-         execution_ms bigint,\n    state text NOT NULL DEFAULT 'done' CHECK (state IN ('running', 'done'))\n)"
+         execution_ms bigint,\n    state text NOT NULL DEFAULT 'done' CHECK (state IN {STATES}),\n    \
+         direction text,\n    statements_done integer,\n    runner_pid integer,\n    runner_started timestamptz\n)"
     )
 }
 
+/// PL/pgSQL: adds the progress columns to a table of an earlier release (one
+/// catalog lookup when they exist: no lock is taken then).
+pub(crate) fn add_progress_columns_sql(table: &str) -> String {
+    let adds: Vec<String> = PROGRESS_COLUMNS
+        .iter()
+        .map(|(n, t)| format!("ADD COLUMN IF NOT EXISTS {n} {t}"))
+        .collect();
+    format!(
+        "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass({}) \
+         AND attname = 'runner_started' AND NOT attisdropped) THEN ALTER TABLE {table} {}; END IF;",
+        literal(table),
+        adds.join(", ")
+    )
+}
+
+/// Whether a column list from [`inspect_sql`] has the progress columns.
+fn has_progress_columns(columns: &str) -> bool {
+    columns.split(ITEM_SEP).any(|item| {
+        item.split_once(FIELD_SEP)
+            .is_some_and(|(n, _)| n == "runner_started")
+    })
+}
+
 /// SQL that yields (resolved qualified name or NULL, column list) for the table.
-fn inspect_sql(configured: &str) -> String {
+pub(crate) fn inspect_sql(configured: &str) -> String {
     let reg = format!("to_regclass({})", literal(configured));
     format!(
         "(SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_catalog.pg_class c \
@@ -97,141 +151,151 @@ fn inspect_sql(configured: &str) -> String {
     )
 }
 
-fn select_rows_sql(table: &str) -> String {
+/// The rows; with `progress`, the progress columns and whether the runner of
+/// a `running` row is alive (its backend, same start time, holds the lock of `key`).
+pub(crate) fn select_rows_sql(table: &str, progress: bool, key: &str) -> String {
+    let extra = if progress {
+        format!(
+            "direction, statements_done, runner_pid, CASE WHEN state = 'running' THEN EXISTS (\
+             SELECT 1 FROM pg_catalog.pg_locks l WHERE l.pid = runner_pid AND l.granted AND {} AND \
+             (SELECT coalesce(a.backend_start = runner_started, true) FROM pg_catalog.pg_stat_activity a \
+             WHERE a.pid = runner_pid)) END",
+            lock_key::lock_row_matches(key, "l")
+        )
+    } else {
+        "NULL, NULL, NULL, NULL".to_string()
+    };
     format!(
         "SELECT version, name, checksum, (extract(epoch FROM applied_at) * 1000000)::bigint, \
-         execution_ms, state FROM {table} ORDER BY version"
+         execution_ms, state, {extra} FROM {table} ORDER BY version"
     )
 }
 
-/// Code of the error the start-up batch raises when the lock is busy and the
-/// table does not exist yet (so that its `SELECT` cannot run).
-const BUSY_CODE: &str = "PGM01";
-
-/// The start-up batch, one round trip: `attempt` (the lock attempt, see
-/// [`Lock::attempt_sql`]); when it took the lock, create the schema and table
-/// if missing; the session's timeouts and the table's columns; its rows; and,
-/// with `release_if` (the digest of a history with nothing to do, see
-/// [`expected_digest`]), releasing the lock at once when the rows match it.
-pub(crate) fn startup_sql(
-    table: &HistoryTable,
-    attempt: &str,
-    lock: &Lock,
-    release_if: Option<&str>,
-) -> String {
+/// A `DO` block that creates the schema and the history table when missing
+/// (and adds the progress columns to a table of an earlier release).
+pub(crate) fn ensure_sql(table: &HistoryTable) -> String {
     let configured = configured_name(table);
-    let mut create = String::new();
+    let mut body = String::from("BEGIN\n");
     if let Some(schema) = &table.schema {
-        create.push_str(&format!(
+        body.push_str(&format!(
             "IF to_regnamespace({}) IS NULL THEN CREATE SCHEMA {}; END IF;\n",
             literal(&ident(schema)),
             ident(schema)
         ));
     }
-    let exists = format!("to_regclass({}) IS NOT NULL", literal(&configured));
-    create.push_str(&format!(
-        "IF NOT {exists} THEN {}; END IF;\n",
-        create_table_sql(&configured)
+    body.push_str(&format!(
+        "IF to_regclass({}) IS NULL THEN {}; ELSE {} END IF;\nEND",
+        literal(&configured),
+        create_table_sql(&configured),
+        add_progress_columns_sql(&configured)
     ));
-    let body = format!(
-        "BEGIN\nIF current_setting('{LOCKED_FLAG}', true) = 'true' THEN\n{create}ELSIF NOT {exists} THEN\n\
-         RAISE EXCEPTION 'the migration lock is busy' USING ERRCODE = '{BUSY_CODE}';\nEND IF;\nEND"
-    );
     let tag = dollar_tag(&body);
-    let mut sql = format!(
-        "{attempt};\nDO {tag}{body}{tag};\nSELECT current_setting('lock_timeout'), \
-         current_setting('statement_timeout'), {};\n{}",
+    format!("DO {tag}{body}{tag}")
+}
+
+/// Under the lock: creates the schema and table when missing, then reads the
+/// rows and the session's timeouts, all in one round trip.
+/// Waits at most `wait` for a lock another session holds on the table.
+pub(crate) async fn ensure_and_read<C: Conn>(
+    session: &mut Session<'_, C>,
+    table: &HistoryTable,
+    wait: Duration,
+    guard: &str,
+) -> Result<History, Error> {
+    let configured = configured_name(table);
+    // The snapshot comes first: it must not see the SET LOCAL.
+    let sql = format!(
+        "SELECT {SNAPSHOT_COLUMNS};\n{}{guard}{};\nSELECT NULL, NULL, NULL, {};\n{};\nCOMMIT",
+        runner_wait::begin_sql(wait),
+        ensure_sql(table),
         inspect_sql(&configured),
-        select_rows_sql(&configured)
+        select_rows_sql(&configured, true, &lock_key::key_sql(table))
     );
-    if let Some(digest) = release_if {
-        let ok = format!(
-            "(SELECT encode(sha256(convert_to(coalesce(string_agg(version::text || ':' || checksum \
-             || ':' || state, ',' ORDER BY version), ''), 'UTF8')), 'hex') FROM {configured}) = {}",
-            literal(digest)
-        );
-        sql.push_str(";\n");
-        sql.push_str(&Locked::release_if_sql(&lock.key, &ok));
-    }
-    sql
-}
-
-/// The digest the start-up batch compares the history with: every known
-/// migration applied with its checksum, and nothing else.
-pub(crate) fn expected_digest(known: &[Migration]) -> String {
-    let text = known
-        .iter()
-        .map(|m| format!("{}:{}:done", m.version, m.checksum))
-        .collect::<Vec<_>>()
-        .join(",");
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The start-up batch's answer.
-#[derive(Debug)]
-pub(crate) enum Startup {
-    /// The lock was taken and the history read.
-    Locked {
-        attempt: Attempt,
-        history: History,
-        /// The history matched the digest and the lock is already released.
-        released: bool,
-    },
-    /// The lock is held by another runner.
-    Busy,
-}
-
-/// Reads the answer (or error) of [`startup_sql`].
-pub(crate) fn read_startup(
-    configured: &str,
-    answer: Result<Answer, ClientError>,
-) -> Result<Startup, StartupError> {
-    let answer = match answer {
-        Ok(answer) => answer,
-        Err(e) if server_error(&e).is_some_and(|s| s.code == BUSY_CODE) => {
-            return Ok(Startup::Busy)
+    let results = match session.query(&sql).await {
+        Ok(results) => results,
+        Err(e) => {
+            let _ = session.query("ROLLBACK").await;
+            if session_guard::is_guard_error(&e) {
+                return Err(Error::PooledSession {
+                    table: configured,
+                    detail: session_guard::detail(&e),
+                });
+            }
+            if runner_wait::is_lock_timeout(&e) {
+                return Err(history_locked(session, &configured, wait, e).await);
+            }
+            // A table of another tool makes the SELECT fail: say so plainly.
+            if let Ok(Some(found)) = foreign_columns(session, &configured).await {
+                return Err(Error::ForeignHistoryTable {
+                    table: configured,
+                    found,
+                });
+            }
+            return Err(Error::db(
+                format!("creating or reading the history table {configured}"),
+                e,
+            ));
         }
-        Err(e) => return Err(StartupError::Client(e)),
     };
-    let attempt = Attempt::read(first_row(&answer, 0));
-    if !attempt.locked {
-        return Ok(Startup::Busy);
-    }
-    let info = first_row(&answer, 2);
-    let (saved, resolved, columns) = match info {
+    // Results: snapshot, BEGIN, SET, guard, DO, table info, rows, COMMIT.
+    let saved = results
+        .first()
+        .and_then(|rows| rows.first())
+        .map_or_else(SessionSnapshot::default, |row| {
+            SessionSnapshot::from_row(row, 0)
+        });
+    let info = results.get(5).and_then(|rows| rows.first());
+    let (resolved, columns) = match info {
         Some(row) => (
-            saved_timeouts(row),
-            text(row, 2).map(str::to_string),
-            text(row, 3).unwrap_or(""),
+            text(row, 3).map(str::to_string),
+            text(row, 4).unwrap_or("").to_string(),
         ),
-        None => (("0".into(), "0".into()), None, ""),
+        None => (None, String::new()),
     };
-    check_columns(configured, columns).map_err(StartupError::Refused)?;
-    let rows = parse_rows(configured, answer.get(3).map(Vec::as_slice).unwrap_or(&[]))
-        .map_err(StartupError::Refused)?;
-    let released = first_row(&answer, 4).and_then(|r| text(r, 0)) == Some("t");
-    Ok(Startup::Locked {
-        attempt,
-        history: History {
-            table: resolved.unwrap_or_else(|| configured.to_string()),
-            existed: true,
-            rows,
-            saved_timeouts: saved,
-        },
-        released,
+    check_columns(&configured, &columns)?;
+    let rows = parse_rows(
+        &configured,
+        results.get(6).map(Vec::as_slice).unwrap_or(&[]),
+    )?;
+    Ok(History {
+        table: resolved.unwrap_or(configured),
+        existed: true,
+        rows,
+        session: saved,
+        guard: guard.to_string(),
     })
 }
 
-/// Why the start-up batch gave no history.
-#[derive(Debug)]
-pub(crate) enum StartupError {
-    /// The query failed (possibly after the lock was taken).
-    Client(ClientError),
-    /// The table is not ours (the lock is held).
-    Refused(Error),
+/// [`Error::HistoryLocked`] for `error`, naming the sessions that hold a lock on `table`.
+pub(crate) async fn history_locked<C: Conn>(
+    session: &mut Session<'_, C>,
+    table: &str,
+    wait: Duration,
+    error: ClientError,
+) -> Error {
+    let holders = session
+        .query(&runner_wait::holders_sql(table))
+        .await
+        .ok()
+        .and_then(|results| {
+            results
+                .first()
+                .and_then(|rows| rows.first())
+                .and_then(|r| text(r, 0))
+                .map(str::to_string)
+        });
+    match holders {
+        Some(holders) => Error::HistoryLocked {
+            context: format!("creating or reading the history table {table}"),
+            table: table.to_string(),
+            waited: wait,
+            holders,
+        },
+        None => Error::db(
+            format!("creating or reading the history table {table}"),
+            error,
+        ),
+    }
 }
 
 /// Without the lock and without creating anything: the rows, or none when the
@@ -241,47 +305,49 @@ pub(crate) async fn read_only<C: Conn>(
     table: &HistoryTable,
 ) -> Result<History, Error> {
     let configured = configured_name(table);
-    let answer = session
+    let results = session
         .query(&format!(
-            "SELECT current_setting('lock_timeout'), current_setting('statement_timeout'), {}",
+            "SELECT {SNAPSHOT_COLUMNS}, {}",
             inspect_sql(&configured)
         ))
         .await
         .map_err(|e| Error::db(format!("looking up the history table {configured}"), e))?;
-    let row = first_row(&answer, 0);
-    let saved = row.map_or_else(|| ("0".into(), "0".into()), saved_timeouts);
-    let resolved = row.and_then(|r| text(r, 2)).map(str::to_string);
-    let columns = row.and_then(|r| text(r, 3)).unwrap_or("");
+    let row = results.first().and_then(|rows| rows.first());
+    let saved = row.map_or_else(SessionSnapshot::default, |r| {
+        SessionSnapshot::from_row(r, 0)
+    });
+    let resolved = row.and_then(|r| text(r, 3)).map(str::to_string);
+    let columns = row.and_then(|r| text(r, 4)).unwrap_or("").to_string();
     let Some(resolved) = resolved else {
         return Ok(History {
             table: configured,
             existed: false,
             rows: Vec::new(),
-            saved_timeouts: saved,
+            session: saved,
+            guard: String::new(),
         });
     };
-    check_columns(&configured, columns)?;
-    let answer = session
-        .query(&select_rows_sql(&resolved))
+    check_columns(&configured, &columns)?;
+    let key = lock_key::key_sql(table);
+    let results = session
+        .query(&select_rows_sql(
+            &resolved,
+            has_progress_columns(&columns),
+            &key,
+        ))
         .await
         .map_err(|e| Error::db(format!("reading the history table {configured}"), e))?;
     let rows = parse_rows(
         &configured,
-        answer.first().map(Vec::as_slice).unwrap_or(&[]),
+        results.first().map(Vec::as_slice).unwrap_or(&[]),
     )?;
     Ok(History {
         table: resolved,
         existed: true,
         rows,
-        saved_timeouts: saved,
+        session: saved,
+        guard: String::new(),
     })
-}
-
-fn saved_timeouts(row: &Row) -> (String, String) {
-    (
-        text(row, 0).unwrap_or("0").to_string(),
-        text(row, 1).unwrap_or("0").to_string(),
-    )
 }
 
 /// The columns of `configured` when it exists and is not ours.
@@ -289,20 +355,20 @@ pub(crate) async fn foreign_columns<C: Conn>(
     session: &mut Session<'_, C>,
     configured: &str,
 ) -> Result<Option<String>, ClientError> {
-    let answer = session
+    let results = session
         .query(&format!("SELECT {}", inspect_sql(configured)))
         .await?;
-    let row = first_row(&answer, 0);
+    let row = results.first().and_then(|rows| rows.first());
     let exists = row.and_then(|r| text(r, 0)).is_some();
-    let columns = row.and_then(|r| text(r, 1)).unwrap_or("");
-    if exists && missing_columns(columns) {
-        Ok(Some(display_columns(columns)))
+    let columns = row.and_then(|r| text(r, 1)).unwrap_or("").to_string();
+    if exists && missing_columns(&columns) {
+        Ok(Some(display_columns(&columns)))
     } else {
         Ok(None)
     }
 }
 
-fn check_columns(configured: &str, columns: &str) -> Result<(), Error> {
+pub(crate) fn check_columns(configured: &str, columns: &str) -> Result<(), Error> {
     if missing_columns(columns) {
         return Err(Error::ForeignHistoryTable {
             table: configured.to_string(),
@@ -332,7 +398,7 @@ fn display_columns(columns: &str) -> String {
         .join(", ")
 }
 
-fn parse_rows(configured: &str, rows: &[Row]) -> Result<Vec<AppliedRow>, Error> {
+pub(crate) fn parse_rows(configured: &str, rows: &[Row]) -> Result<Vec<AppliedRow>, Error> {
     let mut parsed = Vec::with_capacity(rows.len());
     for row in rows {
         let version = text(row, 0).and_then(|v| v.parse::<i64>().ok());
@@ -357,11 +423,19 @@ fn parse_rows(configured: &str, rows: &[Row]) -> Result<Vec<AppliedRow>, Error> 
             checksum: text(row, 2).unwrap_or("").to_string(),
             applied_at,
             execution_ms: text(row, 4).and_then(|v| v.parse().ok()),
-            state: if text(row, 5) == Some("running") {
-                RowState::Running
-            } else {
-                RowState::Done
+            state: match text(row, 5) {
+                Some("running") => RowState::Running,
+                Some("skipped") => RowState::Skipped,
+                _ => RowState::Done,
             },
+            direction: match text(row, 6) {
+                Some("up") => Some(Direction::Up),
+                Some("down") => Some(Direction::Down),
+                _ => None,
+            },
+            statements_done: text(row, 7).and_then(|v| v.parse().ok()),
+            runner_pid: text(row, 8).and_then(|v| v.parse().ok()),
+            live: text(row, 9) == Some("t"),
         });
     }
     Ok(parsed)
@@ -379,28 +453,73 @@ pub(crate) fn insert_done_sql(table: &str, m: &Migration) -> String {
     )
 }
 
+/// This backend's pid and start time (which tell it from a later backend with the same pid).
+const RUNNER: &str = "pg_backend_pid(), (SELECT backend_start FROM pg_catalog.pg_stat_activity \
+     WHERE pid = pg_backend_pid())";
+
+/// Clears the progress columns (the row is no longer `running`).
+const NO_PROGRESS: &str =
+    "direction = NULL, statements_done = NULL, runner_pid = NULL, runner_started = NULL";
+
 /// Records `m` as started (no-transaction scripts; committed before the first statement).
 pub(crate) fn insert_running_sql(table: &str, m: &Migration) -> String {
     format!(
-        "INSERT INTO {table} (version, name, checksum, applied_at, execution_ms, state) VALUES \
-         ({}, {}, {}, now(), NULL, 'running')",
+        "INSERT INTO {table} (version, name, checksum, applied_at, execution_ms, state, direction, \
+         statements_done, runner_pid, runner_started) VALUES \
+         ({}, {}, {}, now(), NULL, 'running', 'up', 0, {RUNNER})",
         m.version,
         literal(&m.name),
         literal(&m.checksum)
     )
 }
 
+/// Records `m` as skipped (it belongs to other environments). A table created
+/// before the `skipped` state existed gets its `state` check widened first.
+pub(crate) fn insert_skipped_sql(table: &str, m: &Migration) -> String {
+    let body = format!(
+        "DECLARE c name;\nBEGIN\nFOR c IN SELECT conname FROM pg_catalog.pg_constraint WHERE \
+         conrelid = {reg}::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%state%' \
+         AND pg_get_constraintdef(oid) NOT LIKE '%skipped%' LOOP\nEXECUTE format('ALTER TABLE %s \
+         DROP CONSTRAINT %I, ADD CONSTRAINT %I CHECK (state IN {states})', {reg}, c, c);\n\
+         END LOOP;\nEND",
+        reg = literal(table),
+        states = STATES.replace('\'', "''"),
+    );
+    let tag = dollar_tag(&body);
+    format!(
+        "DO {tag}{body}{tag};\nINSERT INTO {table} (version, name, checksum, applied_at, \
+         execution_ms, state) VALUES ({}, {}, {}, now(), NULL, 'skipped')",
+        m.version,
+        literal(&m.name),
+        literal(&m.checksum)
+    )
+}
+
+/// Forgets the `skipped` row of a version that is about to be applied.
+pub(crate) fn delete_skipped_sql(table: &str, version: i64) -> String {
+    format!("DELETE FROM {table} WHERE version = {version} AND state = 'skipped'")
+}
+
 /// Marks a `running` row done, with the time since it was inserted.
 pub(crate) fn mark_done_sql(table: &str, version: i64) -> String {
     format!(
         "UPDATE {table} SET state = 'done', execution_ms = \
-         (extract(epoch FROM clock_timestamp() - applied_at) * 1000)::bigint WHERE version = {version}"
+         (extract(epoch FROM clock_timestamp() - applied_at) * 1000)::bigint, {NO_PROGRESS} \
+         WHERE version = {version}"
     )
 }
 
 /// Marks a row `running` (a no-transaction down script is about to start).
 pub(crate) fn mark_running_sql(table: &str, version: i64) -> String {
-    format!("UPDATE {table} SET state = 'running' WHERE version = {version}")
+    format!(
+        "UPDATE {table} SET state = 'running', direction = 'down', statements_done = 0, \
+         (runner_pid, runner_started) = (SELECT {RUNNER}) WHERE version = {version}"
+    )
+}
+
+/// Records that `done` statements of the running script completed.
+pub(crate) fn progress_sql(table: &str, version: i64, done: usize) -> String {
+    format!("UPDATE {table} SET statements_done = {done} WHERE version = {version}")
 }
 
 /// Forgets a version (after its down script).
@@ -427,9 +546,42 @@ pub(crate) fn stamp_sql(table: &str, migrations: &[&Migration]) -> String {
     )
 }
 
-/// Deletes the `running` rows and returns them (`repair`).
-pub(crate) fn repair_sql(table: &str) -> String {
-    format!("DELETE FROM {table} WHERE state = 'running' RETURNING version, name")
+/// Ends the `running` rows (`repair`) and returns `version, name, outcome`.
+///
+/// `completed = false`: the database is as before the interrupted script (an
+/// interrupted up becomes pending, an interrupted down applied again);
+/// `completed = true`: the script was finished by hand (an up becomes applied,
+/// a down forgotten). A row without a direction (written by an earlier
+/// release, which marked only up scripts reliably) is treated as an up.
+pub(crate) fn repair_sql(table: &str, completed: bool) -> String {
+    let (up_sql, down_sql) = (
+        format!(
+            "DELETE FROM {table} WHERE state = 'running' AND direction IS DISTINCT FROM 'down' \
+             RETURNING version, name, 'pending'"
+        ),
+        format!(
+            "UPDATE {table} SET state = 'done', {NO_PROGRESS} WHERE state = 'running' AND \
+             direction = 'down' RETURNING version, name, 'applied'"
+        ),
+    );
+    let (up_sql, down_sql) = if completed {
+        (
+            format!(
+                "UPDATE {table} SET state = 'done', {NO_PROGRESS} WHERE state = 'running' AND \
+                 direction IS DISTINCT FROM 'down' RETURNING version, name, 'applied'"
+            ),
+            format!(
+                "DELETE FROM {table} WHERE state = 'running' AND direction = 'down' \
+                 RETURNING version, name, 'reverted'"
+            ),
+        )
+    } else {
+        (up_sql, down_sql)
+    };
+    format!(
+        "WITH up AS ({up_sql}), down AS ({down_sql}) \
+         SELECT * FROM up UNION ALL SELECT * FROM down ORDER BY 1"
+    )
 }
 
 /// Records `checksum` for applied `version`, if it still has `previous`
@@ -458,6 +610,29 @@ mod tests {
             configured_name(&HistoryTable::default()),
             "\"schema_migrations\""
         );
+    }
+
+    #[test]
+    fn repair_sends_each_direction_back_or_forward() {
+        let undone = repair_sql("h", false);
+        assert!(undone.contains(
+            "DELETE FROM h WHERE state = 'running' AND direction IS DISTINCT FROM 'down'"
+        ));
+        assert!(undone.contains("'applied'") && undone.contains("direction = 'down' RETURNING"));
+        let completed = repair_sql("h", true);
+        assert!(completed.contains("DELETE FROM h WHERE state = 'running' AND direction = 'down'"));
+        assert!(completed.contains("'reverted'"));
+    }
+
+    #[test]
+    fn progress_columns_are_added_to_old_tables_only_when_missing() {
+        let sql = add_progress_columns_sql("\"h\"");
+        assert!(sql.starts_with("IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute"));
+        assert!(sql.contains("ALTER TABLE \"h\" ADD COLUMN IF NOT EXISTS direction text, "));
+        assert!(has_progress_columns(&format!(
+            "version{FIELD_SEP}bigint{ITEM_SEP}runner_started{FIELD_SEP}x"
+        )));
+        assert!(!has_progress_columns(&format!("version{FIELD_SEP}bigint")));
     }
 
     #[test]

@@ -4,20 +4,21 @@
 //! `pg_advisory_lock`: a session blocked in that call keeps a transaction open,
 //! which `CREATE INDEX CONCURRENTLY` in the runner holding the lock waits for,
 //! a deadlock. The key is derived on the server from `current_database()` and
-//! the history table name, so runners of the same table on the same database
-//! (and only those) exclude each other.
+//! the history table as the server resolves it ([`lock_key`]), so runners of
+//! the same table on the same database (and only those) exclude each other,
+//! whatever spelling of the table they were given.
 //!
-//! The first attempt travels in the start-up batch ([`crate::executor::history`]);
-//! this module builds the attempt, reads its answer, and polls when the lock is busy.
+//! The first attempt travels in the start-up batch ([`crate::executor::startup`]);
+//! this module builds an attempt, reads its answer, and polls when the lock is busy.
 
 use std::time::{Duration, Instant};
 
 use crate::executor::error::Error;
-use crate::executor::session::{first_row, text, Conn, Row, Session};
-use crate::executor::sql::literal;
-
-/// First half of the two-int advisory lock key: "migr" in ASCII.
-const KEY_CLASS: i32 = 0x6d69_6772;
+use crate::executor::keepalive;
+use crate::executor::lock_key::{key_sql, legacy_key_sql, lock_row_matches, try_lock_both_sql};
+use crate::executor::session::{text, Conn, Row, Session};
+use crate::executor::session_guard;
+use crate::model::HistoryTable;
 
 /// Pause between two attempts.
 const POLL: Duration = Duration::from_millis(50);
@@ -25,202 +26,280 @@ const POLL: Duration = Duration::from_millis(50);
 /// How often to log while waiting.
 const LOG_EVERY: Duration = Duration::from_secs(10);
 
-/// While the lock is held, the server checks every second whether the runner
-/// is still connected (PostgreSQL 14+). Without it, a runner killed during a
-/// migration leaves the server to finish the batch it was sent and commit it;
-/// with it, the server aborts the migration and releases the locks.
-const CLIENT_CHECK_INTERVAL: &str = "1s";
-
-/// Transaction-local settings through which the rest of the start-up batch
+/// Transaction-local setting through which the rest of the start-up batch
 /// learns whether the attempt took the lock.
 pub(crate) const LOCKED_FLAG: &str = "pgmigrate.locked";
-pub(crate) const CHECK_SET_FLAG: &str = "pgmigrate.check_set";
+
+/// Prefix of the transaction-local settings that record which runner
+/// setting the attempt changed (`pgmigrate.set0`, ...).
+const SET_FLAG: &str = "pgmigrate.set";
 
 /// The migration lock of one history table.
 #[derive(Debug, Clone)]
 pub(crate) struct Lock {
-    /// The SQL expression of the two-int key.
-    pub key: String,
+    key: String,
+    legacy: String,
+    /// The settings the runner's session gets while it holds the lock.
+    settings: Vec<(&'static str, String)>,
+    /// The table as configured, for messages.
+    table: String,
 }
 
-/// The lock as this call holds it.
-#[derive(Debug, Clone)]
+/// The lock as this call holds it; released by [`Locked::finish`] (also on
+/// error). If the connection is gone, or an async call was dropped and its
+/// connection with it, the server has already released it.
 pub(crate) struct Locked {
     key: String,
-    /// False once released (also when the start-up batch released it at once).
-    pub held: bool,
-    /// Whether acquiring set `client_connection_check_interval` (to undo on release).
-    pub check_interval_set: bool,
+    legacy: String,
+    held: bool,
+    /// The session settings acquiring set (see [`keepalive`]), to reset on release.
+    set: Vec<&'static str>,
     /// How long acquiring took.
     pub waited: Duration,
+    /// The backend that took the lock.
+    pid: i32,
 }
 
-/// One attempt's answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Attempt {
-    pub locked: bool,
-    /// The pids holding the lock (only asked for from the second attempt on).
-    pub holders: Vec<i32>,
-    pub check_interval_set: bool,
+/// What one attempt found.
+pub(crate) enum Attempt {
+    /// The lock is taken.
+    Taken(Locked),
+    /// Another session holds it (their pids, when asked for).
+    Busy(Vec<i32>),
+}
+
+/// The pids holding either key, except this session.
+fn holders_sql(key: &str, legacy: &str) -> String {
+    format!(
+        "SELECT string_agg(DISTINCT l.pid::text, ',') FROM pg_catalog.pg_locks l WHERE \
+         l.granted AND l.pid <> pg_backend_pid() AND (({}) OR ({}))",
+        lock_row_matches(key, "l"),
+        lock_row_matches(legacy, "l")
+    )
 }
 
 impl Lock {
-    /// The lock of history table `table` (as configured, quoted).
-    pub(crate) fn new(table: &str) -> Self {
+    /// The lock of history table `history`; `table` names it in messages.
+    /// `keepalive`: see [`keepalive::runner_settings`].
+    pub(crate) fn new(history: &HistoryTable, table: &str, keepalive: Option<Duration>) -> Self {
         Lock {
-            key: format!(
-                "{KEY_CLASS}, hashtext(current_database() || ':' || {})",
-                literal(table)
-            ),
+            key: key_sql(history),
+            legacy: legacy_key_sql(history),
+            settings: keepalive::runner_settings(keepalive),
+            table: table.to_string(),
         }
     }
 
-    /// One attempt, as a statement: (locked, holders, check interval set,
-    /// and the two flags for the statements after it).
+    /// One attempt, as a statement. Column 0: taken; 1: the holders (with
+    /// `with_holders`); 2: this backend held the lock already (a pooler
+    /// shares it), so it was not taken again; 3: the backend. Then one column
+    /// per runner setting, set when the lock was taken and the session had
+    /// the server default (unknown settings, e.g. before 14: NULL, untouched).
     pub(crate) fn attempt_sql(&self, with_holders: bool) -> String {
         let holders = if with_holders {
-            self.holders_sql()
+            holders_sql(&self.key, &self.legacy)
         } else {
             "NULL".to_string()
         };
+        let here = session_guard::held_here_sql(&self.key);
+        let try_both = try_lock_both_sql(&self.key, &self.legacy);
+        let set_columns: String = self
+            .settings
+            .iter()
+            .enumerate()
+            .map(|(i, (name, value))| {
+                format!(
+                    ", CASE WHEN locked AND current_setting('{name}', true) = '0' THEN \
+                     set_config('{name}', '{value}', false) END AS s{i}"
+                )
+            })
+            .collect();
         format!(
-            "SELECT locked, ({holders}), CASE WHEN locked AND previous = '0' THEN \
-             set_config('client_connection_check_interval', '{CLIENT_CHECK_INTERVAL}', false) END, \
-             set_config('{LOCKED_FLAG}', locked::text, true), \
-             set_config('{CHECK_SET_FLAG}', coalesce(locked AND previous = '0', false)::text, true) \
-             FROM (SELECT pg_try_advisory_lock({}) AS locked, \
-             current_setting('client_connection_check_interval', true) AS previous OFFSET 0) AS attempt",
-            self.key
+            "SELECT locked, ({holders}) AS holders, here, pg_backend_pid() AS pid{set_columns} \
+             FROM (SELECT CASE WHEN here THEN NULL ELSE {try_both} END AS locked, here \
+             FROM (SELECT {here} AS here OFFSET 0) AS h OFFSET 0) AS attempt"
         )
     }
 
-    /// The statement that stands for the attempt once the lock is held.
-    pub(crate) fn held_sql(check_interval_set: bool) -> String {
+    /// The first attempt, for the start-up batch: [`Lock::attempt_sql`]'s
+    /// columns, and transaction-local flags for the statements after it
+    /// (whether the lock was taken, which settings were changed).
+    pub(crate) fn startup_attempt_sql(&self) -> String {
+        let columns: String = (0..self.settings.len())
+            .map(|i| format!(", s{i}"))
+            .collect();
+        let flags: String = (0..self.settings.len())
+            .map(|i| format!(", set_config('{SET_FLAG}{i}', (s{i} IS NOT NULL)::text, true)"))
+            .collect();
         format!(
-            "SELECT true, NULL, NULL, set_config('{LOCKED_FLAG}', 'true', true), \
-             set_config('{CHECK_SET_FLAG}', '{check_interval_set}', true)"
+            "SELECT locked, holders, here, pid{columns}, \
+             set_config('{LOCKED_FLAG}', coalesce(locked, false)::text, true){flags} \
+             FROM ({} OFFSET 0) AS first",
+            self.attempt_sql(false)
         )
     }
 
-    /// The pids holding the lock, except this session.
-    fn holders_sql(&self) -> String {
-        let (class, obj) = self.key.split_once(", ").unwrap_or((&self.key, "0"));
+    /// The statement of the start-up batch that releases the lock at once
+    /// when it was taken and `ok` (an SQL condition) holds, resetting the
+    /// settings the attempt changed; column 1 is true when it did.
+    pub(crate) fn release_if_sql(&self, ok: &str) -> String {
+        let resets: String = self
+            .settings
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| {
+                format!(
+                    ", CASE WHEN ok AND current_setting('{SET_FLAG}{i}', true) = 'true' THEN \
+                     set_config('{name}', '0', false) END"
+                )
+            })
+            .collect();
         format!(
-            "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_catalog.pg_locks WHERE \
-             locktype = 'advisory' AND granted AND objsubid = 2 AND pid <> pg_backend_pid() AND \
-             database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) \
-             AND classid = ({class})::oid AND objid = ({obj})::oid"
+            "SELECT CASE WHEN ok THEN pg_advisory_unlock({}) END, \
+             CASE WHEN ok THEN pg_advisory_unlock({}) END{resets} \
+             FROM (SELECT current_setting('{LOCKED_FLAG}', true) = 'true' AND ({ok}) AS ok \
+             OFFSET 0) AS early",
+            self.legacy, self.key
         )
     }
 
-    /// The lock, held since `started`.
-    pub(crate) fn held(&self, check_interval_set: bool, started: Instant) -> Locked {
-        Locked {
-            key: self.key.clone(),
-            held: true,
-            check_interval_set,
-            waited: started.elapsed(),
+    /// Reads the row of an attempt started at `started`.
+    pub(crate) fn read(&self, row: Option<&Row>, started: Instant) -> Result<Attempt, Error> {
+        let pid = row.and_then(|r| text(r, 3)).and_then(|p| p.parse().ok());
+        if row.and_then(|r| text(r, 2)) == Some("t") {
+            return Err(Error::PooledSession {
+                table: self.table.clone(),
+                detail: format!(
+                    "backend {} already holds the migration lock for another client of the pool",
+                    pid.unwrap_or(0)
+                ),
+            });
         }
+        if row.and_then(|r| text(r, 0)) == Some("t") {
+            return Ok(Attempt::Taken(Locked {
+                key: self.key.clone(),
+                legacy: self.legacy.clone(),
+                held: true,
+                set: self
+                    .settings
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| row.and_then(|r| text(r, 4 + i)).is_some())
+                    .map(|(_, (name, _))| *name)
+                    .collect(),
+                waited: started.elapsed(),
+                pid: pid.unwrap_or(0),
+            }));
+        }
+        Ok(Attempt::Busy(
+            row.and_then(|r| text(r, 1))
+                .map(|s| s.split(',').filter_map(|p| p.parse().ok()).collect())
+                .unwrap_or_default(),
+        ))
     }
 
-    /// Polls until the lock is taken or `wait` (counted from `started`) is
-    /// over, logging the holders while waiting.
-    pub(crate) async fn poll<C: Conn>(
+    /// Polls for the lock until `wait` (counted from `started`) is over,
+    /// logging the holders' pids while waiting.
+    pub(crate) async fn acquire<C: Conn>(
         &self,
         session: &mut Session<'_, C>,
-        table: &str,
         wait: Duration,
         started: Instant,
     ) -> Result<Locked, Error> {
-        let sql = self.attempt_sql(true);
+        let table = &self.table;
+        let try_sql = self.attempt_sql(false);
+        let try_and_holders = self.attempt_sql(true);
         let mut last_log: Option<Instant> = None;
+        let mut first = true;
         loop {
+            let sql = if first { &try_sql } else { &try_and_holders };
+            first = false;
             let answer = session
-                .query(&sql)
+                .query(sql)
                 .await
                 .map_err(|e| Error::db(format!("taking the migration lock for {table}"), e))?;
-            let attempt = Attempt::read(first_row(&answer, 0));
-            if attempt.locked {
-                return Ok(self.held(attempt.check_interval_set, started));
-            }
+            let holders = match self.read(answer.first().and_then(|rows| rows.first()), started)? {
+                Attempt::Taken(locked) => return Ok(locked),
+                Attempt::Busy(holders) => holders,
+            };
             let waited = started.elapsed();
             if waited >= wait {
                 return Err(Error::LockTimeout {
                     table: table.to_string(),
                     waited,
-                    holders: attempt.holders,
+                    holders,
                 });
             }
-            if !attempt.holders.is_empty() && last_log.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
-                log_waiting(table, &attempt.holders, waited, wait);
+            if !holders.is_empty() && last_log.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
+                let pids = holders
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                log::info!(
+                    "waiting for the migration lock on {table}: held by pid {pids} (waited {:.1}s of {:.0}s)",
+                    waited.as_secs_f64(),
+                    wait.as_secs_f64()
+                );
                 last_log = Some(Instant::now());
             }
             session.pause(POLL.min(wait - waited)).await;
         }
     }
-}
 
-fn log_waiting(table: &str, holders: &[i32], waited: Duration, wait: Duration) {
-    let pids = holders
-        .iter()
-        .map(i32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    log::info!(
-        "waiting for the migration lock on {table}: held by pid {pids} (waited {:.1}s of {:.0}s)",
-        waited.as_secs_f64(),
-        wait.as_secs_f64()
-    );
-}
-
-impl Attempt {
-    /// Reads the row of [`Lock::attempt_sql`].
-    pub(crate) fn read(row: Option<&Row>) -> Self {
-        Attempt {
-            locked: row
-                .and_then(|r| text(r, 0))
-                .is_some_and(|v| v == "t" || v == "true"),
-            holders: row
-                .and_then(|r| text(r, 1))
-                .map(|s| s.split(',').filter_map(|p| p.parse().ok()).collect())
-                .unwrap_or_default(),
-            check_interval_set: row.and_then(|r| text(r, 2)).is_some(),
-        }
+    /// Ends the aborted transaction of a start-up batch that failed after
+    /// taking the lock, and gives the lock back.
+    pub(crate) fn abandon_sql(&self) -> String {
+        format!(
+            "ROLLBACK; SELECT pg_advisory_unlock({}), pg_advisory_unlock({})",
+            self.legacy, self.key
+        )
     }
 }
 
 impl Locked {
-    /// Undoes the client check interval set when acquiring, if any.
-    fn restore_sql(&self) -> &'static str {
-        if self.check_interval_set {
-            "SELECT set_config('client_connection_check_interval', '0', false); "
-        } else {
-            ""
+    /// Undoes the settings made when acquiring.
+    fn restore_sql(&self) -> String {
+        self.set
+            .iter()
+            .map(|name| format!("SELECT set_config('{name}', '0', false); "))
+            .collect()
+    }
+
+    /// A statement that fails unless it runs on the backend holding the lock
+    /// (see [`session_guard`]); starts every later runner transaction.
+    pub(crate) fn guard(&self) -> String {
+        session_guard::guard_sql(self.pid, &self.key)
+    }
+
+    /// Records that the start-up batch already released the lock.
+    pub(crate) fn released(&mut self) {
+        self.held = false;
+    }
+
+    /// Ends the call after `error`: ends any aborted transaction and releases
+    /// the lock; returns `error`.
+    pub(crate) async fn abandon<C: Conn>(
+        mut self,
+        session: &mut Session<'_, C>,
+        error: Error,
+    ) -> Error {
+        if self.held {
+            self.held = false;
+            let _ = session
+                .query(&format!("ROLLBACK; {}", self.release_sql()))
+                .await;
         }
+        error
     }
 
-    /// Releases the lock at the end of a successful call.
-    pub(crate) fn release_sql(&self) -> String {
+    /// Releases the lock (and resets what acquiring set).
+    fn release_sql(&self) -> String {
         format!(
-            "{}SELECT pg_advisory_unlock({})",
+            "{}SELECT pg_advisory_unlock({}), pg_advisory_unlock({})",
             self.restore_sql(),
+            self.legacy,
             self.key
-        )
-    }
-
-    /// Ends an aborted transaction, if any, then releases the lock (error paths).
-    pub(crate) fn abandon_sql(&self) -> String {
-        format!("ROLLBACK; {}", self.release_sql())
-    }
-
-    /// The statement of the start-up batch that releases the lock at once
-    /// when `ok` (an SQL condition) holds: returns whether it did.
-    pub(crate) fn release_if_sql(key: &str, ok: &str) -> String {
-        format!(
-            "SELECT CASE WHEN ok THEN pg_advisory_unlock({key}) END, \
-             CASE WHEN ok AND current_setting('{CHECK_SET_FLAG}', true) = 'true' THEN \
-             set_config('client_connection_check_interval', '0', false) END \
-             FROM (SELECT current_setting('{LOCKED_FLAG}', true) = 'true' AND ({ok}) AS ok OFFSET 0) AS early"
         )
     }
 
@@ -232,72 +311,32 @@ impl Locked {
         session: &mut Session<'_, C>,
         result: Result<T, Error>,
     ) -> Result<T, Error> {
-        if !self.held {
-            return result;
-        }
-        self.held = false;
         match result {
-            Ok(value) => {
+            Ok(value) if self.held => {
+                self.held = false;
                 session
                     .query(&self.release_sql())
                     .await
                     .map_err(|e| Error::db("releasing the migration lock", e))?;
                 Ok(value)
             }
-            Err(error) => {
-                let _ = session.query(&self.abandon_sql()).await;
-                Err(error)
-            }
+            Ok(value) => Ok(value),
+            Err(error) => Err(self.abandon(session, error).await),
         }
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn row(cells: &[Option<&str>]) -> Row {
-        cells.iter().map(|c| c.map(str::to_string)).collect()
-    }
-
     #[test]
-    fn key_depends_on_the_quoted_table_name() {
-        let lock = Lock::new("\"a b\"");
-        assert_eq!(
-            lock.key,
-            "1835624306, hashtext(current_database() || ':' || '\"a b\"')"
-        );
-        assert!(lock.holders_sql().contains("classid = (1835624306)::oid"));
-        assert!(!lock.attempt_sql(false).contains("pg_locks"));
-        assert!(lock.attempt_sql(true).contains("pg_locks"));
-    }
-
-    #[test]
-    fn attempts_are_read_from_their_row() {
-        let busy = Attempt::read(Some(&row(&[Some("f"), Some("12,40"), None])));
-        assert_eq!(
-            busy,
-            Attempt {
-                locked: false,
-                holders: vec![12, 40],
-                check_interval_set: false
-            }
-        );
-        let taken = Attempt::read(Some(&row(&[Some("t"), None, Some("1s")])));
-        assert!(taken.locked && taken.check_interval_set);
-        assert!(!Attempt::read(None).locked);
-    }
-
-    #[test]
-    fn release_undoes_the_check_interval_only_when_set() {
-        let lock = Lock::new("t");
-        let mut locked = lock.held(false, Instant::now());
-        assert!(!locked
-            .release_sql()
-            .contains("client_connection_check_interval"));
-        locked.check_interval_set = true;
-        assert!(locked
-            .abandon_sql()
-            .starts_with("ROLLBACK; SELECT set_config"));
+    fn holders_exclude_this_session() {
+        let t = HistoryTable::default();
+        let sql = holders_sql(&key_sql(&t), &legacy_key_sql(&t));
+        assert!(sql.contains("l.pid <> pg_backend_pid()"), "{sql}");
+        assert!(sql.contains(&format!(
+            "l.classid = ({})::oid",
+            crate::executor::lock_key::KEY_CLASS
+        )));
     }
 }

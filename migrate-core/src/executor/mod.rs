@@ -23,29 +23,39 @@ mod async_driver;
 mod client;
 mod error;
 mod history;
+mod interruption;
+mod invalid_index;
+mod keepalive;
 mod lock;
+mod lock_key;
+mod offline;
 mod plan;
 mod position;
 mod report;
 mod revert;
 mod run;
+mod runner_wait;
 mod session;
+mod session_guard;
+mod session_reset;
 mod sql;
+mod startup;
 #[cfg(feature = "postgres")]
 mod sync_driver;
 mod trace;
 
 pub use client::ClientError;
 pub use error::{Direction, DriftedMigration, Error, MigrationFailure};
+pub use interruption::Interruption;
 pub use report::{
     AppliedMigration, DownReport, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
-    RevertedMigration, StampReport, Status, StatusEntry, UpReport,
+    RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 
 #[allow(unused_imports)]
 use crate::migrations::Migrations;
 #[allow(unused_imports)]
-use plan::DownTarget;
+use plan::{DownTarget, UpTarget};
 
 /// Generates the public methods of both drivers from one list: the blocking
 /// `name(&mut postgres::Client, ..)` and the async
@@ -102,10 +112,21 @@ operations! {
     /// version older than the newest known one. Applied versions newer than
     /// every known one (a newer release ran) are logged as a warning and
     /// listed in [`UpReport::future`].
-    fn up / up_async() -> UpReport = up(None);
+    ///
+    /// A migration restricted with `-- migrate:only` to environments other
+    /// than [`Settings::environment`](crate::Settings::environment) is recorded
+    /// as skipped and not run; a skipped one that belongs to the environment is
+    /// applied (out of order by design). Without an environment, a pending
+    /// restricted migration is refused ([`Error::EnvironmentRequired`]).
+    fn up / up_async() -> UpReport = up(UpTarget::All);
 
     /// Like `up`, but applies only migrations up to and including `version`.
-    fn up_to / up_to_async(version: i64) -> UpReport = up(Some(version));
+    fn up_to / up_to_async(version: i64) -> UpReport = up(UpTarget::To(version));
+
+    /// Like `up`, but applies at most the next `n` migrations (the
+    /// counterpart of `down`). Migrations recorded as skipped on the way do
+    /// not count.
+    fn up_step / up_step_async(n: usize) -> UpReport = up(UpTarget::Step(n));
 
     /// Reverts the newest `n` applied migrations, newest first.
     fn down / down_async(n: usize) -> DownReport = down(DownTarget::Count(n));
@@ -121,10 +142,13 @@ operations! {
     fn status / status_async() -> Status = status();
 
     /// Dry run of `up`: the checks, and the exact SQL that would run. Read-only.
-    fn plan_up / plan_up_async() -> Plan = plan_up(None);
+    fn plan_up / plan_up_async() -> Plan = plan_up(UpTarget::All);
 
     /// Dry run of `up_to`.
-    fn plan_up_to / plan_up_to_async(version: i64) -> Plan = plan_up(Some(version));
+    fn plan_up_to / plan_up_to_async(version: i64) -> Plan = plan_up(UpTarget::To(version));
+
+    /// Dry run of `up_step`.
+    fn plan_up_step / plan_up_step_async(n: usize) -> Plan = plan_up(UpTarget::Step(n));
 
     /// Dry run of `down`.
     fn plan_down / plan_down_async(n: usize) -> Plan = plan_down(DownTarget::Count(n));
@@ -140,10 +164,18 @@ operations! {
     /// matches, e.g. when adopting this tool).
     fn stamp / stamp_async(version: i64) -> StampReport = stamp(version);
 
-    /// Deletes the `running` rows left by interrupted no-transaction scripts,
-    /// so that those migrations are pending again. Check the schema first (see
-    /// [`Error::Interrupted`]).
-    fn repair / repair_async() -> RepairReport = repair();
+    /// Ends the `running` rows left by interrupted no-transaction scripts,
+    /// after a person has brought the database back to how it was before the
+    /// interrupted script: an interrupted up becomes pending (the next `up`
+    /// runs the whole script again), an interrupted down applied again (its up
+    /// script is not run again). See [`Error::Interrupted`] for what took effect.
+    /// Refuses while an INVALID index remains on what the script indexes.
+    fn repair / repair_async() -> RepairReport = repair(false);
+
+    /// Like `repair`, after a person has *finished* the interrupted script by
+    /// hand: an interrupted up is recorded as applied, an interrupted down as
+    /// reverted. Nothing is run.
+    fn repair_completed / repair_completed_async() -> RepairReport = repair(true);
 
     /// Accepts an edit to an applied migration: records the checksum of its
     /// file as it is now, so that `up` stops reporting it as drifted. For an

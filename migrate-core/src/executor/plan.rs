@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::executor::error::{DriftedMigration, Error};
 use crate::executor::history::{AppliedRow, RowState};
+use crate::executor::interruption::Interruption;
 use crate::executor::report::{MigrationState, StatusEntry};
 use crate::migrations::Settings;
 use crate::model::{Migration, Script};
@@ -20,10 +21,33 @@ pub(crate) enum DownTarget {
     All,
 }
 
-/// What `up` would apply.
+/// How far `up` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UpTarget {
+    /// Everything pending.
+    All,
+    /// Up to and including this version.
+    To(i64),
+    /// The next N migrations that run (skips recorded on the way do not count).
+    Step(usize),
+}
+
+/// What `up` does with one migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UpAction {
+    /// Run it and record it as applied.
+    Apply,
+    /// It was recorded as skipped and belongs to this environment now: run it,
+    /// replacing the `skipped` row with an applied one.
+    ApplySkipped,
+    /// It belongs to other environments: record it as skipped, run nothing.
+    Skip,
+}
+
+/// What `up` would do, in order.
 #[derive(Debug)]
 pub(crate) struct UpPlan<'m> {
-    pub pending: Vec<&'m Migration>,
+    pub steps: Vec<(&'m Migration, UpAction)>,
     pub future: Vec<i64>,
 }
 
@@ -38,28 +62,24 @@ pub(crate) struct DownPlan<'m> {
 /// future versions.
 fn check(known: &[Migration], rows: &[AppliedRow], table: &str) -> Result<Vec<i64>, Error> {
     if let Some(row) = rows.iter().find(|r| r.state == RowState::Running) {
-        let path = known.iter().find(|m| m.version == row.version).map_or_else(
-            || "unknown to this binary".to_string(),
-            |m| m.up.path.to_string(),
-        );
-        return Err(Error::Interrupted {
-            version: row.version,
-            name: row.name.clone(),
-            path,
-            table: table.to_string(),
-        });
+        return Err(Error::Interrupted(Box::new(Interruption::from_row(
+            row, known, table,
+        ))));
     }
     let by_version: BTreeMap<i64, &Migration> = known.iter().map(|m| (m.version, m)).collect();
     let drifted: Vec<DriftedMigration> = rows
         .iter()
         .filter_map(|row| {
             let m = by_version.get(&row.version)?;
-            (m.checksum != row.checksum).then(|| DriftedMigration {
-                version: m.version,
-                name: m.name.to_string(),
-                path: m.up.path.to_string(),
-                applied_checksum: row.checksum.clone(),
-                embedded_checksum: m.checksum.to_string(),
+            // A skipped migration never ran: editing its file is harmless.
+            (m.checksum != row.checksum && row.state != RowState::Skipped).then(|| {
+                DriftedMigration {
+                    version: m.version,
+                    name: m.name.to_string(),
+                    path: m.up.path.to_string(),
+                    applied_checksum: row.checksum.clone(),
+                    embedded_checksum: m.checksum.to_string(),
+                }
             })
         })
         .collect();
@@ -104,31 +124,70 @@ pub(crate) fn unknown_target(known: &[Migration], version: i64, what: &'static s
     }
 }
 
-/// What `up` (or `up_to(target)`) applies, in order.
+/// What `up` does with `m` given its history row, in `environment`; `None`
+/// when there is nothing to do.
+fn up_action(
+    m: &Migration,
+    row: Option<&AppliedRow>,
+    environment: Option<&str>,
+) -> Result<Option<UpAction>, Error> {
+    match (row.map(|r| r.state), m.belongs_to(environment)) {
+        (Some(RowState::Skipped), Ok(true)) => Ok(Some(UpAction::ApplySkipped)),
+        (Some(_), _) => Ok(None),
+        (None, Ok(true)) => Ok(Some(UpAction::Apply)),
+        (None, Ok(false)) => Ok(Some(UpAction::Skip)),
+        (None, Err(only)) => Err(Error::EnvironmentRequired {
+            version: m.version,
+            name: m.name.to_string(),
+            path: m.up.path.to_string(),
+            only,
+        }),
+    }
+}
+
+/// What `up` (or `up_to`, `up_step`) does, in order.
 pub(crate) fn plan_up<'m>(
     known: &'m [Migration],
     rows: &[AppliedRow],
     settings: &Settings,
     table: &str,
-    target: Option<i64>,
+    target: UpTarget,
 ) -> Result<UpPlan<'m>, Error> {
-    if let Some(t) = target {
+    if let UpTarget::To(t) = target {
         if !known.iter().any(|m| m.version == t) {
             return Err(unknown_target(known, t, "up_to"));
         }
     }
     let future = check(known, rows, table)?;
-    let applied: BTreeMap<i64, &AppliedRow> = rows.iter().map(|r| (r.version, r)).collect();
-    let pending: Vec<&Migration> = known
+    let recorded: BTreeMap<i64, &AppliedRow> = rows.iter().map(|r| (r.version, r)).collect();
+    let environment = settings.environment.as_deref();
+    let mut steps = Vec::new();
+    let mut runs = 0;
+    for m in known {
+        match target {
+            UpTarget::To(t) if m.version > t => break,
+            UpTarget::Step(n) if runs >= n => break,
+            _ => {}
+        }
+        if let Some(action) = up_action(m, recorded.get(&m.version).copied(), environment)? {
+            if action != UpAction::Skip {
+                runs += 1;
+            }
+            steps.push((m, action));
+        }
+    }
+    // Out of order: a new migration older than one that ran. Skipped rows ran
+    // nothing, and a skipped migration applied later is late by design.
+    let newest_applied = rows
         .iter()
-        .filter(|m| !applied.contains_key(&m.version))
-        .filter(|m| target.is_none_or(|t| m.version <= t))
-        .collect();
-    if let Some(&newest_applied) = applied.keys().next_back() {
-        let early: Vec<(i64, String)> = pending
+        .filter(|r| r.state != RowState::Skipped)
+        .map(|r| r.version)
+        .max();
+    if let Some(newest_applied) = newest_applied {
+        let early: Vec<(i64, String)> = steps
             .iter()
-            .filter(|m| m.version < newest_applied)
-            .map(|m| (m.version, m.up.path.to_string()))
+            .filter(|(m, action)| *action == UpAction::Apply && m.version < newest_applied)
+            .map(|(m, _)| (m.version, m.up.path.to_string()))
             .collect();
         if !early.is_empty() && !settings.allow_out_of_order {
             return Err(Error::OutOfOrder {
@@ -137,7 +196,7 @@ pub(crate) fn plan_up<'m>(
             });
         }
     }
-    Ok(UpPlan { pending, future })
+    Ok(UpPlan { steps, future })
 }
 
 /// What `down` reverts, newest first; refuses when one of them cannot be reverted.
@@ -153,7 +212,11 @@ pub(crate) fn plan_down<'m>(
         }
     }
     check(known, rows, table)?;
-    let mut newest_first: Vec<&AppliedRow> = rows.iter().collect();
+    // A skipped row ran nothing: there is nothing to revert, it stays.
+    let mut newest_first: Vec<&AppliedRow> = rows
+        .iter()
+        .filter(|r| r.state != RowState::Skipped)
+        .collect();
     newest_first.sort_by_key(|r| std::cmp::Reverse(r.version));
     let selected: Vec<&AppliedRow> = match target {
         DownTarget::Count(n) => newest_first.into_iter().take(n).collect(),
@@ -198,8 +261,14 @@ pub(crate) fn plan_stamp<'m>(
         .collect())
 }
 
-/// One entry per known migration and per recorded version, by version.
-pub(crate) fn status(known: &[Migration], rows: &[AppliedRow]) -> Vec<StatusEntry> {
+/// One entry per known migration and per recorded version, by version. A
+/// skipped migration that belongs to `environment` is pending (`up` applies it).
+pub(crate) fn status(
+    known: &[Migration],
+    rows: &[AppliedRow],
+    table: &str,
+    environment: Option<&str>,
+) -> Vec<StatusEntry> {
     let newest_known = known.iter().map(|m| m.version).max();
     let mut entries: BTreeMap<i64, StatusEntry> = BTreeMap::new();
     for m in known {
@@ -212,21 +281,35 @@ pub(crate) fn status(known: &[Migration], rows: &[AppliedRow]) -> Vec<StatusEntr
                 state: MigrationState::Pending,
                 applied_at: None,
                 execution_time: None,
+                invalid_indexes: None,
             },
         );
     }
     for row in rows {
         let known_m = known.iter().find(|m| m.version == row.version);
         let state = match (row.state, known_m) {
-            (RowState::Running, _) => MigrationState::Running,
+            (RowState::Running, _) if row.live => {
+                MigrationState::Running(Box::new(Interruption::from_row(row, known, table)))
+            }
+            (RowState::Running, _) => {
+                MigrationState::Interrupted(Box::new(Interruption::from_row(row, known, table)))
+            }
+            (RowState::Skipped, Some(m)) if m.belongs_to(environment) == Ok(true) => {
+                MigrationState::Pending
+            }
+            (RowState::Skipped, Some(m)) => MigrationState::Skipped {
+                only: m.only.iter().map(|e| e.to_string()).collect(),
+            },
             (RowState::Done, Some(m)) if m.checksum != row.checksum => MigrationState::Drifted {
                 applied_checksum: row.checksum.clone(),
             },
             (RowState::Done, Some(_)) => MigrationState::Applied,
-            (RowState::Done, None) if newest_known.is_none_or(|n| row.version > n) => {
+            (RowState::Done | RowState::Skipped, None)
+                if newest_known.is_none_or(|n| row.version > n) =>
+            {
                 MigrationState::Future
             }
-            (RowState::Done, None) => MigrationState::Unknown,
+            (RowState::Done | RowState::Skipped, None) => MigrationState::Unknown,
         };
         let entry = entries.entry(row.version).or_insert_with(|| StatusEntry {
             version: row.version,
@@ -235,10 +318,13 @@ pub(crate) fn status(known: &[Migration], rows: &[AppliedRow]) -> Vec<StatusEntr
             state: MigrationState::Pending,
             applied_at: None,
             execution_time: None,
+            invalid_indexes: None,
         });
+        if !matches!(state, MigrationState::Pending) {
+            entry.applied_at = row.applied_at;
+            entry.execution_time = row.execution_time();
+        }
         entry.state = state;
-        entry.applied_at = row.applied_at;
-        entry.execution_time = row.execution_time();
     }
     entries.into_values().collect()
 }
@@ -265,6 +351,7 @@ mod tests {
             checksum: Cow::Owned(format!("c{version}")),
             up: script(format!("{version}_m.up.sql")),
             down: with_down.then(|| script(format!("{version}_m.down.sql"))),
+            only: Cow::Borrowed(&[]),
         }
     }
 
@@ -276,11 +363,15 @@ mod tests {
             applied_at: None,
             execution_ms: Some(1),
             state: RowState::Done,
+            direction: None,
+            statements_done: None,
+            runner_pid: None,
+            live: false,
         }
     }
 
     fn versions(p: &UpPlan<'_>) -> Vec<i64> {
-        p.pending.iter().map(|m| m.version).collect()
+        p.steps.iter().map(|(m, _)| m.version).collect()
     }
 
     #[test]
@@ -288,15 +379,15 @@ mod tests {
         let known = [m(1, true), m(2, true), m(3, true)];
         let s = Settings::default();
         assert_eq!(
-            versions(&plan_up(&known, &[row(1)], &s, "t", None).unwrap()),
+            versions(&plan_up(&known, &[row(1)], &s, "t", UpTarget::All).unwrap()),
             [2, 3]
         );
         assert_eq!(
-            versions(&plan_up(&known, &[], &s, "t", Some(2)).unwrap()),
+            versions(&plan_up(&known, &[], &s, "t", UpTarget::To(2)).unwrap()),
             [1, 2]
         );
         assert!(matches!(
-            plan_up(&known, &[], &s, "t", Some(5)),
+            plan_up(&known, &[], &s, "t", UpTarget::To(5)),
             Err(Error::UnknownTarget { version: 5, .. })
         ));
     }
@@ -305,7 +396,7 @@ mod tests {
     fn out_of_order_is_refused_unless_allowed() {
         let known = [m(1, true), m(2, true), m(3, true)];
         let rows = [row(1), row(3)];
-        let err = plan_up(&known, &rows, &Settings::default(), "t", None).unwrap_err();
+        let err = plan_up(&known, &rows, &Settings::default(), "t", UpTarget::All).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -321,7 +412,7 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(
-            versions(&plan_up(&known, &rows, &allowed, "t", None).unwrap()),
+            versions(&plan_up(&known, &rows, &allowed, "t", UpTarget::All).unwrap()),
             [2]
         );
     }
@@ -332,7 +423,7 @@ mod tests {
         let mut drifted = row(1);
         drifted.checksum = "other".into();
         let s = Settings::default();
-        let err = plan_up(&known, &[drifted], &s, "t", None).unwrap_err();
+        let err = plan_up(&known, &[drifted], &s, "t", UpTarget::All).unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("1_m.up.sql") && text.contains("other") && text.contains("c1"),
@@ -342,16 +433,16 @@ mod tests {
         let mut running = row(1);
         running.state = RowState::Running;
         assert!(matches!(
-            plan_up(&known, &[running], &s, "t", None),
-            Err(Error::Interrupted { version: 1, .. })
+            plan_up(&known, &[running], &s, "t", UpTarget::All),
+            Err(Error::Interrupted(i)) if i.version == 1
         ));
 
-        let p = plan_up(&known, &[row(1), row(3), row(9)], &s, "t", None).unwrap();
+        let p = plan_up(&known, &[row(1), row(3), row(9)], &s, "t", UpTarget::All).unwrap();
         assert_eq!(p.future, [9]);
-        assert!(p.pending.is_empty());
+        assert!(p.steps.is_empty());
 
         assert!(matches!(
-            plan_up(&known, &[row(1), row(2)], &s, "t", None),
+            plan_up(&known, &[row(1), row(2)], &s, "t", UpTarget::All),
             Err(Error::UnknownApplied { .. })
         ));
     }
@@ -384,11 +475,112 @@ mod tests {
         let known = [m(1, true), m(2, true)];
         let mut r2 = row(2);
         r2.checksum = "x".into();
-        let states: Vec<String> = status(&known, &[row(1), r2, row(7)])
+        let states: Vec<String> = status(&known, &[row(1), r2, row(7)], "t", None)
             .iter()
             .map(|e| e.state.to_string())
             .collect();
         assert_eq!(states, ["applied", "drifted", "future"]);
+    }
+
+    fn actions(p: &UpPlan<'_>) -> Vec<(i64, UpAction)> {
+        p.steps.iter().map(|(m, a)| (m.version, *a)).collect()
+    }
+
+    const DEV: &[Cow<'static, str>] = &[Cow::Borrowed("dev"), Cow::Borrowed("staging")];
+
+    fn skipped(version: i64) -> AppliedRow {
+        AppliedRow {
+            state: RowState::Skipped,
+            execution_ms: None,
+            ..row(version)
+        }
+    }
+
+    #[test]
+    fn step_counts_the_migrations_that_run() {
+        let mut seed = m(2, true);
+        seed.only = Cow::Borrowed(DEV);
+        let known = [m(1, true), seed, m(3, true), m(4, true)];
+        let prod = Settings {
+            environment: Some("production".into()),
+            ..Settings::default()
+        };
+        let step = |rows: &[AppliedRow], n| plan_up(&known, rows, &prod, "t", UpTarget::Step(n));
+        assert_eq!(versions(&step(&[], 1).unwrap()), [1]);
+        // The skip on the way is recorded, and the step stops after the second run.
+        assert_eq!(
+            actions(&step(&[row(1)], 1).unwrap()),
+            [(2, UpAction::Skip), (3, UpAction::Apply)]
+        );
+        assert_eq!(
+            versions(&step(&[row(1), skipped(2), row(3)], 5).unwrap()),
+            [4]
+        );
+        assert!(step(&[], 0).unwrap().steps.is_empty());
+    }
+
+    #[test]
+    fn environments_decide_skip_apply_and_refusal() {
+        let mut seed = m(2, true);
+        seed.only = Cow::Borrowed(DEV);
+        let known = [m(1, true), seed, m(3, true)];
+        let env = |e: Option<&str>| Settings {
+            environment: e.map(str::to_string),
+            ..Settings::default()
+        };
+        let plan = |rows: &[AppliedRow], e| plan_up(&known, rows, &env(e), "t", UpTarget::All);
+        assert_eq!(
+            actions(&plan(&[], Some("production")).unwrap()),
+            [
+                (1, UpAction::Apply),
+                (2, UpAction::Skip),
+                (3, UpAction::Apply)
+            ]
+        );
+        assert_eq!(
+            actions(&plan(&[], Some("staging")).unwrap()),
+            [
+                (1, UpAction::Apply),
+                (2, UpAction::Apply),
+                (3, UpAction::Apply)
+            ]
+        );
+        // A skipped row that now belongs is applied, late by design (no out-of-order error).
+        let history = [row(1), skipped(2), row(3)];
+        assert_eq!(
+            actions(&plan(&history, Some("dev")).unwrap()),
+            [(2, UpAction::ApplySkipped)]
+        );
+        assert!(plan(&history, Some("production")).unwrap().steps.is_empty());
+        assert!(plan(&history, None).unwrap().steps.is_empty());
+        // Not told the environment, a pending restricted migration is refused.
+        assert!(matches!(
+            plan(&[row(1)], None),
+            Err(Error::EnvironmentRequired { version: 2, ref only, .. }) if only == &["dev", "staging"]
+        ));
+        // A skipped migration's file may change (it never ran), and a skipped row
+        // does not make an older new migration out of order.
+        let mut edited = skipped(2);
+        edited.checksum = "other".into();
+        assert!(plan(&[row(1), edited], Some("production")).is_ok());
+        assert_eq!(
+            versions(&plan(&[skipped(2)], Some("production")).unwrap()),
+            [1, 3]
+        );
+        // Down passes over skipped rows.
+        let down = plan_down(&known, &history, "t", DownTarget::Count(2)).unwrap();
+        let reverted: Vec<i64> = down.steps.iter().map(|(m, _)| m.version).collect();
+        assert_eq!(reverted, [3, 1]);
+        // Status: skipped with its list, or pending where it belongs.
+        let state = |e| status(&known, &history, "t", e)[1].state.clone();
+        assert_eq!(
+            state(Some("production")),
+            MigrationState::Skipped {
+                only: vec!["dev".into(), "staging".into()]
+            }
+        );
+        assert_eq!(state(None).to_string(), "skipped");
+        assert_eq!(state(Some("dev")), MigrationState::Pending);
     }
 
     #[test]

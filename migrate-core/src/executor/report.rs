@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::executor::error::Direction;
+use crate::executor::interruption::Interruption;
 use crate::model::TransactionMode;
 
 /// One migration applied by `up`.
@@ -19,11 +20,24 @@ pub struct AppliedMigration {
     pub duration: Duration,
 }
 
-/// The result of `up` / `up_to`.
+/// One migration recorded as skipped by `up`: it belongs to other environments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedMigration {
+    /// Its version.
+    pub version: i64,
+    /// Its name.
+    pub name: String,
+    /// The environments it belongs to (`-- migrate:only`).
+    pub only: Vec<String>,
+}
+
+/// The result of `up` / `up_to` / `up_step`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpReport {
     /// The migrations applied by this call, in order (empty when up to date).
     pub applied: Vec<AppliedMigration>,
+    /// The migrations recorded as skipped by this call (not for this environment).
+    pub skipped: Vec<SkippedMigration>,
     /// Applied versions newer than every migration of this binary (a newer
     /// release already migrated): left alone, with a warning.
     pub future: Vec<i64>,
@@ -84,8 +98,18 @@ pub enum MigrationState {
     Future,
     /// Applied but unknown to this binary and older than some of its migrations (`up` refuses).
     Unknown,
-    /// A no-transaction script was interrupted (`up` refuses until `repair`).
-    Running,
+    /// A no-transaction script is running now: its runner is alive and holds
+    /// the migration lock (wait for it).
+    Running(Box<Interruption>),
+    /// A no-transaction script was interrupted: its runner is gone (`up` and
+    /// `down` refuse until `repair`; the [`Interruption`] says what took effect
+    /// and what is safe next).
+    Interrupted(Box<Interruption>),
+    /// Recorded without running: the migration belongs to other environments.
+    Skipped {
+        /// The environments it belongs to (`-- migrate:only`).
+        only: Vec<String>,
+    },
 }
 
 impl fmt::Display for MigrationState {
@@ -96,7 +120,9 @@ impl fmt::Display for MigrationState {
             MigrationState::Drifted { .. } => "drifted",
             MigrationState::Future => "future",
             MigrationState::Unknown => "unknown",
-            MigrationState::Running => "running",
+            MigrationState::Running(_) => "running",
+            MigrationState::Interrupted(_) => "interrupted",
+            MigrationState::Skipped { .. } => "skipped",
         })
     }
 }
@@ -116,6 +142,10 @@ pub struct StatusEntry {
     pub applied_at: Option<SystemTime>,
     /// Server-side execution time, when recorded.
     pub execution_time: Option<Duration>,
+    /// INVALID indexes on what this migration's no-transaction script indexes
+    /// (`name (on table)`, comma-separated): an interrupted or failed
+    /// `CONCURRENTLY` build to drop and rebuild.
+    pub invalid_indexes: Option<String>,
 }
 
 /// The result of `status`: every known migration and every recorded version, by version.
@@ -135,11 +165,18 @@ impl Status {
             .filter(|e| e.state == MigrationState::Pending)
     }
 
-    /// True when something needs attention: pending, drifted, unknown or running entries.
+    /// True when something needs attention: pending, drifted, unknown,
+    /// running or interrupted entries, or INVALID indexes.
     pub fn needs_attention(&self) -> bool {
-        self.entries
-            .iter()
-            .any(|e| !matches!(e.state, MigrationState::Applied | MigrationState::Future))
+        self.entries.iter().any(|e| {
+            e.invalid_indexes.is_some()
+                || !matches!(
+                    e.state,
+                    MigrationState::Applied
+                        | MigrationState::Future
+                        | MigrationState::Skipped { .. }
+                )
+        })
     }
 }
 
@@ -154,6 +191,8 @@ pub struct PlannedStep {
     pub path: String,
     /// How it would run.
     pub transaction: TransactionMode,
+    /// Whether it is only recorded as skipped (not for this environment).
+    pub skipped: bool,
     /// The exact queries the executor would send, one per round trip.
     pub queries: Vec<String>,
 }
@@ -193,11 +232,17 @@ impl fmt::Display for Plan {
             writeln!(
                 f,
                 "-- {} {} {} ({}{})",
-                self.direction,
+                if step.skipped {
+                    "skip"
+                } else {
+                    self.direction.as_str()
+                },
                 step.version,
                 step.name,
                 step.path,
-                if step.transaction == TransactionMode::NoTransaction {
+                if step.skipped {
+                    ", not for this environment: recorded as skipped, not run"
+                } else if step.transaction == TransactionMode::NoTransaction {
                     ", no transaction: one query per statement"
                 } else {
                     ""
@@ -223,8 +268,9 @@ pub struct StampReport {
 /// The result of `repair`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepairReport {
-    /// The `running` rows that were deleted (version, name): those migrations are pending again.
-    pub cleared: Vec<(i64, String)>,
+    /// The `running` rows that were ended (version, name, what the migration
+    /// is now: `pending`, `applied` or `reverted`).
+    pub cleared: Vec<(i64, String, String)>,
 }
 
 /// The result of `realign_checksum`.

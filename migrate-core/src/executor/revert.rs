@@ -17,6 +17,9 @@ pub(crate) fn down_history(table: &str, version: i64) -> HistorySql {
         in_transaction: history::delete_sql(table, version),
         before: history::mark_running_sql(table, version),
         after: history::delete_sql(table, version),
+        progress: history::progress_sql,
+        table: table.to_string(),
+        version,
     }
 }
 
@@ -32,10 +35,11 @@ pub(crate) async fn revert<C: Conn>(
     let queries = build(
         down,
         settings,
-        &history.saved_timeouts,
+        &history.session,
         &down_history(&history.table, m.version),
+        &history.guard,
     );
-    let script = run(session, m, down, Direction::Down, &queries);
+    let script = run(session, m, down, Direction::Down, &queries, &history.table);
     trace::migration(m, down, Direction::Down, script).await?;
     let reverted = RevertedMigration {
         version: m.version,

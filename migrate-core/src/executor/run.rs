@@ -1,93 +1,41 @@
-//! The operations, written once for both drivers: take the lock and read the
-//! history (one round trip), plan, send each step, release. The decisions live
-//! in the pure modules ([`plan`], [`apply`], [`history`], [`lock`]); a driver
+//! The operations, written once for both drivers: take the lock, create and
+//! read the history, plan, send each step, release. The decisions live in
+//! the pure modules ([`plan`], [`apply`], [`history`], [`lock`]); a driver
 //! only provides [`Conn`].
 
 use std::time::Instant;
 
 use crate::executor::apply;
 use crate::executor::error::{Direction, Error};
-use crate::executor::history::{self, configured_name, History, Startup, StartupError};
-use crate::executor::lock::{Lock, Locked};
-use crate::executor::plan::{self, DownTarget};
+use crate::executor::history::{self, configured_name, AppliedRow, History, RowState};
+use crate::executor::invalid_index;
+use crate::executor::plan::{self, DownTarget, UpAction, UpPlan, UpTarget};
 use crate::executor::report::{
     AppliedMigration, DownReport, Plan, PlannedStep, RealignReport, RepairReport,
-    RevertedMigration, StampReport, Status, UpReport,
+    RevertedMigration, SkippedMigration, StampReport, Status, UpReport,
 };
 use crate::executor::revert;
 use crate::executor::session::{text, Conn, Session};
+use crate::executor::session_reset::SessionSnapshot;
+use crate::executor::startup::{expected_digest, lock_and_read};
 use crate::migrations::{Migrations, Settings};
+use crate::model::{Migration, Script, TransactionMode};
 
-/// Takes the lock and reads the history: one round trip when the lock is
-/// free. With `release_if` (see [`history::expected_digest`]) the same round
-/// trip releases the lock when there is nothing to do.
-async fn lock_and_read<C: Conn>(
-    session: &mut Session<'_, C>,
-    settings: &Settings,
-    release_if: Option<&str>,
-) -> Result<(Locked, History), Error> {
-    let started = Instant::now();
-    let table = configured_name(&settings.history_table);
-    let lock = Lock::new(&table);
-    let mut attempt = lock.attempt_sql(false);
-    let mut polled = None;
-    loop {
-        let sql = history::startup_sql(&settings.history_table, &attempt, &lock, release_if);
-        let answer = session.query(&sql).await;
-        match history::read_startup(&table, answer) {
-            Ok(Startup::Locked {
-                attempt,
-                history,
-                released,
-            }) => {
-                let mut locked =
-                    polled.unwrap_or_else(|| lock.held(attempt.check_interval_set, started));
-                locked.held = !released;
-                return Ok((locked, history));
-            }
-            Ok(Startup::Busy) => {
-                let locked = lock
-                    .poll(session, &table, settings.lock_wait, started)
-                    .await?;
-                attempt = Lock::held_sql(locked.check_interval_set);
-                polled = Some(locked);
-            }
-            Err(failure) => {
-                // The lock may have been taken before the failure: give it back.
-                let locked = polled.unwrap_or_else(|| lock.held(false, started));
-                let _ = session.query(&locked.abandon_sql()).await;
-                return Err(match failure {
-                    StartupError::Refused(error) => error,
-                    // A table of another tool makes the SELECT fail: say so plainly.
-                    StartupError::Client(error) => {
-                        match history::foreign_columns(session, &table).await {
-                            Ok(Some(found)) => Error::ForeignHistoryTable { table, found },
-                            _ => Error::db(
-                                format!("creating or reading the history table {table}"),
-                                error,
-                            ),
-                        }
-                    }
-                });
-            }
-        }
-    }
-}
-
-/// `up` / `up_to`: applies the pending migrations.
+/// `up` / `up_to` / `up_step`: applies the pending migrations (and records
+/// those of other environments as skipped).
 pub(crate) async fn up<C: Conn>(
     m: &Migrations,
     conn: &mut C,
-    target: Option<i64>,
+    target: UpTarget,
 ) -> Result<UpReport, Error> {
     let started = Instant::now();
     let mut session = Session::new(conn);
-    let digest = history::expected_digest(m.migrations());
+    let digest = expected_digest(m.migrations());
     let (locked, history) = lock_and_read(&mut session, m.settings(), Some(&digest)).await?;
     let lock_wait = locked.waited;
     let result = apply_pending(&mut session, m, &history, target).await;
-    let (applied, future) = locked.finish(&mut session, result).await?;
-    if applied.is_empty() {
+    let (applied, skipped, future) = locked.finish(&mut session, result).await?;
+    if applied.is_empty() && skipped.is_empty() {
         log::info!(
             "database is up to date: {} migration(s) applied",
             history.rows.len()
@@ -95,6 +43,7 @@ pub(crate) async fn up<C: Conn>(
     }
     Ok(UpReport {
         applied,
+        skipped,
         future,
         lock_wait,
         total: started.elapsed(),
@@ -102,21 +51,31 @@ pub(crate) async fn up<C: Conn>(
     })
 }
 
+type Applied = (Vec<AppliedMigration>, Vec<SkippedMigration>, Vec<i64>);
+
 async fn apply_pending<C: Conn>(
     session: &mut Session<'_, C>,
     m: &Migrations,
     history: &History,
-    target: Option<i64>,
-) -> Result<(Vec<AppliedMigration>, Vec<i64>), Error> {
+    target: UpTarget,
+) -> Result<Applied, Error> {
     let settings = m.settings();
     let table = configured_name(&settings.history_table);
     let plan = plan::plan_up(m.migrations(), &history.rows, settings, &table, target)?;
     warn_future(&plan.future);
-    let mut applied = Vec::with_capacity(plan.pending.len());
-    for migration in &plan.pending {
-        applied.push(apply::apply_up(session, history, migration, settings).await?);
+    let mut applied = Vec::with_capacity(plan.steps.len());
+    let mut skipped = Vec::new();
+    for &(migration, action) in &plan.steps {
+        match action {
+            UpAction::Skip => {
+                skipped.push(apply::skip(session, history, migration, settings).await?);
+            }
+            UpAction::Apply | UpAction::ApplySkipped => {
+                applied.push(apply::apply_up(session, history, migration, settings, action).await?);
+            }
+        }
     }
-    Ok((applied, plan.future))
+    Ok((applied, skipped, plan.future))
 }
 
 /// `down` / `down_to` / `down_all`: reverts applied migrations, newest first.
@@ -155,35 +114,70 @@ async fn revert_applied<C: Conn>(
     Ok(reverted)
 }
 
-/// `status`: read-only, no lock.
+/// `status`: read-only, no lock; INVALID indexes on what the no-transaction
+/// scripts that ran index.
 pub(crate) async fn status<C: Conn>(m: &Migrations, conn: &mut C) -> Result<Status, Error> {
+    let settings = m.settings();
     let mut session = Session::new(conn);
-    let history = history::read_only(&mut session, &m.settings().history_table).await?;
+    let history = history::read_only(&mut session, &settings.history_table).await?;
+    let table = configured_name(&settings.history_table);
+    let mut entries = plan::status(
+        m.migrations(),
+        &history.rows,
+        &table,
+        settings.environment.as_deref(),
+    );
+    let items: Vec<(i64, invalid_index::IndexTargets)> = history
+        .rows
+        .iter()
+        .filter_map(|row| row_script(m, row))
+        .filter(|(_, script)| script.transaction == TransactionMode::NoTransaction)
+        .map(|(migration, script)| (migration.version, invalid_index::targets(script)))
+        .filter(|(_, targets)| !targets.is_empty())
+        .collect();
+    if !items.is_empty() {
+        let answer = session
+            .query(&invalid_index::status_sql(&items))
+            .await
+            .map_err(|e| Error::db("looking for INVALID indexes", e))?;
+        for row in answer.first().map(Vec::as_slice).unwrap_or(&[]) {
+            let version: Option<i64> = text(row, 0).and_then(|v| v.parse().ok());
+            if let Some(entry) = entries.iter_mut().find(|e| Some(e.version) == version) {
+                entry.invalid_indexes = text(row, 1).map(str::to_string);
+            }
+        }
+    }
     Ok(Status {
-        history_table: configured_name(&m.settings().history_table),
-        entries: plan::status(m.migrations(), &history.rows),
+        history_table: table,
+        entries,
     })
 }
 
-/// Dry run of `up` / `up_to`: the steps `up` would send, as text.
+/// The migration and the script that a row was written for (a `done` row: the up script).
+fn row_script<'m>(m: &'m Migrations, row: &AppliedRow) -> Option<(&'m Migration, &'m Script)> {
+    let migration = m
+        .migrations()
+        .iter()
+        .find(|mig| mig.version == row.version)?;
+    let script = match row.direction {
+        Some(Direction::Down) => migration.down.as_ref()?,
+        _ => &migration.up,
+    };
+    Some((migration, script))
+}
+
+/// Dry run of `up` / `up_to` / `up_step`: the steps `up` would send, as text.
 pub(crate) async fn plan_up<C: Conn>(
     m: &Migrations,
     conn: &mut C,
-    target: Option<i64>,
+    target: UpTarget,
 ) -> Result<Plan, Error> {
     let settings = m.settings();
     let table = configured_name(&settings.history_table);
     let mut session = Session::new(conn);
     let history = history::read_only(&mut session, &settings.history_table).await?;
     let plan = plan::plan_up(m.migrations(), &history.rows, settings, &table, target)?;
-    let steps = plan
-        .pending
-        .iter()
-        .map(|migration| {
-            let changes = apply::up_history(&history.table, migration);
-            planned(migration, &migration.up, settings, &history, &changes)
-        })
-        .collect();
+    let steps = planned_up_steps(&plan, settings, &history.table, &history.session, "");
     Ok(Plan {
         direction: Direction::Up,
         history_table: table,
@@ -191,6 +185,37 @@ pub(crate) async fn plan_up<C: Conn>(
         steps,
         future: plan.future,
     })
+}
+
+/// The dry-run steps of an up plan: the exact queries the runner would send
+/// (`guard`: see `session_guard`; empty where the backend is not known).
+pub(crate) fn planned_up_steps(
+    plan: &UpPlan<'_>,
+    settings: &Settings,
+    table: &str,
+    session: &SessionSnapshot,
+    guard: &str,
+) -> Vec<PlannedStep> {
+    plan.steps
+        .iter()
+        .map(|&(migration, action)| {
+            let queries = if action == UpAction::Skip {
+                vec![apply::skip_sql(table, migration, settings, guard)]
+            } else {
+                let changes = apply::up_history(table, migration, action);
+                let queries = apply::build(&migration.up, settings, session, &changes, guard);
+                apply::query_texts(&migration.up, &queries)
+            };
+            PlannedStep {
+                version: migration.version,
+                name: migration.name.to_string(),
+                path: migration.up.path.to_string(),
+                transaction: migration.up.transaction,
+                skipped: action == UpAction::Skip,
+                queries,
+            }
+        })
+        .collect()
 }
 
 /// Dry run of `down` / `down_to` / `down_all`.
@@ -209,7 +234,15 @@ pub(crate) async fn plan_down<C: Conn>(
         .iter()
         .map(|(migration, script)| {
             let changes = revert::down_history(&history.table, migration.version);
-            planned(migration, script, settings, &history, &changes)
+            let queries = apply::build(script, settings, &history.session, &changes, "");
+            PlannedStep {
+                version: migration.version,
+                name: migration.name.to_string(),
+                path: script.path.to_string(),
+                transaction: script.transaction,
+                skipped: false,
+                queries: apply::query_texts(script, &queries),
+            }
         })
         .collect();
     Ok(Plan {
@@ -219,24 +252,6 @@ pub(crate) async fn plan_down<C: Conn>(
         steps,
         future: Vec::new(),
     })
-}
-
-/// One step of a dry run: the queries the run would send for `script`.
-fn planned(
-    migration: &crate::model::Migration,
-    script: &crate::model::Script,
-    settings: &Settings,
-    history: &History,
-    changes: &apply::HistorySql,
-) -> PlannedStep {
-    let queries = apply::build(script, settings, &history.saved_timeouts, changes);
-    PlannedStep {
-        version: migration.version,
-        name: migration.name.to_string(),
-        path: script.path.to_string(),
-        transaction: script.transaction,
-        queries: apply::query_texts(script, &queries),
-    }
 }
 
 /// `stamp`: records known migrations as applied without running them.
@@ -279,39 +294,74 @@ async fn record_stamp<C: Conn>(
     Ok(to_stamp.iter().map(|migration| migration.version).collect())
 }
 
-/// `repair`: deletes the `running` rows.
-pub(crate) async fn repair<C: Conn>(m: &Migrations, conn: &mut C) -> Result<RepairReport, Error> {
+/// `repair` / `repair_completed`: ends the `running` rows (`completed`: the
+/// interrupted scripts were finished by hand).
+pub(crate) async fn repair<C: Conn>(
+    m: &Migrations,
+    conn: &mut C,
+    completed: bool,
+) -> Result<RepairReport, Error> {
     let mut session = Session::new(conn);
     let (locked, history) = lock_and_read(&mut session, m.settings(), None).await?;
-    let result = clear_running(&mut session, m, &history).await;
+    let result = end_running(&mut session, m, &history, completed).await;
     let cleared = locked.finish(&mut session, result).await?;
     Ok(RepairReport { cleared })
 }
 
-async fn clear_running<C: Conn>(
+async fn end_running<C: Conn>(
     session: &mut Session<'_, C>,
     m: &Migrations,
     history: &History,
-) -> Result<Vec<(i64, String)>, Error> {
+    completed: bool,
+) -> Result<Vec<(i64, String, String)>, Error> {
     let table = configured_name(&m.settings().history_table);
+    let running = history.rows.iter().filter(|r| r.state == RowState::Running);
+    for (migration, script) in running.filter_map(|row| row_script(m, row)) {
+        let targets = invalid_index::targets(script);
+        if targets.is_empty() {
+            continue;
+        }
+        let answer = session
+            .query(&invalid_index::check_sql(&targets))
+            .await
+            .map_err(|e| Error::db(format!("looking for INVALID indexes of {}", script.path), e))?;
+        let invalid = answer
+            .first()
+            .and_then(|rows| rows.first())
+            .and_then(|r| text(r, 1));
+        if let Some(indexes) = invalid {
+            return Err(Error::InvalidIndexes {
+                version: migration.version,
+                name: migration.name.to_string(),
+                path: script.path.to_string(),
+                indexes: indexes.to_string(),
+                table,
+                done: if completed { "finished" } else { "repaired" },
+            });
+        }
+    }
     let answer = session
-        .query(&history::repair_sql(&history.table))
+        .query(&history::repair_sql(&history.table, completed))
         .await
-        .map_err(|e| Error::db(format!("clearing 'running' rows of {table}"), e))?;
-    let cleared: Vec<(i64, String)> = answer
+        .map_err(|e| Error::db(format!("ending the 'running' rows of {table}"), e))?;
+    let cleared: Vec<(i64, String, String)> = answer
         .first()
         .map(|rows| {
             rows.iter()
                 .filter_map(|r| {
                     let version = text(r, 0)?.parse().ok()?;
-                    Some((version, text(r, 1).unwrap_or("").to_string()))
+                    Some((
+                        version,
+                        text(r, 1).unwrap_or("").to_string(),
+                        text(r, 2).unwrap_or("").to_string(),
+                    ))
                 })
                 .collect()
         })
         .unwrap_or_default();
-    for (version, name) in &cleared {
+    for (version, name, now) in &cleared {
         log::warn!(
-            "repair: cleared the 'running' row of migration {version} {name}; it is pending again"
+            "repair: ended the 'running' row of migration {version} {name}; it is {now} now"
         );
     }
     Ok(cleared)
@@ -350,16 +400,16 @@ async fn record_checksum<C: Conn>(
         .ok_or_else(|| plan::unknown_target(m.migrations(), version, "realign_checksum"))?;
     let row = history.rows.iter().find(|r| r.version == version);
     let previous = match row {
-        Some(row) if row.state == history::RowState::Done => row.checksum.clone(),
+        Some(row) if row.state == RowState::Done => row.checksum.clone(),
         _ => {
             return Err(Error::NotApplied {
                 version,
                 name: migration.name.to_string(),
                 table,
-                state: if row.is_some() {
-                    "interrupted"
-                } else {
-                    "pending"
+                state: match row.map(|r| r.state) {
+                    Some(RowState::Skipped) => "skipped",
+                    Some(_) => "interrupted",
+                    None => "pending",
                 },
             });
         }

@@ -150,14 +150,17 @@ macro_rules! on_db {
 on_db! {
     up_on = up / up_async() -> UpReport;
     up_to_on = up_to / up_to_async(version: i64) -> UpReport;
+    up_step_on = up_step / up_step_async(n: usize) -> UpReport;
     down_on = down / down_async(n: usize) -> DownReport;
     down_to_on = down_to / down_to_async(version: i64) -> DownReport;
     down_all_on = down_all / down_all_async() -> DownReport;
     status_on = status / status_async() -> Status;
     plan_up_on = plan_up / plan_up_async() -> Plan;
+    plan_up_step_on = plan_up_step / plan_up_step_async(n: usize) -> Plan;
     plan_down_all_on = plan_down_all / plan_down_all_async() -> Plan;
     stamp_on = stamp / stamp_async(version: i64) -> StampReport;
     repair_on = repair / repair_async() -> RepairReport;
+    repair_completed_on = repair_completed / repair_completed_async() -> RepairReport;
     realign_checksum_on = realign_checksum / realign_checksum_async(version: i64) -> RealignReport;
 }
 
@@ -213,6 +216,17 @@ pub fn mig_no_tx(version: i64, name: &str, up: &[&str]) -> Migration {
     build(version, name, up, TransactionMode::NoTransaction, None)
 }
 
+/// A migration whose up and down scripts both run without a transaction.
+pub fn mig_no_tx_down(version: i64, name: &str, up: &[&str], down: &[&str]) -> Migration {
+    let mut m = build(version, name, up, TransactionMode::NoTransaction, None);
+    m.down = Some(script(
+        &format!("migrations/{version:04}_{name}.down.sql"),
+        down,
+        TransactionMode::NoTransaction,
+    ));
+    m
+}
+
 fn build(
     version: i64,
     name: &str,
@@ -234,6 +248,7 @@ fn build(
         checksum: Cow::Owned(checksum(&up.sql)),
         up,
         down,
+        only: Cow::Borrowed(&[]),
     }
 }
 

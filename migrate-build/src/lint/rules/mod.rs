@@ -25,6 +25,7 @@ pub(crate) mod renaming;
 pub(crate) mod require_concurrent_index;
 pub(crate) mod require_concurrent_index_drop;
 pub(crate) mod require_lock_timeout;
+pub(crate) mod session_set;
 pub(crate) mod set_not_null;
 pub(crate) mod truncate_cascade;
 pub(crate) mod unique_constraint_without_index;

@@ -49,9 +49,13 @@ ALTER TABLE users ADD COLUMN plan text;
 ## Good
 
 ```sql
-SET lock_timeout = '5s';
+SET LOCAL lock_timeout = '5s';
 ALTER TABLE users ADD COLUMN plan text;
 ```
+
+`SET LOCAL` ends with the migration's transaction; a plain `SET` would last for the
+session and reach the migrations after this one when another tool applies the files
+(see `session-set`).
 "#;
 
 /// `ALTER TABLE` actions that do not take ACCESS EXCLUSIVE.

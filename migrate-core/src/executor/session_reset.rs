@@ -1,0 +1,120 @@
+//! Giving every migration the same session: the settings a script changes
+//! with a plain `SET` (`search_path`, `lock_timeout`, `default_transaction_read_only`,
+//! ...), `SET ROLE` and `SET SESSION AUTHORIZATION` last for the session, so
+//! without a reset they would change how the *following* migrations of the same
+//! call run, and the schema would depend on how migrations are batched.
+//!
+//! The runner takes a snapshot of the session when it starts (the settings set
+//! in this session before the call, the role and the session authorization),
+//! and after each migration restores it: `RESET ALL` (back to the values of
+//! the connection's start-up options and the role/database defaults), then the
+//! snapshot's session settings (among them the runner's own, such as
+//! `client_connection_check_interval`), role and session authorization, which
+//! `RESET ALL` does not touch. The restore rides in the migration's last round
+//! trip.
+
+use crate::executor::session::{text, Row};
+use crate::executor::sql::literal;
+
+/// Separators of the settings list read from `pg_settings` (never in names or values
+/// that matter here).
+const FIELD_SEP: char = '\u{1e}';
+const ITEM_SEP: char = '\u{1f}';
+
+/// The session as it was when the runner started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct SessionSnapshot {
+    /// `session_authorization`.
+    pub session_authorization: Option<String>,
+    /// `role` (`none` when no `SET ROLE` is in effect).
+    pub role: Option<String>,
+    /// Settings whose source is this session (`SET` before the call), by name.
+    pub settings: Vec<(String, String)>,
+}
+
+/// Three result columns that describe the session, for [`SessionSnapshot::from_row`].
+pub(crate) const SNAPSHOT_COLUMNS: &str = "current_setting('session_authorization'), \
+     current_setting('role'), (SELECT string_agg(name || chr(30) || current_setting(name), chr(31) \
+     ORDER BY name) FROM pg_catalog.pg_settings WHERE source = 'session')";
+
+impl SessionSnapshot {
+    /// Reads the columns of [`SNAPSHOT_COLUMNS`] starting at column `first` of `row`.
+    pub(crate) fn from_row(row: &Row, first: usize) -> Self {
+        Self::from_texts(text(row, first), text(row, first + 1), text(row, first + 2))
+    }
+
+    fn from_texts(authorization: Option<&str>, role: Option<&str>, list: Option<&str>) -> Self {
+        let settings = list
+            .unwrap_or("")
+            .split(ITEM_SEP)
+            .filter_map(|item| item.split_once(FIELD_SEP))
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        SessionSnapshot {
+            session_authorization: authorization.map(str::to_string),
+            role: role.map(str::to_string),
+            settings,
+        }
+    }
+
+    /// SQL that brings the session back to this snapshot; statements ending in `;`.
+    pub(crate) fn restore_sql(&self) -> String {
+        let mut sql = String::new();
+        if let Some(a) = &self.session_authorization {
+            // Only when changed: setting it at all needs a superuser login.
+            let a = literal(a);
+            sql.push_str(&format!(
+                "SELECT set_config('session_authorization', {a}, false) WHERE \
+                 current_setting('session_authorization') <> {a};\n"
+            ));
+        }
+        sql.push_str("RESET ALL;\n");
+        if let Some(r) = &self.role {
+            sql.push_str(&format!(
+                "SELECT set_config('role', {}, false);\n",
+                literal(r)
+            ));
+        }
+        if !self.settings.is_empty() {
+            let values: Vec<String> = self
+                .settings
+                .iter()
+                .map(|(n, v)| format!("({}, {})", literal(n), literal(v)))
+                .collect();
+            sql.push_str(&format!(
+                "SELECT set_config(n, v, false) FROM (VALUES {}) AS saved (n, v);\n",
+                values.join(", ")
+            ));
+        }
+        sql
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restores_authorization_then_resets_then_role_and_session_settings() {
+        let s = SessionSnapshot::from_texts(
+            Some("app"),
+            Some("none"),
+            Some("client_connection_check_interval\u{1e}1s\u{1f}search_path\u{1e}a, 'b'"),
+        );
+        assert_eq!(
+            s.restore_sql(),
+            "SELECT set_config('session_authorization', 'app', false) WHERE \
+             current_setting('session_authorization') <> 'app';\nRESET ALL;\n\
+             SELECT set_config('role', 'none', false);\n\
+             SELECT set_config(n, v, false) FROM (VALUES ('client_connection_check_interval', '1s'), \
+             ('search_path', 'a, ''b''')) AS saved (n, v);\n"
+        );
+    }
+
+    #[test]
+    fn an_empty_snapshot_still_resets() {
+        let s = SessionSnapshot::from_texts(None, None, None);
+        assert!(s.settings.is_empty());
+        assert_eq!(s.restore_sql(), "RESET ALL;\n");
+    }
+}
