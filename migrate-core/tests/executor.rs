@@ -11,6 +11,7 @@ use pgmigrate_core::{Error, MigrationState, TransactionMode};
 on_both_drivers!(
     applies_all_then_is_a_no_op_and_status_lists_timings,
     up_to_date_costs_a_constant_number_of_queries,
+    an_up_to_date_start_up_gives_back_the_lock_and_the_session_settings,
     a_failing_migration_leaves_no_trace_and_names_file_line_col,
     syntax_errors_map_through_bom_and_multibyte_text,
     drift_is_refused_before_anything_runs,
@@ -74,6 +75,30 @@ fn applies_all_then_is_a_no_op_and_status_lists_timings(driver: Driver) {
         assert!(entry.path.as_deref().unwrap().ends_with(".up.sql"));
     }
     assert!(!status.needs_attention());
+}
+
+/// The start-up batch that finds nothing to do releases the lock and resets
+/// the runner settings it gave the session, in the same round trip.
+fn an_up_to_date_start_up_gives_back_the_lock_and_the_session_settings(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("startup_resets"));
+    let m = set(three()).keepalive(Some(Duration::from_secs(60)));
+    assert_eq!(m.up_on(&mut client).unwrap().applied.len(), 3);
+    let settings = "SELECT concat_ws('|', current_setting('client_connection_check_interval'), \
+                    current_setting('tcp_keepalives_idle'), current_setting('tcp_user_timeout'))";
+    let before = scalar(&mut client, settings);
+    let report = m.up_on(&mut client).unwrap();
+    assert!(report.is_empty());
+    assert_eq!(report.round_trips, 1);
+    assert_eq!(
+        scalar(&mut client, settings),
+        before,
+        "settings as they were"
+    );
+    assert!(
+        before.as_deref().is_some_and(|b| b.starts_with("0|")),
+        "{before:?}"
+    );
+    assert_eq!(advisory_locks(&mut client).as_deref(), Some("0"));
 }
 
 fn up_to_date_costs_a_constant_number_of_queries(driver: Driver) {

@@ -107,7 +107,7 @@ pub(crate) fn configured_name(table: &HistoryTable) -> String {
 const STATES: &str = "('running', 'done', 'skipped')";
 
 /// `CREATE TABLE` for the history table.
-pub(crate) fn create_table_sql(table: &str) -> String {
+fn create_table_sql(table: &str) -> String {
     format!(
         "CREATE TABLE {table} (\n    version bigint PRIMARY KEY,\n    name text NOT NULL,\n    \
          checksum text NOT NULL,\n    applied_at timestamptz NOT NULL DEFAULT now(),\n    \
@@ -118,7 +118,7 @@ pub(crate) fn create_table_sql(table: &str) -> String {
 
 /// PL/pgSQL: adds the progress columns to a table of an earlier release (one
 /// catalog lookup when they exist: no lock is taken then).
-pub(crate) fn add_progress_columns_sql(table: &str) -> String {
+fn add_progress_columns_sql(table: &str) -> String {
     let adds: Vec<String> = PROGRESS_COLUMNS
         .iter()
         .map(|(n, t)| format!("ADD COLUMN IF NOT EXISTS {n} {t}"))
@@ -171,11 +171,11 @@ pub(crate) fn select_rows_sql(table: &str, progress: bool, key: &str) -> String 
     )
 }
 
-/// A `DO` block that creates the schema and the history table when missing
-/// (and adds the progress columns to a table of an earlier release).
-pub(crate) fn ensure_sql(table: &HistoryTable) -> String {
+/// PL/pgSQL statements that create the schema and the history table when
+/// missing (and add the progress columns to a table of an earlier release).
+pub(crate) fn ensure_statements(table: &HistoryTable) -> String {
     let configured = configured_name(table);
-    let mut body = String::from("BEGIN\n");
+    let mut body = String::new();
     if let Some(schema) = &table.schema {
         body.push_str(&format!(
             "IF to_regnamespace({}) IS NULL THEN CREATE SCHEMA {}; END IF;\n",
@@ -184,11 +184,17 @@ pub(crate) fn ensure_sql(table: &HistoryTable) -> String {
         ));
     }
     body.push_str(&format!(
-        "IF to_regclass({}) IS NULL THEN {}; ELSE {} END IF;\nEND",
+        "IF to_regclass({}) IS NULL THEN {}; ELSE {} END IF;\n",
         literal(&configured),
         create_table_sql(&configured),
         add_progress_columns_sql(&configured)
     ));
+    body
+}
+
+/// A `DO` block of [`ensure_statements`].
+pub(crate) fn ensure_sql(table: &HistoryTable) -> String {
+    let body = format!("BEGIN\n{}END", ensure_statements(table));
     let tag = dollar_tag(&body);
     format!("DO {tag}{body}{tag}")
 }

@@ -30,8 +30,9 @@ pub(crate) async fn up<C: Conn>(
 ) -> Result<UpReport, Error> {
     let started = Instant::now();
     let mut session = Session::new(conn);
-    let digest = expected_digest(m.migrations());
-    let (locked, history) = lock_and_read(&mut session, m.settings(), Some(&digest)).await?;
+    let settings = m.settings();
+    let digest = expected_digest(m.migrations(), settings.environment.as_deref());
+    let (locked, history) = lock_and_read(&mut session, settings, digest.as_deref()).await?;
     let lock_wait = locked.waited;
     let result = apply_pending(&mut session, m, &history, target).await;
     let (applied, skipped, future) = locked.finish(&mut session, result).await?;

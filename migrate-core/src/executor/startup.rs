@@ -20,7 +20,7 @@ use crate::executor::lock::{Attempt, Lock, Locked, LOCKED_FLAG};
 use crate::executor::runner_wait;
 use crate::executor::session::{first_row, text, Answer, Conn, Session};
 use crate::executor::session_reset::{SessionSnapshot, SNAPSHOT_COLUMNS};
-use crate::executor::sql::{dollar_tag, ident, literal, millis};
+use crate::executor::sql::{dollar_tag, literal, millis};
 use crate::migrations::Settings;
 use crate::model::{HistoryTable, Migration};
 
@@ -50,19 +50,7 @@ fn startup_sql(
 ) -> String {
     let configured = configured_name(table);
     let regclass = format!("to_regclass({})", literal(&configured));
-    let mut create = String::new();
-    if let Some(schema) = &table.schema {
-        create.push_str(&format!(
-            "IF to_regnamespace({}) IS NULL THEN CREATE SCHEMA {}; END IF;\n",
-            literal(&ident(schema)),
-            ident(schema)
-        ));
-    }
-    create.push_str(&format!(
-        "IF {regclass} IS NULL THEN {}; ELSE {} END IF;\n",
-        history::create_table_sql(&configured),
-        history::add_progress_columns_sql(&configured)
-    ));
+    let create = history::ensure_statements(table);
     let body = format!(
         "BEGIN\nIF current_setting('{LOCKED_FLAG}', true) = 'true' THEN\n{create}\
          ELSE\n\
@@ -101,17 +89,25 @@ fn startup_sql(
 }
 
 /// The digest the start-up batch compares the history with: every known
-/// migration applied with its checksum, and nothing else.
-pub(crate) fn expected_digest(known: &[Migration]) -> String {
-    let text = known
-        .iter()
-        .map(|m| format!("{}:{}:done", m.version, m.checksum))
-        .collect::<Vec<_>>()
-        .join(",");
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// migration applied with its checksum (skipped when it belongs to other
+/// environments than `environment`), and nothing else. `None` when that is
+/// not decided without the environment (then the lock is kept to the end).
+pub(crate) fn expected_digest(known: &[Migration], environment: Option<&str>) -> Option<String> {
+    let mut rows = Vec::with_capacity(known.len());
+    for m in known {
+        let state = if m.belongs_to(environment).ok()? {
+            "done"
+        } else {
+            "skipped"
+        };
+        rows.push(format!("{}:{}:{state}", m.version, m.checksum));
+    }
+    Some(
+        Sha256::digest(rows.join(",").as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
 }
 
 /// Takes the migration lock and creates and reads the history table: one
@@ -228,8 +224,8 @@ mod tests {
     fn the_digest_lists_every_known_migration_as_done() {
         // sha256 of the empty string, as the server computes it for an empty table.
         assert_eq!(
-            expected_digest(&[]),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            expected_digest(&[], None).as_deref(),
+            Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         );
     }
 }
