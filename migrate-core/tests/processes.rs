@@ -298,29 +298,29 @@ fn runners_with_spellings(
     assert_eq!(advisory_locks(&mut client).as_deref(), Some("0"));
 }
 
-#[test]
-fn runners_spelling_the_history_table_differently_exclude_each_other() {
+fn runners_spelling_the_history_table_differently_exclude_each_other(driver: Driver) {
     runners_with_spellings(
         "concurrent",
         &[None, Some("public.schema_migrations")],
         "schema_migrations",
-        Driver::Postgres,
+        driver,
     );
 }
 
-#[test]
-fn runners_giving_a_name_the_server_truncates_exclude_each_other() {
+fn runners_giving_a_name_the_server_truncates_exclude_each_other(driver: Driver) {
     let long = format!("schema_migrations_{}", "x".repeat(60));
     let truncated = &long[..63];
     runners_with_spellings(
         "concurrent",
         &[Some(&long), Some(truncated)],
         truncated,
-        Driver::Postgres,
+        driver,
     );
 }
 
 on_both_drivers!(
+    runners_spelling_the_history_table_differently_exclude_each_other,
+    runners_giving_a_name_the_server_truncates_exclude_each_other,
     eight_processes_at_once_apply_each_migration_once,
     eight_processes_at_once_with_create_index_concurrently,
     a_runner_killed_inside_a_transactional_migration_leaves_nothing,
