@@ -5,11 +5,12 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::directive;
 use crate::layout::{self, TxRule};
-use crate::lint::{self, Finding};
+use crate::lint::{significant_of, Finding, Linter, ParsedStatement, Tok};
 use crate::parse;
 use crate::rule::{Level, Rule};
 use crate::source::BOM;
-use crate::{Direction, StatementSpan, TransactionKind, Unverified};
+use crate::{Direction, PostgresOnly, StatementSpan, TransactionKind};
+use sqlparser::tokenizer::TokenWithSpan;
 
 /// The result of checking one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,13 +23,40 @@ pub struct FileCheck {
     pub only: Vec<String>,
     /// The top-level statements.
     pub statements: Vec<StatementSpan>,
-    /// Statements that were checked by tokens only.
-    pub unverified: Vec<Unverified>,
+    /// Statements that only the second grammar parsed (valid, no AST).
+    pub postgres_only: Vec<PostgresOnly>,
     /// Every reported finding (allowed ones are left out), in file order.
     pub diagnostics: Vec<Diagnostic>,
+    /// How many statements each grammar parsed.
+    pub grammars: GrammarCounts,
+}
+
+/// Which grammar checked the statements of a file: every statement is in
+/// exactly one of the three counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GrammarCounts {
+    /// Parsed by sqlparser (the lint rules read its AST).
+    pub sqlparser: usize,
+    /// Rejected by sqlparser, accepted by the full PostgreSQL grammar.
+    pub second_grammar: usize,
+    /// Rejected by both: each holds a `syntax-error`.
+    pub rejected: usize,
 }
 
 impl FileCheck {
+    /// A file whose text cannot be checked at all: `diagnostic` says why.
+    fn rejected(diagnostic: Diagnostic) -> FileCheck {
+        FileCheck {
+            sql: None,
+            transaction: TransactionKind::Transaction,
+            only: Vec::new(),
+            statements: Vec::new(),
+            postgres_only: Vec::new(),
+            grammars: GrammarCounts::default(),
+            diagnostics: vec![diagnostic],
+        }
+    }
+
     /// Whether a finding fails the build.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
@@ -53,59 +81,62 @@ impl Config {
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(error) => {
-                return FileCheck {
-                    sql: None,
-                    transaction: TransactionKind::Transaction,
-                    only: Vec::new(),
-                    statements: Vec::new(),
-                    unverified: Vec::new(),
-                    diagnostics: vec![encoding_diagnostic(
-                        display_path,
-                        bytes,
-                        error.valid_up_to(),
-                    )],
-                }
+                return FileCheck::rejected(encoding_diagnostic(
+                    display_path,
+                    bytes,
+                    error.valid_up_to(),
+                ))
             }
         };
+        // The protocol and the server's text types end strings at a NUL:
+        // the server refuses the script ("invalid byte sequence ... 0x00").
+        if let Some(nul) = text.find('\0') {
+            return FileCheck::rejected(nul_diagnostic(display_path, text, nul));
+        }
         let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
-        let parsed = parse::parse(&text[base..], base);
-        let (directives, directive_findings) = directive::interpret(
-            &parsed.directives,
+        let mut visitor = LintVisitor {
             text,
-            directive::Context {
-                direction,
-                environments: self.environments_list(),
-            },
-        );
-        let statement_text =
-            |s: &lint::ParsedStatement| text.get(s.span.start..s.span.end).unwrap_or("");
-        let layout_no_tx = match tx {
-            TxRule::Directive => false,
-            TxRule::NoTransaction => true,
-            TxRule::SqlxMarker => layout::sqlx_no_transaction(text),
-            TxRule::OneQuery => match parsed.statements.as_slice() {
-                [only] => layout::refuses_transaction(statement_text(only)),
-                _ => false,
-            },
-            TxRule::Detect => parsed
-                .statements
-                .iter()
-                .any(|s| layout::refuses_transaction(statement_text(s))),
-        };
-        let transaction = if directives.no_transaction || layout_no_tx {
-            TransactionKind::NoTransaction
-        } else {
-            TransactionKind::Transaction
-        };
-        let lint_findings = lint::run(
-            &parsed.statements,
-            &parsed.tokens,
-            text,
-            base,
-            transaction,
             direction,
-            self.lint_settings(),
-        );
+            environments: self.environments_list(),
+            tx,
+            settings: Some(self.lint_settings()),
+            ready: None,
+            linted: Vec::new(),
+            findings: Vec::new(),
+        };
+        let parsed = parse::parse_visiting(&text[base..], base, &mut visitor);
+        let Some(Ready {
+            directives,
+            directive_findings,
+            linter,
+            transaction,
+        }) = visitor.ready
+        else {
+            // `start` runs on every parse: unreachable, but not worth a panic.
+            return FileCheck::rejected(Diagnostic::file(
+                Rule::SyntaxError,
+                display_path,
+                "the file could not be checked".to_string(),
+                None,
+            ));
+        };
+        // The statements without a tree (unverified ones, syntax errors):
+        // their rules read tokens only.
+        let mut lint_findings = visitor.findings;
+        for (i, statement) in parsed.statements.iter().enumerate() {
+            if !visitor.linted.get(i).copied().unwrap_or(false) {
+                let tokens = parsed.tokens.significant(statement);
+                linter.statement(
+                    i,
+                    &parsed.statements,
+                    None,
+                    &tokens,
+                    text,
+                    &mut lint_findings,
+                );
+            }
+        }
+        linter.file(&parsed.statements, text, base, &mut lint_findings);
 
         // The BOM holds no `\n`: the file's lines are the body's, shifted.
         let index = parsed.index.with_prefix(base);
@@ -140,11 +171,9 @@ impl Config {
             let mut notes = finding.notes;
             if let Some(kind) = statement
                 .and_then(|s| parsed.statements.get(s))
-                .and_then(|s| s.unverified)
+                .and_then(|s| s.postgres_only.as_deref())
             {
-                notes.push(format!(
-                    "sqlparser cannot parse this `{kind}` statement: only token-level rules checked it"
-                ));
+                notes.push(postgres_only_note(kind));
             }
             diagnostics.push(Diagnostic::at(
                 finding.rule,
@@ -159,12 +188,23 @@ impl Config {
                 notes,
             ));
         }
-        let unverified = parsed
+        let mut grammars = GrammarCounts::default();
+        for (i, s) in parsed.statements.iter().enumerate() {
+            // Linted with its tree: sqlparser parsed it.
+            if visitor.linted.get(i).copied().unwrap_or(false) {
+                grammars.sqlparser += 1;
+            } else if s.postgres_only.is_some() {
+                grammars.second_grammar += 1;
+            } else {
+                grammars.rejected += 1;
+            }
+        }
+        let postgres_only = parsed
             .statements
             .iter()
             .filter_map(|s| {
-                s.unverified.map(|kind| Unverified {
-                    kind,
+                s.postgres_only.as_ref().map(|kind| PostgresOnly {
+                    kind: kind.clone(),
                     line: s.span.line,
                     column: s.span.column,
                 })
@@ -175,18 +215,160 @@ impl Config {
             transaction,
             only: directives.only,
             statements: parsed.statements.iter().map(|s| s.span).collect(),
-            unverified,
+            postgres_only,
+            grammars,
             diagnostics,
         }
     }
 }
 
-/// `invalid-encoding` at the line and column of the first bad byte.
-fn encoding_diagnostic(path: &str, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
-    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or("");
+/// The note on a finding in a statement that only the second grammar parsed.
+fn postgres_only_note(kind: &str) -> String {
+    format!(
+        "this `{kind}` statement is valid PostgreSQL (checked by the full PostgreSQL grammar); \
+         sqlparser cannot parse it, so only token-level rules checked it"
+    )
+}
+
+/// What the check knows once the file is split: its directives and the
+/// linter (built from every statement's tokens).
+struct Ready {
+    directives: directive::Directives,
+    directive_findings: Vec<Finding>,
+    linter: Linter,
+    /// From the directives and the layout's rule.
+    transaction: TransactionKind,
+}
+
+/// Lints each statement as soon as it is parsed, so that its tree is
+/// dropped before the next one is built.
+struct LintVisitor<'t> {
+    /// The whole file (a BOM included): offsets index into it.
+    text: &'t str,
+    direction: Direction,
+    /// The configured environment names (for `-- migrate:only`).
+    environments: Option<&'t [String]>,
+    /// How the layout decides on a transaction.
+    tx: TxRule,
+    settings: Option<crate::lint::facts::Settings>,
+    ready: Option<Ready>,
+    /// Per statement: linted with its tree.
+    linted: Vec<bool>,
+    findings: Vec<(Finding, Option<usize>)>,
+}
+
+impl parse::Visitor for LintVisitor<'_> {
+    fn start(&mut self, parsed: &parse::Parsed, tokens: &[TokenWithSpan], offsets: &[usize]) {
+        let (directives, directive_findings) = directive::interpret(
+            &parsed.directives,
+            self.text,
+            directive::Context {
+                direction: self.direction,
+                environments: self.environments,
+            },
+        );
+        let text = self.text;
+        let statement_text = |s: &ParsedStatement| text.get(s.span.start..s.span.end).unwrap_or("");
+        let layout_no_tx = match self.tx {
+            TxRule::Directive => false,
+            TxRule::NoTransaction => true,
+            TxRule::SqlxMarker => layout::sqlx_no_transaction(text),
+            TxRule::OneQuery => match parsed.statements.as_slice() {
+                [only] => layout::refuses_transaction(statement_text(only)),
+                _ => false,
+            },
+            TxRule::Detect => parsed
+                .statements
+                .iter()
+                .any(|s| layout::refuses_transaction(statement_text(s))),
+        };
+        let transaction = if directives.no_transaction || layout_no_tx {
+            TransactionKind::NoTransaction
+        } else {
+            TransactionKind::Transaction
+        };
+        let views: Vec<_> = parsed
+            .statements
+            .iter()
+            .map(|s| significant_of(tokens, offsets, s))
+            .collect();
+        let settings = self.settings.take().unwrap_or_default();
+        let linter = Linter::new(&views, settings, transaction, self.direction);
+        self.linted = vec![false; parsed.statements.len()];
+        self.ready = Some(Ready {
+            directives,
+            directive_findings,
+            linter,
+            transaction,
+        });
+    }
+
+    fn parsed(
+        &mut self,
+        index: usize,
+        statements: &[ParsedStatement],
+        ast: Box<sqlparser::ast::Statement>,
+        tokens: &[Tok<'_>],
+    ) {
+        if let Some(ready) = &self.ready {
+            ready.linter.statement(
+                index,
+                statements,
+                Some(&ast),
+                tokens,
+                self.text,
+                &mut self.findings,
+            );
+            if let Some(done) = self.linted.get_mut(index) {
+                *done = true;
+            }
+        }
+    }
+}
+
+/// `invalid-encoding` at the first NUL byte of `text`.
+fn nul_diagnostic(path: &str, text: &str, offset: usize) -> Diagnostic {
+    let count = text.bytes().filter(|&b| b == 0).count();
+    let (line, column) = position_of(text.as_bytes(), offset);
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let line_text = text[line_start..line_end]
+        .trim_start_matches(BOM)
+        .replace('\0', "\u{2400}");
+    let others = match count {
+        1 => String::new(),
+        2 => " and 1 more".to_string(),
+        n => format!(" and {} more", n - 1),
+    };
+    Diagnostic::at_line(
+        Rule::InvalidEncoding,
+        path,
+        line_text,
+        line,
+        column,
+        format!("the file holds a NUL byte (0x00){others}: PostgreSQL cannot receive it in SQL text or store it in a string"),
+        Some("remove the byte; for binary data use a bytea literal such as '\\x00'::bytea or decode('00', 'hex')".to_string()),
+    )
+}
+
+/// 1-based (line, column in characters, a BOM not counted) of the byte
+/// `offset`, which is a character boundary of valid UTF-8 `bytes[..offset]`.
+fn position_of(bytes: &[u8], offset: usize) -> (u32, u32) {
+    let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or("");
     let line = valid.matches('\n').count() + 1;
     let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
     let column = valid[line_start..].trim_start_matches(BOM).chars().count() + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
+}
+
+/// `invalid-encoding` at the line and column of the first bad byte.
+fn encoding_diagnostic(path: &str, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
+    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or("");
+    let (line, column) = position_of(bytes, valid_up_to);
+    let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
     let line_end = bytes[line_start..]
         .iter()
         .position(|&b| b == b'\n')
@@ -199,8 +381,8 @@ fn encoding_diagnostic(path: &str, bytes: &[u8], valid_up_to: usize) -> Diagnost
         Rule::InvalidEncoding,
         path,
         line_text,
-        u32::try_from(line).unwrap_or(u32::MAX),
-        u32::try_from(column).unwrap_or(u32::MAX),
+        line,
+        column,
         format!("the file is not valid UTF-8 (byte 0x{byte:02x})"),
         Some("save the file as UTF-8".to_string()),
     )
@@ -343,15 +525,67 @@ mod tests {
     }
 
     #[test]
-    fn unverified_statements_are_counted_and_token_checked() {
-        let result =
-            check("DO $$ BEGIN END $$;\nREFRESH MATERIALIZED VIEW v;\nALTER SEQUENCE s AS bigint;");
+    fn statements_only_the_second_grammar_parses_are_valid_and_token_checked() {
+        let result = check(
+            "DO $$ BEGIN END $$;\nCREATE INDEX i ON ONLY parent (a);\nANALYZE t1, t2;\nALTER SEQUENCE s AS bigint;",
+        );
         assert!(!result.has_errors(), "{:?}", result.diagnostics);
-        let kinds: Vec<&str> = result.unverified.iter().map(|u| u.kind).collect();
-        assert!(kinds.contains(&"ALTER SEQUENCE"), "{kinds:?}");
-        let bad = check("ALTER SEQUENCE s AS `bigint`;");
-        assert_eq!(bad.diagnostics[0].rule, Rule::NonPostgresSyntax);
-        assert!(bad.diagnostics[0].notes[0].contains("only token-level rules"));
+        let kinds: Vec<&str> = result
+            .postgres_only
+            .iter()
+            .map(|u| u.kind.as_str())
+            .collect();
+        assert!(kinds.contains(&"CREATE INDEX"), "{kinds:?}");
+        assert!(kinds.contains(&"ANALYZE"), "{kinds:?}");
+        // A token-level rule still reads it; its finding says why no AST rule did.
+        let checked = check("CREATE TABLE t (a int);\nCREATE INDEX i ON ONLY t (a);");
+        let d = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::RequireConcurrentIndex);
+        if let Some(d) = d {
+            assert!(
+                d.notes.iter().any(|n| n.contains("valid PostgreSQL")),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn statements_both_grammars_reject_are_syntax_errors() {
+        for (sql, at) in [
+            ("GRANT SELECT ON TABLE x TO;", "syntax-error 1:25"),
+            ("ALTER SEQUENCE s RESTART WITH WITH 5;", "syntax-error 1:31"),
+            (
+                "CREATE FUNCTION f( RETURNS int AS 'select 1' LANGUAGE sql;",
+                "syntax-error 1:32",
+            ),
+        ] {
+            assert_eq!(summary(sql), [at], "{sql}");
+        }
+    }
+
+    #[test]
+    fn misspelled_keywords_get_did_you_mean() {
+        let result = check("ALTER TABEL t ADD COLUMN a int;");
+        assert_eq!(result.diagnostics.len(), 1, "{:?}", result.diagnostics);
+        assert!(result.diagnostics[0]
+            .message
+            .contains("did you mean `TABLE`"));
+        let result = check("CREATE TABLE t (a int NOT NUL);");
+        assert!(
+            result.diagnostics[0]
+                .message
+                .contains("did you mean `NULL`"),
+            "{:?}",
+            result.diagnostics
+        );
+        // A keyword in the wrong place is not a misspelling.
+        let result = check("CREATE TRIGGER t AFTER UPDATE ON x BEGIN SELECT 1; END;");
+        assert!(result
+            .diagnostics
+            .iter()
+            .all(|d| !d.message.contains("did you mean")));
     }
 
     #[test]
@@ -386,6 +620,24 @@ mod tests {
         let d = &result.diagnostics[0];
         assert_eq!((d.rule, d.line, d.column), (Rule::InvalidEncoding, 2, 9));
         assert!(result.sql.is_none());
+    }
+
+    #[test]
+    fn nul_bytes_are_rejected_with_their_position() {
+        let result = check("SELECT 1;\nINSERT INTO t VALUES ('a\0b', 'é\0');\n");
+        assert_eq!(result.diagnostics.len(), 1);
+        let d = &result.diagnostics[0];
+        assert_eq!((d.rule, d.line, d.column), (Rule::InvalidEncoding, 2, 25));
+        assert!(
+            d.message.contains("NUL byte (0x00) and 1 more"),
+            "{}",
+            d.message
+        );
+        assert!(result.has_errors());
+        assert!(result.sql.is_none());
+        let d = &check("\u{feff}\0").diagnostics[0];
+        assert_eq!((d.line, d.column), (1, 1));
+        assert!(!d.render(false).contains('\0'));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::config::HistoryTable;
+use crate::project::{HistoryTable, RunnerSettings};
 use crate::{CheckedMigration, CheckedScript, TransactionKind};
 
 /// One block expression evaluating to `::pgmigrate_core::Migrations`.
@@ -10,7 +10,7 @@ use crate::{CheckedMigration, CheckedScript, TransactionKind};
 /// String literals are written with `{:?}`, which yields valid Rust literals
 /// for any text; the SQL is `include_str!` of the absolute path (so that the
 /// compiler tracks the file) when the path is valid UTF-8, else a literal.
-pub(crate) fn generate(migrations: &[CheckedMigration], history: Option<&HistoryTable>) -> String {
+pub(crate) fn generate(migrations: &[CheckedMigration], runner: &RunnerSettings) -> String {
     let mut out = String::with_capacity(256 + migrations.len() * 512);
     out.push_str("{\n    static MIGRATIONS: &[::pgmigrate_core::Migration] = &[\n");
     for m in migrations {
@@ -37,7 +37,7 @@ pub(crate) fn generate(migrations: &[CheckedMigration], history: Option<&History
         out.push_str("]),\n        },\n");
     }
     out.push_str("    ];\n    ::pgmigrate_core::Migrations::new(MIGRATIONS)");
-    match history {
+    match &runner.history {
         Some(HistoryTable {
             schema: Some(schema),
             name,
@@ -51,6 +51,22 @@ pub(crate) fn generate(migrations: &[CheckedMigration], history: Option<&History
             let _ = write!(out, "\n        .history_table({name:?})");
         }
         None => {}
+    }
+    for (method, value) in [
+        ("lock_wait", runner.lock_wait),
+        ("lock_timeout", runner.lock_timeout),
+        ("statement_timeout", runner.statement_timeout),
+    ] {
+        if let Some(duration) = value {
+            let _ = write!(
+                out,
+                "\n        .{method}(::core::time::Duration::from_nanos({}))",
+                duration.as_nanos()
+            );
+        }
+    }
+    if runner.allow_out_of_order {
+        out.push_str("\n        .allow_out_of_order(true)");
     }
     out.push_str("\n}\n");
     out
@@ -104,7 +120,7 @@ mod tests {
                 line: 1,
                 column: 1,
             }],
-            unverified: Vec::new(),
+            postgres_only: Vec::new(),
         }
     }
 
@@ -120,10 +136,15 @@ mod tests {
         };
         let code = generate(
             &[m],
-            Some(&HistoryTable {
-                schema: Some("ops".into()),
-                name: "hist\"ory".into(),
-            }),
+            &RunnerSettings {
+                history: Some(HistoryTable {
+                    schema: Some("ops".into()),
+                    name: "hist\"ory".into(),
+                }),
+                lock_timeout: Some(std::time::Duration::from_millis(1500)),
+                allow_out_of_order: true,
+                ..RunnerSettings::default()
+            },
         );
         assert!(code.contains("version: 20260101120000i64"));
         assert!(
@@ -142,6 +163,9 @@ mod tests {
             code.contains("::pgmigrate_core::Statement { start: 0, end: 8, line: 1, column: 1 }")
         );
         assert!(code.contains(r#".history_table_in_schema("ops", "hist\"ory")"#));
+        assert!(code.contains(".lock_timeout(::core::time::Duration::from_nanos(1500000000))"));
+        assert!(code.contains(".allow_out_of_order(true)"));
+        assert!(!code.contains(".lock_wait("));
         assert!(
             code.contains(r#"only: ::std::borrow::Cow::Borrowed(&[::std::borrow::Cow::Borrowed("dev"), ::std::borrow::Cow::Borrowed("staging"), ]),"#),
             "{code}"
@@ -161,7 +185,7 @@ mod tests {
             down: None,
             only: Vec::new(),
         };
-        let code = generate(&[m], None);
+        let code = generate(&[m], &RunnerSettings::default());
         assert!(
             code.contains(r#"sql: ::std::borrow::Cow::Borrowed({ const _: &str = include_str!("/abs/dir/1_a.sql"); "\nSELECT 1;\n" })"#),
             "{code}"
@@ -170,7 +194,7 @@ mod tests {
 
     #[test]
     fn empty_list() {
-        let code = generate(&[], None);
+        let code = generate(&[], &RunnerSettings::default());
         assert!(code.contains("static MIGRATIONS: &[::pgmigrate_core::Migration] = &[\n    ];"));
         assert!(code.contains("::pgmigrate_core::Migrations::new(MIGRATIONS)\n}"));
     }

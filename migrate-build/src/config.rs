@@ -7,10 +7,17 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::{summary, Diagnostic};
 use crate::discover::{self, FoundFile};
 use crate::layout::Layout;
+use crate::project::{baseline_version, HistoryTable, ProjectConfig, RunnerSettings};
+use crate::read;
 use crate::rule::{Level, Rule};
 use crate::{checksum, CheckedMigration, CheckedScript};
 
 /// Options for checking and generating migrations (prost-build style).
+///
+/// The project's `migrate.toml` (the nearest one in the migrations directory
+/// or above it) is read too; a builder call overrides the file's value for
+/// the same setting. The CLI sees only the file: settings that `pgmigrate`
+/// must honour (history table, rule levels) belong there.
 ///
 /// ```no_run
 /// // build.rs (inside `fn main`)
@@ -27,19 +34,27 @@ pub struct Config {
     postgres_version: Option<u32>,
     runner_lock_timeout: bool,
     root: Option<PathBuf>,
+    config_file: ConfigFile,
     environments: Option<Vec<String>>,
     layout: Layout,
 }
 
+/// Which `migrate.toml` a [`Config`] reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum ConfigFile {
+    /// The nearest one in the migrations directory or above it.
+    #[default]
+    Search,
+    /// This file (it must exist).
+    Path(PathBuf),
+    /// One already read.
+    Loaded(Box<ProjectConfig>),
+    /// None.
+    Ignore,
+}
+
 /// The file in `OUT_DIR` that `migrations!()` includes.
 const GENERATED_FILE: &str = "migrate_migrations.rs";
-
-/// Where the generated `Migrations` records history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct HistoryTable {
-    pub schema: Option<String>,
-    pub name: String,
-}
 
 impl Config {
     /// The defaults: every rule at its [`Rule::default_level`].
@@ -163,9 +178,64 @@ impl Config {
         self
     }
 
+    /// Reads this `migrate.toml` instead of searching for one.
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Config {
+        self.config_file = ConfigFile::Path(path.into());
+        self
+    }
+
+    /// Uses a `migrate.toml` already read (the CLI reads it to find the
+    /// directory first).
+    pub fn project_config(mut self, config: ProjectConfig) -> Config {
+        self.config_file = ConfigFile::Loaded(Box::new(config));
+        self
+    }
+
+    /// Reads no `migrate.toml`: only the builder calls count.
+    pub fn ignore_config_file(mut self) -> Config {
+        self.config_file = ConfigFile::Ignore;
+        self
+    }
+
+    /// The configuration file for migrations in `dir`, read and validated.
+    fn project(&self, root: &Path, dir: &Path) -> Result<Option<ProjectConfig>, Vec<Diagnostic>> {
+        let path = match &self.config_file {
+            ConfigFile::Ignore => return Ok(None),
+            ConfigFile::Loaded(config) => return Ok(Some((**config).clone())),
+            ConfigFile::Path(path) => root.join(path),
+            ConfigFile::Search => match ProjectConfig::find(dir) {
+                Some(path) => path,
+                None => return Ok(None),
+            },
+        };
+        ProjectConfig::load(&path, &display_path(root, &path)).map(Some)
+    }
+
+    /// This builder over the file: a builder call wins for its own setting.
+    fn over(&self, project: &ProjectConfig) -> Config {
+        let mut merged = self.clone();
+        merged.levels = project.rules.clone();
+        for &(rule, level) in &self.levels {
+            merged = merged.level(rule, level);
+        }
+        merged.history = self
+            .history
+            .clone()
+            .or_else(|| project.runner.history.clone());
+        merged.postgres_version = self.postgres_version.or(project.postgres_version);
+        if self.layout == Layout::Auto {
+            merged.layout = project.layout();
+        }
+        merged.runner_lock_timeout =
+            self.runner_lock_timeout || project.runner.lock_timeout.is_some();
+        merged
+    }
+
     /// Checks every migration in `dir`. Pure: no printing, no cargo directives.
     ///
-    /// A relative `dir` is taken from [`Config::root_dir`].
+    /// A relative `dir` is taken from [`Config::root_dir`]. The project's
+    /// `migrate.toml` applies (see [`Config::config_file`]); an invalid one
+    /// is reported as `invalid-config` diagnostics and nothing is checked.
     pub fn check(&self, dir: impl AsRef<Path>) -> Check {
         let dir = dir.as_ref();
         let root = self
@@ -176,15 +246,54 @@ impl Config {
             .unwrap_or_default();
         let absolute = root.join(dir);
         let display_dir = display_path(&root, &absolute);
-        let found = discover::discover(&absolute, &display_dir, self.layout);
         let mut check = Check {
             migrations: Vec::new(),
-            diagnostics: found.diagnostics,
-            dir: absolute,
-            files: found.files,
-            history: self.history.clone(),
-            layout: found.layout,
+            diagnostics: Vec::new(),
+            baselined: Vec::new(),
+            dir: absolute.clone(),
+            files: Vec::new(),
+            runner: RunnerSettings::default(),
+            config: None,
+            layout: Layout::Auto,
         };
+        let project = match self.project(&root, &absolute) {
+            Ok(project) => project,
+            Err(errors) => {
+                check.diagnostics = errors;
+                return check;
+            }
+        };
+        let effective = match &project {
+            Some(project) => {
+                check.config = Some(project.path().to_path_buf());
+                check.runner = project.runner.clone();
+                // A caller that passes the file has chosen the directory itself
+                // (the CLI's --dir wins over `dir`).
+                let chosen = matches!(self.config_file, ConfigFile::Loaded(_));
+                if let Some(error) = project
+                    .dir_mismatch(&absolute, &display_dir)
+                    .filter(|_| !chosen)
+                {
+                    check.diagnostics.push(error);
+                    return check;
+                }
+                self.over(project)
+            }
+            None => self.clone(),
+        };
+        check.runner.history = effective.history.clone();
+        effective.check_migrations(&absolute, &display_dir, &mut check);
+        if let Some(project) = &project {
+            apply_baseline(project, &mut check);
+        }
+        check
+    }
+
+    fn check_migrations(&self, absolute: &Path, display_dir: &str, check: &mut Check) {
+        let found = discover::discover(absolute, display_dir, self.layout);
+        check.diagnostics = found.diagnostics;
+        check.files = found.files;
+        check.layout = found.layout;
         for migration in found.migrations {
             let Some((up, up_text, only)) =
                 self.check_script(&migration.up, &mut check.diagnostics)
@@ -207,10 +316,7 @@ impl Config {
                 only,
             });
         }
-        check.diagnostics.sort_by(|a, b| {
-            (a.path.as_str(), a.line, a.column).cmp(&(b.path.as_str(), b.line, b.column))
-        });
-        check
+        sort_diagnostics(&mut check.diagnostics);
     }
 
     fn check_script(
@@ -220,7 +326,7 @@ impl Config {
     ) -> Option<(CheckedScript, String, Vec<String>)> {
         let read = match &file.text {
             Some(text) => Ok(text.clone().into_bytes()),
-            None => std::fs::read(&file.path),
+            None => read::read_regular_file(&file.path, read::MAX_FILE_BYTES),
         };
         let bytes = match read {
             Ok(bytes) => bytes,
@@ -228,8 +334,8 @@ impl Config {
                 diagnostics.push(Diagnostic::file(
                     Rule::UnreadableFile,
                     &file.display,
-                    format!("cannot read the file: {error}"),
-                    None,
+                    error.message,
+                    error.help,
                 ));
                 return None;
             }
@@ -245,7 +351,7 @@ impl Config {
                 verbatim: file.verbatim,
                 transaction: result.transaction,
                 statements: result.statements,
-                unverified: result.unverified,
+                postgres_only: result.postgres_only,
             },
             sql,
             result.only,
@@ -280,6 +386,9 @@ impl Config {
             std::process::exit(1);
         }
         println!("cargo::rerun-if-changed={}", check.dir.display());
+        if let Some(config) = &check.config {
+            println!("cargo::rerun-if-changed={}", config.display());
+        }
         for file in &check.files {
             println!("cargo::rerun-if-changed={}", file.display());
         }
@@ -303,6 +412,71 @@ impl Config {
                 std::process::exit(1);
             }
         }
+    }
+}
+
+fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (a.path.as_str(), a.line, a.column).cmp(&(b.path.as_str(), b.line, b.column))
+    });
+}
+
+/// Moves the lint findings of migrations up to the `[lint] baseline` version
+/// from `check.diagnostics` to `check.baselined` (as warnings): those files
+/// are history, already applied everywhere. Fixed rules (names, encodings,
+/// directives) stay: they stop the migration from being read at all.
+fn apply_baseline(project: &ProjectConfig, check: &mut Check) {
+    let Some((text, span)) = &project.baseline else {
+        return;
+    };
+    let Some(version) = baseline_version(text) else {
+        return;
+    };
+    if !check.migrations.iter().any(|m| m.version == version) {
+        let newest = check
+            .migrations
+            .last()
+            .map(|m| format!("the newest is {}", version_label(m)))
+            .unwrap_or_else(|| "there are none".to_string());
+        check.diagnostics.push(project.error_at(
+            span.clone(),
+            format!("`baseline` `{text}` names no migration in the directory ({newest})"),
+            "write the version of an existing migration, as it starts its file name".to_string(),
+        ));
+        sort_diagnostics(&mut check.diagnostics);
+        return;
+    }
+    let history: std::collections::HashSet<&str> = check
+        .migrations
+        .iter()
+        .filter(|m| m.version <= version)
+        .flat_map(|m| std::iter::once(&m.up).chain(m.down.as_ref()))
+        .map(|s| s.display_path.as_str())
+        .collect();
+    let (old, current): (Vec<Diagnostic>, Vec<Diagnostic>) = std::mem::take(&mut check.diagnostics)
+        .into_iter()
+        .partition(|d| d.rule.is_configurable() && history.contains(d.path.as_str()));
+    check.diagnostics = current;
+    check.baselined = old
+        .into_iter()
+        .map(|mut d| {
+            d.level = Level::Warn;
+            d.notes.push(format!(
+                "at or before the lint baseline {text} (migrate.toml): history, not an error"
+            ));
+            d
+        })
+        .collect();
+}
+
+/// The version as its file name spells it (`0042`).
+fn version_label(m: &CheckedMigration) -> String {
+    let file = m.up.display_path.rsplit('/').next().unwrap_or("");
+    let digits: String = file.chars().take_while(char::is_ascii_digit).collect();
+    if digits.parse::<i64>().ok() == Some(m.version) {
+        digits
+    } else {
+        m.version.to_string()
     }
 }
 
@@ -339,9 +513,13 @@ pub struct Check {
     pub migrations: Vec<CheckedMigration>,
     /// Every reported finding of every file, by path and position.
     pub diagnostics: Vec<Diagnostic>,
+    /// The findings in migrations up to the lint baseline, as warnings; not
+    /// part of [`Check::diagnostics`], so they fail nothing.
+    pub baselined: Vec<Diagnostic>,
     dir: PathBuf,
     files: Vec<PathBuf>,
-    history: Option<HistoryTable>,
+    runner: RunnerSettings,
+    config: Option<PathBuf>,
     layout: Layout,
 }
 
@@ -367,6 +545,17 @@ impl Check {
         &self.files
     }
 
+    /// The `migrate.toml` that applied, if any.
+    pub fn config_file(&self) -> Option<&Path> {
+        self.config.as_deref()
+    }
+
+    /// The runner settings the generated code applies: the history table
+    /// (builder, else `migrate.toml`) and `migrate.toml`'s `[runner]`.
+    pub fn runner(&self) -> &RunnerSettings {
+        &self.runner
+    }
+
     /// All diagnostics rendered like rustc, then the summary line; empty when
     /// there is nothing to report.
     pub fn render(&self, color: bool) -> String {
@@ -385,7 +574,7 @@ impl Check {
     /// The Rust source of one expression that evaluates to
     /// `::pgmigrate_core::Migrations` (what `migrations!()` expands to).
     pub fn codegen(&self) -> String {
-        crate::codegen::generate(&self.migrations, self.history.as_ref())
+        crate::codegen::generate(&self.migrations, &self.runner)
     }
 }
 
@@ -405,6 +594,163 @@ mod tests {
             display_path(root, Path::new("/elsewhere/m")),
             "/elsewhere/m"
         );
+    }
+
+    /// A crate directory with `migrate.toml` and `migrations/`, removed on drop.
+    struct App(PathBuf);
+
+    impl App {
+        fn new(name: &str, toml: &str, files: &[(&str, &str)]) -> App {
+            let root = std::env::temp_dir()
+                .join(format!("pgmigrate-config-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&root);
+            std::fs::create_dir_all(root.join("migrations")).unwrap();
+            std::fs::write(root.join(crate::CONFIG_FILE_NAME), toml).unwrap();
+            for (file, sql) in files {
+                std::fs::write(root.join("migrations").join(file), sql).unwrap();
+            }
+            App(root)
+        }
+
+        fn check(&self, config: Config) -> Check {
+            config.root_dir(&self.0).check("migrations")
+        }
+    }
+
+    impl Drop for App {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn rules(diagnostics: &[Diagnostic]) -> Vec<String> {
+        diagnostics
+            .iter()
+            .map(|d| format!("{} {} {}", d.path, d.rule, d.level.as_str()))
+            .collect()
+    }
+
+    const DROPS: &[(&str, &str)] = &[
+        ("0001_a.sql", "DROP TABLE a;\n"),
+        ("0002_b.sql", "DROP TABLE b;\n"),
+        ("0003_c.sql", "DROP TABLE c;\n"),
+    ];
+
+    #[test]
+    fn the_file_sets_levels_and_the_builder_overrides_it() {
+        let app = App::new(
+            "levels",
+            "[lint.rules]\nunguarded-drop = \"warn\"\ndestructive = \"allow\"\n[history]\nschema = \"ops\"\n",
+            &DROPS[..1],
+        );
+        let check = app.check(Config::new());
+        assert_eq!(
+            rules(&check.diagnostics),
+            ["migrations/0001_a.sql unguarded-drop warn"]
+        );
+        assert_eq!(
+            check.config_file(),
+            Some(app.0.join("migrate.toml").as_path())
+        );
+        assert_eq!(
+            check.runner().history,
+            Some(HistoryTable {
+                schema: Some("ops".into()),
+                name: "schema_migrations".into()
+            })
+        );
+        let check = app.check(
+            Config::new()
+                .deny(Rule::UnguardedDrop)
+                .history_table("mine"),
+        );
+        assert_eq!(
+            rules(&check.diagnostics),
+            ["migrations/0001_a.sql unguarded-drop deny"]
+        );
+        assert_eq!(
+            check.runner().history,
+            Some(HistoryTable {
+                schema: None,
+                name: "mine".into()
+            })
+        );
+        let check = app.check(Config::new().ignore_config_file());
+        assert!(check.has_errors());
+        assert_eq!(check.runner(), &RunnerSettings::default());
+    }
+
+    #[test]
+    fn the_baseline_turns_old_findings_into_history() {
+        let app = App::new(
+            "baseline",
+            "[lint]\nbaseline = \"0002\"\n[lint.rules]\ndestructive = \"allow\"\n",
+            DROPS,
+        );
+        let check = app.check(Config::new());
+        assert_eq!(
+            rules(&check.diagnostics),
+            ["migrations/0003_c.sql unguarded-drop deny"]
+        );
+        let old = rules(&check.baselined);
+        assert!(
+            old.contains(&"migrations/0001_a.sql unguarded-drop warn".to_string()),
+            "{old:?}"
+        );
+        assert!(
+            old.contains(&"migrations/0002_b.sql unguarded-drop warn".to_string()),
+            "{old:?}"
+        );
+        assert!(check.baselined[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("lint baseline 0002")));
+        assert_eq!(check.migrations.len(), 3);
+    }
+
+    #[test]
+    fn a_baseline_that_names_no_migration_is_an_error() {
+        let app = App::new("badbaseline", "[lint]\nbaseline = \"0007\"\n", &DROPS[..1]);
+        let check = app.check(
+            Config::new()
+                .allow(Rule::UnguardedDrop)
+                .allow(Rule::Destructive),
+        );
+        assert_eq!(check.diagnostics.len(), 1, "{:?}", check.diagnostics);
+        let d = &check.diagnostics[0];
+        assert_eq!(
+            (d.rule, d.path.as_str(), d.line, d.column),
+            (Rule::InvalidConfig, "migrate.toml", 2, 12)
+        );
+        assert_eq!(
+            d.message,
+            "`baseline` `0007` names no migration in the directory (the newest is 0001)"
+        );
+    }
+
+    #[test]
+    fn an_invalid_file_or_another_dir_stops_the_check() {
+        let app = App::new(
+            "invalid",
+            "[lint]\nbaseline = \"0001\"\nbasline = 1\n",
+            DROPS,
+        );
+        let check = app.check(Config::new());
+        assert!(check.migrations.is_empty());
+        assert_eq!(
+            rules(&check.diagnostics),
+            ["migrate.toml invalid-config deny"]
+        );
+        let app = App::new("otherdir", "dir = \"db\"\n", DROPS);
+        let check = app.check(Config::new());
+        assert!(check.has_errors());
+        assert!(check.diagnostics[0]
+            .message
+            .contains("but the build checks `migrations`"));
+        let check = app.check(Config::new().config_file("nowhere.toml"));
+        assert!(check.diagnostics[0]
+            .message
+            .starts_with("cannot read the configuration file"));
     }
 
     #[test]

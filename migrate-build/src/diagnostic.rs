@@ -135,6 +135,40 @@ impl Diagnostic {
         }
     }
 
+    /// 1-based line and column just past the end of the finding (the column
+    /// after its last character), when it has a place in the file. A span
+    /// longer than the excerpt shown ends on its first line.
+    pub fn end(&self) -> Option<(u32, u32)> {
+        let excerpt = self.excerpt.as_ref()?;
+        if self.line == 0 {
+            return None;
+        }
+        let before = excerpt.text.get(..excerpt.range.end)?;
+        let newlines = before.matches('\n').count();
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        let line = excerpt.first_line + newlines;
+        Some((
+            u32::try_from(line).unwrap_or(u32::MAX),
+            u32::try_from(column).unwrap_or(u32::MAX),
+        ))
+    }
+
+    /// The message, then a `help: ` line and a `note: ` line per note: the
+    /// whole diagnostic as plain text without its place (for CI annotations).
+    pub fn text(&self) -> String {
+        let mut text = self.message.clone();
+        for (label, line) in self
+            .help
+            .iter()
+            .map(|h| ("help", h))
+            .chain(self.notes.iter().map(|n| ("note", n)))
+        {
+            text.push_str(&format!("\n{label}: {line}"));
+        }
+        text
+    }
+
     /// Whether this diagnostic fails the build.
     pub fn is_error(&self) -> bool {
         self.level == Level::Deny
@@ -237,8 +271,9 @@ fn excerpt(source: &str, index: &LineIndex, start: usize, end: usize) -> Excerpt
     }
 }
 
-/// The summary line printed after all diagnostics.
-pub(crate) fn summary(diagnostics: &[Diagnostic]) -> Option<String> {
+/// The summary line printed after all diagnostics (`error: 2 migration files
+/// have 3 errors; ...`), `None` when there are none.
+pub fn summary(diagnostics: &[Diagnostic]) -> Option<String> {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
     let files = |errors_only: bool| {
@@ -300,6 +335,7 @@ mod tests {
              4 | DROP TABLE legacy_users;\n  | ^^^^^^^^^^^^^^^^^^^^^^^\n  |\n  \
              = help: write `DROP TABLE IF EXISTS legacy_users` so a retried deploy cannot fail here"
         );
+        assert_eq!(d.end(), Some((4, 24)));
         assert_eq!(
             d.one_line(),
             "unguarded-drop: DROP TABLE without IF EXISTS at migrations/0003_drop_legacy.up.sql:4:1"
@@ -317,6 +353,7 @@ mod tests {
             .unwrap();
         let text = d.render(false);
         assert!(text.contains("2 |   id INTEGER PRIMARY KEY AUTOINCREMENT\n  |                          ^^^^^^^^^^^^^\n"), "{text}");
+        assert_eq!((d.line, d.column, d.end()), (2, 26, Some((2, 39))));
     }
 
     #[test]

@@ -292,7 +292,7 @@ pub fn check_environment(
     }
 }
 
-fn suggest_rule(word: &str) -> String {
+pub(crate) fn suggest_rule(word: &str) -> String {
     let ids = Rule::all()
         .iter()
         .filter(|r| r.is_configurable())
@@ -311,7 +311,10 @@ fn suggest_rule(word: &str) -> String {
 }
 
 /// The candidate within edit distance 3 of `word`, if any.
-fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .map(|c| (edit_distance(word, c), c))
         .filter(|&(d, _)| d <= 3)

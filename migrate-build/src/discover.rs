@@ -5,7 +5,8 @@
 //! `<version>_<slug>.sql` (forward-only). The version is ASCII digits (compared
 //! as an `i64`, so `0001` and `1` are the same version); the slug is
 //! `[A-Za-z0-9_-]+`. Files that do not end in `.sql` (a README, editor backups)
-//! and hidden files are ignored; directories are ignored.
+//! and hidden files are ignored; so are directories, except one named like a
+//! migration, which is reported when it is read.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -191,7 +192,7 @@ pub(crate) fn discover(dir: &Path, display_dir: &str, layout: Layout) -> Discove
         // Only regular files are read here (a FIFO would block); checking
         // each script later reports what cannot be read.
         let text = if read_text && !is_dir && path.is_file() {
-            std::fs::read(&path)
+            crate::read::read_regular_file(&path, crate::read::MAX_FILE_BYTES)
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
         } else {
@@ -223,6 +224,20 @@ pub(crate) fn discover(dir: &Path, display_dir: &str, layout: Layout) -> Discove
             format!("a {resolved} migration written in code: this runner runs SQL files only, so it would never run"),
             Some("write what it does as a SQL migration of the same version (or move the file out of the directory once it is applied everywhere)".to_string()),
         ));
+    }
+    if resolved != Layout::Diesel {
+        // A directory named like a migration file is not one: say so rather
+        // than skip it.
+        for entry in entries.iter().filter(|e| e.is_dir) {
+            if matches!(parse_name(&entry.name), Some(Ok(_))) {
+                found.diagnostics.push(Diagnostic::file(
+                    Rule::UnreadableFile,
+                    &entry.display,
+                    "the path is a directory, not a regular file".to_string(),
+                    Some("a migration is a file: rename the directory or move it out of the migrations directory".to_string()),
+                ));
+            }
+        }
     }
     if resolved == Layout::Diesel {
         for entry in entries.iter().filter(|e| e.is_dir) {

@@ -12,6 +12,10 @@
 //! pgmigrate_build::compile("migrations");
 //! ```
 //!
+//! The project's `migrate.toml` ([`ProjectConfig`]) sets the directory, rule
+//! levels, a lint baseline, the history table and runner settings for the
+//! build, `migrations!("dir")` and the CLI alike.
+//!
 //! [`Config`] adjusts rule levels and the history table; [`Config::check`] is
 //! the pure entry point (no printing, no cargo directives) used by the proc
 //! macro and the CLI, and [`Config::check_file`] checks one file's bytes.
@@ -24,22 +28,26 @@ mod config;
 mod diagnostic;
 mod directive;
 mod discover;
+mod grammar;
+mod hint;
 mod layout;
 mod lint;
 mod parse;
 mod preprocess;
+mod project;
+mod read;
 mod rule;
 mod source;
 mod split;
-mod unverified;
 
 use std::path::{Path, PathBuf};
 
-pub use check::FileCheck;
+pub use check::{FileCheck, GrammarCounts};
 pub use config::{Check, Config};
-pub use diagnostic::Diagnostic;
+pub use diagnostic::{summary, Diagnostic};
 pub use directive::check_environment;
 pub use layout::{Layout, UnknownLayout};
+pub use project::{parse_duration, HistoryTable, ProjectConfig, RunnerSettings, CONFIG_FILE_NAME};
 pub use rule::{Level, Rule};
 pub use source::checksum;
 
@@ -83,12 +91,15 @@ pub struct StatementSpan {
     pub column: u32,
 }
 
-/// A statement that sqlparser could not parse but whose head is valid
-/// PostgreSQL: it was checked by the token-level rules only.
+/// A statement that sqlparser cannot parse and that the second grammar
+/// (PostgreSQL's full syntax, `squawk-parser`) accepts: valid PostgreSQL with
+/// no AST. The lint rules that read tokens checked it; those that read the
+/// AST, and any model of the schema, see an effect of unknown kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unverified {
-    /// The statement kind, e.g. `"DO"` or `"ALTER SEQUENCE"`.
-    pub kind: &'static str,
+pub struct PostgresOnly {
+    /// The statement kind as the grammar names it, e.g. `"CREATE INDEX"`,
+    /// `"DO"` or `"ALTER SEQUENCE"`.
+    pub kind: String,
     /// 1-based line of the statement.
     pub line: u32,
     /// 1-based column of the statement.
@@ -112,8 +123,8 @@ pub struct CheckedScript {
     pub verbatim: bool,
     /// Its top-level statements.
     pub statements: Vec<StatementSpan>,
-    /// The statements checked by tokens only.
-    pub unverified: Vec<Unverified>,
+    /// The statements only the second grammar parsed (no AST).
+    pub postgres_only: Vec<PostgresOnly>,
 }
 
 /// One checked migration: version, name, checksum and its scripts.

@@ -1,17 +1,20 @@
 //! Tokenize once, split, parse each statement from its own tokens, and keep
-//! every statement with its span, its AST (or its unverified kind) and its
-//! syntax error.
+//! every statement with its span, its AST (or, when only the second grammar
+//! parses it, its kind) and its syntax error.
 
 use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
+use crate::grammar::{self, Verdict};
 use crate::lint::tokens::is_trivia;
-use crate::lint::{FileTokens, Finding, ParsedStatement};
+use crate::lint::tokens::significant_by;
+use crate::lint::{FileTokens, Finding, ParsedStatement, Tok};
 use crate::preprocess::blank_non_sql;
 use crate::rule::Rule;
 use crate::source::{advance_chars, ascii_matches, clamp_u32, LineIndex};
-use crate::{split, unverified, StatementSpan};
+use crate::{hint, split, StatementSpan};
 
 /// A `-- migrate:...` comment and where it sits.
 #[derive(Debug, Clone)]
@@ -38,10 +41,65 @@ pub(crate) struct Parsed {
     /// The line index of the body (COPY data and meta-commands are blanked
     /// byte for byte, so it is also the index of the body as given).
     pub index: LineIndex,
+    /// Per statement, its tree ([`parse`] only).
+    #[cfg(test)]
+    pub trees: Vec<Option<Box<sqlparser::ast::Statement>>>,
 }
 
-/// Splits and parses `body`, the file text after a BOM of `base` bytes.
+/// Receives what [`parse_visiting`] finds while it parses, so that each
+/// statement's syntax tree can be used and dropped at once (the trees of a
+/// file of many statements take far more memory than its tokens).
+pub(crate) trait Visitor {
+    /// Once, after splitting and before the first statement is parsed: the
+    /// statements (without trees), the directives, every token and the file
+    /// byte offset of each token (plus the end).
+    fn start(&mut self, parsed: &Parsed, tokens: &[TokenWithSpan], offsets: &[usize]);
+    /// Statement `index` of `statements` parsed as `ast`; `tokens` are its
+    /// significant tokens.
+    fn parsed(
+        &mut self,
+        index: usize,
+        statements: &[ParsedStatement],
+        ast: Box<sqlparser::ast::Statement>,
+        tokens: &[Tok<'_>],
+    );
+}
+
+#[cfg(test)]
+/// Keeps every tree in its statement ([`parse`]).
+struct KeepTrees(Vec<(usize, Box<sqlparser::ast::Statement>)>);
+
+#[cfg(test)]
+impl Visitor for KeepTrees {
+    fn start(&mut self, _: &Parsed, _: &[TokenWithSpan], _: &[usize]) {}
+
+    fn parsed(
+        &mut self,
+        index: usize,
+        _: &[ParsedStatement],
+        ast: Box<sqlparser::ast::Statement>,
+        _: &[Tok<'_>],
+    ) {
+        self.0.push((index, ast));
+    }
+}
+
+/// Splits and parses `body`, the file text after a BOM of `base` bytes,
+/// keeping each statement's tree in [`Parsed::trees`].
+#[cfg(test)]
 pub(crate) fn parse(body: &str, base: usize) -> Parsed {
+    let mut keep = KeepTrees(Vec::new());
+    let mut parsed = parse_visiting(body, base, &mut keep);
+    parsed.trees = parsed.statements.iter().map(|_| None).collect();
+    for (index, ast) in keep.0 {
+        parsed.trees[index] = Some(ast);
+    }
+    parsed
+}
+
+/// Splits and parses `body`, the file text after a BOM of `base` bytes;
+/// each tree goes to `visitor` as soon as it is parsed, not into the result.
+pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor) -> Parsed {
     let mut parsed = Parsed::default();
     // Blanking keeps every byte's place, so the line index of the body is
     // that of the blanked text too.
@@ -132,10 +190,50 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
             first,
             last,
             span,
-            ast: None,
-            unverified: None,
+            postgres_only: None,
         });
     }
+
+    // The statement the tokenizer gave up in, when no chunk holds it.
+    let token_count = tokens.len();
+    if let Some(error) = token_error {
+        let at = location_offset(error.location, text, &index, base).unwrap_or(base + text.len());
+        let end = next_char_end(text, at - base) + base;
+        if !tail_pushed {
+            let rest = text.get(tokenized_end - base..).unwrap_or("");
+            // Whitespace as the tokenizer reads it (not Unicode's: U+00A0
+            // is a token to sqlparser and to PostgreSQL).
+            let rest = rest.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+            let start = (base + text.len() - rest.len()).min(at);
+            let (line, column) = index.line_col(text, start - base);
+            let no_tokens = token_count;
+            parsed.statements.push(ParsedStatement {
+                first: no_tokens,
+                last: no_tokens,
+                span: StatementSpan {
+                    start,
+                    end: base + text.len(),
+                    line,
+                    column,
+                },
+                postgres_only: None,
+            });
+        }
+        let statement = parsed.statements.len().checked_sub(1);
+        parsed.errors.push((
+            Finding {
+                rule: Rule::SyntaxError,
+                start: at,
+                end,
+                message: tokenizer_message(&error.message),
+                help: None,
+                notes: Vec::new(),
+            },
+            statement,
+        ));
+    }
+
+    visitor.start(&parsed, &tokens, &offsets);
 
     // One parser over the whole token vector, as `parse_sql` works: each
     // chunk's `;` becomes the end of input, so that the parser sees every
@@ -152,7 +250,12 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
     for (statement_index, chunk_start) in to_parse {
         seek(&mut parser, chunk_start);
         match parse_next(&mut parser) {
-            Ok(ast) => parsed.statements[statement_index].ast = Some(ast),
+            Ok(ast) => {
+                // The tree goes to the visitor (the rules) and is dropped
+                // there: the trees of a file are never all alive at once.
+                let view = significant_in(&parser, &parsed.statements[statement_index], &offsets);
+                visitor.parsed(statement_index, &parsed.statements, ast, &view);
+            }
             Err(error) => errors.push((statement_index, error)),
         }
     }
@@ -163,73 +266,33 @@ pub(crate) fn parse(body: &str, base: usize) -> Parsed {
 
     for (statement_index, error) in errors {
         let statement = &parsed.statements[statement_index];
-        let span = statement.span;
         let toks = parsed.tokens.significant(statement);
-        let kind = match error {
-            ParserError::RecursionLimitExceeded => None,
-            _ => unverified::classify(&toks),
-        };
-        let missing = kind.and_then(|_| unverified::missing_semicolon(&toks));
-        if let Some(at) = missing {
-            let t = toks[at];
-            let found = text.get(t.start - base..t.end - base).unwrap_or("");
-            parsed.errors.push((
-                Finding {
-                    rule: Rule::SyntaxError,
-                    start: t.start,
-                    end: t.end,
-                    message: format!("Expected: end of statement (a `;`), found: {found}"),
-                    help: Some("end the previous statement with `;`".to_string()),
-                    notes: Vec::new(),
-                },
-                Some(statement_index),
-            ));
-        } else if kind.is_some() {
-            parsed.statements[statement_index].unverified = kind;
-        } else {
-            let finding = error_finding(&error, &toks, text, &index, base, span);
-            parsed.errors.push((finding, Some(statement_index)));
+        match second_opinion(&error, &toks, text, base, statement.span) {
+            Ok(kind) => parsed.statements[statement_index].postgres_only = Some(kind),
+            Err(rejected) => {
+                let finding =
+                    rejection(&error, rejected, &toks, text, &index, base, statement.span);
+                parsed.errors.push((finding, Some(statement_index)));
+            }
         }
-    }
-    if let Some(error) = token_error {
-        let at = location_offset(error.location, text, &index, base).unwrap_or(base + text.len());
-        let end = next_char_end(text, at - base) + base;
-        if !tail_pushed {
-            let rest = text.get(tokenized_end - base..).unwrap_or("");
-            // Whitespace as the tokenizer reads it (not Unicode's: U+00A0
-            // is a token to sqlparser and to PostgreSQL).
-            let rest = rest.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-            let start = (base + text.len() - rest.len()).min(at);
-            let (line, column) = index.line_col(text, start - base);
-            let no_tokens = parsed.tokens.tokens.len();
-            parsed.statements.push(ParsedStatement {
-                first: no_tokens,
-                last: no_tokens,
-                span: StatementSpan {
-                    start,
-                    end: base + text.len(),
-                    line,
-                    column,
-                },
-                ast: None,
-                unverified: None,
-            });
-        }
-        let statement = parsed.statements.len().checked_sub(1);
-        parsed.errors.push((
-            Finding {
-                rule: Rule::SyntaxError,
-                start: at,
-                end,
-                message: tokenizer_message(&error.message),
-                help: None,
-                notes: Vec::new(),
-            },
-            statement,
-        ));
     }
     parsed.index = index;
     parsed
+}
+
+/// The significant tokens of `statement`, read from the parser that holds
+/// the file's tokens.
+fn significant_in<'p>(
+    parser: &'p Parser<'_>,
+    statement: &ParsedStatement,
+    offsets: &[usize],
+) -> Vec<Tok<'p>> {
+    let first = statement.first;
+    let count = statement.last.saturating_sub(first);
+    match offsets.get(first..) {
+        Some(offsets) => significant_by(count, |i| parser.token_at(first + i), offsets),
+        None => Vec::new(),
+    }
 }
 
 /// Moves the parser to token `target`: forward over any tokens (whitespace
@@ -261,6 +324,108 @@ fn parse_next(parser: &mut Parser<'_>) -> Result<Box<sqlparser::ast::Statement>,
             next.token, next.span.start
         )))
     }
+}
+
+/// The second grammar's view of a statement sqlparser rejected: its kind
+/// when valid, else the grammar's message and file offset (`None` when the
+/// statement was not given to it).
+fn second_opinion(
+    error: &ParserError,
+    toks: &[crate::lint::Tok<'_>],
+    text: &str,
+    base: usize,
+    span: StatementSpan,
+) -> Result<String, Option<(String, usize)>> {
+    if matches!(error, ParserError::RecursionLimitExceeded)
+        || toks.len() > grammar::MAX_TOKENS
+        || toks.iter().any(|t| t.depth as usize > grammar::MAX_DEPTH)
+    {
+        return Err(None);
+    }
+    let Some(statement) = text.get(span.start - base..span.end - base) else {
+        return Err(None);
+    };
+    match grammar::check(statement) {
+        Verdict::Accepted(kind) => Ok(kind),
+        Verdict::Rejected { message, at } => Err(Some((message, span.start + at))),
+    }
+}
+
+/// The `syntax-error` for a statement both grammars rejected: a missing `;`
+/// when the statement runs into the next one, else the message of the parser
+/// that read further, with "did you mean" for a misspelled keyword.
+fn rejection(
+    error: &ParserError,
+    second: Option<(String, usize)>,
+    toks: &[crate::lint::Tok<'_>],
+    text: &str,
+    index: &LineIndex,
+    base: usize,
+    span: StatementSpan,
+) -> Finding {
+    let word_at = |at: usize| -> Option<&str> {
+        let t = toks.iter().find(|t| t.start == at)?;
+        match t.token {
+            // A keyword (`BEGIN` in a SQLite trigger) is not a misspelling.
+            Token::Word(w) if w.quote_style.is_none() && w.keyword == Keyword::NoKeyword => {
+                Some(w.value.as_str())
+            }
+            _ => None,
+        }
+    };
+    if let Some(at) = hint::missing_semicolon(toks) {
+        let t = toks[at];
+        let found = text.get(t.start - base..t.end - base).unwrap_or("");
+        return Finding {
+            rule: Rule::SyntaxError,
+            start: t.start,
+            end: t.end,
+            message: format!("Expected: end of statement (a `;`), found: {found}"),
+            help: Some("end the previous statement with `;`".to_string()),
+            notes: Vec::new(),
+        };
+    }
+    let mut finding = error_finding(error, toks, text, index, base, span);
+    // The grammar reports the end of the last token it took; the token after
+    // it is the one it failed on.
+    let second = second.map(|(message, at)| {
+        let token = toks.iter().find(|t| t.start >= at).or(toks.last());
+        let (start, end) = token.map_or((at, at), |t| (t.start, t.end));
+        (message, start, end)
+    });
+    if let Some((message, start, end)) = &second {
+        // sqlparser's "end of statement" is precise (two statements run
+        // together); otherwise the parser that read further knows more.
+        if *start > finding.start && !finding.message.starts_with("Expected: end of statement") {
+            finding.message = capitalized(message);
+            finding.start = *start;
+            finding.end = *end;
+        }
+    }
+    let sqlparser_start = finding.start;
+    for at in std::iter::once(sqlparser_start).chain(second.iter().map(|s| s.1)) {
+        if let Some(word) = word_at(at) {
+            if let Some(keyword) = hint::did_you_mean(word, &finding.message) {
+                let end = toks.iter().find(|t| t.start == at).map_or(at, |t| t.end);
+                return Finding {
+                    rule: Rule::SyntaxError,
+                    start: at,
+                    end,
+                    message: format!("`{word}` is not valid here: did you mean `{keyword}`?"),
+                    help: Some(format!("write `{keyword}`")),
+                    notes: Vec::new(),
+                };
+            }
+        }
+    }
+    finding
+}
+
+fn capitalized(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_uppercase().chain(chars).collect::<String>()
+    })
 }
 
 fn error_finding(
@@ -545,9 +710,9 @@ mod tests {
             0,
         );
         let kinds: Vec<&str> = parsed
-            .statements
+            .trees
             .iter()
-            .map(|s| match s.ast.as_deref() {
+            .map(|t| match t.as_deref() {
                 Some(Statement::Copy { payload, .. }) => {
                     // The data lines are blanked: a COPY of its own has no rows.
                     let data = payload.as_ref().map(|p| p.data.trim());
@@ -597,7 +762,7 @@ mod tests {
             "CREATE TABLE t (a int,;\nSELECT 1;\nINSERT INTO t VALUES (1,;\nSELECT (((;\nSELECT 3;\n",
             0,
         );
-        let ok: Vec<bool> = parsed.statements.iter().map(|s| s.ast.is_some()).collect();
+        let ok: Vec<bool> = parsed.trees.iter().map(Option::is_some).collect();
         assert_eq!(ok, [false, true, false, false, true]);
         assert_eq!(parsed.errors.len(), 3, "{:?}", parsed.errors);
     }

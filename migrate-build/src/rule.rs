@@ -161,10 +161,10 @@ declare_rules! {
         DuplicateVersion = "duplicate-version": "two migration files with the same version number",
         /// A `.down.sql` file without its `.up.sql`.
         OrphanDown = "orphan-down": "a .down.sql file without the matching .up.sql",
-        /// A file that is not valid UTF-8.
-        InvalidEncoding = "invalid-encoding": "a migration file that is not valid UTF-8",
-        /// A file that cannot be read.
-        UnreadableFile = "unreadable-file": "a migration file that cannot be read",
+        /// A file that is not valid UTF-8, or holds a NUL byte.
+        InvalidEncoding = "invalid-encoding": "a migration file that is not valid UTF-8 or holds a NUL byte",
+        /// A file that cannot be read: missing, not a regular file, too large.
+        UnreadableFile = "unreadable-file": "a migration path that cannot be read as a file (not a regular file, too large, no permission)",
         /// A `-- migrate:` comment that is not a known directive.
         UnknownDirective = "unknown-directive": "a `-- migrate:` comment that is not a known directive",
         /// A known directive in a place where it applies to nothing.
@@ -177,6 +177,8 @@ declare_rules! {
         UnclaimedFile = "unclaimed-file": "a .sql file in the migrations directory that no migration of the layout (native, diesel, sqlx, golang-migrate, goose, sql-migrate, dbmate, flyway) claims: nothing would run it",
         /// A section marker or setting of another tool's layout that is missing, unknown or misplaced.
         LayoutMarker = "layout-marker": "a missing, unknown or misplaced marker or setting of another tool's layout (dbmate, goose, sql-migrate sections; diesel metadata.toml)",
+        /// A `migrate.toml` that is not valid TOML, has an unknown key or a bad value.
+        InvalidConfig = "invalid-config": "a migrate.toml that is not valid TOML, has an unknown key or a value of the wrong kind",
     }
 }
 

@@ -20,9 +20,15 @@ pub struct Cli {
 /// Options accepted before or after the subcommand.
 #[derive(Debug, Args, Clone)]
 pub struct GlobalOpts {
-    /// Directory that holds the migration files.
-    #[arg(long, global = true, default_value = "migrations", value_name = "DIR")]
-    pub dir: PathBuf,
+    /// Directory that holds the migration files [default: `dir` in
+    /// migrate.toml, else `migrations`].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// The project's configuration file [default: the nearest migrate.toml in
+    /// --dir (or the working directory) or above it].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// How the migration files are laid out: auto (recognise it), native,
     /// diesel, sqlx, golang-migrate, goose, sql-migrate, dbmate or flyway
@@ -114,6 +120,20 @@ pub enum Format {
     Text,
     /// Machine-readable JSON.
     Json,
+}
+
+/// `lint --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LintFormat {
+    /// Human-readable text, like `cargo build`.
+    #[default]
+    Text,
+    /// One JSON object per finding.
+    Json,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
 }
 
 /// The subcommands.
@@ -251,9 +271,14 @@ pub struct CreateArgs {
 /// `pgmigrate lint`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Output format; `json` prints one object per finding (or per rule with --rules).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format; `json` prints one object per finding (or per rule with
+    /// --rules), `sarif` a SARIF 2.1.0 log, `github` workflow annotations.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+    /// Also show (as warnings) the findings in migrations up to the lint
+    /// baseline of migrate.toml, which are otherwise only counted.
+    #[arg(long)]
+    pub include_baseline: bool,
     /// List every rule with its default level and what it catches, and exit.
     #[arg(long, conflicts_with = "explain")]
     pub rules: bool,
@@ -304,7 +329,7 @@ mod tests {
     #[test]
     fn global_options_after_the_subcommand() {
         let cli = Cli::try_parse_from(["migrate", "status", "--dir", "db", "-q"]).unwrap();
-        assert_eq!(cli.global.dir, PathBuf::from("db"));
+        assert_eq!(cli.global.dir, Some(PathBuf::from("db")));
         assert_eq!(cli.global.quiet, 1);
         let cli = Cli::try_parse_from(["migrate", "down"]).unwrap();
         match cli.command {

@@ -27,7 +27,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use crate::error::{chain, CliError, Result};
-use crate::redact::redact;
+use crate::redact::redact_connection_text as redact;
 
 /// How hard to insist on TLS, as libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,23 @@ pub enum SslMode {
     VerifyFull,
 }
 
+impl SslMode {
+    /// The mode called `name` in a connection string or `PGSSLMODE`.
+    pub fn from_name(name: &str) -> Result<SslMode> {
+        Ok(match name {
+            "disable" => SslMode::Disable,
+            "allow" | "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            other => {
+                return Err(CliError::new(format!("invalid sslmode `{other}`"))
+                    .help("use one of disable, allow, prefer, require, verify-ca, verify-full"))
+            }
+        })
+    }
+}
+
 /// A parsed connection string: what tokio-postgres understands plus our TLS options.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
@@ -57,6 +74,8 @@ pub struct ConnectOptions {
     pub client_cert: Option<PathBuf>,
     /// `sslkey`.
     pub client_key: Option<PathBuf>,
+    /// Whether the string set `sslmode` (else `PGSSLMODE` may).
+    pub ssl_mode_given: bool,
 }
 
 /// `connect_timeout` when the connection string has none.
@@ -86,21 +105,13 @@ impl ConnectOptions {
             root_cert: None,
             client_cert: None,
             client_key: None,
+            ssl_mode_given: false,
         };
         for (key, value) in params {
             match key.as_str() {
                 "sslmode" => {
-                    opts.ssl_mode = match value.as_str() {
-                        "disable" => SslMode::Disable,
-                        "allow" | "prefer" => SslMode::Prefer,
-                        "require" => SslMode::Require,
-                        "verify-ca" => SslMode::VerifyCa,
-                        "verify-full" => SslMode::VerifyFull,
-                        other => return Err(CliError::new(format!("invalid sslmode `{other}`"))
-                            .help(
-                            "use one of disable, allow, prefer, require, verify-ca, verify-full",
-                        )),
-                    }
+                    opts.ssl_mode = SslMode::from_name(&value)?;
+                    opts.ssl_mode_given = true;
                 }
                 "sslrootcert" => opts.root_cert = Some(value),
                 "sslcert" => opts.client_cert = Some(PathBuf::from(value)),
@@ -507,9 +518,7 @@ pub fn connect(conninfo: &str) -> Result<postgres::Client> {
 
 /// Like [`connect`], to database `dbname` instead of the URL's database.
 pub fn connect_to(conninfo: &str, dbname: Option<&str>) -> Result<postgres::Client> {
-    crate::redact::install(conninfo);
-    let opts = ConnectOptions::parse(conninfo)?;
-    let mut config = opts.pg_config()?;
+    let (opts, mut config) = resolve(conninfo)?;
     if let Some(db) = dbname {
         config.dbname(db);
     }
@@ -542,6 +551,31 @@ fn connect_deadline(config: &postgres::Config) -> Duration {
     per_host.saturating_mul(hosts)
 }
 
+/// The connection string completed as libpq would: `PGSSLMODE` and
+/// `PGSSLROOTCERT`, then the other variables and the password file
+/// ([`crate::pgenv`]) for what the string leaves out. Registers the password
+/// in use for masking.
+pub fn resolve(conninfo: &str) -> Result<(ConnectOptions, postgres::Config)> {
+    let env = crate::pgenv::process_env;
+    let mut opts = ConnectOptions::parse(conninfo)?;
+    if !opts.ssl_mode_given {
+        if let Some(mode) = env("PGSSLMODE") {
+            opts.ssl_mode = SslMode::from_name(&mode)?;
+        }
+    }
+    if opts.root_cert.is_none() {
+        opts.root_cert = env("PGSSLROOTCERT");
+    }
+    let mut config = opts.pg_config()?;
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let applied = crate::pgenv::apply(&mut config, &env, home.as_deref());
+    for warning in &applied.warnings {
+        log::warn!("{warning}");
+    }
+    crate::redact::install_with_password(conninfo, applied.password.as_deref());
+    Ok((opts, config))
+}
+
 /// Turns a connection failure into a one-line message and a hint.
 pub fn connect_error(e: &postgres::Error, target: &str, mode: SslMode) -> CliError {
     if let Some(db) = e.as_db_error() {
@@ -566,6 +600,8 @@ pub fn connect_error(e: &postgres::Error, target: &str, mode: SslMode) -> CliErr
             }
             _ => "the server does not offer TLS as required: enable ssl on the server or use sslmode=prefer",
         }
+    } else if lower.contains("password missing") {
+        "the server asks for a password: put it in the URL (postgres://USER:PASSWORD@HOST/DB), in PGPASSWORD, or in ~/.pgpass (mode 0600)"
     } else if lower.contains("timed out") || lower.contains("timeout") {
         "the server did not answer: check the host, the port and any firewall"
     } else {

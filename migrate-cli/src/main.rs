@@ -11,10 +11,14 @@ mod connect;
 mod dotenv;
 mod error;
 mod foreign;
+mod github;
+mod interrupt;
 mod load;
 mod logger;
 mod output;
+mod pgenv;
 mod redact;
+mod sarif;
 mod schema;
 mod settings;
 
@@ -30,12 +34,13 @@ fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // --help / --version exit 0, usage errors exit 2; clap's text never
-            // contains a value we did not echo, but redact it anyway.
+            // --help / --version exit 0 and are printed as written (the
+            // help's example URLs are examples, not secrets); usage errors
+            // exit 2 and may echo a connection string given on the line.
             let code = e.exit_code();
-            let text = redact::redact_patterns(&e.render().to_string());
+            let text = e.render().to_string();
             if e.use_stderr() {
-                eprint!("{text}");
+                eprint!("{}", redact::redact_patterns(&text));
             } else {
                 print!("{text}");
             }
@@ -44,7 +49,14 @@ fn main() -> ExitCode {
     };
     let out = Out::new(&cli.global);
     logger::install(out);
-    match commands::run(&cli, &out) {
+    interrupt::install();
+    let result = commands::run(&cli, &out);
+    interrupt::wait_if_stopping();
+    if interrupt::stdout_closed() {
+        // The reader went away (`| head`): nothing more to say.
+        return ExitCode::from(interrupt::EXIT_BROKEN_PIPE);
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report(&e, &out);
@@ -63,12 +75,14 @@ fn report(e: &CliError, out: &Out) {
     } else {
         out.paint(Style::Red, "error")
     };
-    eprintln!("{label}: {}", redact::redact(&e.message));
+    // Messages may quote values read from the database: no ANSI sequences.
+    let message = output::escape_control_keep_newlines(&redact::redact(&e.message));
+    eprintln!("{label}: {message}");
     if let Some(help) = &e.help {
         eprintln!(
             "  {}: {}",
             out.paint(Style::Cyan, "help"),
-            redact::redact(help)
+            output::escape_control_keep_newlines(&redact::redact(help))
         );
     }
 }
@@ -83,13 +97,17 @@ fn install_panic_hook() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
+        // `print!` on a closed stdout (`| head`) is not a bug: end quietly.
+        if payload.starts_with("failed printing to stdout") {
+            std::process::exit(i32::from(interrupt::EXIT_BROKEN_PIPE));
+        }
         let location = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
         eprintln!(
             "error: internal error{location}: {}",
-            redact::redact(&payload).replace('\n', " ")
+            redact::redact_connection_text(&payload).replace('\n', " ")
         );
         eprintln!("  help: this is a bug in migrate; please report it with the command you ran");
         std::process::exit(i32::from(EXIT_ERROR));

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::cli::{ColorChoice, GlobalOpts};
+use crate::interrupt::print_line;
 use crate::redact::redact;
 
 /// How the user wants output: colors and verbosity. Every line goes through
@@ -73,13 +74,13 @@ impl Out {
     /// Prints a normal line on stdout (hidden by `-q`).
     pub fn line(&self, text: &str) {
         if self.verbosity >= 0 {
-            println!("{}", redact(text));
+            print_line(&redact(text));
         }
     }
 
     /// Prints a line on stdout even with `-q` (the command's essential result).
     pub fn result(&self, text: &str) {
-        println!("{}", redact(text));
+        print_line(&redact(text));
     }
 
     /// Prints a detail line on stderr, only with `-v`.
@@ -95,6 +96,34 @@ impl Out {
             eprintln!("{}: {}", self.paint(Style::Yellow, "warning"), redact(text));
         }
     }
+}
+
+/// `text` with its control characters (newline, tab, ESC of an ANSI
+/// sequence, DEL, C1 controls) written as visible escapes (`\n`, `\t`,
+/// `\u{1b}`), so that a value read from the database (a name in the history
+/// table) cannot start a fake line or recolour the terminal.
+pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Like [`escape_control`], but keeps `\n` (for messages of several lines
+/// written by this program).
+pub fn escape_control_keep_newlines(text: &str) -> String {
+    text.split('\n')
+        .map(escape_control)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A duration as people read it: `850µs`, `12ms`, `1.24s`, `2m05s`.
@@ -177,7 +206,17 @@ impl Table {
     pub fn render(&self, out: &Out) -> String {
         let n = self.header.len();
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
-        for row in &self.rows {
+        // Cells are data (names from the history table): no control characters.
+        let rows: Vec<Vec<(String, Option<Style>)>> = self
+            .rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|(cell, style)| (escape_control(cell).into_owned(), *style))
+                    .collect()
+            })
+            .collect();
+        for row in &rows {
             for (i, (cell, _)) in row.iter().enumerate().take(n) {
                 widths[i] = widths[i].max(cell.chars().count());
             }
@@ -188,7 +227,7 @@ impl Table {
             .iter()
             .map(|h| (h.clone(), Some(Style::Bold)))
             .collect();
-        for row in std::iter::once(&header).chain(self.rows.iter()) {
+        for row in std::iter::once(&header).chain(rows.iter()) {
             let mut line = String::new();
             for (i, (cell, style)) in row.iter().enumerate().take(n) {
                 let last = i + 1 == n || row[i + 1..].iter().all(|(c, _)| c.is_empty());
@@ -245,5 +284,21 @@ mod tests {
         let mut t = Table::new(&["a", "bb"]);
         t.row(vec![("long".into(), None), ("x".into(), None)]);
         assert_eq!(t.render(&out), "a     bb\nlong  x\n");
+        let mut t = Table::new(&["name"]);
+        t.row(vec![("x\nerror: fake\x1b[31m".into(), None)]);
+        assert_eq!(t.render(&out), "name\nx\\nerror: fake\\u{1b}[31m\n");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_control("plain é"), "plain é");
+        assert_eq!(
+            escape_control("a\tb\r\u{7f}\u{9b}"),
+            "a\\tb\\r\\u{7f}\\u{9b}"
+        );
+        assert_eq!(
+            escape_control_keep_newlines("line\n  \x1b[2Jdetail"),
+            "line\n  \\u{1b}[2Jdetail"
+        );
     }
 }

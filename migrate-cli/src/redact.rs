@@ -1,10 +1,17 @@
-//! Keeping passwords out of every line the CLI prints.
+//! Keeping passwords out of every line the CLI prints, without touching
+//! anything else.
 //!
-//! Two layers: [`Redactor`] knows the exact secrets of the connection string in
-//! use (raw and percent-decoded) and blanks them wherever they appear, and
-//! [`redact_patterns`] blanks anything that *looks* like a password in a
-//! connection string (`scheme://user:PASS@host`, `password=PASS`), so that a
-//! secret we did not know about is hidden too.
+//! A password is masked where it appears *as a password*:
+//! - [`redact`] (every printed line) masks the password slot of anything that
+//!   looks like a connection string: `scheme://user:PASS@host` and
+//!   `password=PASS` (also `PGPASSWORD=PASS`). It never searches the text for
+//!   the password's characters, so a password that is a common word (`app`,
+//!   `e`) leaves `applied_at`, `CREATE TABLE app_settings` or `error` alone.
+//! - [`redact_connection_text`] is for texts about the connection itself
+//!   (driver errors while connecting, a rejected connection string, a
+//!   panic): it also masks the known secrets of the connection string in use
+//!   ([`Redactor`], raw and percent-decoded) where they stand as a whole
+//!   token, not inside a longer word.
 
 use std::sync::OnceLock;
 
@@ -15,13 +22,29 @@ pub const MASK: &str = "***";
 /// panic hook and the error printer use it.
 static GLOBAL: OnceLock<Redactor> = OnceLock::new();
 
-/// Registers the secrets of `conninfo` for [`redact`]; later calls are ignored.
-pub fn install(conninfo: &str) {
-    let _ = GLOBAL.set(Redactor::from_conninfo(conninfo));
+/// Registers the secrets of `conninfo`, and `password` when the password
+/// came from elsewhere (`PGPASSWORD`, the password file), for
+/// [`redact_connection_text`]; later calls are ignored.
+pub fn install_with_password(conninfo: &str, password: Option<&str>) {
+    let mut redactor = Redactor::from_conninfo(conninfo);
+    if let Some(password) = password.filter(|p| !p.is_empty()) {
+        redactor.secrets.push(password.to_string());
+        redactor.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        redactor.secrets.dedup();
+    }
+    let _ = GLOBAL.set(redactor);
 }
 
-/// Redacts `text` with the installed secrets (if any) and the generic patterns.
+/// Masks the passwords of connection strings in `text` (see the module docs);
+/// for every line the CLI prints.
 pub fn redact(text: &str) -> String {
+    redact_patterns(text)
+}
+
+/// For texts about the connection (driver errors while connecting, a
+/// rejected connection string, a panic): [`redact`], plus the installed
+/// secrets wherever they stand as a whole token.
+pub fn redact_connection_text(text: &str) -> String {
     match GLOBAL.get() {
         Some(r) => r.redact(text),
         None => redact_patterns(text),
@@ -55,16 +78,40 @@ impl Redactor {
         Redactor { secrets }
     }
 
-    /// `text` with every known secret and every password-looking value masked.
+    /// `text` with every known secret that stands as a whole token (not
+    /// inside a longer word) and every password-looking value masked.
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
+        let mut out = redact_patterns(text);
         for s in &self.secrets {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), MASK);
-            }
+            out = mask_whole_tokens(&out, s);
         }
-        redact_patterns(&out)
+        out
     }
+}
+
+/// `text` with every occurrence of `secret` that is not glued to a letter,
+/// digit or `_` on either side replaced by [`MASK`].
+fn mask_whole_tokens(text: &str, secret: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(found) = text.get(from..).and_then(|rest| rest.find(secret)) {
+        let start = from + found;
+        let end = start + secret.len();
+        let before = text[..start].chars().next_back();
+        let after = text[end..].chars().next();
+        if word(before) || word(after) {
+            from = start + text[start..].chars().next().map_or(1, char::len_utf8);
+            continue;
+        }
+        out.push_str(&text[copied..start]);
+        out.push_str(MASK);
+        copied = end;
+        from = end;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// The password values (as written, not decoded) found in a connection string.
@@ -250,10 +297,47 @@ mod tests {
     }
 
     #[test]
-    fn decoded_secret_is_masked_anywhere() {
+    fn decoded_secret_is_masked_as_a_token() {
         let r = Redactor::from_conninfo("postgres://u:p%2Fw%20d@h/db");
         assert_eq!(r.redact("error: p/w d"), "error: ***");
         assert_eq!(r.redact("error: p%2Fw%20d"), "error: ***");
+    }
+
+    #[test]
+    fn common_word_passwords_leave_other_text_alone() {
+        for password in ["app", "applied", "e"] {
+            let url = format!("postgres://alice:{password}@localhost/app_db");
+            let r = Redactor::from_conninfo(&url);
+            for text in [
+                r#"{"applied_at":"2026-01-01T00:00:00Z","name":"create_app_settings"}"#,
+                "CREATE TABLE app_settings (applied boolean);",
+                "error: the migration was applied; see the help",
+            ] {
+                assert_eq!(redact(text), text);
+            }
+            // In a text about the connection, only whole tokens are masked.
+            let about = "error connecting to app_db: server closed (applied_at unknown)";
+            assert_eq!(r.redact(about), about, "{password}");
+            let shown = r.redact(&format!("cannot connect to {url}"));
+            assert_eq!(
+                shown,
+                "cannot connect to postgres://alice:***@localhost/app_db"
+            );
+            assert_eq!(
+                r.redact(&format!("bad password {password}.")),
+                "bad password ***."
+            );
+        }
+    }
+
+    #[test]
+    fn symbol_passwords_are_masked_whole() {
+        let url = "postgres://u:p%40ss%3Aw%2Frd!@h/db";
+        let r = Redactor::from_conninfo(url);
+        assert_eq!(r.redact("rejected: p@ss:w/rd!"), "rejected: ***");
+        assert_eq!(r.redact(url), "postgres://u:***@h/db");
+        let keyword = "host=h password='it\\'s a secret' dbname=d";
+        assert_eq!(redact(keyword), "host=h password=*** dbname=d");
     }
 
     #[test]

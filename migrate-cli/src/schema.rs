@@ -61,6 +61,34 @@ impl Snapshot {
 const USER_NS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
 
+/// ` acl={...}` for the privileges `acl` of an object of acldefault kind
+/// `kind` owned by `owner` (SQL expressions), or `''` when they mean the
+/// default: the catalog keeps NULL until the first GRANT or REVOKE, and the
+/// explicit default (or `{}` for a column) after a GRANT and its REVOKE;
+/// both mean "the owner's default privileges". Items sorted, as their order
+/// carries no meaning either.
+fn acl_text(acl: &str, kind: &str, owner: &str) -> String {
+    let sorted = |array: &str| {
+        format!("(SELECT array_agg(x::text ORDER BY x::text) FROM unnest({array}) x)")
+    };
+    format!(
+        "CASE WHEN {acl} IS NULL OR {} IS NOT DISTINCT FROM {} THEN '' \
+         ELSE ' acl={{' || array_to_string({}, ',') || '}}' END",
+        sorted(acl),
+        sorted(&format!("acldefault({kind}, {owner})")),
+        sorted(acl)
+    )
+}
+
+/// ` options={...}` for a `text[]` of `name=value` options, sorted (the
+/// catalog keeps them in the order they were set), or `''` for none (NULL
+/// and, after a RESET of every option, `{}`).
+fn options_text(options: &str) -> String {
+    format!(
+        "coalesce((SELECT ' options={{' || string_agg(o, ',' ORDER BY o) || '}}' FROM unnest({options}) o), '')"
+    )
+}
+
 /// Objects that do not belong to an extension (`$cls` is the catalog, `$oid` the object).
 fn not_extension(catalog: &str, oid: &str) -> String {
     format!(
@@ -90,8 +118,9 @@ pub fn capture(
         (
             "schemas",
             format!(
-                "SELECT 'schema ' || quote_ident(n.nspname) || coalesce(' acl=' || n.nspacl::text, '') \
+                "SELECT 'schema ' || quote_ident(n.nspname) || {} \
                  FROM pg_namespace n WHERE {USER_NS} AND {} AND n.nspname <> $1",
+                acl_text("n.nspacl", "'n'", "n.nspowner"),
                 not_extension("pg_namespace", "n.oid"),
             ),
         ),
@@ -112,10 +141,15 @@ pub fn capture(
                  || CASE WHEN c.relrowsecurity THEN ' row-level-security' ELSE '' END \
                  || CASE WHEN c.relforcerowsecurity THEN ' force-rls' ELSE '' END \
                  || coalesce(' partition ' || pg_get_expr(c.relpartbound, c.oid), '') \
-                 || coalesce(' options=' || c.reloptions::text, '') \
-                 || coalesce(' acl=' || c.relacl::text, '') \
+                 || {} || {} \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND {rel_filter}"
+                 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND {rel_filter}",
+                options_text("c.reloptions"),
+                acl_text(
+                    "c.relacl",
+                    "(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::\"char\"",
+                    "c.relowner"
+                ),
             ),
         ),
         (
@@ -130,11 +164,12 @@ pub fn capture(
                       ELSE coalesce(' default ' || pg_get_expr(ad.adbin, ad.adrelid), '') END \
                  || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation \
                       THEN ' collate ' || (SELECT quote_ident(collname) FROM pg_collation WHERE oid = a.attcollation) ELSE '' END \
-                 || coalesce(' acl=' || a.attacl::text, '') \
+                 || {} \
                  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
                  JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid \
                  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
-                 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND {rel_filter}"
+                 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND {rel_filter}",
+                acl_text("a.attacl", "'c'", "c.relowner"),
             ),
         ),
         (
@@ -181,9 +216,10 @@ pub fn capture(
                 "SELECT CASE WHEN p.prokind IN ('f', 'p') THEN 'function ' || pg_get_functiondef(p.oid) \
                    ELSE 'aggregate ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname) \
                      || '(' || pg_get_function_identity_arguments(p.oid) || ')' END \
-                 || coalesce(' acl=' || p.proacl::text, '') \
+                 || {} \
                  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
                  WHERE {USER_NS} AND {}",
+                acl_text("p.proacl", "'f'", "p.proowner"),
                 not_extension("pg_proc", "p.oid")
             ),
         ),
@@ -201,9 +237,10 @@ pub fn capture(
                    WHEN 'r' THEN 'range ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname) || ' of ' \
                      || (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) \
                    ELSE 'type ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname) END \
-                 || coalesce(' acl=' || t.typacl::text, '') \
+                 || {} \
                  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
                  WHERE t.typtype IN ('e', 'd', 'r', 'b') AND t.typelem = 0 AND {USER_NS} AND {}",
+                acl_text("t.typacl", "'T'", "t.typowner"),
                 not_extension("pg_type", "t.oid")
             ),
         ),

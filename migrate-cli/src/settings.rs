@@ -20,6 +20,9 @@ pub enum UrlSource {
     Env,
     /// `DATABASE_URL` in `./.env`.
     DotEnv,
+    /// No connection string: libpq's `PGHOST`, `PGPORT`, `PGUSER`,
+    /// `PGDATABASE` variables (see [`crate::pgenv`]).
+    PgEnv,
 }
 
 /// The database URL and where it came from, or `None` when none is configured.
@@ -38,6 +41,9 @@ pub fn database_url(opts: &GlobalOpts) -> Result<Option<(String, UrlSource)>> {
     let path = Path::new(".env");
     match dotenv::lookup(path, DATABASE_URL) {
         Ok(Some(url)) if !url.is_empty() => Ok(Some((url, UrlSource::DotEnv))),
+        Ok(_) if crate::pgenv::names_a_server(&crate::pgenv::process_env) => {
+            Ok(Some((String::new(), UrlSource::PgEnv)))
+        }
         Ok(_) => Ok(None),
         Err(e) => Err(CliError::new(format!("cannot read .env: {e}"))
             .help("fix the file's permissions or remove it")),
@@ -48,7 +54,7 @@ pub fn database_url(opts: &GlobalOpts) -> Result<Option<(String, UrlSource)>> {
 pub fn require_database_url(opts: &GlobalOpts) -> Result<(String, UrlSource)> {
     database_url(opts)?.ok_or_else(|| {
         CliError::new("no database given").help(
-            "pass --database-url postgres://USER@HOST/DB, set DATABASE_URL, or put DATABASE_URL=... in ./.env",
+            "pass --database-url postgres://USER@HOST/DB, set DATABASE_URL, put DATABASE_URL=... in ./.env, or set PGHOST/PGPORT/PGUSER/PGDATABASE as for psql",
         )
     })
 }
@@ -136,32 +142,37 @@ pub fn check_environment(env: &str, known: Option<&[String]>) -> Result<()> {
     })
 }
 
-/// Parses a duration such as `5s`, `500ms`, `1m`, `1h`, `1.5s` (`0` is zero).
+/// Parses a duration such as `5s`, `500ms`, `1m`, `1h`, `1.5s` (`0` is zero),
+/// as migrate.toml's `[runner]` durations are read.
 pub fn parse_duration(text: &str) -> Result<Duration> {
-    let bad = || {
-        CliError::new(format!("invalid duration `{text}`"))
-            .help("write a number with a unit: `500ms`, `5s`, `2m`, `1h`")
-    };
-    let t = text.trim();
-    if t == "0" {
-        return Ok(Duration::ZERO);
+    pgmigrate_build::parse_duration(text).map_err(|message| match message.split_once(": ") {
+        Some((what, help)) => CliError::new(what).help(help),
+        None => CliError::new(message),
+    })
+}
+
+/// The largest value of PostgreSQL's `lock_timeout` and `statement_timeout`
+/// (an `int` of milliseconds: about 24.8 days).
+pub const MAX_SERVER_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
+/// Parses a duration for a server timeout setting: at most
+/// [`MAX_SERVER_TIMEOUT`], and not below 1 ms unless 0 (which the server
+/// would round to 0, meaning no timeout at all).
+pub fn parse_server_timeout(flag: &str, text: &str) -> Result<Duration> {
+    let d = parse_duration(text)?;
+    if d > MAX_SERVER_TIMEOUT {
+        return Err(CliError::new(format!(
+            "{flag} {text} is longer than PostgreSQL allows (at most 2147483647ms, about 24.8 days)"
+        ))
+        .help("give a shorter duration, or 0 for no timeout"));
     }
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(bad)?;
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "s" | "sec" | "secs" => n,
-        "m" | "min" | "mins" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(bad()),
-    };
-    if !secs.is_finite() || !(0.0..=365.0 * 86400.0).contains(&secs) {
-        return Err(bad());
+    if !d.is_zero() && d < Duration::from_millis(1) {
+        return Err(CliError::new(format!(
+            "{flag} {text} is shorter than 1ms: PostgreSQL counts whole milliseconds and would read it as 0 (no timeout)"
+        ))
+        .help("give at least 1ms, or 0 for no timeout"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -204,5 +215,17 @@ mod tests {
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn server_timeouts_fit_an_int_of_milliseconds() {
+        let t = |text| parse_server_timeout("--statement-timeout", text);
+        assert_eq!(t("24h").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(t("2147483647ms").unwrap(), MAX_SERVER_TIMEOUT);
+        let e = t("2147483648ms").unwrap_err();
+        assert!(e.message.contains("about 24.8 days"), "{}", e.message);
+        assert!(t("600h").is_err());
+        assert!(t("0.5ms").is_err());
+        assert_eq!(t("0").unwrap(), Duration::ZERO);
     }
 }

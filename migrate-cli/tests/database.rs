@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{prepend_hba_and_reload, Sandbox};
+use common::Sandbox;
 
 fn two_migrations(s: &Sandbox) {
     s.write(
@@ -278,34 +278,11 @@ fn connection_errors_are_one_line_without_password() {
 
 #[test]
 fn wrong_password_and_missing_database() {
-    let server = pgmigrate_tempdb::shared().expect("server");
     let s = Sandbox::with_db("cli_password");
     s.write("0001_a.up.sql", "CREATE TABLE a (id int);\n");
-    if server.cluster().is_none() {
-        // An external DATABASE_URL server: its pg_hba is not ours to change.
+    let Some(port) = common::password_role_port() else {
         return;
-    }
-    let cluster = server.cluster().unwrap();
-    // A role that must authenticate with a password, over TCP.
-    let mut admin = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
-    admin
-        .batch_execute(
-            "DO $$ BEGIN
-               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pwuser') THEN
-                 CREATE ROLE pwuser LOGIN PASSWORD 'right-password';
-               END IF;
-             END $$;",
-        )
-        .unwrap();
-    let hba = std::fs::read_to_string(cluster.data_dir().join("pg_hba.conf")).unwrap();
-    if !hba.contains("pwuser") {
-        prepend_hba_and_reload(
-            cluster,
-            &mut admin,
-            "host all pwuser 127.0.0.1/32 scram-sha-256\n",
-        );
-    }
-    let port = cluster.port();
+    };
     let secret = "Wr0ng-Passw0rd";
     let url = format!("postgres://pwuser:{secret}@127.0.0.1:{port}/postgres");
     let run = s.run(&["--database-url", &url, "status"]);
@@ -443,4 +420,37 @@ fn a_server_that_accepts_and_never_answers_does_not_hang_status() {
         .contains("no answer within 1s")
         .contains("connect_timeout");
     accepted.join().unwrap();
+}
+
+#[test]
+fn read_only_commands_report_findings_and_up_refuses() {
+    let s = Sandbox::with_db("cli_read_only");
+    s.write("0001_old.sql", "CREATE TABLE old (id bigint);\n");
+    s.write("0002_new.sql", "DROP TABLE old;\n");
+    s.run_db(&["status"])
+        .code(0)
+        .contains("pending")
+        .contains("lint error(s) in migrations: `up` would refuse to run");
+    s.run_db(&["plan"])
+        .code(0)
+        .contains("DROP TABLE old;")
+        .contains("`up` would refuse to run");
+    s.run_db(&["up"]).code(1).contains("nothing was run");
+    assert!(s.applied().is_empty());
+
+    // With the baseline at 0002 both files are history; after it, findings count again.
+    std::fs::write(
+        s.root().join("migrate.toml"),
+        "[lint]\nbaseline = \"0002\"\n",
+    )
+    .unwrap();
+    s.run_db(&["up"]).code(0).contains("applied 2 migration(s)");
+    assert_eq!(s.applied(), [1, 2]);
+    std::fs::write(
+        s.root().join("migrate.toml"),
+        "[lint]\nbaseline = \"0001\"\n",
+    )
+    .unwrap();
+    s.write("0003_again.sql", "DROP TABLE gone;\n");
+    s.run_db(&["up"]).code(1).contains("nothing was run");
 }

@@ -102,8 +102,9 @@ fn lint_reports_deny_findings_and_json() {
         .contains("unguarded-drop")
         .contains("0001_init.up.sql:3:1");
 
+    // JSON is a report for tools: it exits 0 whatever it finds.
     let run = s.run(&["lint", "--format", "json"]);
-    run.code(1);
+    run.code(0);
     let findings: Vec<serde_json::Value> = run
         .stdout
         .lines()
@@ -244,4 +245,184 @@ fn global_options_go_after_the_subcommand_too() {
     let s = Sandbox::offline();
     s.run(&["create", "x_one", "--dir", "other"]).code(0);
     assert!(s.root().join("other").is_dir());
+}
+
+/// Writes `migrate.toml` in the sandbox's working directory.
+fn write_config(s: &Sandbox, text: &str) {
+    std::fs::write(s.root().join("migrate.toml"), text).unwrap();
+}
+
+#[test]
+fn migrate_toml_errors_point_at_the_key_or_value() {
+    let s = Sandbox::offline();
+    s.write("0001_init.sql", "CREATE TABLE t (id bigint);\n");
+    write_config(
+        &s,
+        "layout = \"rails\"\n[lint]\nbasline = \"0001\"\n[lint.rules]\nunguarded-drop = \"error\"\n[history]\nschema = 7\n",
+    );
+    s.run(&["lint"])
+        .code(2)
+        .contains("error[invalid-config]: unknown layout `rails`")
+        .contains("--> migrate.toml:1:10")
+        .contains("error[invalid-config]: unknown key `basline` in [lint]")
+        .contains("--> migrate.toml:3:1")
+        .contains("did you mean `baseline`?")
+        .contains("error[invalid-config]: unknown level `error` for `unguarded-drop`")
+        .contains("--> migrate.toml:5:18")
+        .contains("error[invalid-config]: `schema` must be a string, not integer")
+        .contains("--> migrate.toml:7:10")
+        .contains("migrate.toml has 4 error(s)");
+    // The same file stops every command, also those that need no database.
+    s.run(&["status"])
+        .code(2)
+        .contains("migrate.toml has 4 error(s)");
+}
+
+#[test]
+fn a_bad_baseline_is_a_lint_error() {
+    let s = Sandbox::offline();
+    s.write("0001_init.sql", "CREATE TABLE t (id bigint);\n");
+    write_config(&s, "[lint]\nbaseline = \"0009\"\n");
+    s.run(&["lint"])
+        .code(1)
+        .contains("error[invalid-config]: `baseline` `0009` names no migration in the directory (the newest is 0001)")
+        .contains("--> migrate.toml:2:12");
+    write_config(&s, "[lint]\nbaseline = 1\n");
+    s.run(&["lint"])
+        .code(2)
+        .contains("`baseline` must be a string")
+        .contains("write `baseline = \"1\"`");
+    write_config(&s, "[lint]\nbaseline = \"first\"\n");
+    s.run(&["lint"])
+        .code(2)
+        .contains("`baseline` `first` is not a migration version");
+}
+
+#[test]
+fn the_baseline_hides_old_findings_and_rule_levels_apply() {
+    let s = Sandbox::offline();
+    s.write("0001_init.sql", "DROP TABLE legacy;\n");
+    s.write("0002_more.sql", "DROP TABLE other;\n");
+    s.run(&["lint"]).code(1).contains("0001_init.sql:1:1");
+    write_config(
+        &s,
+        "[lint]\nbaseline = \"0001\"\n[lint.rules]\nunguarded-drop = \"warn\"\ndestructive = \"allow\"\n",
+    );
+    s.run(&["lint"])
+        .code(0)
+        .contains("warning[unguarded-drop]")
+        .contains("0002_more.sql:1:1")
+        .lacks("0001_init.sql:1:1")
+        .contains(
+            "1 finding(s) in migrations up to the lint baseline 0001 are history and not shown",
+        );
+    s.run(&["lint", "--include-baseline"])
+        .code(0)
+        .contains("0001_init.sql:1:1")
+        .contains("history, not an error");
+    let json = s.run(&["lint", "--format", "json"]);
+    json.code(0);
+    let baselined: Vec<serde_json::Value> = json
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|f| f["baseline"] == true)
+        .collect();
+    assert_eq!(baselined.len(), 1, "{}", json.stdout);
+    assert!(baselined[0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("0001_init.sql"));
+}
+
+#[test]
+fn dir_and_config_come_from_migrate_toml() {
+    let s = Sandbox::offline();
+    std::fs::create_dir_all(s.root().join("db/sql")).unwrap();
+    std::fs::write(s.root().join("db/sql/0001_init.sql"), "DROP TABLE t;\n").unwrap();
+    write_config(&s, "dir = \"db/sql\"\n");
+    // Found from a subdirectory of the project too.
+    std::fs::create_dir_all(s.root().join("src")).unwrap();
+    let mut cmd = s.cmd(&["lint"]);
+    cmd.current_dir(s.root().join("src"));
+    let run = common::Run::from(cmd.output().unwrap());
+    run.code(1).contains("0001_init.sql:1:1");
+    s.run(&["lint"])
+        .code(1)
+        .contains("db/sql/0001_init.sql:1:1");
+    // --config names another file; --dir still wins over `dir`.
+    std::fs::write(
+        s.root().join("ci.toml"),
+        "dir = \"db/sql\"\n[lint.rules]\nunguarded-drop = \"allow\"\ndestructive = \"allow\"\n",
+    )
+    .unwrap();
+    s.run(&["--config", "ci.toml", "lint"])
+        .code(0)
+        .contains("checked 1 migration(s)");
+    s.run(&["--config", "ci.toml", "--dir", "migrations", "lint"])
+        .code(0)
+        .contains("checked 0 migration(s)");
+    s.run(&["--config", "missing.toml", "lint"])
+        .code(2)
+        .contains("configuration file missing.toml does not exist");
+}
+
+#[test]
+fn lint_sarif_and_github_formats() {
+    let s = Sandbox::offline();
+    s.write(
+        "0001_init.sql",
+        "CREATE TABLE t (id bigint);\n\nDROP TABLE legacy;\n",
+    );
+    let sarif = s.run(&["lint", "--format", "sarif"]);
+    sarif.code(0);
+    let log: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("one SARIF document");
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let drop = results
+        .iter()
+        .find(|r| r["ruleId"] == "unguarded-drop")
+        .unwrap_or_else(|| panic!("{results:?}"));
+    assert_eq!(drop["level"], "error");
+    let location = &drop["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"],
+        "migrations/0001_init.sql"
+    );
+    assert_eq!(
+        location["region"],
+        serde_json::json!({"startLine": 3, "startColumn": 1, "endLine": 3, "endColumn": 18})
+    );
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules
+        .iter()
+        .any(|r| r["id"] == "unguarded-drop" && r["help"]["text"].is_string()));
+
+    let github = s.run(&["lint", "--format", "github"]);
+    github.code(1).contains(
+        "::error file=migrations/0001_init.sql,line=3,col=1,endLine=3,endColumn=18,title=unguarded-drop::DROP TABLE without IF EXISTS%0Ahelp: ",
+    );
+    assert!(github.stdout.lines().any(|l| l
+        .starts_with("::warning file=migrations/0001_init.sql,line=3,")
+        && l.contains("title=destructive")));
+}
+
+#[test]
+fn the_layout_comes_from_migrate_toml() {
+    let s = Sandbox::offline();
+    s.write(
+        "20240101000000_init.sql",
+        "-- migrate:up\nCREATE TABLE t (id bigint);\n\n-- migrate:down\nDROP TABLE IF EXISTS t;\n",
+    );
+    write_config(&s, "layout = \"dbmate\"\n");
+    s.run(&["lint"])
+        .code(0)
+        .contains("checked 1 migration(s), 2 file(s)");
+    write_config(&s, "layout = \"dbmat\"\n");
+    s.run(&["lint"])
+        .code(2)
+        .contains("unknown layout `dbmat`")
+        .contains("did you mean `dbmate`?");
 }

@@ -76,7 +76,7 @@ fn verify_reports_a_failing_down_and_forward_only() {
     s.run(&["verify"])
         .code(0)
         .contains("forward-only")
-        .contains("1 down script(s) restore the schema");
+        .contains("1 of 3 down script(s) restore the schema");
 
     let s = Sandbox::offline();
     s.write("0001_t.up.sql", "CREATE TABLE t (id int);\n");

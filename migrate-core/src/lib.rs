@@ -36,8 +36,8 @@ mod migrations;
 mod model;
 
 pub use executor::{
-    AppliedMigration, ClientError, Direction, DownReport, DriftedMigration, Error, Interruption,
-    MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
+    AppliedMigration, ClientError, Direction, DownReport, DriftedMigration, Error, FailureClass,
+    Interruption, MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
     RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 pub use migrations::{Migrations, Settings};

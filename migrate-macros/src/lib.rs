@@ -19,8 +19,9 @@ const GENERATED_FILE: &str = "migrate_migrations.rs";
 ///   generated in `build.rs` (the recommended mode: adding a file rebuilds).
 /// - `migrations!("dir")` checks `dir` (relative to the crate root) inside the
 ///   macro and reports every deny finding as a compile error. Edits to existing
-///   files rebuild; a newly added file needs a rebuild of the crate (use the
-///   build script mode to get that automatically).
+///   files (and to the project's `migrate.toml`) rebuild; a newly added file
+///   needs a rebuild of the crate (use the build script mode to get that
+///   automatically).
 #[proc_macro]
 pub fn migrations(input: TokenStream) -> TokenStream {
     let expanded = if input.is_empty() {
@@ -109,7 +110,14 @@ fn from_directory(dir: &LitStr) -> proc_macro2::TokenStream {
         }};
     }
     match check.codegen().parse::<proc_macro2::TokenStream>() {
-        Ok(tokens) => tokens,
+        // `include_bytes!` makes rustc track migrate.toml: an edit rebuilds.
+        Ok(tokens) => match check.config_file().and_then(Path::to_str) {
+            Some(config) => quote! {{
+                const _: &[u8] = include_bytes!(#config);
+                #tokens
+            }},
+            None => tokens,
+        },
         Err(error) => {
             let message = format!("pgmigrate-build generated code that does not parse ({error}); please report this bug");
             syn::Error::new(Span::call_site(), message).to_compile_error()

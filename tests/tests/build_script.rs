@@ -8,52 +8,19 @@
 mod support;
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(".."))
-}
+#[path = "support/app.rs"]
+mod app;
 
 /// Writes the fixture application into a fresh directory.
 fn write_fixture_app(dir: &Path) {
-    let root = workspace_root();
-    let manifest = format!(
-        r#"[package]
-name = "fixture-app"
-version = "0.1.0"
-edition = "2021"
-publish = false
-
-[dependencies]
-pgmigrate-core = {{ path = {core:?} }}
-
-[build-dependencies]
-pgmigrate-build = {{ path = {build:?} }}
-
-[workspace]
-"#,
-        core = root.join("migrate-core").display().to_string(),
-        build = root.join("migrate-build").display().to_string(),
-    );
-    fs::create_dir_all(dir.join("src")).expect("create fixture src");
-    fs::create_dir_all(dir.join("migrations")).expect("create fixture migrations");
-    fs::write(dir.join("Cargo.toml"), manifest).expect("write fixture manifest");
-    // The workspace lock file pins the same versions, so the build needs no network.
-    fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
-    fs::write(
-        dir.join("build.rs"),
-        "fn main() {\n    pgmigrate_build::compile(\"migrations\");\n}\n",
-    )
-    .expect("write build.rs");
-    fs::write(
-        dir.join("src/main.rs"),
+    app::write_app(
+        dir,
+        "",
         "fn main() {\n    let migrations = pgmigrate_core::migrations!();\n    for m in migrations.migrations() {\n        println!(\"{} {} {}\", m.version, m.name, m.checksum);\n    }\n}\n",
-    )
-    .expect("write main.rs");
+    );
 }
 
 fn cargo(dir: &Path, args: &[&str]) -> Output {
@@ -61,16 +28,7 @@ fn cargo(dir: &Path, args: &[&str]) -> Output {
         "build_script: cargo {} (fixture application)",
         args.join(" ")
     ));
-    let target = workspace_root().join("target").join("fixture-app");
-    Command::new(env!("CARGO"))
-        .args(args)
-        .args(["--offline", "--quiet", "--color", "never"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target)
-        .env_remove("CARGO_MANIFEST_DIR")
-        .env_remove("OUT_DIR")
-        .output()
-        .expect("run cargo")
+    app::cargo(dir, &[args, &["--quiet"]].concat())
 }
 
 fn stderr(output: &Output) -> String {

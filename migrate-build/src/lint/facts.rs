@@ -617,7 +617,12 @@ impl Facts {
     /// Computes the facts of `statements`.
     #[cfg(test)]
     pub(crate) fn new(parsed: &crate::parse::Parsed, settings: Settings) -> Facts {
-        Facts::from_tokens(&parsed.tokens.views(&parsed.statements), settings)
+        let views: Vec<_> = parsed
+            .statements
+            .iter()
+            .map(|s| parsed.tokens.significant(s))
+            .collect();
+        Facts::from_tokens(&views, settings)
     }
 
     /// Computes the facts of the statements whose significant tokens are

@@ -65,16 +65,23 @@ impl FileTokens {
     /// The significant tokens (no whitespace or comments) of `statement`,
     /// with byte offsets.
     pub(crate) fn significant(&self, statement: &ParsedStatement) -> Vec<Tok<'_>> {
-        let range = statement.first..statement.last;
-        match (self.tokens.get(range), self.offsets.get(statement.first..)) {
-            (Some(tokens), Some(offsets)) => tokens::significant(tokens, offsets),
-            _ => Vec::new(),
-        }
+        significant_of(&self.tokens, &self.offsets, statement)
     }
+}
 
-    /// The significant-token view of every statement, in order.
-    pub(crate) fn views(&self, statements: &[ParsedStatement]) -> Vec<Vec<Tok<'_>>> {
-        statements.iter().map(|s| self.significant(s)).collect()
+/// The significant tokens of `statement` in a file's `tokens` with their
+/// `offsets` (see [`FileTokens`]).
+pub(crate) fn significant_of<'a>(
+    tokens: &'a [TokenWithSpan],
+    offsets: &[usize],
+    statement: &ParsedStatement,
+) -> Vec<Tok<'a>> {
+    match (
+        tokens.get(statement.first..statement.last),
+        offsets.get(statement.first..),
+    ) {
+        (Some(tokens), Some(offsets)) => tokens::significant(tokens, offsets),
+        _ => Vec::new(),
     }
 }
 
@@ -87,20 +94,21 @@ pub(crate) struct ParsedStatement {
     pub last: usize,
     /// Where the statement is in the file (the `;` excluded).
     pub span: StatementSpan,
-    /// The AST, when sqlparser parsed the statement.
-    pub ast: Option<Box<ast::Statement>>,
-    /// The statement kind (its head) when sqlparser could not parse a
-    /// statement that is known-good PostgreSQL: it is checked by tokens only.
-    pub unverified: Option<&'static str>,
+    /// The statement kind (e.g. `CREATE INDEX`) when sqlparser could not
+    /// parse it but the second grammar (PostgreSQL's full syntax) did: valid,
+    /// with no AST, checked by the token-level rules.
+    pub postgres_only: Option<String>,
 }
 
 /// What a statement rule sees.
 #[allow(dead_code)]
 pub(crate) struct StatementContext<'a> {
-    /// The parsed statement; `None` when unverified or not parseable.
+    /// The parsed statement; `None` when only the second grammar parsed it,
+    /// or when it is not valid.
     pub ast: Option<&'a ast::Statement>,
-    /// The unverified kind (see [`ParsedStatement::unverified`]).
-    pub unverified: Option<&'static str>,
+    /// The kind of a statement only the second grammar parsed (see
+    /// [`ParsedStatement::postgres_only`]).
+    pub postgres_only: Option<&'a str>,
     /// Significant tokens with byte offsets and 1-based line/column.
     pub tokens: &'a [Tok<'a>],
     /// The statement's span.
@@ -213,37 +221,61 @@ impl Findings {
     }
 }
 
-/// Runs every statement rule over every statement, then every file rule.
-/// Returns the findings and, per finding, the index of its statement.
-pub(crate) fn run(
-    statements: &[ParsedStatement],
-    file_tokens: &FileTokens,
-    source: &str,
-    body_start: usize,
+/// Runs the rules of one file: built from the significant tokens of every
+/// statement (the facts the rules share), then called once per statement,
+/// in any order, and once for the file. A statement's syntax tree is needed
+/// only during its own call.
+pub(crate) struct Linter {
+    facts: facts::Facts,
     transaction: TransactionKind,
     direction: Direction,
-    settings: facts::Settings,
-) -> Vec<(Finding, Option<usize>)> {
-    // The significant-token view of each statement, built once and shared
-    // by the facts and every statement rule.
-    let views = file_tokens.views(statements);
-    let facts = facts::Facts::from_tokens(&views, settings);
-    let mut out = Vec::new();
-    let mut findings = Findings::default();
-    for (index, (statement, tokens)) in statements.iter().zip(&views).enumerate() {
+}
+
+impl Linter {
+    /// The facts of the statements whose significant tokens are `views`.
+    pub(crate) fn new(
+        views: &[Vec<Tok<'_>>],
+        settings: facts::Settings,
+        transaction: TransactionKind,
+        direction: Direction,
+    ) -> Linter {
+        Linter {
+            facts: facts::Facts::from_tokens(views, settings),
+            transaction,
+            direction,
+        }
+    }
+
+    /// Runs every statement rule over statement `index` of `statements`
+    /// (with `ast`, its tree, if it parsed, and `tokens`, its significant
+    /// tokens); appends the findings with the statement's index.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn statement(
+        &self,
+        index: usize,
+        statements: &[ParsedStatement],
+        ast: Option<&ast::Statement>,
+        tokens: &[Tok<'_>],
+        source: &str,
+        out: &mut Vec<(Finding, Option<usize>)>,
+    ) {
+        let Some(statement) = statements.get(index) else {
+            return;
+        };
         let ctx = StatementContext {
-            ast: statement.ast.as_deref(),
-            unverified: statement.unverified,
+            ast,
+            postgres_only: statement.postgres_only.as_deref(),
             tokens,
             span: statement.span,
             source,
-            transaction,
-            direction,
+            transaction: self.transaction,
+            direction: self.direction,
             earlier: &statements[..index],
             index,
-            facts: &facts,
-            alter: facts::AlterTable::read(tokens, &facts, index),
+            facts: &self.facts,
+            alter: facts::AlterTable::read(tokens, &self.facts, index),
         };
+        let mut findings = Findings::default();
         for rule in Rule::all() {
             if let Some(RuleDef {
                 check: Check::Statement(check),
@@ -253,24 +285,34 @@ pub(crate) fn run(
                 check(&ctx, &mut findings);
             }
         }
-        out.extend(findings.list.drain(..).map(|f| (f, Some(index))));
+        out.extend(findings.list.into_iter().map(|f| (f, Some(index))));
     }
-    let ctx = FileContext {
-        statements,
-        source,
-        body_start,
-        transaction,
-        direction,
-    };
-    for rule in Rule::all() {
-        if let Some(RuleDef {
-            check: Check::File(check),
-            ..
-        }) = rule.def()
-        {
-            check(&ctx, &mut findings);
+
+    /// Runs every file rule; appends the findings (with no statement).
+    pub(crate) fn file(
+        &self,
+        statements: &[ParsedStatement],
+        source: &str,
+        body_start: usize,
+        out: &mut Vec<(Finding, Option<usize>)>,
+    ) {
+        let ctx = FileContext {
+            statements,
+            source,
+            body_start,
+            transaction: self.transaction,
+            direction: self.direction,
+        };
+        let mut findings = Findings::default();
+        for rule in Rule::all() {
+            if let Some(RuleDef {
+                check: Check::File(check),
+                ..
+            }) = rule.def()
+            {
+                check(&ctx, &mut findings);
+            }
         }
+        out.extend(findings.list.into_iter().map(|f| (f, None)));
     }
-    out.extend(findings.list.drain(..).map(|f| (f, None)));
-    out
 }

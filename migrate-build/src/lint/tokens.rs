@@ -77,33 +77,65 @@ pub(crate) fn significant<'a>(tokens: &'a [TokenWithSpan], offsets: &[usize]) ->
     let mut depth: u32 = 0;
     // Index arithmetic rather than adapters: this runs for every token, also
     // in unoptimised build scripts.
-    let known = if offsets.len() > tokens.len() {
-        tokens.len()
-    } else {
-        offsets.len().saturating_sub(1)
-    };
+    let known = known_tokens(tokens.len(), offsets);
     for (i, t) in tokens[..known].iter().enumerate() {
-        if is_trivia(&t.token) {
-            continue;
-        }
-        let (start, end) = (offsets[i], offsets[i + 1]);
-        // `matches!`, not `==`: comparing with a `Token` value goes through
-        // the derived `PartialEq`, a call per token.
-        if matches!(t.token, Token::RParen) {
-            depth = depth.saturating_sub(1);
-        }
-        out.push(Tok {
-            token: &t.token,
-            start,
-            end,
-            line: t.span.start.line,
-            depth,
-        });
-        if matches!(t.token, Token::LParen) {
-            depth += 1;
-        }
+        push_significant(&mut out, t, offsets[i], offsets[i + 1], &mut depth);
     }
     out
+}
+
+/// [`significant`] of the `count` tokens `get(0)`, `get(1)`, ... (tokens
+/// that another owner, the parser, holds).
+pub(crate) fn significant_by<'a>(
+    count: usize,
+    get: impl Fn(usize) -> &'a TokenWithSpan,
+    offsets: &[usize],
+) -> Vec<Tok<'a>> {
+    let mut out = Vec::with_capacity(count / 2 + 1);
+    let mut depth: u32 = 0;
+    for i in 0..known_tokens(count, offsets) {
+        push_significant(&mut out, get(i), offsets[i], offsets[i + 1], &mut depth);
+    }
+    out
+}
+
+/// How many of `count` tokens have both a start and an end in `offsets`.
+fn known_tokens(count: usize, offsets: &[usize]) -> usize {
+    if offsets.len() > count {
+        count
+    } else {
+        offsets.len().saturating_sub(1)
+    }
+}
+
+/// Appends `t` (from `start` to `end`) to `out` unless it is trivia, with
+/// its paren depth.
+#[inline]
+fn push_significant<'a>(
+    out: &mut Vec<Tok<'a>>,
+    t: &'a TokenWithSpan,
+    start: usize,
+    end: usize,
+    depth: &mut u32,
+) {
+    if is_trivia(&t.token) {
+        return;
+    }
+    // `matches!`, not `==`: comparing with a `Token` value goes through
+    // the derived `PartialEq`, a call per token.
+    if matches!(t.token, Token::RParen) {
+        *depth = depth.saturating_sub(1);
+    }
+    out.push(Tok {
+        token: &t.token,
+        start,
+        end,
+        line: t.span.start.line,
+        depth: *depth,
+    });
+    if matches!(t.token, Token::LParen) {
+        *depth += 1;
+    }
 }
 
 /// Longest word [`upper_ascii`] upper-cases; longer words come back empty.

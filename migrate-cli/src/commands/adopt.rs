@@ -33,9 +33,10 @@ pub const ALTERNATIVE_TABLE: &str = "pgmigrate_history";
 
 /// Runs `pgmigrate adopt`.
 pub fn run(ctx: &Ctx, args: &AdoptArgs) -> Result<()> {
-    let layout = ctx.global.layout.unwrap_or(args.from.layout());
+    let layout = ctx.layout().unwrap_or(args.from.layout());
     let check = crate::load::check(
-        &ctx.global.dir,
+        &ctx.dir,
+        ctx.project.as_ref(),
         ctx.global.environments.as_deref(),
         Some(layout),
     )?;
@@ -54,7 +55,7 @@ pub fn run(ctx: &Ctx, args: &AdoptArgs) -> Result<()> {
         eprintln!("{}", crate::redact::redact(&shown.join("\n\n")));
         return Err(CliError::check_failed(format!(
             "{structural} problem(s) with the migration files of {} read as the {layout} layout: nothing was recorded",
-            ctx.global.dir.display()
+            ctx.dir.display()
         ))
         .help("fix the files, or pass --layout if the directory follows another tool's layout"));
     }
@@ -126,7 +127,7 @@ pub fn run(ctx: &Ctx, args: &AdoptArgs) -> Result<()> {
             "{} recorded {} version(s) that have no migration file in {}: {}",
             args.from.name(),
             missing.len(),
-            ctx.global.dir.display(),
+            ctx.dir.display(),
             missing.join(", ")
         ))
         .help("restore the files as they were applied (from version control), then adopt again; nothing was recorded"));
@@ -211,7 +212,8 @@ pub fn run(ctx: &Ctx, args: &AdoptArgs) -> Result<()> {
     ));
     let auto_reads_it = pgmigrate_build::Config::new()
         .root_dir(std::env::current_dir().unwrap_or_default())
-        .check(&ctx.global.dir)
+        .ignore_config_file()
+        .check(&ctx.dir)
         .layout()
         == layout;
     if moved || !auto_reads_it {

@@ -2,12 +2,13 @@
 
 use pgmigrate_build::{Diagnostic, Rule};
 
-use crate::cli::{Format, LintArgs};
+use crate::cli::{LintArgs, LintFormat};
 use crate::commands::Ctx;
 use crate::error::{CliError, Result};
 use crate::output::Style;
 
-/// Runs `pgmigrate lint`. Exit 1 when a `deny` finding exists.
+/// Runs `pgmigrate lint`. Exit 1 when a `deny` finding exists, except with
+/// `--format json|sarif`: reports for tools, which always exit 0.
 pub fn run(ctx: &Ctx, args: &LintArgs) -> Result<()> {
     if args.rules {
         list_rules(ctx, args.format);
@@ -16,57 +17,97 @@ pub fn run(ctx: &Ctx, args: &LintArgs) -> Result<()> {
     if let Some(id) = &args.explain {
         return explain(ctx, id);
     }
-    let check = crate::load::check(
-        &ctx.global.dir,
-        ctx.global.environments.as_deref(),
-        ctx.global.layout,
-    )?;
+    let check = ctx.check()?;
+    let baseline = ctx
+        .project
+        .as_ref()
+        .and_then(|p| p.baseline())
+        .unwrap_or_default();
+    let shown: Vec<&Diagnostic> = if args.include_baseline {
+        let mut all: Vec<&Diagnostic> = check.diagnostics.iter().chain(&check.baselined).collect();
+        all.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+        all
+    } else {
+        check.diagnostics.iter().collect()
+    };
     match args.format {
-        Format::Json => {
+        LintFormat::Json => {
             for d in &check.diagnostics {
-                ctx.out.result(&to_json(d).to_string());
+                ctx.out.result(&to_json(d, false).to_string());
+            }
+            for d in &check.baselined {
+                ctx.out.result(&to_json(d, true).to_string());
+            }
+            return Ok(());
+        }
+        LintFormat::Sarif => {
+            let log = crate::sarif::log(&check.diagnostics, &check.baselined, baseline);
+            ctx.out.result(&log.to_string());
+            return Ok(());
+        }
+        LintFormat::Github => {
+            for d in &shown {
+                ctx.out.result(&crate::github::annotation(d));
             }
         }
-        Format::Text => {
-            let text = check.render(ctx.out.color);
-            if !text.trim().is_empty() {
-                // Diagnostics are the result of this command: stdout.
-                print!("{}", crate::redact::redact(&text));
-                if !text.ends_with('\n') {
-                    println!();
-                }
-            }
-            if !check.has_errors() {
-                let files: usize = check
-                    .migrations
-                    .iter()
-                    .map(|m| 1 + usize::from(m.down.is_some()))
-                    .sum();
-                ctx.out.line(&format!(
-                    "{} {} migration(s), {files} file(s) in {}",
-                    ctx.out.paint(Style::Green, "checked"),
-                    check.migrations.len(),
-                    ctx.global.dir.display()
-                ));
-            }
-        }
+        LintFormat::Text => print_text(ctx, &check, &shown, args.include_baseline, baseline),
     }
     if check.has_errors() {
         let errors = check.diagnostics.iter().filter(|d| d.is_error()).count();
-        return Err(CliError::check_failed(if args.format == Format::Json {
-            String::new()
-        } else {
-            format!("{errors} error(s) in {}", ctx.global.dir.display())
-        }));
+        return Err(CliError::check_failed(format!(
+            "{errors} error(s) in {}",
+            ctx.dir.display()
+        )));
     }
     Ok(())
 }
 
+fn print_text(
+    ctx: &Ctx,
+    check: &pgmigrate_build::Check,
+    shown: &[&Diagnostic],
+    include_baseline: bool,
+    baseline: &str,
+) {
+    let mut text = String::new();
+    for d in shown {
+        text.push_str(&d.render(ctx.out.color));
+        text.push_str("\n\n");
+    }
+    if let Some(line) = pgmigrate_build::summary(&check.diagnostics) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    if !text.trim().is_empty() {
+        // Diagnostics are the result of this command: stdout.
+        print!("{}", crate::redact::redact(&text));
+    }
+    if !check.baselined.is_empty() && !include_baseline {
+        ctx.out.line(&format!(
+            "{} finding(s) in migrations up to the lint baseline {baseline} are history and not shown (--include-baseline shows them)",
+            check.baselined.len()
+        ));
+    }
+    if !check.has_errors() {
+        let files: usize = check
+            .migrations
+            .iter()
+            .map(|m| 1 + usize::from(m.down.is_some()))
+            .sum();
+        ctx.out.line(&format!(
+            "{} {} migration(s), {files} file(s) in {}",
+            ctx.out.paint(Style::Green, "checked"),
+            check.migrations.len(),
+            ctx.dir.display()
+        ));
+    }
+}
+
 /// `pgmigrate lint --rules`: every rule, its default level and its summary.
-fn list_rules(ctx: &Ctx, format: Format) {
+fn list_rules(ctx: &Ctx, format: LintFormat) {
     let rules = Rule::all();
     match format {
-        Format::Json => {
+        LintFormat::Json | LintFormat::Sarif => {
             for rule in rules {
                 let value = serde_json::json!({
                     "rule": rule.id(),
@@ -77,7 +118,7 @@ fn list_rules(ctx: &Ctx, format: Format) {
                 ctx.out.result(&value.to_string());
             }
         }
-        Format::Text => {
+        LintFormat::Text | LintFormat::Github => {
             let width = rules.iter().map(|r| r.id().len()).max().unwrap_or(0);
             for rule in rules {
                 let level = rule.default_level().as_str();
@@ -109,9 +150,11 @@ fn explain(ctx: &Ctx, id: &str) -> Result<()> {
     }
 }
 
-/// One finding as a JSON object (for CI annotations).
-pub fn to_json(d: &Diagnostic) -> serde_json::Value {
+/// One finding as a JSON object; `baseline` marks a finding in a migration
+/// up to the lint baseline (reported as a warning, failing nothing).
+pub fn to_json(d: &Diagnostic, baseline: bool) -> serde_json::Value {
     serde_json::json!({
+        "baseline": baseline,
         "rule": d.rule.id(),
         "level": d.level.as_str(),
         "path": d.path,

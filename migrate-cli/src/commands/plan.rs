@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
 
 /// Plans `up` (or `up --to` / `--step`) and prints the SQL; changes nothing.
 pub fn print_up_plan(ctx: &Ctx, target: UpTarget) -> Result<()> {
-    let check = ctx.checked()?;
+    let check = ctx.checked_read_only()?;
     let migrations = ctx.migrations(&check)?;
     let mut client = ctx.connect()?;
     let plan = plan_up(&migrations, &mut client, target).map_err(exec_error)?;

@@ -5,11 +5,11 @@ use pgmigrate_core::{MigrationState, Status};
 use crate::cli::{Format, StatusArgs};
 use crate::commands::{exec_error, version_label, Ctx};
 use crate::error::{CliError, Result};
-use crate::output::{duration, rfc3339, utc_timestamp, Style, Table};
+use crate::output::{duration, escape_control, rfc3339, utc_timestamp, Style, Table};
 
 /// Runs `pgmigrate status`.
 pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
-    let check = ctx.checked()?;
+    let check = ctx.checked_read_only()?;
     let migrations = ctx.migrations(&check)?;
     let mut client = ctx.connect()?;
     let status = migrations.status(&mut client).map_err(exec_error)?;
@@ -18,7 +18,9 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         Format::Json => ctx.out.result(&to_json(&status, &counts).to_string()),
         Format::Text => print_text(ctx, &status, &counts, &migrations),
     }
-    if args.exit_code && status.needs_attention() {
+    // The files here are the source: an applied version without a file
+    // (deleted, or this checkout is behind) needs attention too.
+    if args.exit_code && (status.needs_attention() || counts.future > 0) {
         return Err(CliError::check_failed(format!(
             "not up to date: {}",
             counts.attention_text()
@@ -69,24 +71,45 @@ fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::M
                 ctx.out.result(&format!(
                     "{}: {} changed after it was applied (recorded checksum {}, file {})",
                     ctx.out.paint(Style::Red, "drifted"),
-                    e.path.as_deref().unwrap_or(&e.name),
+                    escape_control(e.path.as_deref().unwrap_or(&e.name)),
                     short(applied_checksum),
                     short(&now)
                 ));
             }
-            MigrationState::Running(i) => ctx
-                .out
-                .result(&format!("{}: {i}", ctx.out.paint(Style::Yellow, "running"))),
+            MigrationState::Running(i) => ctx.out.result(&format!(
+                "{}: {}",
+                ctx.out.paint(Style::Yellow, "running"),
+                escape_control(&i.to_string())
+            )),
             MigrationState::Interrupted(i) => ctx.out.result(&format!(
-                "{}: {i}",
-                ctx.out.paint(Style::Red, "interrupted")
+                "{}: {}",
+                ctx.out.paint(Style::Red, "interrupted"),
+                escape_control(&i.to_string())
             )),
             MigrationState::Unknown => ctx.out.result(&format!(
                 "{}: version {} is recorded as applied but has no file in this directory",
                 ctx.out.paint(Style::Red, "unknown"),
                 e.version
             )),
+            MigrationState::Future => ctx.out.result(&format!(
+                "{}: version {} ({}) is applied but has no file here, and is newer than every \
+                 file: a newer release applied it (update this checkout), or its file was \
+                 deleted after it ran (restore it from version control)",
+                ctx.out.paint(Style::Yellow, "no file"),
+                e.version,
+                escape_control(&e.name)
+            )),
             _ => {}
+        }
+        if let Some(recorded) = &e.recorded_name {
+            ctx.out.result(&format!(
+                "{}: {} was applied as `{}`: the file was renamed after it ran (the history \
+                 keeps the old name; rename it back, or accept the name with a note in the \
+                 next migration)",
+                ctx.out.paint(Style::Red, "renamed"),
+                e.path.as_deref().unwrap_or(&e.name),
+                escape_control(recorded)
+            ));
         }
         if let Some(indexes) = &e.invalid_indexes {
             ctx.out.result(&format!(
@@ -128,6 +151,7 @@ struct Counts {
     future: usize,
     unknown: usize,
     running: usize,
+    renamed: usize,
     interrupted: usize,
     invalid_indexes: usize,
     skipped: usize,
@@ -153,6 +177,9 @@ impl Counts {
                 MigrationState::Interrupted(_) => c.interrupted += 1,
                 MigrationState::Skipped { .. } => c.skipped += 1,
             }
+            if e.recorded_name.is_some() {
+                c.renamed += 1;
+            }
         }
         c
     }
@@ -167,7 +194,8 @@ impl Counts {
             (self.interrupted, "interrupted", true),
             (self.invalid_indexes, "with INVALID indexes", true),
             (self.unknown, "unknown", true),
-            (self.future, "future", false),
+            (self.renamed, "renamed", true),
+            (self.future, "future", true),
             (self.skipped, "skipped", false),
         ];
         for (n, label, attention) in all {
@@ -223,6 +251,9 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
             if let Some(indexes) = &e.invalid_indexes {
                 v["invalid_indexes"] = serde_json::Value::from(indexes.as_str());
             }
+            if let Some(recorded) = &e.recorded_name {
+                v["recorded_name"] = serde_json::Value::from(recorded.as_str());
+            }
             v
         })
         .collect();
@@ -237,6 +268,7 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
             "future": counts.future,
             "unknown": counts.unknown,
             "running": counts.running,
+            "renamed": counts.renamed,
             "interrupted": counts.interrupted,
             "with_invalid_indexes": counts.invalid_indexes,
             "skipped": counts.skipped,

@@ -2,8 +2,10 @@
 //! up script changed.
 //!
 //! 1. Start a throwaway PostgreSQL from the local server binaries
-//!    (`pgmigrate-tempdb`), or, with `--database-url`, create a temporary
-//!    database on that server (dropped afterwards).
+//!    (`pgmigrate-tempdb`), or, with a database URL (`--database-url`,
+//!    `DATABASE_URL`, `.env` or the `PG*` variables, as every command), create
+//!    a temporary database on that server, dropped afterwards, also when the
+//!    process is stopped by a signal or its stdout is closed.
 //! 2. Capture the schema ([`crate::schema`]), then apply the migrations one by
 //!    one, capturing the schema after each.
 //! 3. From the newest down: revert one migration and compare the schema with
@@ -34,7 +36,7 @@ pub fn run(ctx: &Ctx, _args: &VerifyArgs) -> Result<()> {
     if list.is_empty() {
         ctx.out.result(&format!(
             "nothing to verify: no migrations in {}",
-            ctx.global.dir.display()
+            ctx.dir.display()
         ));
         return Ok(());
     }
@@ -46,6 +48,15 @@ pub fn run(ctx: &Ctx, _args: &VerifyArgs) -> Result<()> {
     };
     target.close(ctx);
     result
+}
+
+/// Stops the run when stdout was closed (`| head`): the caller cleans up
+/// and the process ends quietly.
+fn stop_if_stdout_closed() -> Result<()> {
+    if crate::interrupt::stdout_closed() {
+        return Err(CliError::new(""));
+    }
+    Ok(())
 }
 
 /// Runs the three passes on a connected, empty database.
@@ -64,6 +75,7 @@ fn verify(
     out.line(&out.paint(Style::Bold, "apply, one migration at a time:"));
     let mut snapshots = vec![capture(client, &table, schema)?];
     for m in list {
+        stop_if_stdout_closed()?;
         let started = Instant::now();
         if let Err(e) = migrations.up_to(client, m.version) {
             out.line(&format!(
@@ -105,13 +117,14 @@ fn verify(
     let mut checked = 0usize;
     let mut forward_only = None;
     for (i, m) in list.iter().enumerate().rev() {
+        stop_if_stdout_closed()?;
         if m.down.is_none() {
             out.line(&format!(
                 "  {:width$}  {}  no down script: older migrations cannot be reverted past it",
                 label(m),
                 out.paint(Style::Yellow, "forward-only")
             ));
-            forward_only = Some(m.version);
+            forward_only = Some(i);
             break;
         }
         let started = Instant::now();
@@ -165,6 +178,7 @@ fn verify(
     }
 
     // Pass 3: re-apply everything.
+    stop_if_stdout_closed()?;
     out.line(&out.paint(Style::Bold, "re-apply everything:"));
     let started = Instant::now();
     let report = migrations.up(client).map_err(|e| {
@@ -195,15 +209,39 @@ fn verify(
             "{}: every down script restores the schema ({checked} of {total} migrations)",
             out.paint(Style::Green, "verified")
         ),
-        Some(v) => format!(
-            "{}: {checked} down script(s) restore the schema; migration {v} is forward-only, \
-             so {} older migration(s) were not reverted",
-            out.paint(Style::Green, "verified"),
-            total - checked - 1
-        ),
+        Some(i) => {
+            let older: Vec<String> = list[..i].iter().map(label).collect();
+            let not_reverted = if older.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; not reverted, because the down pass cannot go past it: {}",
+                    abbreviate(&older)
+                )
+            };
+            format!(
+                "{}: {checked} of {total} down script(s) restore the schema; {} has no down \
+                 script (forward-only), so it was not reverted{not_reverted}",
+                out.paint(Style::Green, "verified"),
+                label(&list[i]),
+            )
+        }
     };
     out.result(&summary);
     Ok(())
+}
+
+/// The first and last few of a long list.
+fn abbreviate(items: &[String]) -> String {
+    if items.len() <= 8 {
+        return items.join(", ");
+    }
+    format!(
+        "{}, ... ({} more), {}",
+        items[..3].join(", "),
+        items.len() - 6,
+        items[items.len() - 3..].join(", ")
+    )
 }
 
 /// `0001_create_organisations`.
@@ -281,12 +319,15 @@ struct Target {
     cluster: Option<TempCluster>,
     /// `(admin client, database name)` to drop afterwards.
     temp_db: Option<(postgres::Client, String)>,
+    /// Drops the temporary database if a stop signal comes first.
+    _on_stop: Option<crate::interrupt::Registered>,
 }
 
 impl Target {
     fn open(ctx: &Ctx) -> Result<Target> {
         let out = ctx.out;
-        if let Some(url) = &ctx.global.database_url {
+        if let Some((url, _)) = crate::settings::database_url(ctx.global)? {
+            let url = &url;
             let mut admin = crate::connect::connect(url)?;
             let nanos = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -300,12 +341,22 @@ impl Target {
                         "cannot create a temporary database for verify: {}",
                         db_message(&e)
                     ))
-                    .help("verify needs a role with CREATEDB on the --database-url server, or run it without --database-url to use a throwaway server")
+                    .help("verify needs a role with CREATEDB on the server of the database URL, or run it with no database URL (unset DATABASE_URL) to use a throwaway server")
                 })?;
+            let on_stop = {
+                let (url, name) = (url.clone(), name.clone());
+                crate::interrupt::on_stop(move || {
+                    if let Ok(mut admin) = crate::connect::connect(&url) {
+                        let _ = admin.batch_execute(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ));
+                    }
+                })
+            };
             let version = server_version(&mut admin);
             out.line(&format!(
                 "verify: {} on PostgreSQL {version}, temporary database {name} (dropped afterwards)",
-                ctx.global.dir.display()
+                ctx.dir.display()
             ));
             let client = match crate::connect::connect_to(url, Some(&name)) {
                 Ok(c) => c,
@@ -318,6 +369,7 @@ impl Target {
                 client: Some(client),
                 cluster: None,
                 temp_db: Some((admin, name)),
+                _on_stop: Some(on_stop),
             });
         }
         out.line("starting a throwaway PostgreSQL server...");
@@ -332,14 +384,17 @@ impl Target {
         let version = server_version(&mut client);
         out.line(&format!(
             "verify: {} on a throwaway PostgreSQL {version} ({}, port {})",
-            ctx.global.dir.display(),
+            ctx.dir.display(),
             cluster.bin_dir().display(),
             cluster.port()
         ));
+        // A stop signal ends this process; the cluster's watchdog then
+        // stops the server and removes its directory.
         Ok(Target {
             client: Some(client),
             cluster: Some(cluster),
             temp_db: None,
+            _on_stop: None,
         })
     }
 

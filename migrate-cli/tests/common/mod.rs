@@ -212,3 +212,31 @@ pub fn prepend_hba_and_reload(
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+/// The port of the shared test server once it has a role `pwuser` (password
+/// `right-password`) that must authenticate with a password over TCP;
+/// `None` for an external server (its pg_hba is not ours to change).
+pub fn password_role_port() -> Option<u16> {
+    let server = pgmigrate_tempdb::shared().expect("server");
+    let cluster = server.cluster()?;
+    let mut admin = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "DO $$ BEGIN
+               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pwuser') THEN
+                 CREATE ROLE pwuser LOGIN PASSWORD 'right-password';
+               END IF;
+             EXCEPTION WHEN unique_violation OR duplicate_object THEN NULL;
+             END $$;",
+        )
+        .unwrap();
+    let hba = std::fs::read_to_string(cluster.data_dir().join("pg_hba.conf")).unwrap();
+    if !hba.contains("pwuser") {
+        prepend_hba_and_reload(
+            cluster,
+            &mut admin,
+            "host all pwuser 127.0.0.1/32 scram-sha-256\n",
+        );
+    }
+    Some(cluster.port())
+}

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use crate::executor::blame;
 use crate::executor::client::{server_error, ClientError};
 use crate::executor::error::{Direction, Error, MigrationFailure};
 use crate::executor::history::{self, History};
@@ -184,24 +185,32 @@ pub(crate) async fn run<C: Conn>(
     queries: &ScriptQueries<'_>,
     table: &str,
 ) -> Result<(), Error> {
+    let failure = |error, at| failure(migration, script, direction, error, at, table);
     match queries {
         ScriptQueries::Transactional { sql, embedding } => match session.query(sql).await {
             Ok(_) => Ok(()),
             Err(error) => {
                 // The transaction is aborted (or never began): end it.
                 let _ = session.query("ROLLBACK").await;
-                let offset = server_error(&error)
-                    .and_then(|db| db.position)
-                    .and_then(|p| embedding.script_offset(p));
+                let position = server_error(&error).and_then(|db| db.position);
+                let offset = position.and_then(|p| embedding.script_offset(p));
+                // A position outside the script: the runner's SET or history write.
+                let runner_statement = position.is_some() && offset.is_none();
                 let (offset, start_only) = match offset {
                     Some(o) => (Some(o), false),
-                    None if script.statements.len() == 1 => {
+                    None if script.statements.len() == 1 && !runner_statement => {
                         (Some(script.statements[0].start), true)
                     }
                     None => (None, false),
                 };
                 Err(failure(
-                    migration, script, direction, error, offset, start_only, false,
+                    error,
+                    At {
+                        offset,
+                        statement_start_only: start_only,
+                        left_running: false,
+                        runner_statement,
+                    },
                 ))
             }
         },
@@ -238,13 +247,13 @@ pub(crate) async fn run<C: Conn>(
                         None => (statement.start, true),
                     };
                     return Err(failure(
-                        migration,
-                        script,
-                        direction,
                         error,
-                        Some(offset),
-                        start_only,
-                        true,
+                        At {
+                            offset: Some(offset),
+                            statement_start_only: start_only,
+                            left_running: true,
+                            runner_statement: false,
+                        },
                     ));
                 }
                 if let Some(p) = progress.get(i) {
@@ -303,6 +312,18 @@ async fn abandon<C: Conn>(session: &mut Session<'_, C>, restore: &str) {
     let _ = session.query(restore).await;
 }
 
+/// Where a script's query failed.
+struct At {
+    /// Byte offset in the script, when known.
+    offset: Option<usize>,
+    /// `offset` is only the start of the failing statement.
+    statement_start_only: bool,
+    /// A no-transaction script: its history row stays `running`.
+    left_running: bool,
+    /// The failing statement is the runner's (a position outside the script).
+    runner_statement: bool,
+}
+
 /// The INVALID indexes reported by the row of [`invalid_index::check_sql`], if any.
 fn invalid_in(results: &Answer) -> Option<String> {
     results
@@ -318,10 +339,15 @@ fn failure(
     script: &Script,
     direction: Direction,
     error: ClientError,
-    offset: Option<usize>,
-    statement_start_only: bool,
-    left_running: bool,
+    at: At,
+    history_table: &str,
 ) -> Error {
+    let At {
+        offset,
+        statement_start_only,
+        left_running,
+        runner_statement,
+    } = at;
     let (line, column) = match offset {
         Some(o) if statement_start_only => match statement_at(script, o) {
             Some(s) => (Some(s.line), Some(s.column)),
@@ -343,6 +369,12 @@ fn failure(
         };
     }
     let db = server_error(&error);
+    let class = blame::classify(
+        db.map(|d| d.code),
+        db.map_or("", |d| d.message),
+        runner_statement,
+        Some(&blame::bare_table_name(history_table)),
+    );
     Error::MigrationFailed(Box::new(MigrationFailure {
         version: migration.version,
         name: migration.name.to_string(),
@@ -356,6 +388,7 @@ fn failure(
         detail: db.and_then(|d| d.detail).map(str::to_string),
         hint: db.and_then(|d| d.hint).map(str::to_string),
         left_running,
+        class,
         source: error,
     }))
 }

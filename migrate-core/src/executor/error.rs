@@ -6,6 +6,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::executor::blame::FailureClass;
 use crate::executor::client::{server_error, ClientError};
 use crate::executor::interruption::Interruption;
 
@@ -308,6 +309,8 @@ pub struct MigrationFailure {
     /// True for a no-transaction script: earlier statements stay committed and
     /// the history row is left `running`.
     pub left_running: bool,
+    /// Whose fault it is: the script's SQL, or the environment it ran in.
+    pub class: FailureClass,
     /// The client error.
     pub source: ClientError,
 }
@@ -343,6 +346,9 @@ impl fmt::Display for MigrationFailure {
             Direction::Down => "down",
         };
         if self.left_running {
+            if !self.class.is_script_fault() {
+                write!(f, "\n  cause: {} (not an error in the SQL)", self.class)?;
+            }
             write!(
                 f,
                 "\n  this is a no-transaction script: the statements before this one stay \
@@ -350,12 +356,7 @@ impl fmt::Display for MigrationFailure {
                  script safe to run again (IF NOT EXISTS), then run `repair` and `{verb}` again"
             )
         } else if self.code.is_some() {
-            write!(
-                f,
-                "\n  nothing of this migration took effect: its transaction was rolled back. Fix \
-                 {} and run `{verb}` again",
-                self.path
-            )
+            write!(f, "\n  {}", self.class.advice(verb, &self.path))
         } else {
             write!(
                 f,

@@ -20,6 +20,7 @@
 mod apply;
 #[cfg(feature = "tokio-postgres")]
 mod async_driver;
+mod blame;
 mod client;
 mod error;
 mod history;
@@ -44,6 +45,7 @@ mod startup;
 mod sync_driver;
 mod trace;
 
+pub use blame::FailureClass;
 pub use client::ClientError;
 pub use error::{Direction, DriftedMigration, Error, MigrationFailure};
 pub use interruption::Interruption;

@@ -67,6 +67,20 @@ fn check(known: &[Migration], rows: &[AppliedRow], table: &str) -> Result<Vec<i6
         ))));
     }
     let by_version: BTreeMap<i64, &Migration> = known.iter().map(|m| (m.version, m)).collect();
+    for row in rows {
+        if let Some(m) = by_version.get(&row.version) {
+            if m.name != row.name && m.checksum == row.checksum {
+                log::warn!(
+                    "migration {} was applied as `{}` but its file is now named `{}` ({}): \
+                     renaming an applied migration's file does not rename it in {table}",
+                    m.version,
+                    row.name.escape_default(),
+                    m.name,
+                    m.up.path
+                );
+            }
+        }
+    }
     let drifted: Vec<DriftedMigration> = rows
         .iter()
         .filter_map(|row| {
@@ -281,6 +295,7 @@ pub(crate) fn status(
                 state: MigrationState::Pending,
                 applied_at: None,
                 execution_time: None,
+                recorded_name: None,
                 invalid_indexes: None,
             },
         );
@@ -318,8 +333,12 @@ pub(crate) fn status(
             state: MigrationState::Pending,
             applied_at: None,
             execution_time: None,
+            recorded_name: None,
             invalid_indexes: None,
         });
+        if known_m.is_some_and(|m| m.name != row.name) {
+            entry.recorded_name = Some(row.name.clone());
+        }
         if !matches!(state, MigrationState::Pending) {
             entry.applied_at = row.applied_at;
             entry.execution_time = row.execution_time();

@@ -94,7 +94,9 @@ pub enum MigrationState {
         /// The checksum recorded when it was applied.
         applied_checksum: String,
     },
-    /// Applied by a newer release: unknown to this binary, newer than all its migrations.
+    /// Applied, unknown to this binary and newer than all its migrations:
+    /// applied by a newer release, or its file was deleted (the history
+    /// table cannot tell the two apart; `name` is the recorded one).
     Future,
     /// Applied but unknown to this binary and older than some of its migrations (`up` refuses).
     Unknown,
@@ -142,6 +144,10 @@ pub struct StatusEntry {
     pub applied_at: Option<SystemTime>,
     /// Server-side execution time, when recorded.
     pub execution_time: Option<Duration>,
+    /// The name recorded in the history table when it differs from the
+    /// file's: the file was renamed after it was applied (same version and
+    /// checksum, another name).
+    pub recorded_name: Option<String>,
     /// INVALID indexes on what this migration's no-transaction script indexes
     /// (`name (on table)`, comma-separated): an interrupted or failed
     /// `CONCURRENTLY` build to drop and rebuild.
@@ -166,10 +172,11 @@ impl Status {
     }
 
     /// True when something needs attention: pending, drifted, unknown,
-    /// running or interrupted entries, or INVALID indexes.
+    /// running, interrupted or renamed entries, or INVALID indexes.
     pub fn needs_attention(&self) -> bool {
         self.entries.iter().any(|e| {
             e.invalid_indexes.is_some()
+                || e.recorded_name.is_some()
                 || !matches!(
                     e.state,
                     MigrationState::Applied

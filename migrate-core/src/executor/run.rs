@@ -444,7 +444,8 @@ fn warn_future(future: &[i64]) {
         let versions: Vec<String> = future.iter().map(i64::to_string).collect();
         log::warn!(
             "the database has migration(s) {} applied that this binary does not know (newer than all \
-             of its migrations): probably a newer release already migrated; continuing",
+             of its migrations): either a newer release applied them, or their files were deleted \
+             after they ran (then restore them); continuing",
             versions.join(", ")
         );
     }

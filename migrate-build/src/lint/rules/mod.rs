@@ -3,6 +3,7 @@
 pub(crate) mod concurrently_in_transaction;
 pub(crate) mod copy_stdin;
 pub(crate) mod empty_migration;
+pub(crate) mod non_postgres_identifiers;
 pub(crate) mod non_postgres_syntax;
 pub(crate) mod syntax_error;
 pub(crate) mod transaction_control;

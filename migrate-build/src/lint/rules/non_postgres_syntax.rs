@@ -3,7 +3,8 @@
 //!
 //! Token-based on purpose: sqlparser silently *drops* `AUTOINCREMENT` and
 //! `AUTO_INCREMENT` from the AST, accepts most MySQL types, and cannot parse
-//! some statements at all (unverified statements must still be checked).
+//! some statements at all (those only the second grammar parses must still be
+//! checked).
 //! Type names are only matched in type position (after a column name in
 //! `CREATE TABLE` / `ALTER TABLE`, after `::` or `TYPE`), so a column that is
 //! merely *named* `datetime` or `blob` is fine.
@@ -34,7 +35,10 @@ backtick quoting, `ENGINE=`/`CHARSET=`, `UNSIGNED`, `TINYINT`, `INT(11)`, `DATET
 `BLOB`, `MEDIUMTEXT`, inline `ENUM(...)`, `PRAGMA`, `INSERT OR IGNORE/REPLACE`,
 `REPLACE INTO`, `ON DUPLICATE KEY UPDATE`, `WITHOUT ROWID`, `STRICT`,
 `UPDATE/DELETE ... LIMIT`, `MODIFY/CHANGE COLUMN`, `DROP INDEX i ON t`, `GETDATE()`,
-`IFNULL()`, ...
+`IFNULL()`, `randomblob()`, `hex()`, ... (a function is not reported when the same file
+creates a function of that name), every backtick-quoted identifier, an empty quoted
+identifier (`DEFAULT ""`), and a PostgreSQL reserved word used as a bare table or column
+name (`ALTER TABLE user ...`: quote it as `"user"`).
 
 ## Why
 
@@ -136,7 +140,65 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("NEWID", "SQL Server", "`gen_random_uuid()`"),
     ("CHARINDEX", "SQL Server", "`strpos(text, substring)`"),
     ("LEN", "SQL Server", "`length(text)`"),
+    (
+        "RANDOMBLOB",
+        "SQLite",
+        "`gen_random_bytes(n)` (pgcrypto) or `gen_random_uuid()`",
+    ),
+    (
+        "ZEROBLOB",
+        "SQLite",
+        "`'\\x'::bytea` or `decode(repeat('00', n), 'hex')`",
+    ),
+    (
+        "HEX",
+        "MySQL/SQLite",
+        "`encode(bytes, 'hex')` or `to_hex(n)`",
+    ),
+    ("UNHEX", "MySQL", "`decode(text, 'hex')`"),
+    ("TYPEOF", "SQLite", "`pg_typeof(x)`"),
 ];
+
+/// Whether `source` (the whole file) creates a function called `name`
+/// (`CREATE [OR REPLACE] FUNCTION [schema.]name`): then a call to it is that
+/// function, not the other database's built-in. A function created by an
+/// earlier migration is not seen: allow the rule on that statement.
+fn defines_function(source: &str, name: &str) -> bool {
+    let bytes = source.as_bytes();
+    let mut from = 0;
+    while let Some(at) = bytes.get(from..).and_then(|rest| {
+        rest.windows(8)
+            .position(|w| w.eq_ignore_ascii_case(b"function"))
+    }) {
+        let mut k = from + at + "function".len();
+        from = k;
+        while bytes.get(k).is_some_and(u8::is_ascii_whitespace) {
+            k += 1;
+        }
+        let word_end = |k: usize| {
+            let mut e = k;
+            while bytes
+                .get(e)
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            {
+                e += 1;
+            }
+            e
+        };
+        let mut end = word_end(k);
+        if bytes.get(end) == Some(&b'.') {
+            k = end + 1;
+            end = word_end(k);
+        }
+        if source
+            .get(k..end)
+            .is_some_and(|w| w.eq_ignore_ascii_case(name))
+        {
+            return true;
+        }
+    }
+    false
+}
 
 /// The help of `UNSIGNED` and `ZEROFILL`.
 const UNSIGNED_HELP: &str =
@@ -167,7 +229,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let create_table = is_create_table(t);
     let alter_table = starts_with_words(t, 0, &["ALTER", "TABLE"]);
     statement_heads(ctx, t, &mut r);
-    let mut backtick_reported = false;
+    super::non_postgres_identifiers::check(ctx, r.out);
     let mut i = 0;
     while i < t.len() {
         let tok = &t[i];
@@ -175,18 +237,15 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             let close = (i + 1..t.len())
                 .find(|&j| matches!(t[j].token, Token::Char('`')) && t[j].line == tok.line);
             let end = close.map_or(tok.end, |j| t[j].end);
-            if !backtick_reported {
-                backtick_reported = true;
-                r.at(
-                    tok.start,
-                    end,
-                    format!(
-                        "backtick-quoted identifier `{}` is MySQL syntax",
-                        ctx.slice(tok.start, end)
-                    ),
-                    "quote identifiers with double quotes: `\"name\"`",
-                );
-            }
+            r.at(
+                tok.start,
+                end,
+                format!(
+                    "backtick-quoted identifier `{}` is MySQL syntax",
+                    ctx.slice(tok.start, end)
+                ),
+                "quote identifiers with double quotes: `\"name\"`",
+            );
             i = close.map_or(i + 1, |j| j + 1);
             continue;
         }
@@ -306,6 +365,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             if let Some((name, dialect, help)) = FUNCTIONS
                 .iter()
                 .find(|(n, _, _)| n.eq_ignore_ascii_case(&w.value))
+                .filter(|(n, _, _)| !defines_function(ctx.source, n))
             {
                 let uuid_like = *name == "LEN" || *name == "ISNULL";
                 if !uuid_like || !in_type_position(t, i, create_table, alter_table) {
@@ -862,7 +922,24 @@ mod tests {
     }
 
     #[test]
-    fn unverified_statements_are_still_checked() {
+    fn sqlite_and_mysql_functions_are_reported_unless_the_file_defines_them() {
+        assert_eq!(
+            np("CREATE TABLE t (id text DEFAULT (lower(hex(randomblob(16)))));"),
+            ["1:40 hex", "1:44 randomblob"]
+        );
+        assert_eq!(
+            np("CREATE FUNCTION public.hex(b bytea) RETURNS text AS $$ SELECT encode(b, 'hex') $$ LANGUAGE sql;\nSELECT hex('a');"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn every_backtick_identifier_is_reported() {
+        assert_eq!(np("CREATE TABLE `a` (`b` int);"), ["1:14 `a`", "1:19 `b`"]);
+    }
+
+    #[test]
+    fn statements_without_an_ast_are_still_checked() {
         assert_eq!(
             np("CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE y SET a = IFNULL(a, 0); END;"),
             ["1:36 BEGIN", "1:59 IFNULL"]

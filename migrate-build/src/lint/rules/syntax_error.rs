@@ -1,12 +1,13 @@
 //! `syntax-error`: the statement is not valid PostgreSQL. Reported by the
-//! parser stage (`crate::parse`) with sqlparser's message and position.
+//! parser stage (`crate::parse`) when both grammars reject the statement.
 
 use crate::lint::{Check, RuleDef};
 use crate::rule::Level;
 
 pub(crate) const DEF: RuleDef = RuleDef {
     id: "syntax-error",
-    summary: "not valid SQL for PostgreSQL: sqlparser's message at the failing token",
+    summary:
+        "not valid SQL for PostgreSQL: rejected by sqlparser and by the full PostgreSQL grammar",
     default_level: Level::Deny,
     check: Check::Builtin,
     explain: EXPLAIN,
@@ -17,10 +18,13 @@ pub(crate) const EXPLAIN: &str = r#"# syntax-error
 
 Default level: **deny**.
 
-The statement is not valid SQL for PostgreSQL: sqlparser's message, at the token
-where parsing failed. Statements that are valid PostgreSQL but that sqlparser cannot
-parse (`DO $$ ... $$`, `ALTER SEQUENCE`, `REINDEX`, ...) are not reported: they are
-kept as *unverified* and checked by the token-level rules only (a note says so).
+The statement is not valid SQL for PostgreSQL. Every statement is parsed by
+sqlparser; one it rejects is given to a second, complete PostgreSQL grammar
+(`squawk-parser`). Only a statement both reject is reported, with the message and
+position of the parser that read further, and "did you mean" for a misspelled keyword
+(`ALTER TABEL` -> `TABLE`). A statement only the second grammar accepts
+(`CREATE INDEX ... ON ONLY`, `ANALYZE t1, t2`, `DO $$ ... $$`, ...) is valid: the
+token-level rules check it, and a note on their findings says sqlparser could not.
 
 ## Why
 
