@@ -6,7 +6,8 @@
 //! its checks in [`plan`], the exact queries and their history changes in
 //! [`apply`] and [`revert`], the lock in [`lock`], the start-up batch that
 //! takes the lock, creates and reads the history table in one round trip in
-//! [`history`], error mapping in [`error`], spans in [`trace`]); the operations that sequence
+//! [`history`], error mapping in [`error`], whose fault a failure is in
+//! [`blame`], spans in [`trace`]); the operations that sequence
 //! them are written once, in [`run`], over the [`session::Conn`] trait; a
 //! driver only implements that trait ([`sync_driver`], [`async_driver`]).
 //! The public methods of both drivers are generated from one table below.
