@@ -78,6 +78,9 @@ pub struct ConnectOptions {
     pub ssl_mode_given: bool,
 }
 
+/// `connect_timeout` when the connection string has none.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 const OWN_KEYS: &[&str] = &[
     "sslmode",
     "sslrootcert",
@@ -132,7 +135,7 @@ impl ConnectOptions {
             _ => PgSslMode::Require,
         });
         if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
+            config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
         }
         if config.get_application_name().is_none() {
             config.application_name("pgmigrate");
@@ -521,9 +524,31 @@ pub fn connect_to(conninfo: &str, dbname: Option<&str>) -> Result<postgres::Clie
     }
     let target = describe_target(&config);
     let tls = tokio_postgres_rustls::MakeRustlsConnect::new(opts.tls_config()?);
-    config
-        .connect(tls)
-        .map_err(|e| connect_error(&e, &target, opts.ssl_mode))
+    let limit = connect_deadline(&config);
+    // `connect_timeout` bounds the TCP connect only: a server that accepts and
+    // never answers would hang the TLS or start-up exchange. Bound it all.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(config.connect(tls));
+    });
+    match receiver.recv_timeout(limit) {
+        Ok(result) => result.map_err(|e| connect_error(&e, &target, opts.ssl_mode)),
+        Err(_) => Err(CliError::new(format!(
+            "cannot connect to {target}: no answer within {}s (connect_timeout)",
+            limit.as_secs()
+        ))
+        .help("the server accepted the connection but did not answer: check the host and the port (is it a PostgreSQL server?), or raise connect_timeout in the URL")),
+    }
+}
+
+/// How long connecting may take in all: `connect_timeout` per host tried.
+fn connect_deadline(config: &postgres::Config) -> Duration {
+    let per_host = config
+        .get_connect_timeout()
+        .copied()
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let hosts = u32::try_from(config.get_hosts().len().max(1)).unwrap_or(u32::MAX);
+    per_host.saturating_mul(hosts)
 }
 
 /// The connection string completed as libpq would: `PGSSLMODE` and
@@ -628,6 +653,21 @@ mod tests {
         let c = o.pg_config().unwrap();
         assert_eq!(c.get_dbname(), Some("my db"));
         assert_eq!(c.get_password(), Some(&b"a'b"[..]));
+    }
+
+    #[test]
+    fn connect_deadline_is_the_url_timeout_per_host() {
+        let with =
+            |url: &str| connect_deadline(&ConnectOptions::parse(url).unwrap().pg_config().unwrap());
+        assert_eq!(with("postgres://h/db"), DEFAULT_CONNECT_TIMEOUT);
+        assert_eq!(
+            with("postgres://h/db?connect_timeout=3"),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            with("postgres://a,b/db?connect_timeout=2"),
+            Duration::from_secs(4)
+        );
     }
 
     #[test]

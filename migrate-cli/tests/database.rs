@@ -402,6 +402,27 @@ fn repair_realign_accepts_an_edited_applied_migration() {
 }
 
 #[test]
+fn a_server_that_accepts_and_never_answers_does_not_hang_status() {
+    // Accepts TCP connections and never sends a byte.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(1).collect();
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        drop(held);
+    });
+    let sandbox = Sandbox::offline();
+    sandbox.copy_reference();
+    let url = format!("postgres://nobody@127.0.0.1:{port}/db?connect_timeout=1&sslmode=disable");
+    sandbox
+        .run(&["--database-url", &url, "status"])
+        .code(2)
+        .contains("no answer within 1s")
+        .contains("connect_timeout");
+    accepted.join().unwrap();
+}
+
+#[test]
 fn read_only_commands_report_findings_and_up_refuses() {
     let s = Sandbox::with_db("cli_read_only");
     s.write("0001_old.sql", "CREATE TABLE old (id bigint);\n");

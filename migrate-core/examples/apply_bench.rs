@@ -1,10 +1,11 @@
 //! Benchmark: applying 1,000 small migrations with the executor versus `psql`
 //! running the same SQL with the same per-migration transaction and history
-//! row, on the same throwaway server in the same run; then `up` with
-//! everything applied (the start-up path of every replica).
+//! row, on the same throwaway server in the same run, with both drivers
+//! (`postgres` and `tokio-postgres`); then `up` with everything applied (the
+//! start-up path of every replica), in time and round trips.
 //!
 //! ```text
-//! cargo run --release -p pgmigrate-core --no-default-features --example apply_bench [N] [RUNS]
+//! cargo run --release -p pgmigrate-core --example apply_bench [N] [RUNS]
 //! ```
 
 use std::borrow::Cow;
@@ -87,9 +88,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let script_path = std::env::temp_dir().join(format!("apply_bench_{}.sql", std::process::id()));
     std::fs::write(&script_path, psql_script(&list))?;
 
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let (mut ours, mut theirs, mut noop) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours_async, mut noop_async) = (Vec::new(), Vec::new());
     let mut noop_trips = 0;
+    let mut noop_trips_async = 0;
     for run in 0..runs {
+        let url = cluster.create_database(&format!("async_{run}"))?;
+        runtime.block_on(async {
+            let start = Instant::now();
+            let (mut client, connection) =
+                tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            let task = tokio::spawn(connection);
+            let report = migrations.up_async(&mut client).await?;
+            ours_async.push(start.elapsed());
+            assert_eq!(report.applied.len(), list.len());
+            let start = Instant::now();
+            let report = migrations.up_async(&mut client).await?;
+            noop_async.push(start.elapsed());
+            noop_trips_async = report.round_trips;
+            drop(client);
+            let _ = task.await;
+            Ok::<_, Box<dyn std::error::Error>>(())
+        })?;
+
         let url = cluster.create_database(&format!("ours_{run}"))?;
         let start = Instant::now();
         let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
@@ -113,12 +137,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let _ = std::fs::remove_file(&script_path);
     let (ours, theirs, noop) = (median(ours), median(theirs), median(noop));
+    let (ours_async, noop_async) = (median(ours_async), median(noop_async));
     println!("| what ({n} migrations, median of {runs}) | time | round trips |");
     println!("| --- | ---: | ---: |");
     println!(
-        "| executor `up`, empty database (connect included) | {:.0} ms | {} |",
+        "| executor `up` (postgres), empty database (connect included) | {:.0} ms | {} |",
         ours.as_secs_f64() * 1e3,
-        n + 3
+        n + 2
+    );
+    println!(
+        "| executor `up_async` (tokio-postgres), empty database (connect included) | {:.0} ms | {} |",
+        ours_async.as_secs_f64() * 1e3,
+        n + 2
     );
     println!(
         "| `psql -X -q -f`, same SQL + history, empty database | {:.0} ms | {} |",
@@ -126,13 +156,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         5 * n + 1
     );
     println!(
-        "| executor `up`, everything applied | {:.2} ms | {} |",
+        "| executor `up` (postgres), everything applied | {:.2} ms | {} |",
         noop.as_secs_f64() * 1e3,
         noop_trips
     );
     println!(
-        "\nexecutor / psql = {:.2}x",
-        ours.as_secs_f64() / theirs.as_secs_f64()
+        "| executor `up_async` (tokio-postgres), everything applied | {:.2} ms | {} |",
+        noop_async.as_secs_f64() * 1e3,
+        noop_trips_async
+    );
+    println!(
+        "\nexecutor / psql = {:.2}x (postgres), {:.2}x (tokio-postgres)",
+        ours.as_secs_f64() / theirs.as_secs_f64(),
+        ours_async.as_secs_f64() / theirs.as_secs_f64()
     );
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Runtime for compile-time checked PostgreSQL migrations.
 //!
 //! `pgmigrate_core::migrations!()` embeds the migrations that `pgmigrate-build`
-//! checked in `build.rs`; the executor applies them with a `postgres::Client`:
+//! checked in `build.rs`; the executor applies them with a `postgres::Client`
+//! (feature `postgres`), or with a `tokio_postgres::Client` through the `_async`
+//! methods (feature `tokio-postgres`: `m.up_async(&mut client).await`):
 //!
 //! ```no_run
 //! use pgmigrate_core::Migrations;
@@ -22,7 +24,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Features: `macros` (default) re-exports `migrations!()`.
+//! Features: `macros` (default) re-exports `migrations!()`; `postgres`
+//! (default) the blocking driver; `tokio-postgres` the async driver; `tracing`
+//! a span per operation and per migration. Without a driver feature the crate
+//! is the embedded list and the engine.
 
 #![warn(missing_docs)]
 
@@ -31,8 +36,8 @@ mod migrations;
 mod model;
 
 pub use executor::{
-    AppliedMigration, Direction, DownReport, DriftedMigration, Error, FailureClass, Interruption,
-    MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
+    AppliedMigration, ClientError, Direction, DownReport, DriftedMigration, Error, FailureClass,
+    Interruption, MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
     RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 pub use migrations::{Migrations, Settings};

@@ -8,6 +8,27 @@ use std::time::Duration;
 use common::*;
 use pgmigrate_core::{Error, MigrationState, TransactionMode};
 
+on_both_drivers!(
+    applies_all_then_is_a_no_op_and_status_lists_timings,
+    up_to_date_costs_a_constant_number_of_queries,
+    an_up_to_date_start_up_gives_back_the_lock_and_the_session_settings,
+    a_failing_migration_leaves_no_trace_and_names_file_line_col,
+    syntax_errors_map_through_bom_and_multibyte_text,
+    drift_is_refused_before_anything_runs,
+    realign_checksum_accepts_an_edit_without_running_it,
+    out_of_order_is_refused_unless_allowed,
+    future_versions_warn_and_unknown_ones_in_the_middle_are_refused,
+    down_reverts_newest_first_and_stops_before_a_missing_down,
+    lock_timeout_fails_fast_and_leaves_nothing,
+    waiting_for_the_migration_lock_times_out_naming_the_holder,
+    stamp_and_plan,
+    a_failed_no_transaction_migration_stays_running_until_repair,
+    quoted_history_table_in_a_quoted_schema,
+    search_path_changes_in_a_migration_do_not_move_the_history,
+    a_history_table_of_another_tool_is_a_clear_error,
+    a_concurrent_index_migration_runs_statement_by_statement,
+);
+
 fn three() -> Vec<pgmigrate_core::Migration> {
     vec![
         mig(
@@ -31,20 +52,19 @@ fn three() -> Vec<pgmigrate_core::Migration> {
     ]
 }
 
-#[test]
-fn applies_all_then_is_a_no_op_and_status_lists_timings() {
-    let mut client = connect(&fresh_db("apply_all"));
+fn applies_all_then_is_a_no_op_and_status_lists_timings(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("apply_all"));
     let m = set(three());
-    let report = m.up(&mut client).expect("up");
+    let report = m.up_on(&mut client).expect("up");
     let versions: Vec<i64> = report.applied.iter().map(|a| a.version).collect();
     assert_eq!(versions, [1, 2, 3]);
     assert!(exists(&mut client, "posts"));
 
-    let again = m.up(&mut client).expect("second up");
+    let again = m.up_on(&mut client).expect("second up");
     assert!(again.is_empty(), "nothing to apply: {again:?}");
     assert!(again.future.is_empty());
 
-    let status = m.status(&mut client).expect("status");
+    let status = m.status_on(&mut client).expect("status");
     assert_eq!(status.entries.len(), 3);
     for entry in &status.entries {
         assert_eq!(entry.state, MigrationState::Applied, "{entry:?}");
@@ -57,8 +77,31 @@ fn applies_all_then_is_a_no_op_and_status_lists_timings() {
     assert!(!status.needs_attention());
 }
 
-#[test]
-fn up_to_date_costs_a_constant_number_of_queries() {
+/// The start-up batch that finds nothing to do releases the lock and resets
+/// the runner settings it gave the session, in the same round trip.
+fn an_up_to_date_start_up_gives_back_the_lock_and_the_session_settings(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("startup_resets"));
+    let m = set(three()).keepalive(Some(Duration::from_secs(60)));
+    assert_eq!(m.up_on(&mut client).unwrap().applied.len(), 3);
+    let settings = "SELECT concat_ws('|', current_setting('client_connection_check_interval'), \
+                    current_setting('tcp_keepalives_idle'), current_setting('tcp_user_timeout'))";
+    let before = scalar(&mut client, settings);
+    let report = m.up_on(&mut client).unwrap();
+    assert!(report.is_empty());
+    assert_eq!(report.round_trips, 1);
+    assert_eq!(
+        scalar(&mut client, settings),
+        before,
+        "settings as they were"
+    );
+    assert!(
+        before.as_deref().is_some_and(|b| b.starts_with("0|")),
+        "{before:?}"
+    );
+    assert_eq!(advisory_locks(&mut client).as_deref(), Some("0"));
+}
+
+fn up_to_date_costs_a_constant_number_of_queries(driver: Driver) {
     let many: Vec<_> = (1..=40)
         .map(|v| {
             mig(
@@ -69,19 +112,21 @@ fn up_to_date_costs_a_constant_number_of_queries() {
             )
         })
         .collect();
-    let mut small = connect(&fresh_db("const_small"));
-    let mut large = connect(&fresh_db("const_large"));
-    set(many[..3].to_vec()).up(&mut small).unwrap();
-    set(many.clone()).up(&mut large).unwrap();
-    let a = set(many[..3].to_vec()).up(&mut small).unwrap();
-    let b = set(many).up(&mut large).unwrap();
+    let mut small = Db::connect(driver, &fresh_db("const_small"));
+    let mut large = Db::connect(driver, &fresh_db("const_large"));
+    set(many[..3].to_vec()).up_on(&mut small).unwrap();
+    set(many.clone()).up_on(&mut large).unwrap();
+    let a = set(many[..3].to_vec()).up_on(&mut small).unwrap();
+    let b = set(many).up_on(&mut large).unwrap();
     assert_eq!(a.round_trips, b.round_trips, "3 vs 40 applied");
-    assert_eq!(b.round_trips, 3, "lock, read history, unlock");
+    assert_eq!(
+        b.round_trips, 1,
+        "lock, read history and unlock in one batch"
+    );
 }
 
-#[test]
-fn a_failing_migration_leaves_no_trace_and_names_file_line_col() {
-    let mut client = connect(&fresh_db("failing"));
+fn a_failing_migration_leaves_no_trace_and_names_file_line_col(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("failing"));
     let broken = mig(
         2,
         "broken",
@@ -95,7 +140,7 @@ fn a_failing_migration_leaves_no_trace_and_names_file_line_col() {
     let first = mig(1, "first", &["CREATE TABLE first_one (id int)"], None);
     let err = set(vec![first.clone(), broken, last.clone()])
         .lock_timeout(Duration::from_secs(5))
-        .up(&mut client)
+        .up_on(&mut client)
         .unwrap_err();
     let Error::MigrationFailed(failure) = &err else {
         panic!("expected a migration failure, got {err}");
@@ -125,15 +170,14 @@ fn a_failing_migration_leaves_no_trace_and_names_file_line_col() {
 
     let fixed = mig(2, "broken", &["CREATE TABLE half (id int)"], None);
     let report = set(vec![first, fixed, last])
-        .up(&mut client)
+        .up_on(&mut client)
         .expect("fixed");
     assert_eq!(report.applied.len(), 2);
     assert_eq!(done(&mut client), [1, 2, 3]);
 }
 
-#[test]
-fn syntax_errors_map_through_bom_and_multibyte_text() {
-    let mut client = connect(&fresh_db("syntax"));
+fn syntax_errors_map_through_bom_and_multibyte_text(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("syntax"));
     let mut m = mig(
         1,
         "bom",
@@ -148,7 +192,7 @@ fn syntax_errors_map_through_bom_and_multibyte_text() {
         s.start += 3;
         s.end += 3;
     }
-    let err = set(vec![m]).up(&mut client).unwrap_err();
+    let err = set(vec![m]).up_on(&mut client).unwrap_err();
     let Error::MigrationFailed(f) = &err else {
         panic!("{err}")
     };
@@ -156,10 +200,9 @@ fn syntax_errors_map_through_bom_and_multibyte_text() {
     assert!(!exists(&mut client, "t"));
 }
 
-#[test]
-fn drift_is_refused_before_anything_runs() {
-    let mut client = connect(&fresh_db("drift"));
-    set(three()[..2].to_vec()).up(&mut client).unwrap();
+fn drift_is_refused_before_anything_runs(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("drift"));
+    set(three()[..2].to_vec()).up_on(&mut client).unwrap();
     let mut changed = three();
     changed[1] = mig(
         2,
@@ -169,7 +212,7 @@ fn drift_is_refused_before_anything_runs() {
     );
     let old = three()[1].checksum.to_string();
     let new = changed[1].checksum.to_string();
-    let err = set(changed).up(&mut client).unwrap_err();
+    let err = set(changed).up_on(&mut client).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::Drift(_)), "{text}");
     assert!(text.contains("migrations/0002_posts.up.sql"), "{text}");
@@ -181,10 +224,9 @@ fn drift_is_refused_before_anything_runs() {
     assert_eq!(done(&mut client), [1, 2]);
 }
 
-#[test]
-fn realign_checksum_accepts_an_edit_without_running_it() {
-    let mut client = connect(&fresh_db("realign"));
-    set(three()[..2].to_vec()).up(&mut client).unwrap();
+fn realign_checksum_accepts_an_edit_without_running_it(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("realign"));
+    set(three()[..2].to_vec()).up_on(&mut client).unwrap();
     // An edit that needs no run: a comment in migration 2.
     let mut edited = three();
     edited[1] = mig(
@@ -197,12 +239,12 @@ fn realign_checksum_accepts_an_edit_without_running_it() {
     let new = edited[1].checksum.to_string();
     assert_ne!(old, new);
     assert!(matches!(
-        set(edited.clone()).up(&mut client),
+        set(edited.clone()).up_on(&mut client),
         Err(Error::Drift(_))
     ));
 
     let report = set(edited.clone())
-        .realign_checksum(&mut client, 2)
+        .realign_checksum_on(&mut client, 2)
         .unwrap();
     assert_eq!(report.previous_checksum.as_deref(), Some(old.as_str()));
     assert_eq!(report.checksum, new);
@@ -212,21 +254,21 @@ fn realign_checksum_accepts_an_edit_without_running_it() {
     );
     assert_eq!(recorded.as_deref(), Some(new.as_str()));
     // Realigned, not re-run: `up` goes on with migration 3 only.
-    let up = set(edited.clone()).up(&mut client).unwrap();
+    let up = set(edited.clone()).up_on(&mut client).unwrap();
     assert_eq!(
         up.applied.iter().map(|a| a.version).collect::<Vec<_>>(),
         [3]
     );
     // Again: nothing to change.
     let again = set(edited.clone())
-        .realign_checksum(&mut client, 2)
+        .realign_checksum_on(&mut client, 2)
         .unwrap();
     assert_eq!(again.previous_checksum, None);
 
     // Not applied, or unknown: typed errors, nothing changed.
     let mut four = edited.clone();
     four.push(mig(4, "later", &["CREATE TABLE later (id int)"], None));
-    let err = set(four).realign_checksum(&mut client, 4).unwrap_err();
+    let err = set(four).realign_checksum_on(&mut client, 4).unwrap_err();
     assert!(
         matches!(
             err,
@@ -238,7 +280,7 @@ fn realign_checksum_accepts_an_edit_without_running_it() {
         ),
         "{err}"
     );
-    let err = set(edited).realign_checksum(&mut client, 9).unwrap_err();
+    let err = set(edited).realign_checksum_on(&mut client, 9).unwrap_err();
     assert!(
         matches!(err, Error::UnknownTarget { version: 9, .. }),
         "{err}"
@@ -247,16 +289,15 @@ fn realign_checksum_accepts_an_edit_without_running_it() {
     assert_eq!(advisory_locks(&mut client).as_deref(), Some("0"));
 }
 
-#[test]
-fn out_of_order_is_refused_unless_allowed() {
-    let mut client = connect(&fresh_db("ooo"));
+fn out_of_order_is_refused_unless_allowed(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("ooo"));
     let all = three();
     set(vec![all[0].clone(), all[1].clone()])
-        .up(&mut client)
+        .up_on(&mut client)
         .unwrap();
     let late = mig(0, "late", &["CREATE TABLE late (id int)"], None);
     let with_late = vec![late, all[0].clone(), all[1].clone()];
-    let err = set(with_late.clone()).up(&mut client).unwrap_err();
+    let err = set(with_late.clone()).up_on(&mut client).unwrap_err();
     assert!(
         matches!(
             err,
@@ -274,51 +315,49 @@ fn out_of_order_is_refused_unless_allowed() {
     assert!(!exists(&mut client, "late"));
     let report = set(with_late)
         .allow_out_of_order(true)
-        .up(&mut client)
+        .up_on(&mut client)
         .unwrap();
     assert_eq!(report.applied[0].version, 0);
 }
 
-#[test]
-fn future_versions_warn_and_unknown_ones_in_the_middle_are_refused() {
-    let mut client = connect(&fresh_db("future"));
-    set(three()).up(&mut client).unwrap();
+fn future_versions_warn_and_unknown_ones_in_the_middle_are_refused(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("future"));
+    set(three()).up_on(&mut client).unwrap();
 
     let older_release = set(three()[..2].to_vec());
     let report = older_release
-        .up(&mut client)
+        .up_on(&mut client)
         .expect("future versions are fine");
     assert_eq!(report.future, [3]);
-    let status = older_release.status(&mut client).unwrap();
+    let status = older_release.status_on(&mut client).unwrap();
     assert_eq!(status.entries[2].state, MigrationState::Future);
 
     let gap = set(vec![three()[0].clone(), three()[2].clone()]);
-    let err = gap.up(&mut client).unwrap_err();
+    let err = gap.up_on(&mut client).unwrap_err();
     assert!(
         matches!(err, Error::UnknownApplied { ref versions, .. } if versions == &[2]),
         "{err}"
     );
 }
 
-#[test]
-fn down_reverts_newest_first_and_stops_before_a_missing_down() {
-    let mut client = connect(&fresh_db("down"));
+fn down_reverts_newest_first_and_stops_before_a_missing_down(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("down"));
     let m = set(three());
-    m.up(&mut client).unwrap();
-    let r = m.down(&mut client, 1).unwrap();
+    m.up_on(&mut client).unwrap();
+    let r = m.down_on(&mut client, 1).unwrap();
     assert_eq!(
         r.reverted.iter().map(|r| r.version).collect::<Vec<_>>(),
         [3]
     );
     assert!(!exists(&mut client, "posts_user"));
-    let r = m.down_to(&mut client, 1).unwrap();
+    let r = m.down_to_on(&mut client, 1).unwrap();
     assert_eq!(
         r.reverted.iter().map(|r| r.version).collect::<Vec<_>>(),
         [2]
     );
     assert_eq!(done(&mut client), [1]);
-    m.up(&mut client).unwrap();
-    let r = m.down_all(&mut client).unwrap();
+    m.up_on(&mut client).unwrap();
+    let r = m.down_all_on(&mut client).unwrap();
     assert_eq!(
         r.reverted.iter().map(|r| r.version).collect::<Vec<_>>(),
         [3, 2, 1]
@@ -329,8 +368,8 @@ fn down_reverts_newest_first_and_stops_before_a_missing_down() {
     let mut no_down = three();
     no_down[1].down = None;
     let m = set(no_down);
-    m.up(&mut client).unwrap();
-    let err = m.down_all(&mut client).unwrap_err();
+    m.up_on(&mut client).unwrap();
+    let err = m.down_all_on(&mut client).unwrap_err();
     assert!(
         matches!(err, Error::NoDownScript { version: 2, .. }),
         "{err}"
@@ -342,26 +381,25 @@ fn down_reverts_newest_first_and_stops_before_a_missing_down() {
     assert_eq!(done(&mut client), [1, 2, 3], "nothing was reverted");
     assert!(exists(&mut client, "posts_user"));
     assert!(
-        m.plan_down_all(&mut client).is_err(),
+        m.plan_down_all_on(&mut client).is_err(),
         "the dry run refuses too"
     );
 }
 
-#[test]
-fn lock_timeout_fails_fast_and_leaves_nothing() {
+fn lock_timeout_fails_fast_and_leaves_nothing(driver: Driver) {
     let url = fresh_db("lock_timeout");
-    let mut client = connect(&url);
+    let mut client = Db::connect(driver, &url);
     let base = mig(1, "base", &["CREATE TABLE busy (id int)"], None);
-    set(vec![base.clone()]).up(&mut client).unwrap();
+    set(vec![base.clone()]).up_on(&mut client).unwrap();
 
-    let mut holder = connect(&url);
+    let mut holder = Db::connect(driver, &url);
     holder
         .batch_execute("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE")
         .unwrap();
     let alter = mig(2, "alter", &["ALTER TABLE busy ADD COLUMN name text"], None);
     let err = set(vec![base, alter])
         .lock_timeout(Duration::from_millis(200))
-        .up(&mut client)
+        .up_on(&mut client)
         .unwrap_err();
     let Error::MigrationFailed(f) = &err else {
         panic!("{err}")
@@ -386,25 +424,24 @@ fn lock_timeout_fails_fast_and_leaves_nothing() {
     );
 }
 
-#[test]
-fn waiting_for_the_migration_lock_times_out_naming_the_holder() {
+fn waiting_for_the_migration_lock_times_out_naming_the_holder(driver: Driver) {
     let url = fresh_db("advisory");
-    let mut other = connect(&url);
+    let mut other = Db::connect(driver, &url);
     let pid = scalar(&mut other, "SELECT pg_backend_pid()").unwrap();
     scalar(
         &mut other,
         "SELECT pg_advisory_lock(1835624306, hashtext(current_database() || ':' || 'public.schema_migrations'))",
     );
-    let mut client = connect(&url);
+    let mut client = Db::connect(driver, &url);
     let m = set(three()).lock_wait(Duration::from_millis(300));
-    let err = m.up(&mut client).unwrap_err();
+    let err = m.up_on(&mut client).unwrap_err();
     assert!(
         matches!(err, Error::LockTimeout { ref holders, .. } if holders.iter().map(i32::to_string).collect::<Vec<_>>() == [pid.clone()]),
         "{err}"
     );
     assert!(err.to_string().contains(&pid), "{err}");
     drop(other);
-    assert_eq!(m.up(&mut client).unwrap().applied.len(), 3);
+    assert_eq!(m.up_on(&mut client).unwrap().applied.len(), 3);
     assert_eq!(
         advisory_locks(&mut client).as_deref(),
         Some("0"),
@@ -412,11 +449,10 @@ fn waiting_for_the_migration_lock_times_out_naming_the_holder() {
     );
 }
 
-#[test]
-fn stamp_and_plan() {
-    let mut client = connect(&fresh_db("stamp"));
+fn stamp_and_plan(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("stamp"));
     let m = set(three());
-    let plan = m.plan_up(&mut client).unwrap();
+    let plan = m.plan_up_on(&mut client).unwrap();
     assert_eq!(plan.steps.len(), 3);
     assert!(plan.creates_history_table);
     let text = plan.to_string();
@@ -430,30 +466,29 @@ fn stamp_and_plan() {
     );
     assert!(!exists(&mut client, "users"));
 
-    let stamped = m.stamp(&mut client, 2).unwrap();
+    let stamped = m.stamp_on(&mut client, 2).unwrap();
     assert_eq!(stamped.stamped, [1, 2]);
     assert!(!exists(&mut client, "users"), "stamp runs nothing");
     client.batch_execute("CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint, user_id bigint)").unwrap();
-    let plan = m.plan_up(&mut client).unwrap();
+    let plan = m.plan_up_on(&mut client).unwrap();
     assert_eq!(
         plan.steps.iter().map(|s| s.version).collect::<Vec<_>>(),
         [3]
     );
     assert!(plan.steps[0].queries[0].starts_with("BEGIN;\n"));
-    let report = m.up(&mut client).unwrap();
+    let report = m.up_on(&mut client).unwrap();
     assert_eq!(
         report.applied.iter().map(|a| a.version).collect::<Vec<_>>(),
         [3]
     );
     assert!(matches!(
-        m.stamp(&mut client, 99),
+        m.stamp_on(&mut client, 99),
         Err(Error::UnknownTarget { version: 99, .. })
     ));
 }
 
-#[test]
-fn a_failed_no_transaction_migration_stays_running_until_repair() {
-    let mut client = connect(&fresh_db("repair"));
+fn a_failed_no_transaction_migration_stays_running_until_repair(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("repair"));
     let bad = vec![
         mig(1, "t", &["CREATE TABLE t (id int)"], None),
         mig_no_tx(
@@ -465,7 +500,7 @@ fn a_failed_no_transaction_migration_stays_running_until_repair() {
             ],
         ),
     ];
-    let err = set(bad.clone()).up(&mut client).unwrap_err();
+    let err = set(bad.clone()).up_on(&mut client).unwrap_err();
     let Error::MigrationFailed(f) = &err else {
         panic!("{err}")
     };
@@ -483,13 +518,13 @@ fn a_failed_no_transaction_migration_stays_running_until_repair() {
         [(1, "done".into()), (2, "running".into())]
     );
 
-    let status = set(bad.clone()).status(&mut client).unwrap();
+    let status = set(bad.clone()).status_on(&mut client).unwrap();
     assert!(
         matches!(status.entries[1].state, MigrationState::Interrupted(_)),
         "{:?}",
         status.entries[1].state
     );
-    let refused = set(bad).up(&mut client).unwrap_err();
+    let refused = set(bad).up_on(&mut client).unwrap_err();
     assert!(
         matches!(&refused, Error::Interrupted(i) if i.version == 2),
         "{refused}"
@@ -504,14 +539,17 @@ fn a_failed_no_transaction_migration_stays_running_until_repair() {
             &["CREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id)"],
         ),
     ]);
-    assert!(matches!(fixed.up(&mut client), Err(Error::Interrupted(_))));
-    let repaired = fixed.repair(&mut client).unwrap();
+    assert!(matches!(
+        fixed.up_on(&mut client),
+        Err(Error::Interrupted(_))
+    ));
+    let repaired = fixed.repair_on(&mut client).unwrap();
     assert_eq!(
         repaired.cleared.iter().map(|c| c.0).collect::<Vec<_>>(),
         [2]
     );
     // The checksum of version 2 changed, but a repaired row is gone, so it is pending again.
-    let report = fixed.up(&mut client).unwrap();
+    let report = fixed.up_on(&mut client).unwrap();
     assert_eq!(report.applied.len(), 1);
     assert_eq!(
         report.applied[0].transaction,
@@ -520,31 +558,29 @@ fn a_failed_no_transaction_migration_stays_running_until_repair() {
     assert_eq!(done(&mut client), [1, 2]);
 }
 
-#[test]
-fn quoted_history_table_in_a_quoted_schema() {
-    let mut client = connect(&fresh_db("quoted"));
+fn quoted_history_table_in_a_quoted_schema(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("quoted"));
     let m = set(three()).history_table_in_schema("My Schema", "mig history");
-    assert_eq!(m.up(&mut client).unwrap().applied.len(), 3);
+    assert_eq!(m.up_on(&mut client).unwrap().applied.len(), 3);
     assert_eq!(
         history(&mut client, "\"My Schema\".\"mig history\"").len(),
         3
     );
-    assert!(m.up(&mut client).unwrap().is_empty());
-    assert_eq!(m.status(&mut client).unwrap().entries.len(), 3);
-    assert_eq!(m.down_all(&mut client).unwrap().reverted.len(), 3);
+    assert!(m.up_on(&mut client).unwrap().is_empty());
+    assert_eq!(m.status_on(&mut client).unwrap().entries.len(), 3);
+    assert_eq!(m.down_all_on(&mut client).unwrap().reverted.len(), 3);
     assert!(!exists(&mut client, "schema_migrations"));
 
     let odd = set(three()).history_table_in_schema("we\"ird", "a \"b\" c");
-    odd.up(&mut client).unwrap();
+    odd.up_on(&mut client).unwrap();
     assert_eq!(
         history(&mut client, "\"we\"\"ird\".\"a \"\"b\"\" c\"").len(),
         3
     );
 }
 
-#[test]
-fn search_path_changes_in_a_migration_do_not_move_the_history() {
-    let mut client = connect(&fresh_db("search_path"));
+fn search_path_changes_in_a_migration_do_not_move_the_history(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("search_path"));
     let m = set(vec![
         mig(
             1,
@@ -555,29 +591,27 @@ fn search_path_changes_in_a_migration_do_not_move_the_history() {
         mig(2, "t", &["CREATE TABLE t (id int)"], None),
     ]);
     client.batch_execute("SELECT 1").unwrap();
-    m.up(&mut client).unwrap();
+    m.up_on(&mut client).unwrap();
     assert_eq!(history(&mut client, "public.schema_migrations").len(), 2);
 }
 
-#[test]
-fn a_history_table_of_another_tool_is_a_clear_error() {
-    let mut client = connect(&fresh_db("foreign"));
+fn a_history_table_of_another_tool_is_a_clear_error(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("foreign"));
     client
         .batch_execute(
             "CREATE TABLE schema_migrations (version varchar(255) PRIMARY KEY, dirty boolean)",
         )
         .unwrap();
-    let err = set(three()).up(&mut client).unwrap_err();
+    let err = set(three()).up_on(&mut client).unwrap_err();
     assert!(matches!(err, Error::ForeignHistoryTable { .. }), "{err}");
     assert!(err.to_string().contains("dirty boolean"), "{err}");
     assert!(!exists(&mut client, "users"));
-    let err = set(three()).status(&mut client).unwrap_err();
+    let err = set(three()).status_on(&mut client).unwrap_err();
     assert!(matches!(err, Error::ForeignHistoryTable { .. }), "{err}");
 }
 
-#[test]
-fn a_concurrent_index_migration_runs_statement_by_statement() {
-    let mut client = connect(&fresh_db("cic"));
+fn a_concurrent_index_migration_runs_statement_by_statement(driver: Driver) {
+    let mut client = Db::connect(driver, &fresh_db("cic"));
     let m = set(vec![
         mig(1, "t", &["CREATE TABLE t (id int, v int)"], None),
         mig_no_tx(
@@ -590,7 +624,7 @@ fn a_concurrent_index_migration_runs_statement_by_statement() {
         ),
     ])
     .statement_timeout(Duration::from_secs(30));
-    m.up(&mut client).unwrap();
+    m.up_on(&mut client).unwrap();
     assert!(exists(&mut client, "t_v"));
     assert_eq!(done(&mut client), [1, 2]);
     assert_eq!(

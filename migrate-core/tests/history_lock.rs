@@ -8,13 +8,14 @@ use std::time::Duration;
 use common::*;
 use pgmigrate_core::Error;
 
-#[test]
-fn a_locked_history_table_fails_fast_naming_the_holder() {
+on_both_drivers!(a_locked_history_table_fails_fast_naming_the_holder,);
+
+fn a_locked_history_table_fails_fast_naming_the_holder(driver: Driver) {
     let url = fresh_db("history_lock");
     let m = set(vec![mig(1, "t", &["CREATE TABLE t (id int)"], None)])
         .history_lock_timeout(Duration::from_millis(300));
-    let mut client = connect(&url);
-    m.up(&mut client).unwrap();
+    let mut client = Db::connect(driver, &url);
+    m.up_on(&mut client).unwrap();
     let m = set(vec![
         mig(1, "t", &["CREATE TABLE t (id int)"], None),
         mig(2, "u", &["CREATE TABLE u (id int)"], None),
@@ -26,7 +27,7 @@ fn a_locked_history_table_fails_fast_naming_the_holder() {
     other
         .simple_query("BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE")
         .unwrap();
-    let err = m.up(&mut client).unwrap_err();
+    let err = m.up_on(&mut client).unwrap_err();
     let text = err.to_string();
     let Error::HistoryLocked { holders, .. } = &err else {
         panic!("{text}")
@@ -51,6 +52,6 @@ fn a_locked_history_table_fails_fast_naming_the_holder() {
     );
 
     other.simple_query("COMMIT").unwrap();
-    assert_eq!(m.up(&mut client).unwrap().applied.len(), 1);
+    assert_eq!(m.up_on(&mut client).unwrap().applied.len(), 1);
     assert_eq!(done(&mut client), [1, 2]);
 }

@@ -111,8 +111,9 @@ fn list() -> Vec<pgmigrate_core::Migration> {
     vec![mig(1, "t", &["CREATE TABLE t (id int)"], None)]
 }
 
-#[test]
-fn transaction_pooling_is_refused_and_session_pooling_works() {
+on_both_drivers!(transaction_pooling_is_refused_and_session_pooling_works);
+
+fn transaction_pooling_is_refused_and_session_pooling_works(driver: Driver) {
     let url = fresh_db("pooler");
     let (port, db) = port_and_db(&url);
     let mut direct = connect(&url);
@@ -127,8 +128,8 @@ fn transaction_pooling_is_refused_and_session_pooling_works() {
                 "SELECT pg_advisory_lock(1835624306, hashtext(current_database() || ':' || 'public.schema_migrations'))",
             )
             .unwrap();
-        let mut client = connect(&pooled_url);
-        let err = set(list()).up(&mut client).unwrap_err();
+        let mut client = Db::connect(driver, &pooled_url);
+        let err = set(list()).up_on(&mut client).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, Error::PooledSession { .. }), "{text}");
         assert!(
@@ -160,7 +161,8 @@ fn transaction_pooling_is_refused_and_session_pooling_works() {
     );
 
     let pool = bouncer(port, &db, "session");
-    let mut client = connect(&format!("postgres://postgres@127.0.0.1:{}/{db}", pool.port));
-    assert_eq!(set(list()).up(&mut client).unwrap().applied.len(), 1);
+    let pooled_url = format!("postgres://postgres@127.0.0.1:{}/{db}", pool.port);
+    let mut client = Db::connect(driver, &pooled_url);
+    assert_eq!(set(list()).up_on(&mut client).unwrap().applied.len(), 1);
     assert_eq!(done(&mut direct), [1]);
 }

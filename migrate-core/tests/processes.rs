@@ -15,6 +15,7 @@ use pgmigrate_core::{Direction, Error, Migration, MigrationState};
 const CHILD: &str = "MIGRATE_TEST_CHILD";
 const URL: &str = "MIGRATE_TEST_URL";
 const BARRIER: &str = "MIGRATE_TEST_BARRIER";
+const DRIVER: &str = "MIGRATE_TEST_DRIVER";
 /// `schema.name` or `name` of the history table the runner is given.
 const TABLE: &str = "MIGRATE_TEST_TABLE";
 
@@ -164,7 +165,8 @@ fn child_runner() {
         return;
     };
     let url = std::env::var(URL).expect("url");
-    let mut client = connect(&url);
+    let driver = Driver::from_name(&std::env::var(DRIVER).expect("driver"));
+    let mut client = Db::connect(driver, &url);
     if let Ok(barrier) = std::env::var(BARRIER) {
         let barrier = PathBuf::from(barrier);
         std::fs::write(barrier.join(format!("ready.{}", std::process::id())), b"").unwrap();
@@ -176,13 +178,13 @@ fn child_runner() {
     }
     if name.starts_with("down_") {
         let report = runner_set(&name)
-            .down(&mut client, 1)
+            .down_on(&mut client, 1)
             .unwrap_or_else(|e| panic!("down failed: {e}"));
         println!("reverted {}", report.reverted.len());
         return;
     }
     let report = runner_set(&name)
-        .up(&mut client)
+        .up_on(&mut client)
         .unwrap_or_else(|e| panic!("up failed: {e}"));
     println!(
         "applied {:?}",
@@ -190,8 +192,8 @@ fn child_runner() {
     );
 }
 
-fn spawn_child(scenario: &str, url: &str, barrier: Option<&Path>) -> Child {
-    spawn_child_with_table(scenario, url, barrier, None)
+fn spawn_child(scenario: &str, url: &str, barrier: Option<&Path>, driver: Driver) -> Child {
+    spawn_child_with_table(scenario, url, barrier, None, driver)
 }
 
 fn spawn_child_with_table(
@@ -199,6 +201,7 @@ fn spawn_child_with_table(
     url: &str,
     barrier: Option<&Path>,
     table: Option<&str>,
+    driver: Driver,
 ) -> Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
@@ -210,6 +213,7 @@ fn spawn_child_with_table(
     ])
     .env(CHILD, scenario)
     .env(URL, url)
+    .env(DRIVER, driver.name())
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
     if let Some(b) = barrier {
@@ -221,18 +225,23 @@ fn spawn_child_with_table(
     cmd.spawn().expect("spawn runner")
 }
 
-fn eight_runners(scenario_name: &str) {
-    runners_with_spellings(scenario_name, &[None], "schema_migrations");
+fn eight_runners(scenario_name: &str, driver: Driver) {
+    runners_with_spellings(scenario_name, &[None], "schema_migrations", driver);
 }
 
 /// Eight runners per spelling of the history table (all naming `table`), at once.
-fn runners_with_spellings(scenario_name: &str, spellings: &[Option<&str>], table: &str) {
+fn runners_with_spellings(
+    scenario_name: &str,
+    spellings: &[Option<&str>],
+    table: &str,
+    driver: Driver,
+) {
     let url = fresh_db(scenario_name);
     let barrier = tempfile::tempdir().unwrap();
     let children: Vec<Child> = spellings
         .iter()
         .flat_map(|spelling| std::iter::repeat_n(*spelling, 8))
-        .map(|t| spawn_child_with_table(scenario_name, &url, Some(barrier.path()), t))
+        .map(|t| spawn_child_with_table(scenario_name, &url, Some(barrier.path()), t, driver))
         .collect();
     let count = children.len();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -255,7 +264,7 @@ fn runners_with_spellings(scenario_name: &str, spellings: &[Option<&str>], table
             applied_by_children.push(line.to_string());
         }
     }
-    let mut client = connect(&url);
+    let mut client = Db::connect(driver, &url);
     assert_eq!(
         history(&mut client, table),
         (1..=5).map(|v| (v, "done".to_string())).collect::<Vec<_>>()
@@ -289,30 +298,41 @@ fn runners_with_spellings(scenario_name: &str, spellings: &[Option<&str>], table
     assert_eq!(advisory_locks(&mut client).as_deref(), Some("0"));
 }
 
-#[test]
-fn runners_spelling_the_history_table_differently_exclude_each_other() {
+fn runners_spelling_the_history_table_differently_exclude_each_other(driver: Driver) {
     runners_with_spellings(
         "concurrent",
         &[None, Some("public.schema_migrations")],
         "schema_migrations",
+        driver,
     );
 }
 
-#[test]
-fn runners_giving_a_name_the_server_truncates_exclude_each_other() {
+fn runners_giving_a_name_the_server_truncates_exclude_each_other(driver: Driver) {
     let long = format!("schema_migrations_{}", "x".repeat(60));
     let truncated = &long[..63];
-    runners_with_spellings("concurrent", &[Some(&long), Some(truncated)], truncated);
+    runners_with_spellings(
+        "concurrent",
+        &[Some(&long), Some(truncated)],
+        truncated,
+        driver,
+    );
 }
 
-#[test]
-fn eight_processes_at_once_apply_each_migration_once() {
-    eight_runners("concurrent");
+on_both_drivers!(
+    runners_spelling_the_history_table_differently_exclude_each_other,
+    runners_giving_a_name_the_server_truncates_exclude_each_other,
+    eight_processes_at_once_apply_each_migration_once,
+    eight_processes_at_once_with_create_index_concurrently,
+    a_runner_killed_inside_a_transactional_migration_leaves_nothing,
+    a_runner_killed_inside_a_no_transaction_migration_needs_repair,
+);
+
+fn eight_processes_at_once_apply_each_migration_once(driver: Driver) {
+    eight_runners("concurrent", driver);
 }
 
-#[test]
-fn eight_processes_at_once_with_create_index_concurrently() {
-    eight_runners("concurrent_cic");
+fn eight_processes_at_once_with_create_index_concurrently(driver: Driver) {
+    eight_runners("concurrent_cic", driver);
 }
 
 /// The pid of the `crashme` runner's backend while it runs a statement `like`.
@@ -343,8 +363,8 @@ fn wait_for_runner(child: &mut Child, watcher: &mut postgres::Client, sql: &str)
 
 /// Starts a runner that will sleep inside a migration, waits until it does,
 /// kills it (SIGKILL) and waits until the server has ended its session.
-fn kill_runner_mid_migration(scenario_name: &str, url: &str) {
-    kill_runner_while(scenario_name, url, "%pg_sleep%", |_, _| {});
+fn kill_runner_mid_migration(scenario_name: &str, url: &str, driver: Driver) {
+    kill_runner_while(scenario_name, url, "%pg_sleep%", driver, |_, _| {});
 }
 
 /// Starts a runner, waits until it runs a statement `like`, calls `during`
@@ -354,12 +374,13 @@ fn kill_runner_while(
     scenario_name: &str,
     url: &str,
     like: &str,
+    driver: Driver,
     during: impl FnOnce(&mut postgres::Client, &str),
 ) {
     // No connection option here: the executor itself makes the server notice a
     // vanished runner during a long statement (client_connection_check_interval, PG 14+).
     let crash_url = format!("{url}?application_name=crashme");
-    let mut child = spawn_child(scenario_name, &crash_url, None);
+    let mut child = spawn_child(scenario_name, &crash_url, None, driver);
     let mut watcher = connect(url);
     let sleeping = busy_runner_sql(like);
     let pid = wait_for_runner(&mut child, &mut watcher, &sleeping);
@@ -383,11 +404,10 @@ fn kill_runner_while(
     );
 }
 
-#[test]
-fn a_runner_killed_inside_a_transactional_migration_leaves_nothing() {
+fn a_runner_killed_inside_a_transactional_migration_leaves_nothing(driver: Driver) {
     let url = fresh_db("crash_tx");
-    kill_runner_mid_migration("crash_tx", &url);
-    let mut client = connect(&url);
+    kill_runner_mid_migration("crash_tx", &url, driver);
+    let mut client = Db::connect(driver, &url);
     assert!(
         exists(&mut client, "base"),
         "migration 1 committed before the crash"
@@ -399,7 +419,9 @@ fn a_runner_killed_inside_a_transactional_migration_leaves_nothing() {
         "no history row for the interrupted migration"
     );
 
-    let report = set(scenario("crash_tx")).up(&mut client).expect("next up");
+    let report = set(scenario("crash_tx"))
+        .up_on(&mut client)
+        .expect("next up");
     assert_eq!(
         report.applied.iter().map(|a| a.version).collect::<Vec<_>>(),
         [2, 3]
@@ -407,11 +429,10 @@ fn a_runner_killed_inside_a_transactional_migration_leaves_nothing() {
     assert!(exists(&mut client, "crash_t") && exists(&mut client, "after_t"));
 }
 
-#[test]
-fn a_runner_killed_inside_a_no_transaction_migration_needs_repair() {
+fn a_runner_killed_inside_a_no_transaction_migration_needs_repair(driver: Driver) {
     let url = fresh_db("crash_no_tx");
-    kill_runner_mid_migration("crash_no_tx", &url);
-    let mut client = connect(&url);
+    kill_runner_mid_migration("crash_no_tx", &url, driver);
+    let mut client = Db::connect(driver, &url);
     assert_eq!(
         history(&mut client, "schema_migrations"),
         [(1, "running".to_string())]
@@ -422,7 +443,7 @@ fn a_runner_killed_inside_a_no_transaction_migration_needs_repair() {
     );
 
     let m = set(scenario("crash_no_tx"));
-    let err = m.up(&mut client).unwrap_err();
+    let err = m.up_on(&mut client).unwrap_err();
     assert!(
         matches!(&err, Error::Interrupted(i) if i.version == 1),
         "{err}"
@@ -435,12 +456,12 @@ fn a_runner_killed_inside_a_no_transaction_migration_needs_repair() {
     assert!(text.contains("INVALID"), "says what to check: {text}");
     assert!(!exists(&mut client, "after_nt"), "nothing ran");
     assert!(matches!(
-        m.status(&mut client).unwrap().entries[0].state,
+        m.status_on(&mut client).unwrap().entries[0].state,
         MigrationState::Interrupted(_)
     ));
 
-    assert_eq!(m.repair(&mut client).unwrap().cleared.len(), 1);
-    let report = m.up(&mut client).expect("up after repair");
+    assert_eq!(m.repair_on(&mut client).unwrap().cleared.len(), 1);
+    let report = m.up_on(&mut client).expect("up after repair");
     assert_eq!(report.applied.len(), 2);
     assert_eq!(done(&mut client), [1, 2]);
     assert!(exists(&mut client, "nt_id"));
@@ -469,22 +490,28 @@ fn an_interrupted_no_transaction_down_is_not_taken_for_an_up() {
         Some("1")
     );
 
-    kill_runner_while("down_no_tx", &url, "%pg_sleep%", |watcher, pid| {
-        // While the down runs: status says running, by that runner, not interrupted.
-        let status = m.status(watcher).unwrap();
-        let MigrationState::Running(i) = &status.entries[0].state else {
-            panic!("{:?}", status.entries[0].state)
-        };
-        assert_eq!(i.runner_pid.map(|p| p.to_string()).as_deref(), Some(pid));
-        let text = i.to_string();
-        assert!(
-            text.contains("is running now")
-                && text.contains("0001_items.down.sql")
-                && text.contains("do not repair"),
-            "{text}"
-        );
-        assert!(!text.contains("interrupted"), "{text}");
-    });
+    kill_runner_while(
+        "down_no_tx",
+        &url,
+        "%pg_sleep%",
+        Driver::Postgres,
+        |watcher, pid| {
+            // While the down runs: status says running, by that runner, not interrupted.
+            let status = m.status(watcher).unwrap();
+            let MigrationState::Running(i) = &status.entries[0].state else {
+                panic!("{:?}", status.entries[0].state)
+            };
+            assert_eq!(i.runner_pid.map(|p| p.to_string()).as_deref(), Some(pid));
+            let text = i.to_string();
+            assert!(
+                text.contains("is running now")
+                    && text.contains("0001_items.down.sql")
+                    && text.contains("do not repair"),
+                "{text}"
+            );
+            assert!(!text.contains("interrupted"), "{text}");
+        },
+    );
 
     assert_eq!(progress(&mut client, 1), "running|down|0|t");
     let status = m.status(&mut client).unwrap();
@@ -544,7 +571,7 @@ fn an_invalid_index_is_never_recorded_as_applied() {
     writer
         .simple_query("BEGIN; INSERT INTO t VALUES (1, 'a')")
         .unwrap();
-    kill_runner_while("cic", &url, "%CONCURRENTLY%", |_, _| {});
+    kill_runner_while("cic", &url, "%CONCURRENTLY%", Driver::Postgres, |_, _| {});
     writer.simple_query("COMMIT").unwrap();
 
     let validity = "SELECT indisvalid::text FROM pg_index WHERE indexrelid = 't_email'::regclass";
@@ -679,7 +706,7 @@ fn a_silent_link_does_not_keep_the_lock() {
     let proxy = freezing_proxy(port, frozen.clone());
     let via_proxy = url.replace(&format!(":{port}/"), &format!(":{proxy}/"));
     let crash_url = format!("{via_proxy}?application_name=crashme");
-    let mut child = spawn_child("frozen", &crash_url, None);
+    let mut child = spawn_child("frozen", &crash_url, None, Driver::Postgres);
     let mut watcher = connect(&url);
     let pid = wait_for_runner(&mut child, &mut watcher, &busy_runner_sql("%RAISE NOTICE%"));
     assert_eq!(

@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use pgmigrate_core::Migration;
-use postgres::Client;
+
+on_both_drivers!(one_up_and_two_ups_give_the_same_schema_and_session);
 
 fn list() -> Vec<Migration> {
     vec![
@@ -56,7 +57,7 @@ fn list() -> Vec<Migration> {
 }
 
 /// Tables by schema, and what migration 4 saw.
-fn schema_and_seen(client: &mut Client) -> (String, String) {
+fn schema_and_seen(client: &mut impl Query) -> (String, String) {
     let tables = scalar(
         client,
         "SELECT string_agg(n.nspname || '.' || c.relname, ',' ORDER BY n.nspname, c.relname) FROM pg_class c \
@@ -73,7 +74,7 @@ fn schema_and_seen(client: &mut Client) -> (String, String) {
     (tables, seen)
 }
 
-fn the_session(client: &mut Client) -> String {
+fn the_session(client: &mut impl Query) -> String {
     scalar(
         client,
         "SELECT concat_ws('|', current_setting('search_path'), current_setting('lock_timeout'), \
@@ -83,21 +84,20 @@ fn the_session(client: &mut Client) -> String {
     .unwrap()
 }
 
-#[test]
-fn one_up_and_two_ups_give_the_same_schema_and_session() {
+fn one_up_and_two_ups_give_the_same_schema_and_session(driver: Driver) {
     let expected_session = "\"$user\", public|0|t|off|55s";
     let mut results = Vec::new();
     for batches in [vec![None], vec![Some(2), Some(3), None]] {
-        let mut client = connect(&fresh_db("session_reset"));
+        let mut client = Db::connect(driver, &fresh_db("session_reset"));
         // A setting of the application's own session: kept for every migration and after.
         client
-            .simple_query("SET statement_timeout = '55s'")
+            .batch_execute("SET statement_timeout = '55s'")
             .unwrap();
         let m = set(list());
         for to in batches {
             match to {
-                Some(v) => m.up_to(&mut client, v).expect("up_to"),
-                None => m.up(&mut client).expect("up"),
+                Some(v) => m.up_to_on(&mut client, v).expect("up_to"),
+                None => m.up_on(&mut client).expect("up"),
             };
             assert_eq!(
                 the_session(&mut client),

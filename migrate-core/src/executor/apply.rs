@@ -4,16 +4,18 @@
 use std::time::Instant;
 
 use crate::executor::blame;
+use crate::executor::client::{server_error, ClientError};
 use crate::executor::error::{Direction, Error, MigrationFailure};
 use crate::executor::history::{self, History};
 use crate::executor::invalid_index;
 use crate::executor::plan::UpAction;
 use crate::executor::position::{bom_len, statement_at, statements, Embedding};
 use crate::executor::report::{AppliedMigration, SkippedMigration};
-use crate::executor::session::{text, Session};
+use crate::executor::session::{text, Answer, Conn, Session};
 use crate::executor::session_guard;
 use crate::executor::session_reset::SessionSnapshot;
 use crate::executor::sql::millis;
+use crate::executor::trace;
 use crate::migrations::Settings;
 use crate::model::{Migration, Script, Statement, TransactionMode};
 
@@ -175,8 +177,8 @@ pub(crate) fn query_texts(script: &Script, queries: &ScriptQueries<'_>) -> Vec<S
 }
 
 /// Runs `script` of `migration` with `queries`.
-pub(crate) fn run(
-    session: &mut Session<'_>,
+pub(crate) async fn run<C: Conn>(
+    session: &mut Session<'_, C>,
     migration: &Migration,
     script: &Script,
     direction: Direction,
@@ -185,15 +187,12 @@ pub(crate) fn run(
 ) -> Result<(), Error> {
     let failure = |error, at| failure(migration, script, direction, error, at, table);
     match queries {
-        ScriptQueries::Transactional { sql, embedding } => match session.query(sql) {
+        ScriptQueries::Transactional { sql, embedding } => match session.query(sql).await {
             Ok(_) => Ok(()),
             Err(error) => {
                 // The transaction is aborted (or never began): end it.
-                let _ = session.query("ROLLBACK");
-                let position = error.as_db_error().and_then(|db| match db.position() {
-                    Some(postgres::error::ErrorPosition::Original(p)) => Some(*p),
-                    _ => None,
-                });
+                let _ = session.query("ROLLBACK").await;
+                let position = server_error(&error).and_then(|db| db.position);
                 let offset = position.and_then(|p| embedding.script_offset(p));
                 // A position outside the script: the runner's SET or history write.
                 let runner_statement = position.is_some() && offset.is_none();
@@ -222,7 +221,7 @@ pub(crate) fn run(
             end,
             restore,
         } => {
-            session.query(begin).map_err(|e| {
+            session.query(begin).await.map_err(|e| {
                 Error::db(
                     format!(
                         "recording the start of no-transaction migration {} ({}); nothing of it ran",
@@ -233,19 +232,15 @@ pub(crate) fn run(
             })?;
             for (i, statement) in statements.iter().enumerate() {
                 let text = script.statement_sql(statement);
-                if let Err(error) = session.query(text) {
-                    let _ = session.query(restore);
+                if let Err(error) = session.query(text).await {
+                    let _ = session.query(restore).await;
                     let embedding = Embedding {
                         prefix_chars: 0,
                         body: text,
                         body_offset: statement.start,
                     };
-                    let mapped = error
-                        .as_db_error()
-                        .and_then(|db| match db.position() {
-                            Some(postgres::error::ErrorPosition::Original(p)) => Some(*p),
-                            _ => None,
-                        })
+                    let mapped = server_error(&error)
+                        .and_then(|db| db.position)
                         .and_then(|p| embedding.script_offset(p));
                     let (offset, start_only) = match mapped {
                         Some(o) => (o, false),
@@ -262,10 +257,9 @@ pub(crate) fn run(
                     ));
                 }
                 if let Some(p) = progress.get(i) {
-                    session.query(p).map_err(|e| {
-                        let _ = session.query("ROLLBACK");
-                        let _ = session.query(restore);
-                        Error::db(
+                    if let Err(e) = session.query(p).await {
+                        abandon(session, restore).await;
+                        return Err(Error::db(
                             format!(
                                 "statement {} of no-transaction migration {} ({}) ran, but its \
                                  progress could not be recorded; its history row stays 'running' \
@@ -275,23 +269,25 @@ pub(crate) fn run(
                                 script.path
                             ),
                             e,
-                        )
-                    })?;
+                        ));
+                    }
                 }
             }
-            let results = session.query(end).map_err(|e| {
-                let _ = session.query("ROLLBACK");
-                let _ = session.query(restore);
-                Error::db(
-                    format!(
-                        "every statement of no-transaction migration {} ({}) ran, but its history \
-                         row could not be updated and stays 'running': check the table, then run \
-                         `repair`",
-                        migration.version, script.path
-                    ),
-                    e,
-                )
-            })?;
+            let results = match session.query(end).await {
+                Ok(results) => results,
+                Err(e) => {
+                    abandon(session, restore).await;
+                    return Err(Error::db(
+                        format!(
+                            "every statement of no-transaction migration {} ({}) ran, but its \
+                             history row could not be updated and stays 'running': check the \
+                             table, then run `repair`",
+                            migration.version, script.path
+                        ),
+                        e,
+                    ));
+                }
+            };
             if let Some(indexes) = invalid_in(&results) {
                 return Err(Error::InvalidIndexes {
                     version: migration.version,
@@ -310,6 +306,12 @@ pub(crate) fn run(
     }
 }
 
+/// After a failed history write: ends its transaction and restores the session.
+async fn abandon<C: Conn>(session: &mut Session<'_, C>, restore: &str) {
+    let _ = session.query("ROLLBACK").await;
+    let _ = session.query(restore).await;
+}
+
 /// Where a script's query failed.
 struct At {
     /// Byte offset in the script, when known.
@@ -323,7 +325,7 @@ struct At {
 }
 
 /// The INVALID indexes reported by the row of [`invalid_index::check_sql`], if any.
-fn invalid_in(results: &[Vec<postgres::SimpleQueryRow>]) -> Option<String> {
+fn invalid_in(results: &Answer) -> Option<String> {
     results
         .iter()
         .flatten()
@@ -336,7 +338,7 @@ fn failure(
     migration: &Migration,
     script: &Script,
     direction: Direction,
-    error: postgres::Error,
+    error: ClientError,
     at: At,
     history_table: &str,
 ) -> Error {
@@ -366,10 +368,10 @@ fn failure(
             detail: session_guard::detail(&error),
         };
     }
-    let db = error.as_db_error();
+    let db = server_error(&error);
     let class = blame::classify(
-        db.map(|d| d.code().code()),
-        db.map_or("", |d| d.message()),
+        db.map(|d| d.code),
+        db.map_or("", |d| d.message),
         runner_statement,
         Some(&blame::bare_table_name(history_table)),
     );
@@ -381,10 +383,10 @@ fn failure(
         line,
         column,
         statement_start_only,
-        code: db.map(|d| d.code().code().to_string()),
-        message: db.map_or_else(|| error.to_string(), |d| d.message().to_string()),
-        detail: db.and_then(|d| d.detail()).map(str::to_string),
-        hint: db.and_then(|d| d.hint()).map(str::to_string),
+        code: db.map(|d| d.code.to_string()),
+        message: db.map_or_else(|| error.to_string(), |d| d.message.to_string()),
+        detail: db.and_then(|d| d.detail).map(str::to_string),
+        hint: db.and_then(|d| d.hint).map(str::to_string),
         left_running,
         class,
         source: error,
@@ -418,15 +420,15 @@ pub(crate) fn skip_sql(table: &str, m: &Migration, settings: &Settings, guard: &
 }
 
 /// Records `m` as skipped: it belongs to other environments than the runner's.
-pub(crate) fn skip(
-    session: &mut Session<'_>,
+pub(crate) async fn skip<C: Conn>(
+    session: &mut Session<'_, C>,
     history: &History,
     m: &Migration,
     settings: &Settings,
 ) -> Result<SkippedMigration, Error> {
     let sql = skip_sql(&history.table, m, settings, &history.guard);
-    if let Err(error) = session.query(&sql) {
-        let _ = session.query("ROLLBACK");
+    if let Err(error) = session.query(&sql).await {
+        let _ = session.query("ROLLBACK").await;
         return Err(Error::db(
             format!(
                 "recording migration {} ({}) as skipped in {}",
@@ -452,8 +454,8 @@ pub(crate) fn skip(
 }
 
 /// Applies one pending migration.
-pub(crate) fn apply_up(
-    session: &mut Session<'_>,
+pub(crate) async fn apply_up<C: Conn>(
+    session: &mut Session<'_, C>,
     history: &History,
     m: &Migration,
     settings: &Settings,
@@ -467,7 +469,8 @@ pub(crate) fn apply_up(
         &up_history(&history.table, m, action),
         &history.guard,
     );
-    run(session, m, &m.up, Direction::Up, &queries, &history.table)?;
+    let script = run(session, m, &m.up, Direction::Up, &queries, &history.table);
+    trace::migration(m, &m.up, Direction::Up, script).await?;
     let applied = AppliedMigration {
         version: m.version,
         name: m.name.to_string(),

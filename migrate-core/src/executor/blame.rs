@@ -102,10 +102,10 @@ impl crate::executor::Error {
         match self {
             crate::executor::Error::MigrationFailed(failure) => Some(failure.class),
             crate::executor::Error::Database { source, .. } => {
-                let db = source.as_db_error();
+                let db = crate::executor::client::server_error(source);
                 Some(classify(
-                    db.map(|d| d.code().code()),
-                    db.map_or("", |d| d.message()),
+                    db.map(|d| d.code),
+                    db.map_or("", |d| d.message),
                     true,
                     None,
                 ))

@@ -7,6 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::executor::blame::FailureClass;
+use crate::executor::client::{server_error, ClientError};
 use crate::executor::interruption::Interruption;
 
 /// Which script of a migration was running.
@@ -46,7 +47,7 @@ pub enum Error {
         context: String,
         /// The client error.
         #[source]
-        source: postgres::Error,
+        source: ClientError,
     },
 
     /// A migration's SQL failed on the server.
@@ -311,7 +312,7 @@ pub struct MigrationFailure {
     /// Whose fault it is: the script's SQL, or the environment it ran in.
     pub class: FailureClass,
     /// The client error.
-    pub source: postgres::Error,
+    pub source: ClientError,
 }
 
 impl fmt::Display for MigrationFailure {
@@ -366,14 +367,14 @@ impl fmt::Display for MigrationFailure {
     }
 }
 
-pub(crate) fn describe_db_error(error: &postgres::Error) -> String {
-    match error.as_db_error() {
+pub(crate) fn describe_db_error(error: &ClientError) -> String {
+    match server_error(error) {
         Some(db) => {
-            let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
-            if let Some(detail) = db.detail() {
+            let mut text = format!("{} (SQLSTATE {})", db.message, db.code);
+            if let Some(detail) = db.detail {
                 text.push_str(&format!("; detail: {detail}"));
             }
-            if let Some(hint) = db.hint() {
+            if let Some(hint) = db.hint {
                 text.push_str(&format!("; hint: {hint}"));
             }
             text
@@ -425,7 +426,7 @@ fn drift_text(drifted: &[DriftedMigration]) -> String {
 }
 
 impl Error {
-    pub(crate) fn db(context: impl Into<String>, source: postgres::Error) -> Error {
+    pub(crate) fn db(context: impl Into<String>, source: ClientError) -> Error {
         Error::Database {
             context: context.into(),
             source,

@@ -2,10 +2,11 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::executor::client::ClientError;
 use crate::executor::error::{Direction, Error};
 use crate::executor::lock_key;
 use crate::executor::runner_wait;
-use crate::executor::session::{text, Session};
+use crate::executor::session::{text, Conn, Row, Session};
 use crate::executor::session_guard;
 use crate::executor::session_reset::{SessionSnapshot, SNAPSHOT_COLUMNS};
 use crate::executor::sql::{dollar_tag, ident, literal};
@@ -139,7 +140,7 @@ fn has_progress_columns(columns: &str) -> bool {
 }
 
 /// SQL that yields (resolved qualified name or NULL, column list) for the table.
-fn inspect_sql(configured: &str) -> String {
+pub(crate) fn inspect_sql(configured: &str) -> String {
     let reg = format!("to_regclass({})", literal(configured));
     format!(
         "(SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_catalog.pg_class c \
@@ -152,7 +153,7 @@ fn inspect_sql(configured: &str) -> String {
 
 /// The rows; with `progress`, the progress columns and whether the runner of
 /// a `running` row is alive (its backend, same start time, holds the lock of `key`).
-fn select_rows_sql(table: &str, progress: bool, key: &str) -> String {
+pub(crate) fn select_rows_sql(table: &str, progress: bool, key: &str) -> String {
     let extra = if progress {
         format!(
             "direction, statements_done, runner_pid, CASE WHEN state = 'running' THEN EXISTS (\
@@ -170,11 +171,11 @@ fn select_rows_sql(table: &str, progress: bool, key: &str) -> String {
     )
 }
 
-/// A `DO` block that creates the schema and the history table when missing
-/// (and adds the progress columns to a table of an earlier release).
-pub(crate) fn ensure_sql(table: &HistoryTable) -> String {
+/// PL/pgSQL statements that create the schema and the history table when
+/// missing (and add the progress columns to a table of an earlier release).
+pub(crate) fn ensure_statements(table: &HistoryTable) -> String {
     let configured = configured_name(table);
-    let mut body = String::from("BEGIN\n");
+    let mut body = String::new();
     if let Some(schema) = &table.schema {
         body.push_str(&format!(
             "IF to_regnamespace({}) IS NULL THEN CREATE SCHEMA {}; END IF;\n",
@@ -183,11 +184,17 @@ pub(crate) fn ensure_sql(table: &HistoryTable) -> String {
         ));
     }
     body.push_str(&format!(
-        "IF to_regclass({}) IS NULL THEN {}; ELSE {} END IF;\nEND",
+        "IF to_regclass({}) IS NULL THEN {}; ELSE {} END IF;\n",
         literal(&configured),
         create_table_sql(&configured),
         add_progress_columns_sql(&configured)
     ));
+    body
+}
+
+/// A `DO` block of [`ensure_statements`].
+pub(crate) fn ensure_sql(table: &HistoryTable) -> String {
+    let body = format!("BEGIN\n{}END", ensure_statements(table));
     let tag = dollar_tag(&body);
     format!("DO {tag}{body}{tag}")
 }
@@ -195,8 +202,8 @@ pub(crate) fn ensure_sql(table: &HistoryTable) -> String {
 /// Under the lock: creates the schema and table when missing, then reads the
 /// rows and the session's timeouts, all in one round trip.
 /// Waits at most `wait` for a lock another session holds on the table.
-pub(crate) fn ensure_and_read(
-    session: &mut Session<'_>,
+pub(crate) async fn ensure_and_read<C: Conn>(
+    session: &mut Session<'_, C>,
     table: &HistoryTable,
     wait: Duration,
     guard: &str,
@@ -210,10 +217,10 @@ pub(crate) fn ensure_and_read(
         inspect_sql(&configured),
         select_rows_sql(&configured, true, &lock_key::key_sql(table))
     );
-    let results = match session.query(&sql) {
+    let results = match session.query(&sql).await {
         Ok(results) => results,
         Err(e) => {
-            let _ = session.query("ROLLBACK");
+            let _ = session.query("ROLLBACK").await;
             if session_guard::is_guard_error(&e) {
                 return Err(Error::PooledSession {
                     table: configured,
@@ -221,10 +228,10 @@ pub(crate) fn ensure_and_read(
                 });
             }
             if runner_wait::is_lock_timeout(&e) {
-                return Err(history_locked(session, &configured, wait, e));
+                return Err(history_locked(session, &configured, wait, e).await);
             }
             // A table of another tool makes the SELECT fail: say so plainly.
-            if let Ok(Some(found)) = foreign_columns(session, &configured) {
+            if let Ok(Some(found)) = foreign_columns(session, &configured).await {
                 return Err(Error::ForeignHistoryTable {
                     table: configured,
                     found,
@@ -266,14 +273,15 @@ pub(crate) fn ensure_and_read(
 }
 
 /// [`Error::HistoryLocked`] for `error`, naming the sessions that hold a lock on `table`.
-pub(crate) fn history_locked(
-    session: &mut Session<'_>,
+pub(crate) async fn history_locked<C: Conn>(
+    session: &mut Session<'_, C>,
     table: &str,
     wait: Duration,
-    error: postgres::Error,
+    error: ClientError,
 ) -> Error {
     let holders = session
         .query(&runner_wait::holders_sql(table))
+        .await
         .ok()
         .and_then(|results| {
             results
@@ -298,13 +306,17 @@ pub(crate) fn history_locked(
 
 /// Without the lock and without creating anything: the rows, or none when the
 /// table does not exist yet.
-pub(crate) fn read_only(session: &mut Session<'_>, table: &HistoryTable) -> Result<History, Error> {
+pub(crate) async fn read_only<C: Conn>(
+    session: &mut Session<'_, C>,
+    table: &HistoryTable,
+) -> Result<History, Error> {
     let configured = configured_name(table);
     let results = session
         .query(&format!(
             "SELECT {SNAPSHOT_COLUMNS}, {}",
             inspect_sql(&configured)
         ))
+        .await
         .map_err(|e| Error::db(format!("looking up the history table {configured}"), e))?;
     let row = results.first().and_then(|rows| rows.first());
     let saved = row.map_or_else(SessionSnapshot::default, |r| {
@@ -329,6 +341,7 @@ pub(crate) fn read_only(session: &mut Session<'_>, table: &HistoryTable) -> Resu
             has_progress_columns(&columns),
             &key,
         ))
+        .await
         .map_err(|e| Error::db(format!("reading the history table {configured}"), e))?;
     let rows = parse_rows(
         &configured,
@@ -344,11 +357,13 @@ pub(crate) fn read_only(session: &mut Session<'_>, table: &HistoryTable) -> Resu
 }
 
 /// The columns of `configured` when it exists and is not ours.
-fn foreign_columns(
-    session: &mut Session<'_>,
+pub(crate) async fn foreign_columns<C: Conn>(
+    session: &mut Session<'_, C>,
     configured: &str,
-) -> Result<Option<String>, postgres::Error> {
-    let results = session.query(&format!("SELECT {}", inspect_sql(configured)))?;
+) -> Result<Option<String>, ClientError> {
+    let results = session
+        .query(&format!("SELECT {}", inspect_sql(configured)))
+        .await?;
     let row = results.first().and_then(|rows| rows.first());
     let exists = row.and_then(|r| text(r, 0)).is_some();
     let columns = row.and_then(|r| text(r, 1)).unwrap_or("").to_string();
@@ -359,7 +374,7 @@ fn foreign_columns(
     }
 }
 
-fn check_columns(configured: &str, columns: &str) -> Result<(), Error> {
+pub(crate) fn check_columns(configured: &str, columns: &str) -> Result<(), Error> {
     if missing_columns(columns) {
         return Err(Error::ForeignHistoryTable {
             table: configured.to_string(),
@@ -389,10 +404,7 @@ fn display_columns(columns: &str) -> String {
         .join(", ")
 }
 
-fn parse_rows(
-    configured: &str,
-    rows: &[postgres::SimpleQueryRow],
-) -> Result<Vec<AppliedRow>, Error> {
+pub(crate) fn parse_rows(configured: &str, rows: &[Row]) -> Result<Vec<AppliedRow>, Error> {
     let mut parsed = Vec::with_capacity(rows.len());
     for row in rows {
         let version = text(row, 0).and_then(|v| v.parse::<i64>().ok());

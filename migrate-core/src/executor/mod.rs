@@ -1,13 +1,28 @@
-//! The executor: `up`, `down`, `status`, dry-run plans, `stamp` and `repair`
-//! on a [`postgres::Client`].
+//! The executor: `up`, `down`, `status`, dry-run plans, `stamp` and `repair`,
+//! on a blocking [`postgres::Client`] (feature `postgres`) or an async
+//! [`tokio_postgres::Client`] (feature `tokio-postgres`).
 //!
-//! Every writing call takes the migration lock ([`lock`]), creates and reads
-//! the history table in one round trip ([`history`]), checks the plan before
-//! anything runs ([`plan`]), then runs each script with its history change
-//! ([`apply`], [`revert`]). Errors are typed ([`Error`]); results are reports.
+//! One engine serves both: every decision is a pure function (the plan and
+//! its checks in [`plan`], the exact queries and their history changes in
+//! [`apply`] and [`revert`], the lock in [`lock`], the start-up batch that
+//! takes the lock, creates and reads the history table in one round trip in
+//! [`history`], error mapping in [`error`], whose fault a failure is in
+//! [`blame`], spans in [`trace`]); the operations that sequence
+//! them are written once, in [`run`], over the [`session::Conn`] trait; a
+//! driver only implements that trait ([`sync_driver`], [`async_driver`]).
+//! The public methods of both drivers are generated from one table below.
+
+// Without a driver the engine builds (and is tested) but nothing calls it.
+#![cfg_attr(
+    not(any(feature = "postgres", feature = "tokio-postgres")),
+    allow(dead_code)
+)]
 
 mod apply;
+#[cfg(feature = "tokio-postgres")]
+mod async_driver;
 mod blame;
+mod client;
 mod error;
 mod history;
 mod interruption;
@@ -20,17 +35,19 @@ mod plan;
 mod position;
 mod report;
 mod revert;
+mod run;
 mod runner_wait;
 mod session;
 mod session_guard;
 mod session_reset;
 mod sql;
-
-use std::time::Instant;
-
-use postgres::Client;
+mod startup;
+#[cfg(feature = "postgres")]
+mod sync_driver;
+mod trace;
 
 pub use blame::FailureClass;
+pub use client::ClientError;
 pub use error::{Direction, DriftedMigration, Error, MigrationFailure};
 pub use interruption::Interruption;
 pub use report::{
@@ -38,18 +55,60 @@ pub use report::{
     RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 
+#[allow(unused_imports)]
 use crate::migrations::Migrations;
-use history::configured_name;
-use lock::Locked;
-use plan::{DownTarget, UpAction, UpTarget};
-use session::{text, Session};
-use session_reset::SessionSnapshot;
+#[allow(unused_imports)]
+use plan::{DownTarget, UpTarget};
 
-impl Migrations {
+/// Generates the public methods of both drivers from one list: the blocking
+/// `name(&mut postgres::Client, ..)` and the async
+/// `name_async(&mut tokio_postgres::Client, ..)`, each running [`run`]'s
+/// operation on its driver.
+macro_rules! operations {
+    ($(
+        $(#[doc = $doc:literal])*
+        fn $name:ident / $async_name:ident ($($arg:ident: $ty:ty),*) -> $ret:ty = $run:ident($($pass:expr),*);
+    )*) => {
+        #[cfg(feature = "postgres")]
+        impl Migrations {
+            $(
+                $(#[doc = $doc])*
+                pub fn $name(&self, client: &mut postgres::Client $(, $arg: $ty)*) -> Result<$ret, Error> {
+                    let mut conn = sync_driver::Blocking(client);
+                    let operation = run::$run(self, &mut conn $(, $pass)*);
+                    sync_driver::block_on(trace::operation(stringify!($name), operation))
+                }
+            )*
+        }
+
+        #[cfg(feature = "tokio-postgres")]
+        impl Migrations {
+            $(
+                $(#[doc = $doc])*
+                #[doc = ""]
+                #[doc = concat!(
+                    "Async form (feature `tokio-postgres`) of `", stringify!($name),
+                    "`, on a `tokio_postgres::Client` (or a deadpool/bb8 pool object, through \
+                     `DerefMut`). Dropping the future mid-migration leaves the session inside \
+                     the migration: drop the connection too (never return it to a pool); the \
+                     server then rolls the migration back and releases the lock."
+                )]
+                pub async fn $async_name(&self, client: &mut tokio_postgres::Client $(, $arg: $ty)*) -> Result<$ret, Error> {
+                    let mut conn = async_driver::NonBlocking(client);
+                    let operation = run::$run(self, &mut conn $(, $pass)*);
+                    trace::operation(stringify!($name), operation).await
+                }
+            )*
+        }
+    };
+}
+
+operations! {
     /// Applies every pending migration, in version order, each in its own
     /// transaction together with its history row (no-transaction scripts: one
     /// statement at a time). Safe to call from many replicas at once: they
     /// serialise on an advisory lock and the later ones find nothing to do.
+    /// When nothing is pending it costs one round trip.
     ///
     /// Refuses before running anything on drift, a `running` row, an
     /// out-of-order pending migration (unless allowed) or an unknown applied
@@ -62,131 +121,51 @@ impl Migrations {
     /// as skipped and not run; a skipped one that belongs to the environment is
     /// applied (out of order by design). Without an environment, a pending
     /// restricted migration is refused ([`Error::EnvironmentRequired`]).
-    pub fn up(&self, client: &mut Client) -> Result<UpReport, Error> {
-        self.run_up(client, UpTarget::All)
-    }
+    fn up / up_async() -> UpReport = up(UpTarget::All);
 
-    /// Like [`Migrations::up`], but applies only migrations up to and including `version`.
-    pub fn up_to(&self, client: &mut Client, version: i64) -> Result<UpReport, Error> {
-        self.run_up(client, UpTarget::To(version))
-    }
+    /// Like `up`, but applies only migrations up to and including `version`.
+    fn up_to / up_to_async(version: i64) -> UpReport = up(UpTarget::To(version));
 
-    /// Like [`Migrations::up`], but applies at most the next `n` migrations
-    /// (the counterpart of [`Migrations::down`]). Migrations recorded as
-    /// skipped on the way do not count.
-    pub fn up_step(&self, client: &mut Client, n: usize) -> Result<UpReport, Error> {
-        self.run_up(client, UpTarget::Step(n))
-    }
+    /// Like `up`, but applies at most the next `n` migrations (the
+    /// counterpart of `down`). Migrations recorded as skipped on the way do
+    /// not count.
+    fn up_step / up_step_async(n: usize) -> UpReport = up(UpTarget::Step(n));
 
     /// Reverts the newest `n` applied migrations, newest first.
-    pub fn down(&self, client: &mut Client, n: usize) -> Result<DownReport, Error> {
-        self.run_down(client, DownTarget::Count(n))
-    }
+    fn down / down_async(n: usize) -> DownReport = down(DownTarget::Count(n));
 
     /// Reverts every applied migration newer than `version` (which stays applied).
-    pub fn down_to(&self, client: &mut Client, version: i64) -> Result<DownReport, Error> {
-        self.run_down(client, DownTarget::To(version))
-    }
+    fn down_to / down_to_async(version: i64) -> DownReport = down(DownTarget::To(version));
 
     /// Reverts every applied migration.
-    pub fn down_all(&self, client: &mut Client) -> Result<DownReport, Error> {
-        self.run_down(client, DownTarget::All)
-    }
+    fn down_all / down_all_async() -> DownReport = down(DownTarget::All);
 
     /// Every known migration and every recorded version with its state,
     /// `applied_at` and execution time. Read-only: takes no lock, creates nothing.
-    pub fn status(&self, client: &mut Client) -> Result<Status, Error> {
-        let mut session = Session::new(client);
-        let history = history::read_only(&mut session, &self.settings().history_table)?;
-        let table = configured_name(&self.settings().history_table);
-        let mut entries = plan::status(
-            self.migrations(),
-            &history.rows,
-            &table,
-            self.settings().environment.as_deref(),
-        );
-        // INVALID indexes on what the no-transaction scripts that ran index.
-        let items: Vec<(i64, invalid_index::IndexTargets)> = history
-            .rows
-            .iter()
-            .filter_map(|row| self.interrupted_script(row))
-            .filter(|(_, script)| {
-                script.transaction == crate::model::TransactionMode::NoTransaction
-            })
-            .map(|(m, script)| (m.version, invalid_index::targets(script)))
-            .filter(|(_, t)| !t.is_empty())
-            .collect();
-        if !items.is_empty() {
-            let results = session
-                .query(&invalid_index::status_sql(&items))
-                .map_err(|e| Error::db("looking for INVALID indexes", e))?;
-            for row in results.first().map(Vec::as_slice).unwrap_or(&[]) {
-                let version: Option<i64> = text(row, 0).and_then(|v| v.parse().ok());
-                if let Some(e) = entries.iter_mut().find(|e| Some(e.version) == version) {
-                    e.invalid_indexes = text(row, 1).map(str::to_string);
-                }
-            }
-        }
-        Ok(Status {
-            history_table: table,
-            entries,
-        })
-    }
+    fn status / status_async() -> Status = status();
 
-    /// Dry run of [`Migrations::up`]: the checks, and the exact SQL that would
-    /// run. Read-only.
-    pub fn plan_up(&self, client: &mut Client) -> Result<Plan, Error> {
-        self.plan_up_inner(client, UpTarget::All)
-    }
+    /// Dry run of `up`: the checks, and the exact SQL that would run. Read-only.
+    fn plan_up / plan_up_async() -> Plan = plan_up(UpTarget::All);
 
-    /// Dry run of [`Migrations::up_to`].
-    pub fn plan_up_to(&self, client: &mut Client, version: i64) -> Result<Plan, Error> {
-        self.plan_up_inner(client, UpTarget::To(version))
-    }
+    /// Dry run of `up_to`.
+    fn plan_up_to / plan_up_to_async(version: i64) -> Plan = plan_up(UpTarget::To(version));
 
-    /// Dry run of [`Migrations::up_step`].
-    pub fn plan_up_step(&self, client: &mut Client, n: usize) -> Result<Plan, Error> {
-        self.plan_up_inner(client, UpTarget::Step(n))
-    }
+    /// Dry run of `up_step`.
+    fn plan_up_step / plan_up_step_async(n: usize) -> Plan = plan_up(UpTarget::Step(n));
 
-    /// Dry run of [`Migrations::down`].
-    pub fn plan_down(&self, client: &mut Client, n: usize) -> Result<Plan, Error> {
-        self.plan_down_inner(client, DownTarget::Count(n))
-    }
+    /// Dry run of `down`.
+    fn plan_down / plan_down_async(n: usize) -> Plan = plan_down(DownTarget::Count(n));
 
-    /// Dry run of [`Migrations::down_to`].
-    pub fn plan_down_to(&self, client: &mut Client, version: i64) -> Result<Plan, Error> {
-        self.plan_down_inner(client, DownTarget::To(version))
-    }
+    /// Dry run of `down_to`.
+    fn plan_down_to / plan_down_to_async(version: i64) -> Plan = plan_down(DownTarget::To(version));
 
-    /// Dry run of [`Migrations::down_all`].
-    pub fn plan_down_all(&self, client: &mut Client) -> Result<Plan, Error> {
-        self.plan_down_inner(client, DownTarget::All)
-    }
+    /// Dry run of `down_all`.
+    fn plan_down_all / plan_down_all_async() -> Plan = plan_down(DownTarget::All);
 
     /// Baseline: records every known migration up to and including `version`
     /// as applied, without running it (for a database whose schema already
     /// matches, e.g. when adopting this tool).
-    pub fn stamp(&self, client: &mut Client, version: i64) -> Result<StampReport, Error> {
-        let settings = self.settings();
-        let table = configured_name(&settings.history_table);
-        let (mut locked, history) = self.lock_and_read(client)?;
-        let to_stamp = plan::plan_stamp(self.migrations(), &history.rows, &table, version)?;
-        if !to_stamp.is_empty() {
-            locked
-                .session()
-                .query(&history::stamp_sql(&history.table, &to_stamp))
-                .map_err(|e| Error::db(format!("recording stamped versions in {table}"), e))?;
-        }
-        for m in &to_stamp {
-            log::info!("stamped migration {} {} as applied", m.version, m.name);
-        }
-        let round_trips = locked.release()?;
-        Ok(StampReport {
-            stamped: to_stamp.iter().map(|m| m.version).collect(),
-            round_trips,
-        })
-    }
+    fn stamp / stamp_async(version: i64) -> StampReport = stamp(version);
 
     /// Ends the `running` rows left by interrupted no-transaction scripts,
     /// after a person has brought the database back to how it was before the
@@ -194,349 +173,17 @@ impl Migrations {
     /// runs the whole script again), an interrupted down applied again (its up
     /// script is not run again). See [`Error::Interrupted`] for what took effect.
     /// Refuses while an INVALID index remains on what the script indexes.
-    pub fn repair(&self, client: &mut Client) -> Result<RepairReport, Error> {
-        self.run_repair(client, false)
-    }
+    fn repair / repair_async() -> RepairReport = repair(false);
 
-    /// Like [`Migrations::repair`], after a person has *finished* the
-    /// interrupted script by hand: an interrupted up is recorded as applied,
-    /// an interrupted down as reverted. Nothing is run.
-    pub fn repair_completed(&self, client: &mut Client) -> Result<RepairReport, Error> {
-        self.run_repair(client, true)
-    }
-
-    fn run_repair(&self, client: &mut Client, completed: bool) -> Result<RepairReport, Error> {
-        let settings = self.settings();
-        let table = configured_name(&settings.history_table);
-        let (mut locked, history) = self.lock_and_read(client)?;
-        for row in history
-            .rows
-            .iter()
-            .filter(|r| r.state == history::RowState::Running)
-        {
-            let Some((m, script)) = self.interrupted_script(row) else {
-                continue;
-            };
-            let targets = invalid_index::targets(script);
-            if targets.is_empty() {
-                continue;
-            }
-            let results = locked
-                .session()
-                .query(&invalid_index::check_sql(&targets))
-                .map_err(|e| {
-                    Error::db(format!("looking for INVALID indexes of {}", script.path), e)
-                })?;
-            let invalid = results
-                .first()
-                .and_then(|rows| rows.first())
-                .and_then(|r| text(r, 1))
-                .map(str::to_string);
-            if let Some(indexes) = invalid {
-                locked.release()?;
-                return Err(Error::InvalidIndexes {
-                    version: m.version,
-                    name: m.name.to_string(),
-                    path: script.path.to_string(),
-                    indexes,
-                    table,
-                    done: if completed { "finished" } else { "repaired" },
-                });
-            }
-        }
-        let results = locked
-            .session()
-            .query(&history::repair_sql(&history.table, completed))
-            .map_err(|e| Error::db(format!("ending the 'running' rows of {table}"), e))?;
-        let cleared: Vec<(i64, String, String)> = results
-            .first()
-            .map(|rows| {
-                rows.iter()
-                    .filter_map(|r| {
-                        let version = text(r, 0)?.parse().ok()?;
-                        Some((
-                            version,
-                            text(r, 1).unwrap_or("").to_string(),
-                            text(r, 2).unwrap_or("").to_string(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        for (version, name, now) in &cleared {
-            log::warn!(
-                "repair: ended the 'running' row of migration {version} {name}; it is {now} now"
-            );
-        }
-        locked.release()?;
-        Ok(RepairReport { cleared })
-    }
-
-    /// The migration and the script that a row was written for (a `done` row: the up script).
-    fn interrupted_script(
-        &self,
-        row: &history::AppliedRow,
-    ) -> Option<(&crate::model::Migration, &crate::model::Script)> {
-        let m = self
-            .migrations()
-            .iter()
-            .find(|m| m.version == row.version)?;
-        let script = match row.direction {
-            Some(Direction::Down) => m.down.as_ref()?,
-            _ => &m.up,
-        };
-        Some((m, script))
-    }
+    /// Like `repair`, after a person has *finished* the interrupted script by
+    /// hand: an interrupted up is recorded as applied, an interrupted down as
+    /// reverted. Nothing is run.
+    fn repair_completed / repair_completed_async() -> RepairReport = repair(true);
 
     /// Accepts an edit to an applied migration: records the checksum of its
     /// file as it is now, so that `up` stops reporting it as drifted. For an
     /// edit that needs no run (a comment, formatting), after a person has
     /// checked that the database matches the edited file: the changed SQL is
     /// **not** run. Anything else belongs in a new migration.
-    pub fn realign_checksum(
-        &self,
-        client: &mut Client,
-        version: i64,
-    ) -> Result<RealignReport, Error> {
-        let Some(m) = self.migrations().iter().find(|m| m.version == version) else {
-            return Err(plan::unknown_target(
-                self.migrations(),
-                version,
-                "realign_checksum",
-            ));
-        };
-        let settings = self.settings();
-        let table = configured_name(&settings.history_table);
-        let (mut locked, history) = self.lock_and_read(client)?;
-        let row = history.rows.iter().find(|r| r.version == version);
-        let previous = match row {
-            Some(row) if row.state == history::RowState::Done => row.checksum.clone(),
-            _ => {
-                let state = match row.map(|r| r.state) {
-                    Some(history::RowState::Skipped) => "skipped",
-                    Some(_) => "interrupted",
-                    None => "pending",
-                };
-                locked.release()?;
-                return Err(Error::NotApplied {
-                    version,
-                    name: m.name.to_string(),
-                    table,
-                    state,
-                });
-            }
-        };
-        let changed = previous != m.checksum;
-        if changed {
-            locked
-                .session()
-                .query(&history::realign_sql(
-                    &history.table,
-                    version,
-                    &previous,
-                    &m.checksum,
-                ))
-                .map_err(|e| Error::db(format!("recording the new checksum in {table}"), e))?;
-            log::warn!(
-                "realigned migration {version} {}: {table} now records checksum {} (was {previous}); its edited SQL was not run",
-                m.name,
-                m.checksum
-            );
-        }
-        locked.release()?;
-        Ok(RealignReport {
-            version,
-            previous_checksum: changed.then_some(previous),
-            checksum: m.checksum.to_string(),
-        })
-    }
-
-    /// Takes the migration lock, then creates and reads the history table.
-    fn lock_and_read<'c>(
-        &self,
-        client: &'c mut Client,
-    ) -> Result<(Locked<'c>, history::History), Error> {
-        let settings = self.settings();
-        let mut locked = Locked::acquire(
-            Session::new(client),
-            &settings.history_table,
-            &configured_name(&settings.history_table),
-            settings.lock_wait,
-            settings.keepalive,
-        )?;
-        let guard = locked.guard();
-        let history = history::ensure_and_read(
-            locked.session(),
-            &settings.history_table,
-            settings.history_lock_timeout,
-            &guard,
-        )?;
-        Ok((locked, history))
-    }
-
-    fn run_up(&self, client: &mut Client, target: UpTarget) -> Result<UpReport, Error> {
-        let started = Instant::now();
-        let settings = self.settings();
-        let table = configured_name(&settings.history_table);
-        let (mut locked, history) = self.lock_and_read(client)?;
-        let plan = plan::plan_up(self.migrations(), &history.rows, settings, &table, target)?;
-        warn_future(&plan.future);
-        let mut applied = Vec::with_capacity(plan.steps.len());
-        let mut skipped = Vec::new();
-        for &(m, action) in &plan.steps {
-            match action {
-                UpAction::Skip => {
-                    skipped.push(apply::skip(locked.session(), &history, m, settings)?)
-                }
-                UpAction::Apply | UpAction::ApplySkipped => applied.push(apply::apply_up(
-                    locked.session(),
-                    &history,
-                    m,
-                    settings,
-                    action,
-                )?),
-            }
-        }
-        let lock_wait = locked.waited;
-        let round_trips = locked.release()?;
-        if applied.is_empty() && skipped.is_empty() {
-            log::info!(
-                "database is up to date: {} migration(s) applied",
-                history.rows.len()
-            );
-        }
-        Ok(UpReport {
-            applied,
-            skipped,
-            future: plan.future,
-            lock_wait,
-            total: started.elapsed(),
-            round_trips,
-        })
-    }
-
-    fn run_down(&self, client: &mut Client, target: DownTarget) -> Result<DownReport, Error> {
-        let started = Instant::now();
-        let settings = self.settings();
-        let table = configured_name(&settings.history_table);
-        let (mut locked, history) = self.lock_and_read(client)?;
-        let plan = plan::plan_down(self.migrations(), &history.rows, &table, target)?;
-        let mut reverted = Vec::with_capacity(plan.steps.len());
-        for (m, down) in &plan.steps {
-            reverted.push(revert::revert(
-                locked.session(),
-                &history,
-                m,
-                down,
-                settings,
-            )?);
-        }
-        let lock_wait = locked.waited;
-        let round_trips = locked.release()?;
-        Ok(DownReport {
-            reverted,
-            lock_wait,
-            total: started.elapsed(),
-            round_trips,
-        })
-    }
-
-    fn plan_up_inner(&self, client: &mut Client, target: UpTarget) -> Result<Plan, Error> {
-        let settings = self.settings();
-        let table = configured_name(&settings.history_table);
-        let mut session = Session::new(client);
-        let history = history::read_only(&mut session, &settings.history_table)?;
-        let plan = plan::plan_up(self.migrations(), &history.rows, settings, &table, target)?;
-        let steps = planned_up_steps(&plan, settings, &history.table, &history.session, "");
-        Ok(Plan {
-            direction: Direction::Up,
-            history_table: table,
-            creates_history_table: !history.existed,
-            steps,
-            future: plan.future,
-        })
-    }
-
-    fn plan_down_inner(&self, client: &mut Client, target: DownTarget) -> Result<Plan, Error> {
-        let settings = self.settings();
-        let table = configured_name(&settings.history_table);
-        let mut session = Session::new(client);
-        let history = history::read_only(&mut session, &settings.history_table)?;
-        let plan = plan::plan_down(self.migrations(), &history.rows, &table, target)?;
-        let steps = plan
-            .steps
-            .iter()
-            .map(|(m, down)| {
-                let queries = apply::build(
-                    down,
-                    settings,
-                    &history.session,
-                    &revert::down_history(&history.table, m.version),
-                    "",
-                );
-                PlannedStep {
-                    version: m.version,
-                    name: m.name.to_string(),
-                    path: down.path.to_string(),
-                    transaction: down.transaction,
-                    skipped: false,
-                    queries: apply::query_texts(down, &queries),
-                }
-            })
-            .collect();
-        Ok(Plan {
-            direction: Direction::Down,
-            history_table: table,
-            creates_history_table: false,
-            steps,
-            future: Vec::new(),
-        })
-    }
-}
-
-/// The dry-run steps of an up plan: the exact queries the runner would send.
-fn planned_up_steps(
-    plan: &plan::UpPlan<'_>,
-    settings: &crate::migrations::Settings,
-    table: &str,
-    session: &SessionSnapshot,
-    guard: &str,
-) -> Vec<PlannedStep> {
-    plan.steps
-        .iter()
-        .map(|&(m, action)| {
-            let queries = if action == UpAction::Skip {
-                vec![apply::skip_sql(table, m, settings, guard)]
-            } else {
-                let queries = apply::build(
-                    &m.up,
-                    settings,
-                    session,
-                    &apply::up_history(table, m, action),
-                    guard,
-                );
-                apply::query_texts(&m.up, &queries)
-            };
-            PlannedStep {
-                version: m.version,
-                name: m.name.to_string(),
-                path: m.up.path.to_string(),
-                transaction: m.up.transaction,
-                skipped: action == UpAction::Skip,
-                queries,
-            }
-        })
-        .collect()
-}
-
-fn warn_future(future: &[i64]) {
-    if !future.is_empty() {
-        let versions: Vec<String> = future.iter().map(i64::to_string).collect();
-        log::warn!(
-            "the database has migration(s) {} applied that this binary does not know (newer than all \
-             of its migrations): either a newer release applied them, or their files were deleted \
-             after they ran (then restore them); continuing",
-            versions.join(", ")
-        );
-    }
+    fn realign_checksum / realign_checksum_async(version: i64) -> RealignReport = realign_checksum(version);
 }

@@ -50,7 +50,7 @@ impl Migrations {
         // script's session is reset (`RESET ALL`). The runner's guard names its
         // backend, unknown here; the dry run leaves it out the same way.
         let steps =
-            super::planned_up_steps(&plan, settings, &table, &SessionSnapshot::default(), "");
+            super::run::planned_up_steps(&plan, settings, &table, &SessionSnapshot::default(), "");
 
         let mut out = String::new();
         out.push_str(&format!(

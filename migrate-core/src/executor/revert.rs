@@ -6,7 +6,8 @@ use crate::executor::apply::{build, run, HistorySql};
 use crate::executor::error::{Direction, Error};
 use crate::executor::history::{self, History};
 use crate::executor::report::RevertedMigration;
-use crate::executor::session::Session;
+use crate::executor::session::{Conn, Session};
+use crate::executor::trace;
 use crate::migrations::Settings;
 use crate::model::{Migration, Script};
 
@@ -23,8 +24,8 @@ pub(crate) fn down_history(table: &str, version: i64) -> HistorySql {
 }
 
 /// Runs the down script `down` of `m` and forgets its version.
-pub(crate) fn revert(
-    session: &mut Session<'_>,
+pub(crate) async fn revert<C: Conn>(
+    session: &mut Session<'_, C>,
     history: &History,
     m: &Migration,
     down: &Script,
@@ -38,7 +39,8 @@ pub(crate) fn revert(
         &down_history(&history.table, m.version),
         &history.guard,
     );
-    run(session, m, down, Direction::Down, &queries, &history.table)?;
+    let script = run(session, m, down, Direction::Down, &queries, &history.table);
+    trace::migration(m, down, Direction::Down, script).await?;
     let reverted = RevertedMigration {
         version: m.version,
         name: m.name.to_string(),

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::executor::client::{server_error, ClientError};
 use crate::executor::sql::{literal, millis};
 
 /// SQLSTATE `lock_not_available`, raised when `lock_timeout` expires.
@@ -17,10 +18,8 @@ pub(crate) fn begin_sql(wait: Duration) -> String {
 }
 
 /// Whether `error` is a lock wait that ran out.
-pub(crate) fn is_lock_timeout(error: &postgres::Error) -> bool {
-    error
-        .as_db_error()
-        .is_some_and(|db| db.code().code() == LOCK_NOT_AVAILABLE)
+pub(crate) fn is_lock_timeout(error: &ClientError) -> bool {
+    server_error(error).is_some_and(|db| db.code == LOCK_NOT_AVAILABLE)
 }
 
 /// One row, one column: the other sessions holding a lock on `table`

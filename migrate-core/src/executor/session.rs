@@ -1,41 +1,50 @@
-//! [`Session`]: the client plus a count of round trips, and result helpers.
+//! [`Conn`]: what a driver provides (send one simple query, pause), and
+//! [`Session`]: a connection plus a count of round trips. Everything above
+//! this module is written once, for both drivers.
 
-use postgres::{Client, SimpleQueryMessage, SimpleQueryRow};
+use std::time::Duration;
 
-/// A borrowed client that counts the queries (round trips) it sends.
-pub(crate) struct Session<'a> {
-    client: &'a mut Client,
+use crate::executor::client::ClientError;
+
+/// One result row, every column as text (`None` for SQL NULL).
+pub(crate) type Row = Vec<Option<String>>;
+
+/// The rows of each statement of one simple query, in order.
+pub(crate) type Answer = Vec<Vec<Row>>;
+
+/// A connection as the executor sees it. The blocking driver answers every
+/// call at once; the tokio driver awaits the server.
+pub(crate) trait Conn {
+    /// Sends `sql` as one simple query (one round trip).
+    async fn simple_query(&mut self, sql: &str) -> Result<Answer, ClientError>;
+
+    /// Waits before the next attempt at a busy lock.
+    async fn pause(&mut self, pause: Duration);
+}
+
+/// A connection that counts the queries (round trips) it sends.
+pub(crate) struct Session<'c, C> {
+    conn: &'c mut C,
     round_trips: u32,
 }
 
-impl<'a> Session<'a> {
-    pub(crate) fn new(client: &'a mut Client) -> Self {
+impl<'c, C: Conn> Session<'c, C> {
+    pub(crate) fn new(conn: &'c mut C) -> Self {
         Session {
-            client,
+            conn,
             round_trips: 0,
         }
     }
 
-    /// Sends `sql` as one simple query (one round trip) and returns the rows of
-    /// each statement, in order.
-    pub(crate) fn query(&mut self, sql: &str) -> Result<Vec<Vec<SimpleQueryRow>>, postgres::Error> {
+    /// Sends `sql` as one simple query and returns the rows of each statement.
+    pub(crate) async fn query(&mut self, sql: &str) -> Result<Answer, ClientError> {
         self.round_trips += 1;
-        let messages = self.client.simple_query(sql)?;
-        let mut results = Vec::new();
-        let mut current = Vec::new();
-        for message in messages {
-            match message {
-                SimpleQueryMessage::Row(row) => current.push(row),
-                SimpleQueryMessage::CommandComplete(_) => {
-                    results.push(std::mem::take(&mut current))
-                }
-                _ => {}
-            }
-        }
-        if !current.is_empty() {
-            results.push(current);
-        }
-        Ok(results)
+        self.conn.simple_query(sql).await
+    }
+
+    /// Waits `pause` (between two lock attempts).
+    pub(crate) async fn pause(&mut self, pause: Duration) {
+        self.conn.pause(pause).await;
     }
 
     /// How many queries were sent so far.
@@ -45,6 +54,11 @@ impl<'a> Session<'a> {
 }
 
 /// Column `i` of `row` as text (`None` for SQL NULL or a missing column).
-pub(crate) fn text(row: &SimpleQueryRow, i: usize) -> Option<&str> {
-    row.try_get(i).ok().flatten()
+pub(crate) fn text(row: &Row, i: usize) -> Option<&str> {
+    row.get(i).and_then(|c| c.as_deref())
+}
+
+/// The first row of statement `statement` of `answer`.
+pub(crate) fn first_row(answer: &Answer, statement: usize) -> Option<&Row> {
+    answer.get(statement).and_then(|rows| rows.first())
 }

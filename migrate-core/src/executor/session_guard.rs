@@ -10,6 +10,7 @@
 //! the start of every later runner transaction that fails unless it runs on
 //! the backend that took the lock and still holds it.
 
+use crate::executor::client::{server_error, ClientError};
 use crate::executor::lock_key::lock_row_matches;
 use crate::executor::sql::{dollar_tag, literal};
 
@@ -38,17 +39,13 @@ pub(crate) fn guard_sql(pid: i32, key: &str) -> String {
 }
 
 /// Whether `error` comes from [`guard_sql`].
-pub(crate) fn is_guard_error(error: &postgres::Error) -> bool {
-    error
-        .as_db_error()
-        .is_some_and(|db| db.message().starts_with(MARKER))
+pub(crate) fn is_guard_error(error: &ClientError) -> bool {
+    server_error(error).is_some_and(|db| db.message.starts_with(MARKER))
 }
 
 /// The server's message of `error` (for [`crate::Error::PooledSession`]).
-pub(crate) fn detail(error: &postgres::Error) -> String {
-    error
-        .as_db_error()
-        .map_or_else(|| error.to_string(), |db| db.message().to_string())
+pub(crate) fn detail(error: &ClientError) -> String {
+    server_error(error).map_or_else(|| error.to_string(), |db| db.message.to_string())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! `RESET ALL` does not touch. The restore rides in the migration's last round
 //! trip.
 
-use crate::executor::session::text;
+use crate::executor::session::{text, Row};
 use crate::executor::sql::literal;
 
 /// Separators of the settings list read from `pg_settings` (never in names or values
@@ -39,7 +39,7 @@ pub(crate) const SNAPSHOT_COLUMNS: &str = "current_setting('session_authorizatio
 
 impl SessionSnapshot {
     /// Reads the columns of [`SNAPSHOT_COLUMNS`] starting at column `first` of `row`.
-    pub(crate) fn from_row(row: &postgres::SimpleQueryRow, first: usize) -> Self {
+    pub(crate) fn from_row(row: &Row, first: usize) -> Self {
         Self::from_texts(text(row, first), text(row, first + 1), text(row, first + 2))
     }
 
