@@ -215,18 +215,23 @@ fn golang_migrate_shares_our_default_table_name() {
         .contains("[history]")
         .contains("table = \"pgmigrate_history\"")
         .contains("layout = \"golang-migrate\"")
-        .contains("--layout golang-migrate --history-table pgmigrate_history");
+        .contains("recorded in migrate.toml");
     assert_eq!(recorded(&s, "pgmigrate_history"), [1, 2]);
     assert_eq!(snapshot(&s, "schema_migrations"), ["(2,f)"]);
-    s.run_db(&[
-        "--layout",
-        "golang-migrate",
-        "--history-table",
-        "pgmigrate_history",
-        "up",
-    ])
-    .code(0);
+    // The project had no migrate.toml: adopt wrote one, which every command
+    // (and the build) reads, so no flag is needed from now on.
+    let config = std::fs::read_to_string(s.root().join("migrate.toml")).unwrap();
+    assert!(
+        config.contains("layout = \"golang-migrate\"")
+            && config.contains("[history]\ntable = \"pgmigrate_history\""),
+        "{config}"
+    );
+    s.run_db(&["status"])
+        .code(0)
+        .contains("history table \"pgmigrate_history\"");
+    s.run_db(&["up"]).code(0);
     assert!(s.has_table("tags") && !s.has_table("users"));
+    assert_eq!(recorded(&s, "pgmigrate_history"), [1, 2, 3]);
     // Naming the tool's table as ours is refused.
     s.run_db(&[
         "--history-table",

@@ -236,15 +236,68 @@ pub fn run(ctx: &Ctx, args: &AdoptArgs) -> Result<()> {
             ));
         }
         if !lines.is_empty() {
-            ctx.out.line("add to migrate.toml (beside Cargo.toml) so that the build and every command agree:");
-            for line in &lines {
-                ctx.out.line(&format!("    {line}"));
+            match record_in_new_config(ctx, args, &lines)? {
+                Some(path) => {
+                    ctx.out.line(&format!(
+                        "recorded in {} (the build and every pgmigrate command read it):",
+                        path.display()
+                    ));
+                    for line in &lines {
+                        ctx.out.line(&format!("    {line}"));
+                    }
+                }
+                None => {
+                    ctx.out.line("add to migrate.toml (beside Cargo.toml) so that the build and every command agree:");
+                    for line in &lines {
+                        ctx.out.line(&format!("    {line}"));
+                    }
+                    ctx.out.line(&format!(
+                        "until then, pass {} to every pgmigrate command",
+                        flags.join(" ")
+                    ));
+                }
             }
-            ctx.out.line(&format!(
-                "until then, pass {} to every pgmigrate command",
-                flags.join(" ")
-            ));
         }
     }
     Ok(())
+}
+
+/// Writes `lines` as a new `migrate.toml` in the working directory when the
+/// project has none, so the build and every command use the adopted layout
+/// and history table. An existing file is the user's: it is never rewritten
+/// (`None`: the caller prints what to add).
+fn record_in_new_config(
+    ctx: &Ctx,
+    args: &AdoptArgs,
+    lines: &[String],
+) -> Result<Option<std::path::PathBuf>> {
+    if ctx.project.is_some() {
+        return Ok(None);
+    }
+    let path = std::path::PathBuf::from(pgmigrate_build::CONFIG_FILE_NAME);
+    if path.exists() {
+        return Ok(None);
+    }
+    let mut text = format!(
+        "# Written by `pgmigrate adopt --from {}`. The build (build.rs, migrations!()) and\n\
+         # every pgmigrate command read this file.\n",
+        args.from.name()
+    );
+    if ctx.dir.is_relative() && ctx.dir != std::path::Path::new("migrations") {
+        let dir = ctx
+            .dir
+            .to_string_lossy()
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"");
+        text.push_str(&format!("dir = \"{dir}\"\n"));
+    }
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).map_err(|e| {
+        CliError::new(format!("cannot write {}: {e}", path.display()))
+            .help("add the lines below to migrate.toml by hand")
+    })?;
+    Ok(Some(path))
 }
