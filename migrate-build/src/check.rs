@@ -378,11 +378,7 @@ impl parse::Visitor for LintVisitor<'_> {
 fn nul_diagnostic(path: &str, text: &str, offset: usize) -> Diagnostic {
     let count = text.bytes().filter(|&b| b == 0).count();
     let (line, column) = position_of(text.as_bytes(), offset);
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    let line_text = text[line_start..line_end]
-        .trim_start_matches(BOM)
-        .replace('\0', "\u{2400}");
+    let line_text = line_around(text.as_bytes(), offset).replace('\0', "\u{2400}");
     let others = match count {
         1 => String::new(),
         2 => " and 1 more".to_string(),
@@ -412,18 +408,27 @@ fn position_of(bytes: &[u8], offset: usize) -> (u32, u32) {
     )
 }
 
-/// `invalid-encoding` at the line and column of the first bad byte.
-fn encoding_diagnostic(path: &str, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
-    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or("");
-    let (line, column) = position_of(bytes, valid_up_to);
-    let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
-    let line_end = bytes[line_start..]
+/// The text of the line that holds byte `offset` (a BOM left out; bytes
+/// that are not UTF-8 shown as U+FFFD), for the snippet of a diagnostic.
+fn line_around(bytes: &[u8], offset: usize) -> String {
+    let offset = offset.min(bytes.len());
+    let start = bytes[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[offset..]
         .iter()
         .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |i| line_start + i);
-    let line_text = String::from_utf8_lossy(&bytes[line_start..line_end])
+        .map_or(bytes.len(), |i| offset + i);
+    String::from_utf8_lossy(&bytes[start..end])
         .trim_start_matches(BOM)
-        .to_string();
+        .to_string()
+}
+
+/// `invalid-encoding` at the line and column of the first bad byte.
+fn encoding_diagnostic(path: &str, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
+    let (line, column) = position_of(bytes, valid_up_to);
+    let line_text = line_around(bytes, valid_up_to);
     let byte = bytes.get(valid_up_to).copied().unwrap_or(0);
     Diagnostic::at_line(
         Rule::InvalidEncoding,
