@@ -9,7 +9,7 @@ use crate::lint::{significant_of, Finding, Linter, ParsedStatement, Tok};
 use crate::parse;
 use crate::rule::{Level, Rule};
 use crate::schema::catalog::Catalog;
-use crate::schema::replay;
+use crate::schema::{replay, restore};
 use crate::source::BOM;
 use crate::{Direction, PostgresOnly, StatementSpan, TransactionKind};
 use sqlparser::tokenizer::TokenWithSpan;
@@ -117,6 +117,7 @@ impl Config {
             with_tree: Vec::new(),
             findings: Vec::new(),
             path_before: model.search_path.clone(),
+            marks: Vec::new(),
             model,
         };
         let parsed = parse::parse_visiting(&text[base..], base, &mut visitor);
@@ -142,6 +143,7 @@ impl Config {
         for (i, statement) in parsed.statements.iter().enumerate() {
             if !visitor.linted.get(i).copied().unwrap_or(false) {
                 let tokens = parsed.tokens.significant(statement);
+                visitor.marks.push((model.mark(), i));
                 linter.statement(
                     i,
                     &parsed.statements,
@@ -155,7 +157,12 @@ impl Config {
         }
         let path_changed = model.search_path != visitor.path_before;
         replay::end_of_file(model, path_changed);
-        linter.file(&parsed.statements, text, base, &mut lint_findings);
+        // A down after its journaled up: what the two leave different.
+        let restore = match (direction, model.down_from) {
+            (Direction::Down, Some(from)) => restore::differences(model, from, &visitor.marks),
+            _ => Vec::new(),
+        };
+        linter.file(&parsed.statements, text, base, &restore, &mut lint_findings);
 
         // The BOM holds no `\n`: the file's lines are the body's, shifted.
         let index = parsed.index.with_prefix(base);
@@ -281,6 +288,9 @@ struct LintVisitor<'t> {
     model: &'t mut Catalog,
     /// The model's search_path when the file started.
     path_before: Option<Vec<String>>,
+    /// Per statement linted: the model's journal position before it, and
+    /// its index (see [`restore::differences`]).
+    marks: Vec<(usize, usize)>,
 }
 
 impl LintVisitor<'_> {
@@ -293,6 +303,7 @@ impl LintVisitor<'_> {
         tokens: &[Tok<'_>],
     ) {
         if let Some(ready) = &self.ready {
+            self.marks.push((self.model.mark(), index));
             ready.linter.statement(
                 index,
                 statements,

@@ -159,6 +159,8 @@ declare_rules! {
         ForeignKeyMismatch => foreign_key_mismatch,
         /// `DROP ... IF EXISTS` of something that never existed.
         DropOfNothing => drop_of_nothing,
+        /// A down file that leaves the modelled schema different from before its up.
+        IncompleteDown => incomplete_down,
     }
     fixed {
         /// The migrations directory is missing or cannot be listed.

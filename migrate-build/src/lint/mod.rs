@@ -23,6 +23,7 @@ use sqlparser::tokenizer::TokenWithSpan;
 use crate::rule::{Level, Rule};
 use crate::schema::catalog::Catalog;
 use crate::schema::replay::{self, Problem};
+use crate::schema::restore::Difference;
 use crate::{Direction, StatementSpan, TransactionKind};
 pub(crate) use tokens::Tok;
 
@@ -229,6 +230,9 @@ pub(crate) struct FileContext<'a> {
     pub transaction: TransactionKind,
     /// Whether the file is an up or a down script.
     pub direction: Direction,
+    /// For a down file: what it and its up leave different in the schema
+    /// model (see [`crate::schema::restore`]).
+    pub restore: &'a [Difference],
 }
 
 /// One raw finding, before levels are applied.
@@ -369,12 +373,14 @@ impl Linter {
         statements: &[ParsedStatement],
         source: &str,
         body_start: usize,
+        restore: &[Difference],
         out: &mut Vec<(Finding, Option<usize>)>,
     ) {
         let ctx = FileContext {
             statements,
             source,
             body_start,
+            restore,
             transaction: self.transaction,
             direction: self.direction,
         };

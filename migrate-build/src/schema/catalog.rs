@@ -207,9 +207,9 @@ pub(crate) struct Function {
     pub words: Vec<String>,
 }
 
-/// One entry of the journal: how to undo one change.
+/// One entry of the journal: how to undo one change (the value before it).
 #[derive(Debug, Clone)]
-enum Undo {
+pub(crate) enum Undo {
     Relation(QName, Option<Relation>),
     Type(QName, Option<TypeDef>),
     Schema(String, bool),
@@ -239,6 +239,9 @@ pub(crate) struct Catalog {
     /// The search path; `None` when it cannot be known.
     pub(crate) search_path: Option<Vec<String>>,
     journal: Option<Vec<Undo>>,
+    /// While a down script is replayed after its journaled up: the journal
+    /// position where the down's changes start (the up's are before it).
+    pub(crate) down_from: Option<usize>,
 }
 
 impl Catalog {
@@ -255,6 +258,7 @@ impl Catalog {
             taint_all: false,
             search_path: Some(default_search_path()),
             journal: None,
+            down_from: None,
         }
     }
 
@@ -268,6 +272,16 @@ impl Catalog {
     /// The current journal position.
     pub(crate) fn mark(&self) -> usize {
         self.journal.as_ref().map_or(0, Vec::len)
+    }
+
+    /// Whether changes are being recorded.
+    pub(crate) fn journaling(&self) -> bool {
+        self.journal.is_some()
+    }
+
+    /// The recorded changes, oldest first.
+    pub(crate) fn journal(&self) -> &[Undo] {
+        self.journal.as_deref().unwrap_or(&[])
     }
 
     /// Undoes every change after `mark`.

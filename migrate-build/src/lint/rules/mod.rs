@@ -35,6 +35,7 @@ pub(crate) mod volatile_default;
 pub(crate) mod drop_of_nothing;
 pub(crate) mod duplicate_object;
 pub(crate) mod foreign_key_mismatch;
+pub(crate) mod incomplete_down;
 pub(crate) mod undefined_object;
 
 #[cfg(test)]
