@@ -60,7 +60,11 @@ impl Schema {
     }
 
     /// The facts of one relation (see [`Schema::facts`]), unknown or not.
-    pub(crate) fn relation_facts(key: &catalog::QName, rel: &catalog::Relation, out: &mut BTreeSet<String>) {
+    pub(crate) fn relation_facts(
+        key: &catalog::QName,
+        rel: &catalog::Relation,
+        out: &mut BTreeSet<String>,
+    ) {
         let at = format!("{}.{}", key.schema, key.name);
         out.insert(format!("relation {at} {}", rel.kind.relkind()));
         if rel.columns_known && rel.kind != RelKind::Index && rel.kind != RelKind::Sequence {

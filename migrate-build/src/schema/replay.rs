@@ -1878,12 +1878,20 @@ impl Replay<'_> {
         }
     }
 
+    /// After a `CASCADE`: any view may be gone, and with a materialized
+    /// view its indexes.
     fn taint_views(&mut self) {
-        let views: Vec<String> = self
-            .cat
-            .relations
+        let is_view = |r: &Relation| matches!(r.kind, RelKind::View | RelKind::MaterializedView);
+        let relations = &self.cat.relations;
+        let views: Vec<String> = relations
             .iter()
-            .filter(|(_, r)| matches!(r.kind, RelKind::View | RelKind::MaterializedView))
+            .filter(|(_, r)| {
+                is_view(r)
+                    || r.table
+                        .as_ref()
+                        .and_then(|t| relations.get(t))
+                        .is_some_and(is_view)
+            })
             .map(|(k, _)| k.name.clone())
             .collect();
         for v in views {

@@ -78,7 +78,9 @@ pub(crate) fn differences(
         if let Some(rel) = after {
             Schema::relation_facts(key, rel, &mut after_facts);
         }
-        let kind = after.or(t.before.as_ref()).map_or("relation", |r| r.kind.word());
+        let kind = after
+            .or(t.before.as_ref())
+            .map_or("relation", |r| r.kind.word());
         let name = shown(key);
         for message in relation_messages(cat, kind, &name, t.by_up, &before_facts, &after_facts) {
             push(format!("1{key}"), message, t.last_down);
@@ -103,10 +105,12 @@ pub(crate) fn differences(
         let name = shown(key);
         let message = match (before_facts.first(), after_facts.first()) {
             (Some(b), Some(a)) if b != a => match (labels(b), labels(a)) {
-                (Some(b), Some(a)) => format!(
-                    "enum `{name}` has the labels {b} before the up and {a} after the down"
-                ),
-                _ => format!("type `{name}` is defined differently before the up and after the down"),
+                (Some(b), Some(a)) => {
+                    format!("enum `{name}` has the labels {b} before the up and {a} after the down")
+                }
+                _ => {
+                    format!("type `{name}` is defined differently before the up and after the down")
+                }
             },
             (None, Some(_)) => created("type", &name, t.by_up),
             (Some(_), None) => dropped("type", &name, t.by_up),
@@ -261,7 +265,9 @@ fn relation_messages(
             out.push(if by_up {
                 format!("up drops constraint `{constraint}` of `{name}`; down does not restore it")
             } else {
-                format!("down drops constraint `{constraint}` of `{name}`, which it had before the up")
+                format!(
+                    "down drops constraint `{constraint}` of `{name}`, which it had before the up"
+                )
             });
         }
     }
@@ -290,7 +296,10 @@ fn default_messages(
             || a.identity
             || b.generated
             || a.generated
-            || !Schema::claims_of(cat, &format!("column {}.{}.{}", key.schema, key.name, b.name))
+            || !Schema::claims_of(
+                cat,
+                &format!("column {}.{}.{}", key.schema, key.name, b.name),
+            )
         {
             continue;
         }
@@ -333,7 +342,10 @@ fn constraint_name(fact: &str) -> Option<&str> {
 
 /// `enum s.t a,b` -> `('a', 'b')`.
 fn labels(fact: &str) -> Option<String> {
-    let labels = fact.strip_prefix("enum ")?.split_once(' ').map_or("", |(_, l)| l);
+    let labels = fact
+        .strip_prefix("enum ")?
+        .split_once(' ')
+        .map_or("", |(_, l)| l);
     let quoted: Vec<String> = labels.split(',').map(|l| format!("'{l}'")).collect();
     Some(format!("({})", quoted.join(", ")))
 }

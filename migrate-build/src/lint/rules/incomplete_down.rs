@@ -141,8 +141,14 @@ mod tests {
     fn down_changes_beyond_the_up() {
         assert_eq!(
             found(&[
-                ("CREATE TABLE a (id bigint);\nCREATE TABLE keep (id bigint);", ""),
-                ("ALTER TABLE a ADD COLUMN b int;", "ALTER TABLE a DROP COLUMN b;\nDROP TABLE keep;"),
+                (
+                    "CREATE TABLE a (id bigint);\nCREATE TABLE keep (id bigint);",
+                    ""
+                ),
+                (
+                    "ALTER TABLE a ADD COLUMN b int;",
+                    "ALTER TABLE a DROP COLUMN b;\nDROP TABLE keep;"
+                ),
             ]),
             ["0002_m.down.sql 2:1 down drops table `keep`, which existed before the up"]
         );
@@ -173,13 +179,17 @@ mod tests {
         // Dynamic SQL in the down: everything it may touch is unknown.
         assert!(found(&[
             ("CREATE TABLE a (id bigint);", ""),
-            ("CREATE TABLE b (id bigint);", "DO $$ BEGIN EXECUTE 'DROP TABLE b'; END $$;"),
+            (
+                "CREATE TABLE b (id bigint);",
+                "DO $$ BEGIN EXECUTE 'DROP TABLE b'; END $$;"
+            ),
         ])
         .is_empty());
         // A statement the model cannot follow names `b`.
-        assert!(found(&[
-            ("CREATE TABLE b (id bigint);", "CREATE RULE r AS ON INSERT TO b DO INSTEAD NOTHING;"),
-        ])
+        assert!(found(&[(
+            "CREATE TABLE b (id bigint);",
+            "CREATE RULE r AS ON INSERT TO b DO INSTEAD NOTHING;"
+        ),])
         .is_empty());
         // No down file, or an empty one (`empty-migration` reports it).
         assert!(found(&[("CREATE TABLE a (id bigint);", "")]).is_empty());
