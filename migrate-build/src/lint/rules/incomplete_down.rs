@@ -67,11 +67,13 @@ fn check(ctx: &FileContext<'_>, out: &mut Findings) {
     }
     for difference in ctx.restore {
         // The first line of the statement that last changed the object, or
-        // of the file.
-        let (start, end) = match difference.statement.and_then(|i| ctx.statements.get(i)) {
-            Some(statement) => (statement.span.start, statement.span.end),
-            None => (ctx.body_start, ctx.source.len()),
-        };
+        // of the first statement.
+        let statement = difference
+            .statement
+            .and_then(|i| ctx.statements.get(i))
+            .or(ctx.statements.first());
+        let Some(statement) = statement else { return };
+        let (start, end) = (statement.span.start, statement.span.end);
         let end = ctx
             .source
             .get(start..end)
