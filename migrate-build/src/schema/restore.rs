@@ -8,7 +8,7 @@
 //! [`Schema::facts`], checked against PostgreSQL's catalog), so nothing
 //! unknown is ever reported.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::catalog::{Catalog, QName, Relation, TypeDef, Undo};
 use super::Schema;
@@ -23,10 +23,12 @@ pub(crate) struct Difference {
     pub statement: Option<usize>,
 }
 
-/// What one journaled object looked like before the up, and who changed it.
+/// What one journaled object looked like before the up and after it.
 struct Touched<T> {
     before: T,
-    by_up: bool,
+    /// After the up: the value before the down's first change (`None`: the
+    /// down did not change it, it is as it is now).
+    after_up: Option<T>,
     /// The journal position of the down's last change.
     last_down: Option<usize>,
 }
@@ -78,11 +80,16 @@ pub(crate) fn differences(
         if let Some(rel) = after {
             Schema::relation_facts(key, rel, &mut after_facts);
         }
+        let mut after_up_facts = BTreeSet::new();
+        if let Some(rel) = t.after_up.map_or(after, Option::as_ref) {
+            Schema::relation_facts(key, rel, &mut after_up_facts);
+        }
         let kind = after
             .or(t.before.as_ref())
             .map_or("relation", |r| r.kind.word());
         let name = shown(key);
-        for message in relation_messages(cat, kind, &name, t.by_up, &before_facts, &after_facts) {
+        let facts = [&before_facts, &after_up_facts, &after_facts];
+        for message in relation_messages(cat, kind, &name, facts) {
             push(format!("1{key}"), message, t.last_down);
         }
         if let (Some(before), Some(after)) = (t.before, after) {
@@ -103,6 +110,9 @@ pub(crate) fn differences(
         let before_facts = claimed(cat, before_facts);
         let after_facts = claimed(cat, after_facts);
         let name = shown(key);
+        let after_up = t
+            .after_up
+            .map_or(cat.types.contains_key(*key), |d| d.is_some());
         let message = match (before_facts.first(), after_facts.first()) {
             (Some(b), Some(a)) if b != a => match (labels(b), labels(a)) {
                 (Some(b), Some(a)) => {
@@ -112,8 +122,8 @@ pub(crate) fn differences(
                     format!("type `{name}` is defined differently before the up and after the down")
                 }
             },
-            (None, Some(_)) => created("type", &name, t.by_up),
-            (Some(_), None) => dropped("type", &name, t.by_up),
+            (None, Some(_)) => created("type", &name, after_up),
+            (Some(_), None) => dropped("type", &name, !after_up),
             _ => continue,
         };
         push(format!("0{key}"), message, t.last_down);
@@ -123,10 +133,11 @@ pub(crate) fn differences(
         if t.before == after || !Schema::claims_of(cat, &format!("schema {name}")) {
             continue;
         }
+        let after_up = t.after_up.unwrap_or(after);
         let message = if after {
-            created("schema", name, t.by_up)
+            created("schema", name, after_up)
         } else {
-            dropped("schema", name, t.by_up)
+            dropped("schema", name, !after_up)
         };
         push(format!("0{name}"), message, t.last_down);
     }
@@ -142,7 +153,7 @@ pub(crate) fn differences(
         }
         push(
             format!("2{key}"),
-            created("function", &shown(key), t.by_up),
+            created("function", &shown(key), t.after_up.unwrap_or(true)),
             t.last_down,
         );
     }
@@ -150,7 +161,7 @@ pub(crate) fn differences(
     out.into_iter().map(|(_, d)| d).collect()
 }
 
-fn note<K: std::hash::Hash + Eq, T>(
+fn note<K: std::hash::Hash + Eq, T: Copy>(
     map: &mut HashMap<K, Touched<T>>,
     key: K,
     before: T,
@@ -159,10 +170,13 @@ fn note<K: std::hash::Hash + Eq, T>(
 ) {
     let entry = map.entry(key).or_insert(Touched {
         before,
-        by_up,
+        after_up: None,
         last_down: None,
     });
     if !by_up {
+        if entry.last_down.is_none() {
+            entry.after_up = Some(before);
+        }
         entry.last_down = Some(at);
     }
 }
@@ -175,15 +189,17 @@ fn claimed(cat: &Catalog, facts: BTreeSet<String>) -> BTreeSet<String> {
         .collect()
 }
 
-/// The messages for one relation's facts before the up and after the down.
+/// The messages for one relation's facts before the up, after the up and
+/// after the down.
 fn relation_messages(
     cat: &Catalog,
     kind: &str,
     name: &str,
-    by_up: bool,
-    before: &BTreeSet<String>,
-    after: &BTreeSet<String>,
+    [before, after_up, after]: [&BTreeSet<String>; 3],
 ) -> Vec<String> {
+    // Who made a difference: the up (the fact is as after the up) or the down.
+    let up_gained = |fact: &str| after_up.contains(fact);
+    let up_lost = |fact: &str| !after_up.contains(fact);
     let lost: BTreeSet<&String> = before
         .difference(after)
         .filter(|f| Schema::claims_of(cat, f))
@@ -193,35 +209,42 @@ fn relation_messages(
         .filter(|f| Schema::claims_of(cat, f))
         .collect();
     let mut out = Vec::new();
-    let relation = |facts: &BTreeSet<&String>| facts.iter().any(|f| f.starts_with("relation "));
+    fn relation<'f>(facts: &BTreeSet<&'f String>) -> Option<&'f str> {
+        facts
+            .iter()
+            .find(|f| f.starts_with("relation "))
+            .map(|f| f.as_str())
+    }
     match (relation(&lost), relation(&gained)) {
-        (true, false) => return vec![dropped(kind, name, by_up)],
-        (false, true) => return vec![created(kind, name, by_up)],
-        (true, true) => {
+        (Some(f), None) => return vec![dropped(kind, name, up_lost(f))],
+        (None, Some(f)) => return vec![created(kind, name, up_gained(f))],
+        (Some(_), Some(_)) => {
             return vec![format!(
                 "`{name}` is a relation of another kind before the up and after the down"
             )]
         }
-        (false, false) => {}
+        (None, None) => {}
     }
-    let columns = |facts: &BTreeSet<&String>| -> BTreeSet<String> {
+    // Column name -> its fact.
+    let columns = |facts: &BTreeSet<&String>| -> BTreeMap<String, String> {
         facts
             .iter()
-            .filter_map(|f| f.strip_prefix("column "))
-            .filter_map(|p| p.splitn(3, '.').nth(2))
-            .map(str::to_string)
+            .filter_map(|f| {
+                let column = f.strip_prefix("column ")?.splitn(3, '.').nth(2)?;
+                Some((column.to_string(), f.to_string()))
+            })
             .collect()
     };
     let (lost_columns, gained_columns) = (columns(&lost), columns(&gained));
-    for column in &gained_columns {
-        out.push(if by_up {
+    for (column, fact) in &gained_columns {
+        out.push(if up_gained(fact) {
             format!("up adds column `{column}` to `{name}`; down leaves it")
         } else {
             format!("down adds column `{column}` to `{name}`, which it did not have before the up")
         });
     }
-    for column in &lost_columns {
-        out.push(if by_up {
+    for (column, fact) in &lost_columns {
+        out.push(if up_lost(fact) {
             format!("up drops column `{column}` of `{name}`; down does not restore it")
         } else {
             format!("down drops column `{column}` of `{name}`, which it had before the up")
@@ -243,7 +266,7 @@ fn relation_messages(
     let mut changed: Vec<_> = lost_types
         .iter()
         .filter_map(|(c, b)| gained_types.get(c).map(|a| (c, b, a)))
-        .filter(|(c, _, _)| !lost_columns.contains(*c) && !gained_columns.contains(*c))
+        .filter(|(c, _, _)| !lost_columns.contains_key(*c) && !gained_columns.contains_key(*c))
         .collect();
     changed.sort();
     for (column, b, a) in changed {
@@ -253,7 +276,7 @@ fn relation_messages(
     }
     for fact in &gained {
         if let Some(constraint) = constraint_name(fact) {
-            out.push(if by_up {
+            out.push(if up_gained(fact) {
                 format!("up adds constraint `{constraint}` to `{name}`; down leaves it")
             } else {
                 format!("down adds constraint `{constraint}` to `{name}`, which it did not have before the up")
@@ -262,7 +285,7 @@ fn relation_messages(
     }
     for fact in &lost {
         if let Some(constraint) = constraint_name(fact) {
-            out.push(if by_up {
+            out.push(if up_lost(fact) {
                 format!("up drops constraint `{constraint}` of `{name}`; down does not restore it")
             } else {
                 format!(
