@@ -696,10 +696,9 @@ impl Replay<'_> {
             // not known: their names become unknown too.
             let derived: Vec<String> = self
                 .cat
-                .relations
-                .iter()
-                .filter(|(_, r)| r.table.as_ref() == Some(&key))
-                .map(|(k, _)| k.name.clone())
+                .dependents(&key)
+                .into_iter()
+                .map(|k| k.name)
                 .collect();
             for name in derived {
                 self.cat.taint(&name);
@@ -966,8 +965,11 @@ impl Replay<'_> {
                     cols.sort();
                     cols == sorted
                 }
-            }) || self.cat.relations.values().any(|r| {
-                r.kind == RelKind::Index && r.unique && r.table.as_ref() == Some(target) && {
+            }) || self.cat.dependents(target).iter().any(|k| {
+                let Some(r) = self.cat.relations.get(k) else {
+                    return false;
+                };
+                r.kind == RelKind::Index && r.unique && {
                     let mut cols = r.index_columns.clone();
                     cols.sort();
                     cols == sorted
@@ -1665,14 +1667,13 @@ impl Replay<'_> {
         // Its indexes go too; an expression index may use it: unknown.
         let indexes: Vec<(QName, bool)> = self
             .cat
-            .relations
-            .iter()
-            .filter(|(_, r)| r.kind == RelKind::Index && r.table.as_ref() == Some(key))
+            .dependents(key)
+            .into_iter()
+            .filter_map(|k| self.cat.relations.get(&k).map(|r| (k, r)))
+            .filter(|(_, r)| r.kind == RelKind::Index)
             .map(|(k, r)| {
-                (
-                    k.clone(),
-                    r.index_columns.iter().any(|c| c == name) || r.index_columns.is_empty(),
-                )
+                let hit = r.index_columns.iter().any(|c| c == name) || r.index_columns.is_empty();
+                (k, hit)
             })
             .filter(|(_, hit)| *hit)
             .collect();
@@ -1706,14 +1707,13 @@ impl Replay<'_> {
     fn rename_in_indexes(&mut self, table: &QName, old: &str, new: &str) {
         let indexes: Vec<QName> = self
             .cat
-            .relations
-            .iter()
-            .filter(|(_, r)| {
-                r.kind == RelKind::Index
-                    && r.table.as_ref() == Some(table)
-                    && r.index_columns.iter().any(|c| c == old)
+            .dependents(table)
+            .into_iter()
+            .filter(|k| {
+                self.cat.relations.get(k).is_some_and(|r| {
+                    r.kind == RelKind::Index && r.index_columns.iter().any(|c| c == old)
+                })
             })
-            .map(|(k, _)| k.clone())
             .collect();
         for index in indexes {
             if let Some(rel) = self.cat.relation_mut(&index) {
@@ -1758,10 +1758,12 @@ impl Replay<'_> {
             })
             .map(|(k, _)| k.clone())
             .collect();
+        let mut moved = Vec::new();
         for k in referrers {
             if let Some(rel) = self.cat.relation_mut(&k) {
                 if rel.table.as_ref() == Some(key) {
                     rel.table = Some(new_key.clone());
+                    moved.push(k.clone());
                 }
                 for c in &mut rel.constraints {
                     if let Some((t, _)) = &mut c.references {
@@ -1771,6 +1773,9 @@ impl Replay<'_> {
                     }
                 }
             }
+        }
+        for k in moved {
+            self.cat.note_dependent(new_key.clone(), k);
         }
     }
 
@@ -1866,14 +1871,7 @@ impl Replay<'_> {
 
     /// Indexes and owned sequences of a dropped table.
     fn drop_dependents(&mut self, table: &QName) {
-        let dependents: Vec<QName> = self
-            .cat
-            .relations
-            .iter()
-            .filter(|(_, r)| r.table.as_ref() == Some(table))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in dependents {
+        for k in self.cat.dependents(table) {
             self.cat.put_relation(k, None);
         }
     }
