@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
 use crate::layout::Layout;
-use crate::project::{HistoryTable, ProjectConfig};
+use pgmigrate_model::HistoryTable;
+
+use crate::project::ProjectConfig;
 use crate::rule::{Level, Rule};
 
 /// Options for checking and generating migrations (prost-build style).
@@ -83,7 +85,7 @@ impl Config {
     pub fn history_table(mut self, name: &str) -> Config {
         self.history = Some(HistoryTable {
             schema: None,
-            name: name.to_string(),
+            name: name.to_string().into(),
         });
         self
     }
@@ -91,8 +93,8 @@ impl Config {
     /// The generated `Migrations` records history in `schema.name`.
     pub fn history_table_in_schema(mut self, schema: &str, name: &str) -> Config {
         self.history = Some(HistoryTable {
-            schema: Some(schema.to_string()),
-            name: name.to_string(),
+            schema: Some(schema.to_string().into()),
+            name: name.to_string().into(),
         });
         self
     }
@@ -120,7 +122,7 @@ impl Config {
 
     /// The history table's name, when configured.
     pub(crate) fn history_name(&self) -> Option<&str> {
-        self.history.as_ref().map(|h| h.name.as_str())
+        self.history.as_ref().map(|h| h.name.as_ref())
     }
 
     /// The environments a `-- migrate:only` directive may name (e.g. `dev`,

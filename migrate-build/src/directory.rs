@@ -9,7 +9,9 @@ use crate::config::{display_path, Config, ConfigFile};
 use crate::diagnostic::{summary, Diagnostic};
 use crate::discover::{self, FoundFile};
 use crate::layout::{Layout, TxRule};
-use crate::project::{baseline_version, ProjectConfig, RunnerSettings};
+use pgmigrate_model::{Migration, RunnerSettings, Script};
+
+use crate::project::{baseline_version, ProjectConfig};
 use crate::read;
 use crate::rule::{Level, Rule};
 use crate::{checksum, CheckedMigration, CheckedScript, FileCheck, History, Schema};
@@ -127,11 +129,11 @@ impl Config {
             };
             check.migrations.push(CheckedMigration {
                 version: migration.version,
-                name: migration.up.slug.clone(),
-                checksum: checksum(&up_text),
+                name: migration.up.slug.clone().into(),
+                checksum: checksum(&up_text).into(),
                 up,
                 down,
-                only,
+                only: only.into_iter().map(Into::into).collect(),
             });
         }
         sort_diagnostics(&mut check.diagnostics);
@@ -165,12 +167,14 @@ impl Config {
         let sql = result.sql?;
         Some((
             CheckedScript {
+                script: Script {
+                    path: file.display.clone().into(),
+                    sql: sql.clone().into(),
+                    transaction: result.transaction,
+                    statements: result.statements.into(),
+                },
                 path: file.path.clone(),
-                display_path: file.display.clone(),
-                sql: sql.clone(),
                 verbatim: file.verbatim,
-                transaction: result.transaction,
-                statements: result.statements,
                 postgres_only: result.postgres_only,
             },
             sql,
@@ -278,7 +282,7 @@ fn apply_baseline(project: &ProjectConfig, check: &mut Check) {
         .iter()
         .filter(|m| m.version <= version)
         .flat_map(|m| std::iter::once(&m.up).chain(m.down.as_ref()))
-        .map(|s| s.display_path.as_str())
+        .map(|s| s.script.path.as_ref())
         .collect();
     let (old, current): (Vec<Diagnostic>, Vec<Diagnostic>) = std::mem::take(&mut check.diagnostics)
         .into_iter()
@@ -298,7 +302,7 @@ fn apply_baseline(project: &ProjectConfig, check: &mut Check) {
 
 /// The version as its file name spells it (`0042`).
 fn version_label(m: &CheckedMigration) -> String {
-    let file = m.up.display_path.rsplit('/').next().unwrap_or("");
+    let file = m.up.script.path.rsplit('/').next().unwrap_or("");
     let digits: String = file.chars().take_while(char::is_ascii_digit).collect();
     if digits.parse::<i64>().ok() == Some(m.version) {
         digits
@@ -376,6 +380,15 @@ impl Check {
             out.push('\n');
         }
         out
+    }
+
+    /// The migrations as the runner executes them: the scripts without what
+    /// only the build knows about their files.
+    pub fn runtime_migrations(&self) -> Vec<Migration> {
+        self.migrations
+            .iter()
+            .map(|m| m.clone().map_scripts(|s| s.script))
+            .collect()
     }
 
     /// The Rust source of one expression that evaluates to

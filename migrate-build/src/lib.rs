@@ -56,7 +56,8 @@ pub use layout::{Layout, UnknownLayout};
 pub use migration::{
     CheckedMigration, CheckedScript, Direction, PostgresOnly, StatementSpan, TransactionKind,
 };
-pub use project::{parse_duration, HistoryTable, ProjectConfig, RunnerSettings, CONFIG_FILE_NAME};
+pub use pgmigrate_model::{HistoryTable, Migration, RunnerSettings, Script};
+pub use project::{parse_duration, ProjectConfig, CONFIG_FILE_NAME};
 pub use rule::{Level, Rule};
 pub use schema::Schema;
 pub use source::checksum;

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use pgmigrate_model::{Migration, Script};
+
 /// Whether a file is an up (forward) or a down (reverting) script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -12,27 +14,17 @@ pub enum Direction {
     Down,
 }
 
-/// How the runner executes a script (mirrors `pgmigrate_core::TransactionMode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransactionKind {
-    /// The whole script in one transaction (the default).
-    Transaction,
-    /// `-- migrate:no-transaction`: statement by statement, no transaction.
-    NoTransaction,
-}
+/// How the runner executes a script: the runtime's
+/// [`TransactionMode`](pgmigrate_model::TransactionMode), under the name this
+/// crate has always used.
+pub use pgmigrate_model::TransactionMode as TransactionKind;
 
-/// One top-level statement of a script (mirrors `pgmigrate_core::Statement`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct StatementSpan {
-    /// Byte offset of the first token in the file text as on disk.
-    pub start: usize,
-    /// Byte offset just past the last token (the `;` excluded).
-    pub end: usize,
-    /// 1-based line of `start`.
-    pub line: u32,
-    /// 1-based column (in characters, a BOM not counted) of `start`.
-    pub column: u32,
-}
+/// One top-level statement of a script, as byte offsets of the file text as
+/// on disk with the 1-based line and column (in characters, a BOM not
+/// counted) of its start: the runtime's
+/// [`Statement`](pgmigrate_model::Statement), under the name this crate has
+/// always used.
+pub use pgmigrate_model::Statement as StatementSpan;
 
 /// A statement that sqlparser cannot parse and that the second grammar
 /// (PostgreSQL's full syntax, `squawk-parser`) accepts: valid PostgreSQL with
@@ -49,40 +41,28 @@ pub struct PostgresOnly {
     pub column: u32,
 }
 
-/// One checked script (the up or the down file of a migration).
+/// One checked script (the up or the down file of a migration): the
+/// [`Script`] the runner executes, with what only the build knows about
+/// its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedScript {
+    /// The script as the runner gets it: `path` relative to the crate root,
+    /// `/`-separated, for messages; `sql`, the file text exactly as on disk
+    /// (a BOM included); its transaction mode and top-level statements.
+    pub script: Script,
     /// Absolute path of the file.
     pub path: PathBuf,
-    /// Path relative to the crate root, `/`-separated, for messages.
-    pub display_path: String,
-    /// The file text exactly as on disk (a BOM included).
-    pub sql: String,
-    /// How the runner executes it.
-    pub transaction: TransactionKind,
-    /// Whether `sql` is the whole file as on disk; `false` for one section
-    /// of a one-file migration (dbmate, goose, sql-migrate), whose other
-    /// lines are emptied so that lines and columns stay the file's.
+    /// Whether `script.sql` is the whole file as on disk; `false` for one
+    /// section of a one-file migration (dbmate, goose, sql-migrate), whose
+    /// other lines are emptied so that lines and columns stay the file's.
     pub verbatim: bool,
-    /// Its top-level statements.
-    pub statements: Vec<StatementSpan>,
     /// The statements only the second grammar parsed (no AST).
     pub postgres_only: Vec<PostgresOnly>,
 }
 
-/// One checked migration: version, name, checksum and its scripts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckedMigration {
-    /// The version from the file name.
-    pub version: i64,
-    /// The slug from the file name.
-    pub name: String,
-    /// [`checksum`] of the up text.
-    pub checksum: String,
-    /// The up script.
-    pub up: CheckedScript,
-    /// The down script, if there is a `.down.sql` file.
-    pub down: Option<CheckedScript>,
-    /// The environments of the up file's `-- migrate:only`; empty: every environment.
-    pub only: Vec<String>,
-}
+/// One checked migration: version, name, [`checksum`](crate::checksum) of the
+/// up text, its scripts and the environments of the up file's
+/// `-- migrate:only` (empty: every environment). The runtime's
+/// [`Migration`] with [`CheckedScript`]s: `map_scripts(|s| s.script)` gives
+/// the migration the runner executes.
+pub type CheckedMigration = Migration<CheckedScript>;
