@@ -14,16 +14,14 @@ pub enum Direction {
     Down,
 }
 
-/// How the runner executes a script: the runtime's
-/// [`TransactionMode`](pgmigrate_model::TransactionMode), under the name this
-/// crate has always used.
+/// How the runner executes a script: the same type as
+/// `pgmigrate_core::TransactionMode` (both are `pgmigrate-model`'s).
 pub use pgmigrate_model::TransactionMode as TransactionKind;
 
-/// One top-level statement of a script, as byte offsets of the file text as
-/// on disk with the 1-based line and column (in characters, a BOM not
-/// counted) of its start: the runtime's
-/// [`Statement`](pgmigrate_model::Statement), under the name this crate has
-/// always used.
+/// One top-level statement of a script: byte offsets into the file text as
+/// on disk, and the 1-based line and column (in characters, a BOM not
+/// counted) of its start. The same type as `pgmigrate_core::Statement`
+/// (both are `pgmigrate-model`'s).
 pub use pgmigrate_model::Statement as StatementSpan;
 
 /// A statement that sqlparser cannot parse and that the second grammar
