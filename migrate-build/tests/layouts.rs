@@ -104,6 +104,19 @@ fn diesel_directories() {
     let idx = &check.migrations[2];
     assert_eq!(idx.down.as_ref().unwrap().script.transaction, NoTx);
     assert_eq!(idx.up.script.path, "m/2025-11-19-091444-0000_idx/up.sql");
+    // What the runner executes: the same migration, the scripts without the
+    // build's knowledge of their files.
+    let runtime = check.runtime_migrations();
+    assert_eq!(runtime.len(), check.migrations.len());
+    assert_eq!(runtime[2].up, idx.up.script);
+    assert_eq!(
+        runtime[2].down.as_ref(),
+        Some(&idx.down.as_ref().unwrap().script)
+    );
+    assert_eq!(
+        (runtime[2].version, &runtime[2].name),
+        (idx.version, &idx.name)
+    );
     // The stray file is named, never silently skipped.
     assert_eq!(
         rules(&check),

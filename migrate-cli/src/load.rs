@@ -1,8 +1,8 @@
 //! Loading the project: its `migrate.toml` (found like the build finds it),
 //! then the migration directory, which `pgmigrate_build` checks exactly as
-//! `cargo build` does. The checked list (`Check::runtime_migrations`) becomes a
-//! `pgmigrate_core::Migrations`
-//! (owned data) in `commands`, so the CLI runs exactly what the build would embed.
+//! `cargo build` does. `commands` turns the checked list into a
+//! `pgmigrate_core::Migrations` of owned data (`Check::runtime_migrations`),
+//! so the CLI runs exactly what the build would embed.
 
 use std::path::{Path, PathBuf};
 
