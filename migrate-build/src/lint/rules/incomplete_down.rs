@@ -6,7 +6,6 @@ use crate::rule::{Level, Rule};
 use crate::Direction;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "incomplete-down",
     summary: "a down file that leaves the modelled schema different from before its up",
     default_level: Level::Warn,
     check: Check::File(check),
