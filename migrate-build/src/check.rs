@@ -110,7 +110,7 @@ impl Config {
         let body = &text[base..];
         // A file larger than a window may have to be read again (see
         // `Rerun`): the model it starts from is kept for that.
-        let snapshot = (body.len() > parse::WINDOW).then(|| model.clone());
+        let snapshot = (body.len() > parse::window_size()).then(|| model.clone());
         let mut mode = Mode::Nested;
         let mut forced = None;
         let (parsed, visitor) = loop {

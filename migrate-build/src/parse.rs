@@ -35,6 +35,22 @@ use crate::{hint, StatementSpan};
 /// cost throughput (each one starts a tokenizer and a parser).
 pub(crate) const WINDOW: usize = 16 * 1024;
 
+#[cfg(test)]
+thread_local! {
+    /// A window size for the tests of this thread (see [`window_size`]).
+    pub(crate) static TEST_WINDOW: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// The size windows start at: [`WINDOW`], or in tests what [`TEST_WINDOW`]
+/// says (tiny windows put every boundary case in a short text).
+pub(crate) fn window_size() -> usize {
+    #[cfg(test)]
+    if let Some(size) = TEST_WINDOW.with(std::cell::Cell::get) {
+        return size;
+    }
+    WINDOW
+}
+
 /// A `-- migrate:...` comment and where it sits.
 #[derive(Debug, Clone)]
 pub(crate) struct DirectiveComment {
@@ -242,7 +258,8 @@ fn walk(
     // Body offset and location of the window start; bytes to tokenize.
     let mut start = 0usize;
     let mut at = Location::new(1, 1);
-    let mut size = WINDOW;
+    let initial_size = window_size();
+    let mut size = initial_size;
     let mut directives = DirectiveState::default();
     let mut started = false;
     loop {
@@ -296,6 +313,12 @@ fn walk(
             }
             (after - file.base, tokens[semi].span.end)
         });
+        if next.is_some_and(|(next_start, _)| next_start <= start || next_start > end) {
+            // The cut is not inside the window (locations gone wrong):
+            // never loop, read the rest as one window.
+            size = usize::MAX;
+            continue;
+        }
         let window = Window {
             start,
             last,
@@ -317,7 +340,7 @@ fn walk(
             Some((next_start, next_at)) => {
                 start = next_start;
                 at = next_at;
-                size = WINDOW;
+                size = initial_size;
             }
         }
     }
@@ -1027,5 +1050,253 @@ mod tests {
         let ok: Vec<bool> = parsed.trees.iter().map(Option::is_some).collect();
         assert_eq!(ok, [false, true, false, false, true]);
         assert_eq!(parsed.errors.len(), 3, "{:?}", parsed.errors);
+    }
+}
+
+/// Reading a file in windows gives exactly what reading it whole gives:
+/// every case here is checked with windows from one byte up (each boundary
+/// falls in a statement, a string, a body, a COPY block...) and compared
+/// with one window holding the whole file.
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+    use crate::check::FileCheck;
+    use crate::layout::TxRule;
+    use crate::schema::catalog::Catalog;
+    use crate::{Config, Direction};
+
+    /// The check of `bytes` with windows of `window` bytes (`None`: the
+    /// default size).
+    fn check_with(bytes: &[u8], window: Option<usize>, tx: TxRule) -> FileCheck {
+        TEST_WINDOW.with(|w| w.set(window));
+        let result = Config::new().check_part(
+            "migrations/0001_x.up.sql",
+            bytes,
+            Direction::Up,
+            tx,
+            &mut Catalog::empty(false),
+        );
+        TEST_WINDOW.with(|w| w.set(None));
+        result
+    }
+
+    /// Whether reading `sql` with windows of `window` bytes hands the first
+    /// statement over before the last one is known (the file really is read
+    /// in several windows).
+    fn several_windows(sql: &str, window: usize) -> bool {
+        struct Complete(Option<bool>);
+        impl Visitor for Complete {
+            fn start(&mut self, _: &Parsed, complete: bool) {
+                self.0 = Some(complete);
+            }
+            fn parsed(
+                &mut self,
+                _: usize,
+                _: &Statements,
+                _: Box<sqlparser::ast::Statement>,
+                _: &[Tok<'_>],
+            ) {
+            }
+            fn unparsed(&mut self, _: usize, _: &Statements, _: &[Tok<'_>]) {}
+        }
+        TEST_WINDOW.with(|w| w.set(Some(window)));
+        let mut visitor = Complete(None);
+        let result = parse_visiting(sql, 0, Mode::Nested, &mut visitor);
+        TEST_WINDOW.with(|w| w.set(None));
+        result.is_err() || visitor.0 == Some(false)
+    }
+
+    const WINDOWS: &[usize] = &[1, 2, 3, 5, 8, 13, 21, 40, 100, 300];
+
+    /// Checks `bytes` with every window size against one whole window.
+    fn assert_windows_agree_with(bytes: &[u8], tx: TxRule) -> FileCheck {
+        let whole = check_with(bytes, Some(usize::MAX), tx);
+        for &window in WINDOWS {
+            let windowed = check_with(bytes, Some(window), tx);
+            assert_eq!(
+                windowed,
+                whole,
+                "window of {window} bytes: {:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        if let Ok(sql) = std::str::from_utf8(bytes) {
+            if !sql.contains('\0') && sql.matches(';').count() > 1 {
+                assert!(several_windows(sql, 1), "read in one window: {sql:?}");
+            }
+        }
+        whole
+    }
+
+    fn assert_windows_agree(sql: &str) -> FileCheck {
+        assert_windows_agree_with(sql.as_bytes(), TxRule::Directive)
+    }
+
+    fn diagnostics(check: &FileCheck) -> Vec<String> {
+        check
+            .diagnostics
+            .iter()
+            .map(|d| format!("{} {}:{} {}", d.rule, d.line, d.column, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn statements_across_window_boundaries() {
+        let sql = "CREATE TABLE t (id int, name text);\n\
+                   INSERT INTO t VALUES (1, 'a;b'), (2, $q$;$q$);\n\
+                   /* a ; comment */ SELECT 1; SELECT 2; -- ; trailing\n\
+                   CREATE RULE r AS ON INSERT TO t DO INSTEAD (INSERT INTO t VALUES (1); SELECT 3);\n"
+            .repeat(3);
+        let whole = assert_windows_agree(&sql);
+        assert_eq!(whole.statements.len(), 15);
+    }
+
+    #[test]
+    fn dollar_quoted_bodies_and_begin_atomic_hold_semicolons() {
+        let whole = assert_windows_agree(
+            "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM 1; RETURN 1; END $$;\n\
+             SELECT 1;\n\
+             CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END;\n\
+             DO $body$ BEGIN RAISE NOTICE 'x;y'; END $body$;\n",
+        );
+        assert_eq!(whole.statements.len(), 4);
+        assert!(!whole.has_errors(), "{:?}", diagnostics(&whole));
+    }
+
+    #[test]
+    fn copy_from_stdin_data_blocks() {
+        let whole = assert_windows_agree(
+            "CREATE TABLE t (a int, b text);\n\
+             COPY t (a, b) FROM stdin;\n1\tx;y\n2\t'z\n\\.\n\
+             SELECT 1;\n\
+             COPY t FROM STDIN;\n\\.\n\
+             SELECT 2;\n\
+             COPY t FROM stdin;\n3\t;\n\\.\n",
+        );
+        assert_eq!(whole.statements.len(), 6);
+        assert!(
+            whole
+                .diagnostics
+                .iter()
+                .all(|d| d.rule != Rule::SyntaxError),
+            "{:?}",
+            diagnostics(&whole)
+        );
+    }
+
+    #[test]
+    fn psql_meta_commands() {
+        let whole = assert_windows_agree(
+            "\\set ON_ERROR_STOP on\nSELECT 1;\n\\connect other\nSELECT 2;\n  \\echo done\nSELECT 3;\n",
+        );
+        let meta: Vec<String> = diagnostics(&whole)
+            .into_iter()
+            .filter(|d| d.contains("meta-command"))
+            .collect();
+        assert_eq!(
+            meta,
+            [
+                "syntax-error 1:1 psql meta-command `\\set` is not SQL",
+                "syntax-error 3:1 psql meta-command `\\connect` is not SQL",
+                "syntax-error 5:3 psql meta-command `\\echo` is not SQL",
+            ]
+        );
+    }
+
+    #[test]
+    fn unterminated_string_at_the_end_of_the_file() {
+        let sql = format!("{}SELECT 'abc;\nSELECT 2;\n", "SELECT 1;\n".repeat(10));
+        let whole = assert_windows_agree(&sql);
+        assert_eq!(whole.statements.len(), 11);
+        let errors: Vec<String> = diagnostics(&whole)
+            .into_iter()
+            .filter(|d| d.starts_with("syntax-error"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("syntax-error 11:8 "), "{errors:?}");
+    }
+
+    #[test]
+    fn tokenizer_errors_in_the_middle() {
+        assert_windows_agree("SELECT 1;\nSELECT 0_a;\nSELECT 2;\n");
+        assert_windows_agree("SELECT 1;\nSELECT 'é' ; SELECT \"unterminated;\nSELECT 3;\n");
+        assert_windows_agree("SELECT 1; /* open comment ; SELECT 2;\n");
+    }
+
+    #[test]
+    fn nul_bytes_and_invalid_utf8_are_refused_as_before() {
+        let nul = assert_windows_agree_with(b"SELECT 1;\nSELECT 'a\0b';\n", TxRule::Directive);
+        assert_eq!(
+            nul.diagnostics.iter().map(|d| d.rule).collect::<Vec<_>>(),
+            [Rule::InvalidEncoding]
+        );
+        assert_eq!(
+            (nul.diagnostics[0].line, nul.diagnostics[0].column),
+            (2, 10)
+        );
+        let bad = assert_windows_agree_with(b"SELECT 1;\nSELECT '\xff';\n", TxRule::Directive);
+        assert_eq!(
+            bad.diagnostics.iter().map(|d| d.rule).collect::<Vec<_>>(),
+            [Rule::InvalidEncoding]
+        );
+    }
+
+    #[test]
+    fn unbalanced_nesting_is_read_flat_with_the_model_restored() {
+        // The nesting breaks after statements were checked: the file is
+        // read again, flat, from the model it started with (else `a` would
+        // be created twice).
+        let whole = assert_windows_agree(
+            "CREATE TABLE a (id int);\nSELECT 1;\nSELECT (1;\nSELECT 2;\nCREATE TABLE b (id int);\n",
+        );
+        assert_eq!(whole.statements.len(), 5);
+        let stray = assert_windows_agree(
+            "CREATE TABLE a (id int);\nSELECT 1;\nSELECT 1);\nCREATE RULE r AS ON INSERT TO a DO INSTEAD (SELECT 1; SELECT 2);\n",
+        );
+        assert_eq!(stray.statements.len(), 5);
+    }
+
+    #[test]
+    fn directives_and_later_statements() {
+        let whole = assert_windows_agree(
+            "-- migrate:no-transaction\n-- migrate:allow unguarded-drop\nSELECT 1;\n\
+             -- migrate:allow renaming\nALTER TABLE a RENAME TO b;\nDROP TABLE c;\n\
+             CREATE INDEX CONCURRENTLY i ON t (a);\n-- migrate:allow no-such-rule\nSELECT 2;\n",
+        );
+        assert_eq!(whole.transaction, crate::TransactionKind::NoTransaction);
+        // A renamed table kept by a view created later is fine; one that is
+        // not is reported.
+        let kept = assert_windows_agree(
+            "ALTER TABLE customer RENAME TO customers;\nSELECT 1;\nSELECT 2;\n\
+             CREATE VIEW customer AS SELECT * FROM customers;\nALTER TABLE other RENAME TO others;\n",
+        );
+        let renames: Vec<String> = diagnostics(&kept)
+            .into_iter()
+            .filter(|d| d.starts_with("renaming"))
+            .collect();
+        assert_eq!(renames.len(), 1, "{renames:?}");
+        assert!(renames[0].contains("`other`"), "{renames:?}");
+    }
+
+    #[test]
+    fn transaction_decided_by_a_later_statement() {
+        let sql = "CREATE TABLE t (a int);\nSELECT 1;\nCREATE INDEX CONCURRENTLY i ON t (a);\n";
+        for tx in [TxRule::Detect, TxRule::OneQuery, TxRule::SqlxMarker] {
+            assert_windows_agree_with(sql.as_bytes(), tx);
+        }
+        let detect = assert_windows_agree_with(sql.as_bytes(), TxRule::Detect);
+        assert_eq!(detect.transaction, crate::TransactionKind::NoTransaction);
+    }
+
+    #[test]
+    fn non_ascii_lines_and_crlf() {
+        let whole = assert_windows_agree(
+            "SELECT 'é';\r\nSELECT 'ü' AS ä; SELECT 2;\r\nSELECT 'ß' FROM t WHERE x = 'ñ'; DROP TABLE 表;\r\n",
+        );
+        assert_eq!(whole.statements.len(), 5);
+        assert!(whole
+            .statements
+            .iter()
+            .any(|s| (s.line, s.column) == (2, 18)));
     }
 }
