@@ -607,7 +607,7 @@ fn parse_next(parser: &mut Parser<'_>) -> Result<Box<sqlparser::ast::Statement>,
 /// statement was not given to it).
 fn second_opinion(
     error: &ParserError,
-    toks: &[crate::lint::Tok<'_>],
+    toks: &[crate::syntax::Tok<'_>],
     text: &str,
     base: usize,
     span: StatementSpan,
@@ -633,7 +633,7 @@ fn second_opinion(
 fn rejection(
     error: &ParserError,
     second: Option<(String, usize)>,
-    toks: &[crate::lint::Tok<'_>],
+    toks: &[crate::syntax::Tok<'_>],
     text: &str,
     index: &LineIndex,
     base: usize,
@@ -708,7 +708,7 @@ fn capitalized(message: &str) -> String {
 
 fn error_finding(
     error: &ParserError,
-    toks: &[crate::lint::Tok<'_>],
+    toks: &[crate::syntax::Tok<'_>],
     text: &str,
     index: &LineIndex,
     base: usize,
