@@ -301,6 +301,7 @@ impl Config {
         check.runner.history = effective.history.clone();
         let schema = effective.check_migrations(&absolute, &display_dir, &mut check, at);
         if let Some(project) = &project {
+            apply_not_migrations(project, &absolute, &display_dir, &mut check);
             apply_baseline(project, &mut check);
         }
         (check, schema)
@@ -457,6 +458,41 @@ fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
         (a.path.as_str(), a.line, a.column).cmp(&(b.path.as_str(), b.line, b.column))
     });
+}
+
+/// Drops the `unclaimed-file` errors of the files that `not-migrations`
+/// lists. A listed name that is missing, or that a migration reads, is an
+/// `invalid-config` error: the list must not hide anything else.
+fn apply_not_migrations(project: &ProjectConfig, dir: &Path, display_dir: &str, check: &mut Check) {
+    for (name, span) in &project.not_migrations {
+        let display = discover::join_display(display_dir, name);
+        let before = check.diagnostics.len();
+        check
+            .diagnostics
+            .retain(|d| !(d.rule == Rule::UnclaimedFile && d.path == display));
+        if check.diagnostics.len() < before {
+            continue;
+        }
+        let migration = check
+            .migrations
+            .iter()
+            .flat_map(|m| std::iter::once(&m.up).chain(m.down.as_ref()))
+            .any(|s| s.display_path == display);
+        let problem = if migration {
+            format!("`{name}` in `not-migrations` is a migration of the directory")
+        } else if !dir.join(name).exists() {
+            format!("`{name}` in `not-migrations` is not in the migrations directory")
+        } else {
+            continue;
+        };
+        check.diagnostics.push(project.error_at(
+            span.clone(),
+            problem,
+            "list only files that no migration reads (a data script run by hand); remove this name"
+                .to_string(),
+        ));
+    }
+    sort_diagnostics(&mut check.diagnostics);
 }
 
 /// Moves the lint findings of migrations up to the `[lint] baseline` version
@@ -679,6 +715,10 @@ mod tests {
             .collect()
     }
 
+    fn messages(diagnostics: &[Diagnostic]) -> Vec<&str> {
+        diagnostics.iter().map(|d| d.message.as_str()).collect()
+    }
+
     // Each file drops a table it created (a table no migration created would
     // also be `undefined-object`).
     const DROPS: &[(&str, &str)] = &[
@@ -786,6 +826,55 @@ mod tests {
         assert_eq!(
             rules(&check.baselined),
             ["migrations/2024-01-02-030405_old/up.sql unguarded-drop warn"]
+        );
+    }
+
+    #[test]
+    fn not_migrations_names_the_files_nothing_runs() {
+        let diesel = [
+            ("2024-01-02-030405_a/up.sql", "CREATE TABLE a (id int);\n"),
+            ("2024-01-02-030405_a/down.sql", "DROP TABLE a;\n"),
+            ("data_fix.sql", "UPDATE a SET id = 1;\n"),
+        ];
+        let quiet = || {
+            Config::new()
+                .allow(Rule::UnguardedDrop)
+                .allow(Rule::Destructive)
+        };
+        let unlisted = App::new("notmigrations0", "", &diesel);
+        assert_eq!(
+            rules(&unlisted.check(quiet()).diagnostics),
+            ["migrations/data_fix.sql unclaimed-file deny"]
+        );
+        let listed = App::new(
+            "notmigrations1",
+            "not-migrations = [\"data_fix.sql\"]\n",
+            &diesel,
+        );
+        let check = listed.check(quiet());
+        assert_eq!(rules(&check.diagnostics), Vec::<String>::new());
+        assert_eq!(check.migrations.len(), 1);
+        // A name that is missing, or that is a migration, is an error.
+        let stale = App::new(
+            "notmigrations2",
+            "not-migrations = [\"data_fix.sql\", \"gone.sql\"]\n",
+            &diesel,
+        );
+        let check = stale.check(quiet());
+        assert_eq!(
+            messages(&check.diagnostics),
+            ["`gone.sql` in `not-migrations` is not in the migrations directory"]
+        );
+        assert_eq!(check.diagnostics[0].line, 1);
+        let native = App::new(
+            "notmigrations3",
+            "not-migrations = [\"0001_a.sql\"]\n",
+            &DROPS[..1],
+        );
+        let check = native.check(quiet());
+        assert_eq!(
+            messages(&check.diagnostics),
+            ["`0001_a.sql` in `not-migrations` is a migration of the directory"]
         );
     }
 

@@ -367,7 +367,7 @@ fn unclaimed(display: &str, asked: Layout, resolved: Layout) -> Diagnostic {
             resolved.pattern()
         ),
         Some(format!(
-            "rename it as the layout expects, move it out of the migrations directory, or choose the layout; known layouts: {}",
+            "rename it as the layout expects, move it out of the migrations directory, list it under `not-migrations` in migrate.toml when nothing should run it, or choose the layout; known layouts: {}",
             Layout::known_list()
         )),
     )
@@ -386,7 +386,8 @@ pub(crate) fn bad_name(display: &str, name: &str, error: &NameError) -> Diagnost
     )
 }
 
-fn join_display(dir: &str, name: &str) -> String {
+/// `dir/name` as diagnostics spell paths (`name` alone for `.`).
+pub(crate) fn join_display(dir: &str, name: &str) -> String {
     if dir.is_empty() || dir == "." {
         name.to_string()
     } else {

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use pgmigrate_build::ProjectConfig;
 use pgmigrate_core::Migrations;
 
-use crate::cli::{Cli, Command, GlobalOpts};
+use crate::cli::{Cli, Command, GlobalOpts, VersionArg};
 use crate::error::{CliError, Result};
 use crate::output::Out;
 use crate::settings;
@@ -195,6 +195,52 @@ impl Ctx<'_> {
             m = m.environment(env.clone());
         }
         Ok(m)
+    }
+
+    /// The number of a version typed on the command line: as the layout
+    /// spells it in file names (diesel's `2024-01-02-030405`), or the number
+    /// `status` prints. A spelling that names a migration wins.
+    pub fn version(&self, check: &pgmigrate_build::Check, arg: &VersionArg) -> Result<i64> {
+        let text = arg.0.as_str();
+        let spelled = check.layout().parse_version(text).ok();
+        let number = text.parse::<i64>().ok();
+        let known = |v: &i64| check.migrations.iter().any(|m| m.version == *v);
+        spelled
+            .filter(known)
+            .or(number.filter(known))
+            .or(spelled)
+            .or(number)
+            .ok_or_else(|| {
+                let example = check
+                    .migrations
+                    .last()
+                    .map(|m| {
+                        let path = std::path::Path::new(&m.up.display_path);
+                        let name = match check.layout() {
+                            pgmigrate_build::Layout::Diesel => path.parent().and_then(|p| p.file_name()),
+                            _ => path.file_name(),
+                        };
+                        let name = name.map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                        format!(" (the newest: `{name}`)")
+                    })
+                    .unwrap_or_default();
+                CliError::new(format!(
+                    "`{text}` is not a version of the {} layout",
+                    check.layout()
+                ))
+                .help(format!(
+                    "write the version as it starts the file names{example}, or as `pgmigrate status` prints it"
+                ))
+            })
+    }
+
+    /// [`Ctx::version`] of an optional argument.
+    pub fn version_opt(
+        &self,
+        check: &pgmigrate_build::Check,
+        arg: Option<&VersionArg>,
+    ) -> Result<Option<i64>> {
+        arg.map(|a| self.version(check, a)).transpose()
     }
 
     /// Connects to the configured database.
