@@ -333,14 +333,50 @@ fn escape_stored_names(e: pgmigrate_core::Error) -> pgmigrate_core::Error {
     }
 }
 
-/// The version as written in the file name (`0007`), falling back to the number.
+/// The version as written in the file name (`0007`), or in the name of a
+/// diesel directory (`2024-01-02-030405`), falling back to the number.
 pub fn version_label(version: i64, path: Option<&str>) -> String {
-    path.and_then(|p| p.rsplit('/').next())
-        .map(|file| {
-            file.chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-        })
-        .filter(|digits| digits.parse::<i64>().ok() == Some(version))
-        .unwrap_or_else(|| version.to_string())
+    let Some(path) = path else {
+        return version.to_string();
+    };
+    let mut parts = path.rsplit('/');
+    let file = parts.next().unwrap_or_default();
+    let digits: String = file.chars().take_while(char::is_ascii_digit).collect();
+    if digits.parse::<i64>().ok() == Some(version) {
+        return digits;
+    }
+    let spelled = parts
+        .next()
+        .and_then(|dir| dir.split('_').next())
+        .unwrap_or_default();
+    if pgmigrate_build::Layout::Diesel.parse_version(spelled) == Ok(version) {
+        return spelled.to_string();
+    }
+    version.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_label;
+
+    #[test]
+    fn versions_are_labelled_as_the_files_spell_them() {
+        assert_eq!(version_label(7, Some("migrations/0007_a.up.sql")), "0007");
+        assert_eq!(
+            version_label(
+                2024010203040500005,
+                Some("migrations/2024-01-02-030405_users/up.sql")
+            ),
+            "2024-01-02-030405"
+        );
+        assert_eq!(
+            version_label(
+                5,
+                Some("migrations/00000000000000_diesel_initial_setup/up.sql")
+            ),
+            "00000000000000"
+        );
+        assert_eq!(version_label(9, Some("migrations/V9__x.sql")), "9");
+        assert_eq!(version_label(9, None), "9");
+    }
 }
