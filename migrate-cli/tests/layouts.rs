@@ -195,5 +195,5 @@ fn diesel_versions_as_its_directories_spell_them() {
     s.run_db(&["up", "--to", "latest"])
         .code(2)
         .contains("`latest` is not a version of the diesel layout")
-        .contains("2024-02-01-000000-0000_posts");
+        .contains("the newest: `2024-02-01-000000-0000`");
 }

@@ -215,13 +215,8 @@ impl Ctx<'_> {
                     .migrations
                     .last()
                     .map(|m| {
-                        let path = std::path::Path::new(&m.up.display_path);
-                        let name = match check.layout() {
-                            pgmigrate_build::Layout::Diesel => path.parent().and_then(|p| p.file_name()),
-                            _ => path.file_name(),
-                        };
-                        let name = name.map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                        format!(" (the newest: `{name}`)")
+                        let label = version_label(m.version, Some(&m.up.display_path));
+                        format!(" (the newest: `{label}`)")
                     })
                     .unwrap_or_default();
                 CliError::new(format!(
@@ -229,7 +224,7 @@ impl Ctx<'_> {
                     check.layout()
                 ))
                 .help(format!(
-                    "write the version as it starts the file names{example}, or as `pgmigrate status` prints it"
+                    "write the version as it starts the file names{example}, or as `pgmigrate status --format json` prints it"
                 ))
             })
     }
