@@ -176,7 +176,9 @@ fn diesel_versions_as_its_directories_spell_them() {
         "not-migrations = [\"data_fix.sql\"]\n",
     )
     .unwrap();
-    s.run(&["lint"]).code(0);
+    s.run(&["lint"])
+        .code(0)
+        .contains("checked 2 migration(s), 4 file(s) in migrations; not migrations (migrate.toml): data_fix.sql");
 
     // `--to` takes the version as the directory name spells it, or the
     // number `status` prints.
