@@ -296,7 +296,17 @@ fn verify_stops_at(
     figures
 }
 
-fn check_project(corpus: &Path, manifest: &[support::corpus::Row], project: &Project) {
+/// Lint, verify, up and status on the project named `corpus_dir` (skipped
+/// without the corpus, except under CI).
+fn check_project(corpus_dir: &str) {
+    let Some(corpus) = support::corpus::find() else {
+        return;
+    };
+    let manifest = support::corpus::read_manifest(&corpus);
+    let project = PROJECTS
+        .iter()
+        .find(|p| p.corpus_dir == corpus_dir)
+        .expect("a known project");
     let source = corpus.join(project.corpus_dir).join("migrations");
     let dirs = directories(&source);
     assert_eq!(dirs.len(), project.directories, "{}", project.corpus_dir);
@@ -429,20 +439,12 @@ fn check_project(corpus: &Path, manifest: &[support::corpus::Row], project: &Pro
 
 #[test]
 fn crates_io_lint_verify_up_status() {
-    let Some(corpus) = support::corpus::find() else {
-        return;
-    };
-    let manifest = support::corpus::read_manifest(&corpus);
-    check_project(&corpus, &manifest, &PROJECTS[0]);
+    check_project("rust-lang__crates.io");
 }
 
 #[test]
 fn lemmy_lint_verify_up_status() {
-    let Some(corpus) = support::corpus::find() else {
-        return;
-    };
-    let manifest = support::corpus::read_manifest(&corpus);
-    check_project(&corpus, &manifest, &PROJECTS[1]);
+    check_project("LemmyNet__lemmy");
 }
 
 /// With the default history table, crates.io's `drop_schema_migrations`
