@@ -260,14 +260,7 @@ impl ConnectOptions {
         std::thread::spawn(move || {
             let _ = sender.send(config.connect(tls));
         });
-        match receiver.recv_timeout(limit) {
-            Ok(result) => result.map_err(|source| ConnectError::Connect {
-                target,
-                mode: self.ssl_mode,
-                source,
-            }),
-            Err(_) => Err(ConnectError::Timeout { target, limit }),
-        }
+        self.outcome(receiver.recv_timeout(limit).ok(), target, limit)
     }
 
     /// Connects an async client (feature `tokio-postgres`), within the
@@ -289,13 +282,25 @@ impl ConnectOptions {
         let tls = self.make_tls_connect()?;
         let target = describe_target(config);
         let limit = connect_deadline(config);
-        match tokio::time::timeout(limit, config.connect(tls)).await {
-            Ok(result) => result.map_err(|source| ConnectError::Connect {
+        let result = tokio::time::timeout(limit, config.connect(tls)).await;
+        self.outcome(result.ok(), target, limit)
+    }
+
+    /// A connection attempt's result (`None`: the deadline `limit` passed).
+    #[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
+    fn outcome<T>(
+        &self,
+        result: Option<Result<T, tokio_postgres::Error>>,
+        target: String,
+        limit: Duration,
+    ) -> Result<T, ConnectError> {
+        match result {
+            Some(result) => result.map_err(|source| ConnectError::Connect {
                 target,
                 mode: self.ssl_mode,
                 source,
             }),
-            Err(_) => Err(ConnectError::Timeout { target, limit }),
+            None => Err(ConnectError::Timeout { target, limit }),
         }
     }
 }

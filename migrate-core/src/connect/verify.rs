@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -16,9 +15,9 @@ use super::{ConnectError, ConnectOptions, SslMode};
 /// roots and client certificate (ring provider, whatever the process default).
 pub(super) fn client_config(opts: &ConnectOptions) -> Result<rustls::ClientConfig, ConnectError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier: Arc<dyn ServerCertVerifier> = match opts.ssl_mode {
-        SslMode::Disable | SslMode::Prefer => Arc::new(NoVerify(provider.clone())),
-        SslMode::Require if opts.root_cert.is_none() => Arc::new(NoVerify(provider.clone())),
+    let checks = match opts.ssl_mode {
+        SslMode::Disable | SslMode::Prefer => None,
+        SslMode::Require if opts.root_cert.is_none() => None,
         mode => {
             let (roots, pinned) = root_store(opts.root_cert.as_deref())?;
             let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
@@ -27,13 +26,17 @@ pub(super) fn client_config(opts: &ConnectOptions) -> Result<rustls::ClientConfi
             )
             .build()
             .map_err(|e| ConnectError::Tls(format!("cannot use the root certificates: {e}")))?;
-            Arc::new(WebPki {
+            Some(Checks {
                 inner,
                 pinned,
                 check_name: mode == SslMode::VerifyFull,
             })
         }
     };
+    let verifier = Arc::new(Verifier {
+        algorithms: provider.signature_verification_algorithms,
+        checks,
+    });
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| ConnectError::Tls(e.to_string()))?
@@ -103,54 +106,14 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConnectError>
     Ok(certs)
 }
 
-/// Accepts any certificate (libpq's `prefer` / `require` without a root cert),
-/// but still checks the handshake signatures.
+/// The server certificate check of an [`SslMode`]; the handshake
+/// signatures are always checked.
 #[derive(Debug)]
-struct NoVerify(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for NoVerify {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Verifier {
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+    /// `None`: any certificate is accepted (libpq's `prefer`, and `require`
+    /// without a root certificate).
+    checks: Option<Checks>,
 }
 
 /// Web PKI verification, with the host name check optional (`verify-ca`).
@@ -160,13 +123,13 @@ impl ServerCertVerifier for NoVerify {
 /// as an end entity) is trusted directly, as libpq/OpenSSL do; its host name
 /// is still checked for `verify-full`.
 #[derive(Debug)]
-struct WebPki {
+struct Checks {
     inner: Arc<rustls::client::WebPkiServerVerifier>,
     pinned: Vec<CertificateDer<'static>>,
     check_name: bool,
 }
 
-impl WebPki {
+impl Checks {
     /// `None` when `end_entity` is not one of the pinned certificates.
     fn verify_pinned(
         &self,
@@ -194,7 +157,7 @@ impl WebPki {
     }
 }
 
-impl ServerCertVerifier for WebPki {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -203,10 +166,13 @@ impl ServerCertVerifier for WebPki {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Some(result) = self.verify_pinned(end_entity, server_name) {
+        let Some(checks) = &self.checks else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        if let Some(result) = checks.verify_pinned(end_entity, server_name) {
             return result;
         }
-        match self.inner.verify_server_cert(
+        match checks.inner.verify_server_cert(
             end_entity,
             intermediates,
             server_name,
@@ -215,7 +181,7 @@ impl ServerCertVerifier for WebPki {
         ) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
+            )) if !checks.check_name => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -226,7 +192,7 @@ impl ServerCertVerifier for WebPki {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -235,10 +201,10 @@ impl ServerCertVerifier for WebPki {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.algorithms.supported_schemes()
     }
 }
