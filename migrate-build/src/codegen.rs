@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::project::{HistoryTable, RunnerSettings};
-use crate::{CheckedMigration, CheckedScript, TransactionKind};
+use pgmigrate_model::{HistoryTable, RunnerSettings};
+
+use crate::migration::{CheckedMigration, CheckedScript, TransactionKind};
 
 /// One block expression evaluating to `::pgmigrate_core::Migrations`.
 ///
@@ -31,7 +32,7 @@ pub(crate) fn generate(migrations: &[CheckedMigration], runner: &RunnerSettings)
             None => out.push_str("::std::option::Option::None"),
         }
         out.push_str(",\n            only: ::std::borrow::Cow::Borrowed(&[");
-        for env in &m.only {
+        for env in m.only.iter() {
             let _ = write!(out, "::std::borrow::Cow::Borrowed({env:?}), ");
         }
         out.push_str("]),\n        },\n");
@@ -73,7 +74,7 @@ pub(crate) fn generate(migrations: &[CheckedMigration], runner: &RunnerSettings)
 }
 
 fn script(out: &mut String, s: &CheckedScript) {
-    let transaction = match s.transaction {
+    let transaction = match s.script.transaction {
         TransactionKind::Transaction => "Transaction",
         TransactionKind::NoTransaction => "NoTransaction",
     };
@@ -82,16 +83,19 @@ fn script(out: &mut String, s: &CheckedScript) {
         // A section of a one-file migration: its own text, and the file
         // included for nothing but tracking, so that an edit rebuilds.
         Some(path) if s.path.is_absolute() => {
-            format!("{{ const _: &str = include_str!({path:?}); {:?} }}", s.sql)
+            format!(
+                "{{ const _: &str = include_str!({path:?}); {:?} }}",
+                s.script.sql
+            )
         }
-        _ => format!("{:?}", s.sql),
+        _ => format!("{:?}", s.script.sql),
     };
     let _ = write!(
         out,
         "::pgmigrate_core::Script {{\n                path: ::std::borrow::Cow::Borrowed({:?}),\n                sql: ::std::borrow::Cow::Borrowed({sql}),\n                transaction: ::pgmigrate_core::TransactionMode::{transaction},\n                statements: ::std::borrow::Cow::Borrowed(&[",
-        s.display_path
+        s.script.path
     );
-    for st in &s.statements {
+    for st in s.script.statements.iter() {
         let _ = write!(
             out,
             "\n                    ::pgmigrate_core::Statement {{ start: {}, end: {}, line: {}, column: {} }},",
@@ -104,22 +108,26 @@ fn script(out: &mut String, s: &CheckedScript) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{StatementSpan, TransactionKind};
+    use crate::migration::StatementSpan;
+    use pgmigrate_model::Script;
     use std::path::PathBuf;
 
     fn script(path: &str, sql: &str) -> CheckedScript {
         CheckedScript {
+            script: Script {
+                path: "migrations/0001_a \"b\".up.sql".into(),
+                sql: sql.to_string().into(),
+                transaction: TransactionKind::NoTransaction,
+                statements: vec![StatementSpan {
+                    start: 0,
+                    end: 8,
+                    line: 1,
+                    column: 1,
+                }]
+                .into(),
+            },
             path: PathBuf::from(path),
-            display_path: "migrations/0001_a \"b\".up.sql".to_string(),
-            sql: sql.to_string(),
             verbatim: true,
-            transaction: TransactionKind::NoTransaction,
-            statements: vec![StatementSpan {
-                start: 0,
-                end: 8,
-                line: 1,
-                column: 1,
-            }],
             postgres_only: Vec::new(),
         }
     }
@@ -128,11 +136,11 @@ mod tests {
     fn escapes_literals_and_includes_files() {
         let m = CheckedMigration {
             version: 20260101120000,
-            name: "a\"b\\c".to_string(),
-            checksum: "ab".to_string(),
+            name: "a\"b\\c".into(),
+            checksum: "ab".into(),
             up: script("/abs/dir/0001_a.up.sql", "SELECT 1;"),
             down: Some(script("relative.sql", "SELECT '\\\"\n';")),
-            only: vec!["dev".into(), "staging".into()],
+            only: vec!["dev".into(), "staging".into()].into(),
         };
         let code = generate(
             &[m],
@@ -179,11 +187,11 @@ mod tests {
         up.verbatim = false;
         let m = CheckedMigration {
             version: 1,
-            name: "a".to_string(),
-            checksum: "ab".to_string(),
+            name: "a".into(),
+            checksum: "ab".into(),
             up,
             down: None,
-            only: Vec::new(),
+            only: Vec::new().into(),
         };
         let code = generate(&[m], &RunnerSettings::default());
         assert!(

@@ -10,6 +10,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use pgmigrate_model::{HistoryTable, RunnerSettings};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
@@ -22,36 +23,8 @@ use crate::source::LineIndex;
 /// The name of the configuration file.
 pub const CONFIG_FILE_NAME: &str = "migrate.toml";
 
-/// The history table the runtime uses when none is configured.
-const DEFAULT_HISTORY_TABLE: &str = "schema_migrations";
-
 /// PostgreSQL truncates identifiers to this many bytes.
 const MAX_IDENTIFIER_BYTES: usize = 63;
-
-/// Where the runner records history (schema-qualified or not).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryTable {
-    /// The schema; `None` follows the connection's `search_path`.
-    pub schema: Option<String>,
-    /// The table.
-    pub name: String,
-}
-
-/// The settings a runner takes from the configuration: the build embeds them
-/// in the generated `Migrations`, the CLI applies them (its flags win).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RunnerSettings {
-    /// The history table, when not the default `schema_migrations`.
-    pub history: Option<HistoryTable>,
-    /// How long to wait for another runner's migration lock.
-    pub lock_wait: Option<Duration>,
-    /// `lock_timeout` for every migration.
-    pub lock_timeout: Option<Duration>,
-    /// `statement_timeout` for every migration.
-    pub statement_timeout: Option<Duration>,
-    /// Apply pending migrations older than the newest applied one.
-    pub allow_out_of_order: bool,
-}
 
 /// A parsed `migrate.toml`.
 ///
@@ -398,7 +371,7 @@ impl Reader {
         }
         if let Some(history) = &mut self.config.runner.history {
             if history.name.is_empty() {
-                history.name = DEFAULT_HISTORY_TABLE.to_string();
+                history.name = HistoryTable::default().name;
             }
         }
     }
@@ -573,12 +546,12 @@ impl Reader {
             .history
             .get_or_insert_with(|| HistoryTable {
                 schema: None,
-                name: String::new(),
+                name: String::new().into(),
             });
         if field == "table" {
-            history.name = name.to_string();
+            history.name = name.to_string().into();
         } else {
-            history.schema = Some(name.to_string());
+            history.schema = Some(name.to_string().into());
         }
     }
 
@@ -686,7 +659,7 @@ allow-out-of-order = true
         assert_eq!(config.migrations_dir(), Path::new("/app/migrations"));
         assert_eq!(config.layout(), Layout::Auto);
         assert_eq!(
-            config.runner().history.as_ref().map(|h| h.name.as_str()),
+            config.runner().history.as_ref().map(|h| h.name.as_ref()),
             Some("schema_migrations")
         );
         assert_eq!(parse("").unwrap().runner(), &RunnerSettings::default());

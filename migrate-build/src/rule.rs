@@ -1,8 +1,10 @@
 //! [`Rule`] ids and [`Level`]s: the stable names that users write in `build.rs`
-//! and in `-- migrate:allow` directives.
-
-use crate::lint::rules;
-use crate::lint::RuleDef;
+//! and in `-- migrate:allow` directives, and that every layer reports with.
+//!
+//! This module is the vocabulary only: what each lint rule checks, its
+//! default level and its documentation are in its file under
+//! `src/lint/rules/`, which the registry in `src/lint/rules/mod.rs` maps to
+//! its [`Rule`] (so that this module depends on nothing).
 
 /// How seriously a finding is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -26,12 +28,12 @@ impl Level {
     }
 }
 
-/// Declares the [`Rule`] enum from two lists: lint rules (each one file under
-/// `src/lint/rules/` exporting `pub(crate) const DEF: RuleDef`) and fixed
-/// problems found outside the linter (always `deny`).
+/// Declares the [`Rule`] enum from two lists: lint rules with their ids
+/// (each one file under `src/lint/rules/`, registered in its `mod.rs`) and
+/// fixed problems found outside the linter (always `deny`).
 macro_rules! declare_rules {
     (
-        lints { $( $(#[$ldoc:meta])* $lint:ident => $module:ident, )* }
+        lints { $( $(#[$ldoc:meta])* $lint:ident = $lid:literal, )* }
         fixed { $( $(#[$fdoc:meta])* $fixed:ident = $fid:literal : $fsummary:literal, )* }
     ) => {
         /// A check with a stable kebab-case id (see [`Rule::id`]).
@@ -49,42 +51,32 @@ macro_rules! declare_rules {
         const ALL: &[Rule] = &[ $( Rule::$lint, )* $( Rule::$fixed, )* ];
 
         impl Rule {
-            /// The lint definition, `None` for a fixed (non-lint) rule.
-            pub(crate) fn def(self) -> Option<&'static RuleDef> {
-                match self {
-                    $( Rule::$lint => Some(&rules::$module::DEF), )*
-                    _ => None,
-                }
-            }
-
             /// The stable kebab-case id, as written in directives and shown in
             /// diagnostics (`error[unguarded-drop]`).
             pub fn id(self) -> &'static str {
                 match self {
-                    $( Rule::$lint => rules::$module::DEF.id, )*
+                    $( Rule::$lint => $lid, )*
                     $( Rule::$fixed => $fid, )*
                 }
             }
 
-            /// One line describing what the rule catches.
-            pub fn summary(self) -> &'static str {
+            /// Whether the level can be changed (lint rules) or is always deny.
+            pub fn is_configurable(self) -> bool {
                 match self {
-                    $( Rule::$lint => rules::$module::DEF.summary, )*
-                    $( Rule::$fixed => $fsummary, )*
+                    $( Rule::$lint => true, )*
+                    $( Rule::$fixed => false, )*
                 }
             }
 
-            /// The rule's documentation as self-contained markdown: a `# <id>`
-            /// title, the default level, what it catches and why, and for lint
-            /// rules a bad and a good example. `pgmigrate lint --explain <rule>`
-            /// and the README's rule table use this text.
-            pub fn explain(self) -> &'static str {
+            /// The summary and documentation of a fixed (non-lint) rule;
+            /// `None` for a lint rule, whose file has them.
+            pub(crate) fn fixed_text(self) -> Option<(&'static str, &'static str)> {
                 match self {
-                    $( Rule::$lint => rules::$module::DEF.explain, )*
-                    $( Rule::$fixed => concat!(
+                    $( Rule::$lint => None, )*
+                    $( Rule::$fixed => Some(($fsummary, concat!(
                         "# ", $fid, "\n\nDefault level: **deny** (not configurable).\n\n",
                         $fsummary, ".\n"
-                    ), )*
+                    ))), )*
                 }
             }
         }
@@ -94,71 +86,71 @@ macro_rules! declare_rules {
 declare_rules! {
     lints {
         /// Not valid SQL for PostgreSQL.
-        SyntaxError => syntax_error,
+        SyntaxError = "syntax-error",
         /// SQLite, MySQL or SQL Server syntax that PostgreSQL rejects or reads differently.
-        NonPostgresSyntax => non_postgres_syntax,
+        NonPostgresSyntax = "non-postgres-syntax",
         /// `DROP ...` or `ALTER TABLE ... DROP COLUMN/CONSTRAINT` without `IF EXISTS`.
-        UnguardedDrop => unguarded_drop,
+        UnguardedDrop = "unguarded-drop",
         /// `BEGIN`/`COMMIT`/`ROLLBACK` in a migration the runner wraps in a transaction.
-        TransactionControl => transaction_control,
+        TransactionControl = "transaction-control",
         /// `CONCURRENTLY` in a transactional migration.
-        ConcurrentlyInTransaction => concurrently_in_transaction,
+        ConcurrentlyInTransaction = "concurrently-in-transaction",
         /// `COPY ... FROM STDIN` / `TO STDOUT`, which only psql can run.
-        CopyStdin => copy_stdin,
+        CopyStdin = "copy-stdin",
         /// A migration file without any statement.
-        EmptyMigration => empty_migration,
+        EmptyMigration = "empty-migration",
         /// `CREATE INDEX` without `CONCURRENTLY` on an existing table.
-        RequireConcurrentIndex => require_concurrent_index,
+        RequireConcurrentIndex = "require-concurrent-index",
         /// `DROP INDEX` without `CONCURRENTLY`.
-        RequireConcurrentIndexDrop => require_concurrent_index_drop,
+        RequireConcurrentIndexDrop = "require-concurrent-index-drop",
         /// `ADD CONSTRAINT ... CHECK/FOREIGN KEY` without `NOT VALID`, or validated in the same transaction.
-        ConstraintMissingNotValid => constraint_missing_not_valid,
+        ConstraintMissingNotValid = "constraint-missing-not-valid",
         /// `ADD UNIQUE`/`ADD PRIMARY KEY` without `USING INDEX` on an existing table.
-        UniqueConstraintWithoutIndex => unique_constraint_without_index,
+        UniqueConstraintWithoutIndex = "unique-constraint-without-index",
         /// `ALTER COLUMN ... SET NOT NULL` on an existing table without a validated CHECK.
-        SetNotNull => set_not_null,
+        SetNotNull = "set-not-null",
         /// `ADD COLUMN ... NOT NULL` without a default on an existing table.
-        AddingRequiredColumn => adding_required_column,
+        AddingRequiredColumn = "adding-required-column",
         /// `ADD COLUMN` with a volatile default (table rewrite).
-        VolatileDefault => volatile_default,
+        VolatileDefault = "volatile-default",
         /// `ALTER COLUMN ... TYPE` that rewrites the table.
-        ChangingColumnType => changing_column_type,
+        ChangingColumnType = "changing-column-type",
         /// `RENAME` of a table or column.
-        Renaming => renaming,
+        Renaming = "renaming",
         /// `DROP TABLE`, `DROP COLUMN`, `TRUNCATE`, `DELETE` without `WHERE` in an up migration.
-        Destructive => destructive,
+        Destructive = "destructive",
         /// `TRUNCATE ... CASCADE`.
-        TruncateCascade => truncate_cascade,
+        TruncateCascade = "truncate-cascade",
         /// An ACCESS EXCLUSIVE lock without `SET lock_timeout` first (opt-in).
-        RequireLockTimeout => require_lock_timeout,
+        RequireLockTimeout = "require-lock-timeout",
         /// A plain `SET` in a transactional migration, `RESET ALL` or `pg_advisory_unlock_all()`.
-        SessionSet => session_set,
+        SessionSet = "session-set",
         /// `serial` columns: prefer identity columns.
-        PreferIdentity => prefer_identity,
+        PreferIdentity = "prefer-identity",
         /// `timestamp` without time zone: prefer `timestamptz`.
-        PreferTimestamptz => prefer_timestamptz,
+        PreferTimestamptz = "prefer-timestamptz",
         /// `varchar(n)`: prefer `text` (allow by default).
-        PreferText => prefer_text,
+        PreferText = "prefer-text",
         /// 32/16-bit id columns: prefer `bigint` (allow by default).
-        PreferBigint => prefer_bigint,
+        PreferBigint = "prefer-bigint",
         /// `char(n)` columns.
-        BanChar => ban_char,
+        BanChar = "ban-char",
         /// `json` columns: prefer `jsonb`.
-        PreferJsonb => prefer_jsonb,
+        PreferJsonb = "prefer-jsonb",
         /// An enum value used in the transaction that added it.
-        EnumValueUsedInSameTransaction => enum_value_used_in_same_transaction,
+        EnumValueUsedInSameTransaction = "enum-value-used-in-same-transaction",
         /// An identifier longer than 63 bytes.
-        IdentifierTooLong => identifier_too_long,
+        IdentifierTooLong = "identifier-too-long",
         /// The same column twice in one `CREATE TABLE`.
-        DuplicateColumn => duplicate_column,
+        DuplicateColumn = "duplicate-column",
         /// A relation, column, type, index, sequence or constraint that no earlier migration created.
-        UndefinedObject => undefined_object,
+        UndefinedObject = "undefined-object",
         /// Creating what already exists without `IF NOT EXISTS`.
-        DuplicateObject => duplicate_object,
+        DuplicateObject = "duplicate-object",
         /// A foreign key whose target is not a key or has another type.
-        ForeignKeyMismatch => foreign_key_mismatch,
+        ForeignKeyMismatch = "foreign-key-mismatch",
         /// `DROP ... IF EXISTS` of something that never existed.
-        DropOfNothing => drop_of_nothing,
+        DropOfNothing = "drop-of-nothing",
     }
     fixed {
         /// The migrations directory is missing or cannot be listed.
@@ -200,16 +192,6 @@ impl Rule {
     pub fn all() -> &'static [Rule] {
         ALL
     }
-
-    /// The level a rule has when neither `build.rs` nor a directive changes it.
-    pub fn default_level(self) -> Level {
-        self.def().map_or(Level::Deny, |def| def.default_level)
-    }
-
-    /// Whether the level can be changed (lint rules) or is always deny.
-    pub fn is_configurable(self) -> bool {
-        self.def().is_some()
-    }
 }
 
 impl std::fmt::Display for Rule {
@@ -230,28 +212,9 @@ mod tests {
                 .id()
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b == b'-'));
-            assert!(!rule.summary().is_empty());
         }
         assert_eq!(Rule::from_id("nope"), None);
-        for &rule in Rule::all() {
-            let explain = rule.explain();
-            assert!(
-                explain.starts_with(&format!("# {}\n", rule.id())),
-                "{rule}: explain must start with its title"
-            );
-            let level = format!("Default level: **{}**", rule.default_level().as_str());
-            assert!(
-                explain.contains(&level),
-                "{rule}: explain must state `{level}`"
-            );
-            if rule.is_configurable() {
-                assert!(
-                    explain.contains("## Bad") && explain.contains("## Good"),
-                    "{rule}: explain needs a bad and a good example"
-                );
-            }
-        }
         assert_eq!(Rule::UnguardedDrop.id(), "unguarded-drop");
-        assert_eq!(Rule::BadFileName.default_level(), Level::Deny);
+        assert!(!Rule::BadFileName.is_configurable());
     }
 }

@@ -42,8 +42,8 @@ fn summary(check: &Check) -> Vec<(i64, String, TransactionKind, bool)> {
         .map(|m| {
             (
                 m.version,
-                m.name.clone(),
-                m.up.transaction,
+                m.name.to_string(),
+                m.up.script.transaction,
                 m.down.is_some(),
             )
         })
@@ -102,8 +102,21 @@ fn diesel_directories() {
         ]
     );
     let idx = &check.migrations[2];
-    assert_eq!(idx.down.as_ref().unwrap().transaction, NoTx);
-    assert_eq!(idx.up.display_path, "m/2025-11-19-091444-0000_idx/up.sql");
+    assert_eq!(idx.down.as_ref().unwrap().script.transaction, NoTx);
+    assert_eq!(idx.up.script.path, "m/2025-11-19-091444-0000_idx/up.sql");
+    // What the runner executes: the same migration, the scripts without the
+    // build's knowledge of their files.
+    let runtime = check.runtime_migrations();
+    assert_eq!(runtime.len(), check.migrations.len());
+    assert_eq!(runtime[2].up, idx.up.script);
+    assert_eq!(
+        runtime[2].down.as_ref(),
+        Some(&idx.down.as_ref().unwrap().script)
+    );
+    assert_eq!(
+        (runtime[2].version, &runtime[2].name),
+        (idx.version, &idx.name)
+    );
     // The stray file is named, never silently skipped.
     assert_eq!(
         rules(&check),
@@ -266,12 +279,18 @@ fn dbmate_one_file_points_at_original_lines() {
     );
     let users = &check.migrations[0];
     let down = users.down.as_ref().unwrap();
-    assert_eq!((down.statements[0].line, down.statements[0].column), (8, 1));
     assert_eq!(
-        &down.sql[down.statements[0].start..down.statements[0].end],
+        (
+            down.script.statements[0].line,
+            down.script.statements[0].column
+        ),
+        (8, 1)
+    );
+    assert_eq!(
+        &down.script.sql[down.script.statements[0].start..down.script.statements[0].end],
         "DROP TABLE IF EXISTS users"
     );
-    assert!(!users.up.verbatim && !users.up.sql.contains("IF EXISTS users"));
+    assert!(!users.up.verbatim && !users.up.script.sql.contains("IF EXISTS users"));
     // The up checksum ignores the down section.
     let edited = Scratch::new(
         "dbmate-edited",
@@ -313,7 +332,15 @@ fn goose_sections_and_no_transaction() {
         summary(&check)[..2],
         [(1, "fn".into(), Tx, true), (2, "idx".into(), NoTx, true)]
     );
-    assert_eq!(check.migrations[1].down.as_ref().unwrap().transaction, NoTx);
+    assert_eq!(
+        check.migrations[1]
+            .down
+            .as_ref()
+            .unwrap()
+            .script
+            .transaction,
+        NoTx
+    );
     // A Go migration is named, never skipped; other Go files are not migrations.
     assert_eq!(
         rules(&check),
@@ -350,12 +377,13 @@ fn sql_migrate_bare_names_version_zero_several_sections() {
         ]
     );
     let init = &check.migrations[0];
-    let lines: Vec<u32> = init.up.statements.iter().map(|st| st.line).collect();
+    let lines: Vec<u32> = init.up.script.statements.iter().map(|st| st.line).collect();
     assert_eq!(lines, [2, 6]);
     let lines: Vec<u32> = init
         .down
         .as_ref()
         .unwrap()
+        .script
         .statements
         .iter()
         .map(|st| st.line)
@@ -409,7 +437,7 @@ fn diesel_without_a_transaction_sends_the_file_as_one_query() {
     let check = s.check(Layout::Diesel);
     // Two statements in one query run in an implicit transaction block,
     // where PostgreSQL refuses CONCURRENTLY: diesel fails there, so does the check.
-    assert_eq!(check.migrations[0].up.transaction, Tx);
+    assert_eq!(check.migrations[0].up.script.transaction, Tx);
     let concurrently: Vec<u32> = check
         .diagnostics
         .iter()

@@ -1,15 +1,12 @@
 //! Loading the project: its `migrate.toml` (found like the build finds it),
 //! then the migration directory, which `pgmigrate_build` checks exactly as
-//! `cargo build` does. The checked list becomes a `pgmigrate_core::Migrations`
-//! (owned data), so the CLI runs exactly what the build would embed.
+//! `cargo build` does. `commands` turns the checked list into a
+//! `pgmigrate_core::Migrations` of owned data (`Check::runtime_migrations`),
+//! so the CLI runs exactly what the build would embed.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use pgmigrate_build::{
-    CheckedMigration, CheckedScript, ProjectConfig, RunnerSettings, TransactionKind,
-};
-use pgmigrate_core::{Migration, Migrations, Script, Statement, TransactionMode};
+use pgmigrate_build::ProjectConfig;
 
 use crate::cli::GlobalOpts;
 use crate::error::{CliError, Result};
@@ -74,26 +71,6 @@ pub fn project(opts: &GlobalOpts, out: &Out) -> Result<(PathBuf, Option<ProjectC
     Ok((dir, project))
 }
 
-/// Applies migrate.toml's runner settings (the history table, `[runner]`).
-pub fn with_runner_settings(mut m: Migrations, runner: &RunnerSettings) -> Migrations {
-    if let Some(history) = &runner.history {
-        m = match &history.schema {
-            Some(schema) => m.history_table_in_schema(schema.clone(), history.name.clone()),
-            None => m.history_table(history.name.clone()),
-        };
-    }
-    if let Some(d) = runner.lock_wait {
-        m = m.lock_wait(d);
-    }
-    if let Some(d) = runner.lock_timeout {
-        m = m.lock_timeout(d);
-    }
-    if let Some(d) = runner.statement_timeout {
-        m = m.statement_timeout(d);
-    }
-    m.allow_out_of_order(runner.allow_out_of_order)
-}
-
 /// Checks `dir` as `pgmigrate_build::compile` does, with the same migrate.toml,
 /// plus the list of environments when one is given.
 pub fn check(
@@ -144,42 +121,4 @@ pub fn config(
         None => config.ignore_config_file(),
     };
     Ok(config)
-}
-
-/// Converts the checked migrations into the runtime list.
-pub fn to_migrations(checked: &[CheckedMigration]) -> Migrations {
-    Migrations::new(checked.iter().map(to_migration).collect::<Vec<_>>())
-}
-
-fn to_migration(m: &CheckedMigration) -> Migration {
-    Migration {
-        version: m.version,
-        name: Cow::Owned(m.name.clone()),
-        checksum: Cow::Owned(m.checksum.clone()),
-        up: to_script(&m.up),
-        down: m.down.as_ref().map(to_script),
-        only: Cow::Owned(m.only.iter().map(|e| Cow::Owned(e.clone())).collect()),
-    }
-}
-
-fn to_script(s: &CheckedScript) -> Script {
-    Script {
-        path: Cow::Owned(s.display_path.clone()),
-        sql: Cow::Owned(s.sql.clone()),
-        transaction: match s.transaction {
-            TransactionKind::Transaction => TransactionMode::Transaction,
-            TransactionKind::NoTransaction => TransactionMode::NoTransaction,
-        },
-        statements: Cow::Owned(
-            s.statements
-                .iter()
-                .map(|st| Statement {
-                    start: st.start,
-                    end: st.end,
-                    line: st.line,
-                    column: st.column,
-                })
-                .collect(),
-        ),
-    }
 }

@@ -45,6 +45,6 @@ pub use executor::{
     RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
 };
 pub use migrations::{Migrations, Settings};
-pub use model::{HistoryTable, Migration, Script, Statement, TransactionMode};
+pub use model::{HistoryTable, Migration, RunnerSettings, Script, Statement, TransactionMode};
 #[cfg(feature = "macros")]
 pub use pgmigrate_macros::migrations;

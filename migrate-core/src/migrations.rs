@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use crate::model::{HistoryTable, Migration};
+use crate::model::{HistoryTable, Migration, RunnerSettings};
 
 /// Runner options. Build them with the methods on [`Migrations`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +107,25 @@ impl Migrations {
         self
     }
 
+    /// Applies the settings of the project's `migrate.toml` (as
+    /// `pgmigrate_build` reads them): each one given replaces the current
+    /// value; `allow_out_of_order` always does.
+    pub fn with_runner_settings(mut self, runner: &RunnerSettings) -> Self {
+        if let Some(history) = &runner.history {
+            self.settings.history_table = history.clone();
+        }
+        if let Some(wait) = runner.lock_wait {
+            self.settings.lock_wait = wait;
+        }
+        if runner.lock_timeout.is_some() {
+            self.settings.lock_timeout = runner.lock_timeout;
+        }
+        if runner.statement_timeout.is_some() {
+            self.settings.statement_timeout = runner.statement_timeout;
+        }
+        self.allow_out_of_order(runner.allow_out_of_order)
+    }
+
     /// How long to wait for another runner's advisory lock (default 5 minutes).
     pub fn lock_wait(mut self, wait: Duration) -> Self {
         self.settings.lock_wait = wait;
@@ -152,5 +171,38 @@ impl Migrations {
     pub fn environment(mut self, environment: impl Into<String>) -> Self {
         self.settings.environment = Some(environment.into());
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runner_settings_replace_what_they_set() {
+        let base = Migrations::new(Vec::new())
+            .lock_timeout(Duration::from_secs(1))
+            .allow_out_of_order(true);
+        let same = base.clone().with_runner_settings(&RunnerSettings {
+            allow_out_of_order: true,
+            ..RunnerSettings::default()
+        });
+        assert_eq!(same, base);
+        let runner = RunnerSettings {
+            history: Some(HistoryTable {
+                schema: Some("ops".into()),
+                name: "history".into(),
+            }),
+            lock_wait: Some(Duration::from_secs(7)),
+            lock_timeout: None,
+            statement_timeout: Some(Duration::from_millis(500)),
+            allow_out_of_order: false,
+        };
+        let s = base.with_runner_settings(&runner).settings().clone();
+        assert_eq!(s.history_table, runner.history.unwrap());
+        assert_eq!(s.lock_wait, Duration::from_secs(7));
+        assert_eq!(s.lock_timeout, Some(Duration::from_secs(1)));
+        assert_eq!(s.statement_timeout, Some(Duration::from_millis(500)));
+        assert!(!s.allow_out_of_order);
     }
 }

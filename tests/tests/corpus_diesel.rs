@@ -14,44 +14,10 @@
 
 mod support;
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use pgmigrate_build::{CheckedMigration, CheckedScript, Config, Layout, Rule, TransactionKind};
-use pgmigrate_core::{Migration, Migrations, Script, Statement, TransactionMode};
-
-fn script(s: &CheckedScript) -> Script {
-    Script {
-        path: Cow::Owned(s.display_path.clone()),
-        sql: Cow::Owned(s.sql.clone()),
-        transaction: match s.transaction {
-            TransactionKind::Transaction => TransactionMode::Transaction,
-            TransactionKind::NoTransaction => TransactionMode::NoTransaction,
-        },
-        statements: Cow::Owned(
-            s.statements
-                .iter()
-                .map(|st| Statement {
-                    start: st.start,
-                    end: st.end,
-                    line: st.line,
-                    column: st.column,
-                })
-                .collect(),
-        ),
-    }
-}
-
-fn migration(m: &CheckedMigration) -> Migration {
-    Migration {
-        version: m.version,
-        name: Cow::Owned(m.name.clone()),
-        checksum: Cow::Owned(m.checksum.clone()),
-        up: script(&m.up),
-        down: m.down.as_ref().map(script),
-        only: Cow::Owned(m.only.iter().map(|e| Cow::Owned(e.clone())).collect()),
-    }
-}
+use pgmigrate_build::{Config, Layout, Rule, TransactionKind};
+use pgmigrate_core::{Migration, Migrations};
 
 /// Copies the migration directories of `source` into `target`, restoring
 /// `metadata.toml` where the manifest says diesel ran outside a transaction.
@@ -124,7 +90,7 @@ fn diesel_projects_discover_and_replay() {
             .migrations
             .iter()
             .map(|m| {
-                let path = PathBuf::from(&m.up.display_path);
+                let path = PathBuf::from(m.up.script.path.as_ref());
                 let parent = path.parent().unwrap().file_name().unwrap();
                 parent.to_string_lossy().into_owned()
             })
@@ -155,10 +121,10 @@ fn diesel_projects_discover_and_replay() {
         let outside: usize = check
             .migrations
             .iter()
-            .filter(|m| m.up.transaction == TransactionKind::NoTransaction)
+            .filter(|m| m.up.script.transaction == TransactionKind::NoTransaction)
             .count();
         assert_eq!(outside, no_transaction.len());
-        let list: Vec<Migration> = check.migrations.iter().map(migration).collect();
+        let list: Vec<Migration> = check.runtime_migrations();
         // crates.io's 2017 migration drops `schema_migrations`, the table of
         // the tool it used before diesel, which is also this runner's
         // default history table: the replay keeps its history elsewhere.

@@ -10,6 +10,7 @@
 
 mod diesel;
 mod flyway;
+pub(crate) mod native;
 mod sections;
 
 use std::fmt;
@@ -287,9 +288,9 @@ fn claim_named(layout: Layout, entry: &Entry, claims: &mut Claims) {
         return;
     }
     let native = layout == Layout::Native || layout == Layout::Auto;
-    let parsed = match crate::discover::parse_name(&entry.name) {
+    let parsed = match native::parse_name(&entry.name) {
         Some(Ok(parsed)) => parsed,
-        Some(Err(crate::discover::NameError::BadSlug(_))) if !native => {
+        Some(Err(native::NameError::BadSlug(_))) if !native => {
             // sqlx and golang-migrate accept any description.
             match parse_loose(&entry.name) {
                 Some(parsed) => parsed,
@@ -304,11 +305,9 @@ fn claim_named(layout: Layout, entry: &Entry, claims: &mut Claims) {
             );
         }
         Some(Err(error)) if native => {
-            claims.diagnostics.push(crate::discover::bad_name(
-                &entry.display,
-                &entry.name,
-                &error,
-            ));
+            claims
+                .diagnostics
+                .push(native::bad_name(&entry.display, &entry.name, &error));
             return;
         }
         _ => return claims.unclaimed.push(entry.display.clone()),
@@ -336,7 +335,7 @@ fn claim_named(layout: Layout, entry: &Entry, claims: &mut Claims) {
 }
 
 /// `<digits>_<anything>[.up|.down].sql`.
-fn parse_loose(name: &str) -> Option<crate::discover::FileName> {
+fn parse_loose(name: &str) -> Option<native::FileName> {
     let (stem, direction, forward_only) = if let Some(s) = name.strip_suffix(".up.sql") {
         (s, Direction::Up, false)
     } else if let Some(s) = name.strip_suffix(".down.sql") {
@@ -346,7 +345,7 @@ fn parse_loose(name: &str) -> Option<crate::discover::FileName> {
     };
     let digits = leading_digits(stem);
     let slug = stem[digits.len()..].strip_prefix('_')?;
-    Some(crate::discover::FileName {
+    Some(native::FileName {
         version: digits_version(digits).ok()?,
         slug: slug.to_string(),
         direction,

@@ -4,11 +4,12 @@
 //! # Adding a rule
 //!
 //! 1. Write `src/lint/rules/<rule_name>.rs` with
-//!    `pub(crate) const DEF: RuleDef = RuleDef { id, summary, default_level, check, explain }`
+//!    `pub(crate) const DEF: RuleDef = RuleDef { summary, default_level, check, explain }`
 //!    where `check` is [`Check::Statement`] (called once per statement with a
 //!    [`StatementContext`]) or [`Check::File`] (called once per file).
-//! 2. Add `mod <rule_name>;` to `src/lint/rules/mod.rs` and one line
-//!    `RuleName => rule_name,` to the `lints` list in `src/rule.rs`.
+//! 2. Add `mod <rule_name>;` and one line `RuleName => rule_name,` (the
+//!    registry) to `src/lint/rules/mod.rs`, and one line
+//!    `RuleName = "rule-name",` (its id) to the `lints` list in `src/rule.rs`.
 //!
 //! A rule reports with [`Findings::push`]; the driver applies levels
 //! (directive > file directive > `build.rs` > default) afterwards.
@@ -28,8 +29,6 @@ pub(crate) use tokens::Tok;
 
 /// The static description of one lint rule.
 pub(crate) struct RuleDef {
-    /// Stable kebab-case id.
-    pub id: &'static str,
     /// One line describing what the rule catches.
     pub summary: &'static str,
     /// Level when nothing configures the rule.

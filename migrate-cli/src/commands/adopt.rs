@@ -93,10 +93,10 @@ pub fn run(ctx: &Ctx, args: &AdoptArgs) -> Result<()> {
             continue;
         };
         if let Some(sum) = checksum {
-            if !sum.matches(&m.up.sql) {
+            if !sum.matches(&m.up.script.sql) {
                 changed.push(format!(
                     "{} (version {spelled}): {} recorded checksum {}",
-                    m.up.display_path,
+                    m.up.script.path,
                     args.from.name(),
                     sum.display()
                 ));

@@ -158,8 +158,8 @@ impl Ctx<'_> {
     /// The migrations to run, with the runner settings of migrate.toml and
     /// the options (which win).
     pub fn migrations(&self, check: &pgmigrate_build::Check) -> Result<Migrations> {
-        let m = crate::load::to_migrations(&check.migrations);
-        self.with_settings(crate::load::with_runner_settings(m, check.runner()))
+        let m = Migrations::new(check.runtime_migrations()).with_runner_settings(check.runner());
+        self.with_settings(m)
     }
 
     /// Applies `--history-table`, `--lock-timeout`, `--statement-timeout`,

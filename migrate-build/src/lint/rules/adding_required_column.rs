@@ -7,7 +7,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "adding-required-column",
     summary: "ADD COLUMN ... NOT NULL without a DEFAULT on an existing table (fails when the table has rows)",
     default_level: Level::Deny,
     check: Check::Statement(check),

@@ -7,7 +7,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "ban-char",
     summary: "char(n)/character(n) column: blank-padded; use text or varchar",
     default_level: Level::Warn,
     check: Check::Statement(check),

@@ -8,7 +8,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "changing-column-type",
     summary: "ALTER COLUMN ... TYPE on an existing table (rewrite and index rebuild under ACCESS EXCLUSIVE)",
     default_level: Level::Warn,
     check: Check::Statement(check),

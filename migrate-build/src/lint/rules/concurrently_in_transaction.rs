@@ -9,7 +9,6 @@ use crate::rule::{Level, Rule};
 use crate::TransactionKind;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "concurrently-in-transaction",
     summary: "CONCURRENTLY in a transactional migration (PostgreSQL refuses it at run time)",
     default_level: Level::Deny,
     check: Check::Statement(check),

@@ -10,7 +10,6 @@ use crate::rule::{Level, Rule};
 use crate::TransactionKind;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "constraint-missing-not-valid",
     summary: "ADD CONSTRAINT CHECK/FOREIGN KEY without NOT VALID on an existing table, or VALIDATE in the same transaction",
     default_level: Level::Warn,
     check: Check::Statement(check),

@@ -6,7 +6,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "copy-stdin",
     summary: "COPY ... FROM STDIN / TO STDOUT (needs psql to stream the rows; fails in the runner)",
     default_level: Level::Deny,
     check: Check::Statement(check),

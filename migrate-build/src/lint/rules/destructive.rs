@@ -11,7 +11,6 @@ use crate::rule::{Level, Rule};
 use crate::Direction;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "destructive",
     summary:
         "DROP TABLE, DROP COLUMN, TRUNCATE or DELETE without WHERE in an up migration (data loss)",
     default_level: Level::Warn,

@@ -6,7 +6,6 @@ use crate::rule::{Level, Rule};
 use crate::schema::replay::ProblemKind;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "drop-of-nothing",
     summary: "DROP ... IF EXISTS of something that never existed (a typo drops nothing)",
     default_level: Level::Warn,
     check: Check::Statement(check),

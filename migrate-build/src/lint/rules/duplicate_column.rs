@@ -6,7 +6,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "duplicate-column",
     summary: "the same column twice in one CREATE TABLE",
     default_level: Level::Deny,
     check: Check::Statement(check),

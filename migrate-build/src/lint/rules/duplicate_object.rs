@@ -7,7 +7,6 @@ use crate::rule::{Level, Rule};
 use crate::schema::replay::ProblemKind;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "duplicate-object",
     summary: "creating what an earlier statement already created, without IF NOT EXISTS",
     default_level: Level::Deny,
     check: Check::Statement(check),

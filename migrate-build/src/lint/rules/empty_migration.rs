@@ -6,7 +6,6 @@ use crate::rule::{Level, Rule};
 use crate::Direction;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "empty-migration",
     summary: "a migration file without any statement",
     default_level: Level::Deny,
     check: Check::File(check),

@@ -11,7 +11,6 @@ use crate::rule::{Level, Rule};
 use crate::TransactionKind;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "enum-value-used-in-same-transaction",
     summary: "a value added by ALTER TYPE ... ADD VALUE used in the same transaction (PostgreSQL refuses it)",
     default_level: Level::Deny,
     check: Check::Statement(check),

@@ -7,7 +7,6 @@ use crate::rule::{Level, Rule};
 use crate::schema::replay::ProblemKind;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "foreign-key-mismatch",
     summary: "a foreign key whose target is not a primary key or unique, or has another type",
     default_level: Level::Deny,
     check: Check::Statement(check),

@@ -9,7 +9,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext, Tok};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "identifier-too-long",
     summary: "an identifier longer than 63 bytes (PostgreSQL silently truncates it)",
     default_level: Level::Deny,
     check: Check::Statement(check),

@@ -1,4 +1,6 @@
-//! One file per lint rule. Each exports `pub(crate) const DEF: RuleDef`.
+//! One file per lint rule. Each exports `pub(crate) const DEF: RuleDef`,
+//! which the registry below maps to its [`Rule`] (declared, with its id, in
+//! `src/rule.rs`).
 
 pub(crate) mod concurrently_in_transaction;
 pub(crate) mod copy_stdin;
@@ -36,6 +38,89 @@ pub(crate) mod drop_of_nothing;
 pub(crate) mod duplicate_object;
 pub(crate) mod foreign_key_mismatch;
 pub(crate) mod undefined_object;
+
+use crate::lint::RuleDef;
+use crate::rule::{Level, Rule};
+
+/// Maps each lint [`Rule`] to the `DEF` of its file: the one place that
+/// joins the rule vocabulary (`src/rule.rs`) to the rule files.
+macro_rules! registry {
+    ( $( $rule:ident => $module:ident, )* ) => {
+        impl Rule {
+            /// The lint definition, `None` for a fixed (non-lint) rule.
+            pub(crate) fn def(self) -> Option<&'static RuleDef> {
+                match self {
+                    $( Rule::$rule => Some(&$module::DEF), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    SyntaxError => syntax_error,
+    NonPostgresSyntax => non_postgres_syntax,
+    UnguardedDrop => unguarded_drop,
+    TransactionControl => transaction_control,
+    ConcurrentlyInTransaction => concurrently_in_transaction,
+    CopyStdin => copy_stdin,
+    EmptyMigration => empty_migration,
+    RequireConcurrentIndex => require_concurrent_index,
+    RequireConcurrentIndexDrop => require_concurrent_index_drop,
+    ConstraintMissingNotValid => constraint_missing_not_valid,
+    UniqueConstraintWithoutIndex => unique_constraint_without_index,
+    SetNotNull => set_not_null,
+    AddingRequiredColumn => adding_required_column,
+    VolatileDefault => volatile_default,
+    ChangingColumnType => changing_column_type,
+    Renaming => renaming,
+    Destructive => destructive,
+    TruncateCascade => truncate_cascade,
+    RequireLockTimeout => require_lock_timeout,
+    SessionSet => session_set,
+    PreferIdentity => prefer_identity,
+    PreferTimestamptz => prefer_timestamptz,
+    PreferText => prefer_text,
+    PreferBigint => prefer_bigint,
+    BanChar => ban_char,
+    PreferJsonb => prefer_jsonb,
+    EnumValueUsedInSameTransaction => enum_value_used_in_same_transaction,
+    IdentifierTooLong => identifier_too_long,
+    DuplicateColumn => duplicate_column,
+    UndefinedObject => undefined_object,
+    DuplicateObject => duplicate_object,
+    ForeignKeyMismatch => foreign_key_mismatch,
+    DropOfNothing => drop_of_nothing,
+}
+
+impl Rule {
+    /// One line describing what the rule catches.
+    pub fn summary(self) -> &'static str {
+        match (self.def(), self.fixed_text()) {
+            (Some(def), _) => def.summary,
+            (None, Some((summary, _))) => summary,
+            (None, None) => "",
+        }
+    }
+
+    /// The rule's documentation as self-contained markdown: a `# <id>`
+    /// title, the default level, what it catches and why, and for lint
+    /// rules a bad and a good example. `pgmigrate lint --explain <rule>`
+    /// and the README's rule table use this text.
+    pub fn explain(self) -> &'static str {
+        match (self.def(), self.fixed_text()) {
+            (Some(def), _) => def.explain,
+            (None, Some((_, explain))) => explain,
+            (None, None) => "",
+        }
+    }
+
+    /// The level a rule has when neither `build.rs` nor a directive changes it.
+    pub fn default_level(self) -> Level {
+        self.def().map_or(Level::Deny, |def| def.default_level)
+    }
+}
 
 #[cfg(test)]
 pub(crate) mod test_support {
@@ -173,5 +258,35 @@ pub(crate) mod test_support {
                 format!("{}:{} {}", d.line, d.column, &sql[span])
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rule::{Level, Rule};
+
+    #[test]
+    fn every_lint_rule_has_a_definition_and_documentation() {
+        for &rule in Rule::all() {
+            assert_eq!(rule.def().is_some(), rule.is_configurable(), "{rule}");
+            assert!(!rule.summary().is_empty(), "{rule}");
+            let explain = rule.explain();
+            assert!(
+                explain.starts_with(&format!("# {}\n", rule.id())),
+                "{rule}: explain must start with its title"
+            );
+            let level = format!("Default level: **{}**", rule.default_level().as_str());
+            assert!(
+                explain.contains(&level),
+                "{rule}: explain must state `{level}`"
+            );
+            if rule.is_configurable() {
+                assert!(
+                    explain.contains("## Bad") && explain.contains("## Good"),
+                    "{rule}: explain needs a bad and a good example"
+                );
+            }
+        }
+        assert_eq!(Rule::BadFileName.default_level(), Level::Deny);
     }
 }

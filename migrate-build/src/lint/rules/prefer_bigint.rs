@@ -8,7 +8,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "prefer-bigint",
     summary: "integer/smallint/serial id or key column: prefer bigint",
     default_level: Level::Allow,
     check: Check::Statement(check),

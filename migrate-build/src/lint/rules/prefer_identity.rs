@@ -8,7 +8,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "prefer-identity",
     summary: "serial/bigserial/smallserial column: prefer GENERATED ... AS IDENTITY",
     default_level: Level::Warn,
     check: Check::Statement(check),

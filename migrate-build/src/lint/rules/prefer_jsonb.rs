@@ -7,7 +7,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "prefer-jsonb",
     summary: "json column: prefer jsonb",
     default_level: Level::Warn,
     check: Check::Statement(check),

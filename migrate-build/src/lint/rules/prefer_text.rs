@@ -7,7 +7,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "prefer-text",
     summary: "varchar(n) column: prefer text (with a CHECK if the limit matters)",
     default_level: Level::Allow,
     check: Check::Statement(check),

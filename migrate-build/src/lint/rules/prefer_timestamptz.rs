@@ -8,7 +8,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "prefer-timestamptz",
     summary: "timestamp (without time zone) column: prefer timestamptz",
     default_level: Level::Warn,
     check: Check::Statement(check),

@@ -7,7 +7,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "renaming",
     summary: "RENAME of a table or column (breaks the application version still running during the deploy)",
     default_level: Level::Warn,
     check: Check::Statement(check),

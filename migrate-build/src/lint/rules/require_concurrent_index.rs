@@ -14,7 +14,6 @@ use crate::rule::{Level, Rule};
 use crate::TransactionKind;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "require-concurrent-index",
     summary: "CREATE INDEX without CONCURRENTLY on an existing table (blocks writes while the index builds)",
     default_level: Level::Warn,
     check: Check::Statement(check),

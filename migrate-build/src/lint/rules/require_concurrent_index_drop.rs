@@ -10,7 +10,6 @@ use crate::TransactionKind;
 use sqlparser::tokenizer::Token;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "require-concurrent-index-drop",
     summary: "DROP INDEX without CONCURRENTLY (ACCESS EXCLUSIVE lock on the table)",
     default_level: Level::Warn,
     check: Check::Statement(check),

@@ -8,7 +8,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "require-lock-timeout",
     summary: "ACCESS EXCLUSIVE lock on an existing table without SET lock_timeout first (opt-in)",
     default_level: Level::Allow,
     check: Check::Statement(check),

@@ -10,7 +10,6 @@ use crate::rule::Rule;
 use crate::TransactionKind;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "session-set",
     summary: "plain SET in a transactional migration (use SET LOCAL), RESET ALL or pg_advisory_unlock_all()",
     default_level: Level::Warn,
     check: Check::Statement(check),

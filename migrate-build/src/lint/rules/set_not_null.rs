@@ -7,7 +7,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "set-not-null",
     summary:
         "ALTER COLUMN ... SET NOT NULL on an existing table (full scan under ACCESS EXCLUSIVE)",
     default_level: Level::Warn,

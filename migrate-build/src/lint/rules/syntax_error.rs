@@ -5,7 +5,6 @@ use crate::lint::{Check, RuleDef};
 use crate::rule::Level;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "syntax-error",
     summary:
         "not valid SQL for PostgreSQL: rejected by sqlparser and by the full PostgreSQL grammar",
     default_level: Level::Deny,

@@ -11,7 +11,6 @@ use crate::rule::{Level, Rule};
 use crate::TransactionKind;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "transaction-control",
     summary: "BEGIN/COMMIT/ROLLBACK in a migration that the runner wraps in a transaction",
     default_level: Level::Deny,
     check: Check::Statement(check),

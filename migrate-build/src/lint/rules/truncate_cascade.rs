@@ -6,7 +6,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "truncate-cascade",
     summary: "TRUNCATE ... CASCADE (also empties every table that references the truncated ones)",
     default_level: Level::Warn,
     check: Check::Statement(check),

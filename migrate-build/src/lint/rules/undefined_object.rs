@@ -7,7 +7,6 @@ use crate::rule::{Level, Rule};
 use crate::schema::replay::ProblemKind;
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "undefined-object",
     summary:
         "a relation, column, type, index, sequence or constraint that no earlier migration created",
     default_level: Level::Deny,

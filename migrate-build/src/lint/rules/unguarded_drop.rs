@@ -10,7 +10,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "unguarded-drop",
     summary: "DROP or ALTER TABLE ... DROP COLUMN/CONSTRAINT without IF EXISTS",
     default_level: Level::Deny,
     check: Check::Statement(check),

@@ -8,7 +8,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "unique-constraint-without-index",
     summary: "ADD UNIQUE / ADD PRIMARY KEY on an existing table without USING INDEX (index built under ACCESS EXCLUSIVE)",
     default_level: Level::Warn,
     check: Check::Statement(check),

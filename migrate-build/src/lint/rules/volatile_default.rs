@@ -10,7 +10,6 @@ use crate::lint::{Check, Findings, RuleDef, StatementContext, Tok};
 use crate::rule::{Level, Rule};
 
 pub(crate) const DEF: RuleDef = RuleDef {
-    id: "volatile-default",
     summary: "ADD COLUMN with a volatile DEFAULT (gen_random_uuid(), clock_timestamp(), nextval(), serial, identity): table rewrite",
     default_level: Level::Warn,
     check: Check::Statement(check),
