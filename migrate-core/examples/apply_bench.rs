@@ -254,18 +254,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "| executor `up_async` (tokio-postgres), everything applied | {:.2} ms | | | {noop_trips_async} |",
         ms(median(noop_async))
     );
-    let ratio = |i: usize| {
+    let ratio = |i: usize, part: fn(&Sample) -> Duration| {
         median_of(
             samples
                 .iter()
-                .map(|s| s[i].wall.as_secs_f64() / s[2].wall.as_secs_f64())
+                .map(|s| part(&s[i]).as_secs_f64() / part(&s[2]).as_secs_f64())
                 .collect(),
         )
     };
     println!(
         "\nexecutor / psql, wall time, median of the per-run ratios: {:.2}x (postgres), {:.2}x (tokio-postgres)",
-        ratio(1),
-        ratio(0)
+        ratio(1, |s| s.wall),
+        ratio(0, |s| s.wall)
+    );
+    println!(
+        "executor / psql, server CPU, median of the per-run ratios: {:.2}x (postgres), {:.2}x (tokio-postgres)",
+        ratio(1, |s| s.server),
+        ratio(0, |s| s.server)
     );
     println!(
         "per run (postgres / tokio-postgres / psql, ms): {}",
