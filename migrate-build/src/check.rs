@@ -5,14 +5,15 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::directive;
 use crate::layout::{self, TxRule};
-use crate::lint::{significant_of, Finding, Linter, ParsedStatement, Tok};
+use crate::lint::Linter;
 use crate::parse;
 use crate::rule::{Level, Rule};
 use crate::schema::catalog::Catalog;
 use crate::schema::{replay, restore};
 use crate::source::BOM;
+use crate::split::Mode;
+use crate::syntax::{Finding, Statements, Tok};
 use crate::{Direction, PostgresOnly, StatementSpan, TransactionKind};
-use sqlparser::tokenizer::TokenWithSpan;
 
 /// The result of checking one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,26 +107,51 @@ impl Config {
             return FileCheck::rejected(nul_diagnostic(display_path, text, nul));
         }
         let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
-        let mut visitor = LintVisitor {
-            text,
-            direction,
-            environments: self.environments_list(),
-            tx,
-            settings: Some(self.lint_settings()),
-            ready: None,
-            linted: Vec::new(),
-            with_tree: Vec::new(),
-            findings: Vec::new(),
-            path_before: model.search_path.clone(),
-            marks: Vec::new(),
-            model,
+        let body = &text[base..];
+        // A file larger than a window may have to be read again (see
+        // `Rerun`): the model it starts from is kept for that.
+        let snapshot = (body.len() > parse::window_size()).then(|| model.clone());
+        let mut mode = Mode::Nested;
+        let mut forced = None;
+        let (parsed, visitor) = loop {
+            let mut visitor = LintVisitor {
+                text,
+                direction,
+                environments: self.environments_list(),
+                tx,
+                settings: self.lint_settings(),
+                forced,
+                ready: None,
+                with_tree: 0,
+                findings: Vec::new(),
+                path_before: model.search_path.clone(),
+                marks: Vec::new(),
+                model: &mut *model,
+            };
+            let rerun = match parse::parse_visiting(body, base, mode, &mut visitor) {
+                Ok(parsed) => match visitor.rerun(&parsed) {
+                    None => break (parsed, visitor.finish()),
+                    Some(transaction) => Rerun::Transaction(transaction),
+                },
+                Err(parse::Unbalanced) => Rerun::Unbalanced,
+            };
+            drop(visitor);
+            // Only a file larger than a window is read again, and it has a
+            // snapshot.
+            if let Some(snapshot) = &snapshot {
+                model.clone_from(snapshot);
+            }
+            match rerun {
+                Rerun::Unbalanced => mode = Mode::Flat,
+                Rerun::Transaction(transaction) => forced = Some(transaction),
+            }
         };
-        let parsed = parse::parse_visiting(&text[base..], base, &mut visitor);
         let Some(Ready {
             directives,
             directive_findings,
             linter,
             transaction,
+            ..
         }) = visitor.ready
         else {
             // `start` runs on every parse: unreachable, but not worth a panic.
@@ -136,25 +162,11 @@ impl Config {
                 None,
             ));
         };
-        // The statements without a tree (unverified ones, syntax errors):
-        // their rules read tokens only.
+        let (directives, directive_findings) = match directives {
+            Some(known) => (known, directive_findings),
+            None => self.directives(&parsed, text, direction),
+        };
         let mut lint_findings = visitor.findings;
-        let model = visitor.model;
-        for (i, statement) in parsed.statements.iter().enumerate() {
-            if !visitor.linted.get(i).copied().unwrap_or(false) {
-                let tokens = parsed.tokens.significant(statement);
-                visitor.marks.push((model.mark(), i));
-                linter.statement(
-                    i,
-                    &parsed.statements,
-                    None,
-                    &tokens,
-                    text,
-                    model,
-                    &mut lint_findings,
-                );
-            }
-        }
         let path_changed = model.search_path != visitor.path_before;
         replay::end_of_file(model, path_changed);
         // A down after its journaled up: what the two leave different.
@@ -163,6 +175,7 @@ impl Config {
             _ => Vec::new(),
         };
         linter.file(&parsed.statements, text, base, &restore, &mut lint_findings);
+        let with_tree = visitor.with_tree;
 
         // The BOM holds no `\n`: the file's lines are the body's, shifted.
         let index = parsed.index.with_prefix(base);
@@ -196,10 +209,7 @@ impl Config {
                 continue;
             }
             let mut notes = finding.notes;
-            if let Some(kind) = statement
-                .and_then(|s| parsed.statements.get(s))
-                .and_then(|s| s.postgres_only.as_deref())
-            {
+            if let Some(kind) = statement.and_then(|s| parsed.statements.postgres_only(s)) {
                 notes.push(postgres_only_note(kind));
             }
             diagnostics.push(Diagnostic::at(
@@ -215,36 +225,51 @@ impl Config {
                 notes,
             ));
         }
-        let mut grammars = GrammarCounts::default();
-        for (i, s) in parsed.statements.iter().enumerate() {
-            if visitor.with_tree.get(i).copied().unwrap_or(false) {
-                grammars.sqlparser += 1;
-            } else if s.postgres_only.is_some() {
-                grammars.second_grammar += 1;
-            } else {
-                grammars.rejected += 1;
-            }
-        }
-        let postgres_only = parsed
-            .statements
-            .iter()
-            .filter_map(|s| {
-                s.postgres_only.as_ref().map(|kind| PostgresOnly {
-                    kind: kind.clone(),
-                    line: s.span.line,
-                    column: s.span.column,
-                })
+        let statements = parsed.statements;
+        let second_grammar = statements.postgres_only.len();
+        let grammars = GrammarCounts {
+            sqlparser: with_tree,
+            second_grammar,
+            rejected: statements.len().saturating_sub(with_tree + second_grammar),
+        };
+        let postgres_only = statements
+            .postgres_only
+            .into_iter()
+            .map(|(i, kind)| {
+                let span = statements.spans[i];
+                PostgresOnly {
+                    kind,
+                    line: span.line,
+                    column: span.column,
+                }
             })
             .collect();
         FileCheck {
             sql: Some(text.to_string()),
             transaction,
             only: directives.only,
-            statements: parsed.statements.iter().map(|s| s.span).collect(),
+            statements: statements.spans,
             postgres_only,
             grammars,
             diagnostics,
         }
+    }
+
+    /// The directives of the whole file, and what is wrong with them.
+    fn directives(
+        &self,
+        parsed: &parse::Parsed,
+        text: &str,
+        direction: Direction,
+    ) -> (directive::Directives, Vec<Finding>) {
+        directive::interpret(
+            &parsed.directives,
+            text,
+            directive::Context {
+                direction,
+                environments: self.environments_list(),
+            },
+        )
     }
 }
 
@@ -256,18 +281,40 @@ fn postgres_only_note(kind: &str) -> String {
     )
 }
 
-/// What the check knows once the file is split: its directives and the
-/// linter (built from every statement's tokens).
-struct Ready {
-    directives: directive::Directives,
-    directive_findings: Vec<Finding>,
-    linter: Linter,
-    /// From the directives and the layout's rule.
-    transaction: TransactionKind,
+/// Why a file is read again.
+enum Rerun {
+    /// Its nesting does not balance: read it [`Mode::Flat`].
+    Unbalanced,
+    /// It runs as this, not as the first read assumed.
+    Transaction(TransactionKind),
 }
 
-/// Lints each statement as soon as it is parsed, so that its tree is
-/// dropped before the next one is built.
+/// What the check knows once the file header is read: the linter, and how
+/// the file runs.
+struct Ready {
+    /// The directives of the whole file, when every statement was known
+    /// (else they are read at the end).
+    directives: Option<directive::Directives>,
+    directive_findings: Vec<Finding>,
+    linter: Linter,
+    /// How the file runs (from the directives and the layout's rule),
+    /// decided before the first statement is checked.
+    transaction: TransactionKind,
+    /// Whether every statement was known when `transaction` was decided.
+    complete: bool,
+}
+
+/// What [`LintVisitor`] found in a file.
+struct Visited {
+    ready: Option<Ready>,
+    with_tree: usize,
+    findings: Vec<(Finding, Option<usize>)>,
+    path_before: Option<Vec<String>>,
+    marks: Vec<(usize, usize)>,
+}
+
+/// Lints each statement as soon as it is parsed, so that its tokens and
+/// tree are dropped before the next one is built.
 struct LintVisitor<'t> {
     /// The whole file (a BOM included): offsets index into it.
     text: &'t str,
@@ -276,12 +323,12 @@ struct LintVisitor<'t> {
     environments: Option<&'t [String]>,
     /// How the layout decides on a transaction.
     tx: TxRule,
-    settings: Option<crate::lint::facts::Settings>,
+    settings: crate::lint::facts::Settings,
+    /// How the file runs, when an earlier read of it found out.
+    forced: Option<TransactionKind>,
     ready: Option<Ready>,
-    /// Per statement: linted with its tree.
-    linted: Vec<bool>,
-    /// Per statement: sqlparser gave it a tree.
-    with_tree: Vec<bool>,
+    /// How many statements sqlparser gave a tree.
+    with_tree: usize,
     findings: Vec<(Finding, Option<usize>)>,
     /// The schema the earlier migrations made; each statement changes it in
     /// file order before its rules run.
@@ -294,34 +341,91 @@ struct LintVisitor<'t> {
 }
 
 impl LintVisitor<'_> {
-    /// Lints statement `index` (with its tree, if it has one) and notes it.
+    /// Lints statement `index` (with its tree, if it has one).
     fn lint(
         &mut self,
         index: usize,
-        statements: &[ParsedStatement],
+        statements: &Statements,
         ast: Option<&sqlparser::ast::Statement>,
         tokens: &[Tok<'_>],
     ) {
-        if let Some(ready) = &self.ready {
-            self.marks.push((self.model.mark(), index));
-            ready.linter.statement(
-                index,
-                statements,
-                ast,
-                tokens,
-                self.text,
-                self.model,
-                &mut self.findings,
-            );
-            if let Some(done) = self.linted.get_mut(index) {
-                *done = true;
-            }
+        let (Some(ready), Some(&span)) = (&mut self.ready, statements.spans.get(index)) else {
+            return;
+        };
+        self.marks.push((self.model.mark(), index));
+        ready.linter.statement(
+            index,
+            span,
+            statements.postgres_only(index),
+            ast,
+            tokens,
+            self.text,
+            self.model,
+            &mut self.findings,
+        );
+    }
+
+    /// How the file runs, from the layout's rule and the directives, as far
+    /// as `statements` tell.
+    fn transaction(&self, statements: &Statements, no_transaction: bool) -> TransactionKind {
+        let text = self.text;
+        let statement_text = |s: &StatementSpan| text.get(s.start..s.end).unwrap_or("");
+        let layout_no_tx = match self.tx {
+            TxRule::Directive => false,
+            TxRule::NoTransaction => true,
+            TxRule::SqlxMarker => layout::sqlx_no_transaction(text),
+            TxRule::OneQuery => match statements.spans.as_slice() {
+                [only] => layout::refuses_transaction(statement_text(only)),
+                _ => false,
+            },
+            TxRule::Detect => statements
+                .spans
+                .iter()
+                .any(|s| layout::refuses_transaction(statement_text(s))),
+        };
+        if no_transaction || layout_no_tx {
+            TransactionKind::NoTransaction
+        } else {
+            TransactionKind::Transaction
         }
+    }
+
+    /// What the visitor found, without the model it changed.
+    fn finish(self) -> Visited {
+        Visited {
+            ready: self.ready,
+            with_tree: self.with_tree,
+            findings: self.findings,
+            path_before: self.path_before,
+            marks: self.marks,
+        }
+    }
+
+    /// After the whole file was read: the transaction to read it again
+    /// with, when it runs otherwise than the read assumed (decided before
+    /// its later statements were known).
+    fn rerun(&self, parsed: &parse::Parsed) -> Option<TransactionKind> {
+        let ready = self.ready.as_ref()?;
+        if ready.complete || self.forced.is_some() {
+            return None;
+        }
+        let (directives, _) = directive::interpret(
+            &parsed.directives,
+            self.text,
+            directive::Context {
+                direction: self.direction,
+                environments: self.environments,
+            },
+        );
+        let transaction = self.transaction(&parsed.statements, directives.no_transaction);
+        (transaction != ready.transaction).then_some(transaction)
     }
 }
 
 impl parse::Visitor for LintVisitor<'_> {
-    fn start(&mut self, parsed: &parse::Parsed, tokens: &[TokenWithSpan], offsets: &[usize]) {
+    fn start(&mut self, parsed: &parse::Parsed, complete: bool) {
+        // The directives read so far include the whole header, where
+        // `no-transaction` is.
         let (directives, directive_findings) = directive::interpret(
             &parsed.directives,
             self.text,
@@ -330,57 +434,35 @@ impl parse::Visitor for LintVisitor<'_> {
                 environments: self.environments,
             },
         );
-        let text = self.text;
-        let statement_text = |s: &ParsedStatement| text.get(s.span.start..s.span.end).unwrap_or("");
-        let layout_no_tx = match self.tx {
-            TxRule::Directive => false,
-            TxRule::NoTransaction => true,
-            TxRule::SqlxMarker => layout::sqlx_no_transaction(text),
-            TxRule::OneQuery => match parsed.statements.as_slice() {
-                [only] => layout::refuses_transaction(statement_text(only)),
-                _ => false,
-            },
-            TxRule::Detect => parsed
-                .statements
-                .iter()
-                .any(|s| layout::refuses_transaction(statement_text(s))),
-        };
-        let transaction = if directives.no_transaction || layout_no_tx {
-            TransactionKind::NoTransaction
-        } else {
-            TransactionKind::Transaction
-        };
-        let views: Vec<_> = parsed
-            .statements
-            .iter()
-            .map(|s| significant_of(tokens, offsets, s))
-            .collect();
-        let settings = self.settings.take().unwrap_or_default();
-        let linter = Linter::new(&views, settings, transaction, self.direction);
-        self.linted = vec![false; parsed.statements.len()];
-        self.with_tree = vec![false; parsed.statements.len()];
+        let transaction = self
+            .forced
+            .unwrap_or_else(|| self.transaction(&parsed.statements, directives.no_transaction));
+        let linter = Linter::new(self.settings, transaction, self.direction);
         self.ready = Some(Ready {
-            directives,
-            directive_findings,
+            directives: complete.then_some(directives),
+            directive_findings: if complete {
+                directive_findings
+            } else {
+                Vec::new()
+            },
             linter,
             transaction,
+            complete,
         });
     }
 
     fn parsed(
         &mut self,
         index: usize,
-        statements: &[ParsedStatement],
+        statements: &Statements,
         ast: Box<sqlparser::ast::Statement>,
         tokens: &[Tok<'_>],
     ) {
-        if let Some(has) = self.with_tree.get_mut(index) {
-            *has = true;
-        }
+        self.with_tree += 1;
         self.lint(index, statements, Some(&ast), tokens);
     }
 
-    fn unparsed(&mut self, index: usize, statements: &[ParsedStatement], tokens: &[Tok<'_>]) {
+    fn unparsed(&mut self, index: usize, statements: &Statements, tokens: &[Tok<'_>]) {
         self.lint(index, statements, None, tokens);
     }
 }

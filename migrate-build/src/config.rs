@@ -314,6 +314,10 @@ mod tests {
             .collect()
     }
 
+    fn messages(diagnostics: &[Diagnostic]) -> Vec<&str> {
+        diagnostics.iter().map(|d| d.message.as_str()).collect()
+    }
+
     // Each file drops a table it created (a table no migration created would
     // also be `undefined-object`).
     const DROPS: &[(&str, &str)] = &[
@@ -421,6 +425,55 @@ mod tests {
         assert_eq!(
             rules(&check.baselined),
             ["migrations/2024-01-02-030405_old/up.sql unguarded-drop warn"]
+        );
+    }
+
+    #[test]
+    fn not_migrations_names_the_files_nothing_runs() {
+        let diesel = [
+            ("2024-01-02-030405_a/up.sql", "CREATE TABLE a (id int);\n"),
+            ("2024-01-02-030405_a/down.sql", "DROP TABLE a;\n"),
+            ("data_fix.sql", "UPDATE a SET id = 1;\n"),
+        ];
+        let quiet = || {
+            Config::new()
+                .allow(Rule::UnguardedDrop)
+                .allow(Rule::Destructive)
+        };
+        let unlisted = App::new("notmigrations0", "", &diesel);
+        assert_eq!(
+            rules(&unlisted.check(quiet()).diagnostics),
+            ["migrations/data_fix.sql unclaimed-file deny"]
+        );
+        let listed = App::new(
+            "notmigrations1",
+            "not-migrations = [\"data_fix.sql\"]\n",
+            &diesel,
+        );
+        let check = listed.check(quiet());
+        assert_eq!(rules(&check.diagnostics), Vec::<String>::new());
+        assert_eq!(check.migrations.len(), 1);
+        // A name that is missing, or that is a migration, is an error.
+        let stale = App::new(
+            "notmigrations2",
+            "not-migrations = [\"data_fix.sql\", \"gone.sql\"]\n",
+            &diesel,
+        );
+        let check = stale.check(quiet());
+        assert_eq!(
+            messages(&check.diagnostics),
+            ["`gone.sql` in `not-migrations` is not in the migrations directory"]
+        );
+        assert_eq!(check.diagnostics[0].line, 1);
+        let native = App::new(
+            "notmigrations3",
+            "not-migrations = [\"0001_a.sql\"]\n",
+            &DROPS[..1],
+        );
+        let check = native.check(quiet());
+        assert_eq!(
+            messages(&check.diagnostics),
+            ["`0001_a.sql` in `not-migrations` is a migration of the directory"]
         );
     }
 

@@ -19,9 +19,9 @@
 //! migration. The dbmate layout (`crate::layout`) reads them as section
 //! markers and never shows them to this module.
 
-use crate::lint::Finding;
 use crate::parse::DirectiveComment;
 use crate::rule::Rule;
+use crate::syntax::Finding;
 
 /// What the directives of one file say.
 #[derive(Debug, Default, Clone)]

@@ -85,6 +85,7 @@ impl Config {
         check.runner.history = effective.history.clone();
         let schema = effective.check_migrations(&absolute, &display_dir, &mut check, at);
         if let Some(project) = &project {
+            apply_not_migrations(project, &absolute, &display_dir, &mut check);
             apply_baseline(project, &mut check);
         }
         (check, schema)
@@ -244,6 +245,41 @@ fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
         (a.path.as_str(), a.line, a.column).cmp(&(b.path.as_str(), b.line, b.column))
     });
+}
+
+/// Drops the `unclaimed-file` errors of the files that `not-migrations`
+/// lists. A listed name that is missing, or that a migration reads, is an
+/// `invalid-config` error: the list must not hide anything else.
+fn apply_not_migrations(project: &ProjectConfig, dir: &Path, display_dir: &str, check: &mut Check) {
+    for (name, span) in &project.not_migrations {
+        let display = discover::join_display(display_dir, name);
+        let before = check.diagnostics.len();
+        check
+            .diagnostics
+            .retain(|d| !(d.rule == Rule::UnclaimedFile && d.path == display));
+        if check.diagnostics.len() < before {
+            continue;
+        }
+        let migration = check
+            .migrations
+            .iter()
+            .flat_map(|m| std::iter::once(&m.up).chain(m.down.as_ref()))
+            .any(|s| s.script.path == display);
+        let problem = if migration {
+            format!("`{name}` in `not-migrations` is a migration of the directory")
+        } else if !dir.join(name).exists() {
+            format!("`{name}` in `not-migrations` is not in the migrations directory")
+        } else {
+            continue;
+        };
+        check.diagnostics.push(project.error_at(
+            span.clone(),
+            problem,
+            "list only files that no migration reads (a data script run by hand); remove this name"
+                .to_string(),
+        ));
+    }
+    sort_diagnostics(&mut check.diagnostics);
 }
 
 /// Moves the lint findings of migrations up to the `[lint] baseline` version

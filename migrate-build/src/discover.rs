@@ -306,13 +306,14 @@ fn unclaimed(display: &str, asked: Layout, resolved: Layout) -> Diagnostic {
             resolved.pattern()
         ),
         Some(format!(
-            "rename it as the layout expects, move it out of the migrations directory, or choose the layout; known layouts: {}",
+            "rename it as the layout expects, move it out of the migrations directory, list it under `not-migrations` in migrate.toml when nothing should run it, or choose the layout; known layouts: {}",
             Layout::known_list()
         )),
     )
 }
 
-fn join_display(dir: &str, name: &str) -> String {
+/// `dir/name` as diagnostics spell paths (`name` alone for `.`).
+pub(crate) fn join_display(dir: &str, name: &str) -> String {
     if dir.is_empty() || dir == "." {
         name.to_string()
     } else {

@@ -3,7 +3,7 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::lint::Tok;
+use crate::syntax::Tok;
 
 /// Keywords often misspelled in migrations, tried when the parser's message
 /// names no candidates of its own.

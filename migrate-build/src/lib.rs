@@ -43,6 +43,7 @@ mod rule;
 mod schema;
 mod source;
 mod split;
+mod syntax;
 
 use std::path::Path;
 

@@ -1,20 +1,55 @@
-//! Tokenize once, split, parse each statement from its own tokens, and keep
-//! every statement with its span, its AST (or, when only the second grammar
-//! parses it, its kind) and its syntax error.
+//! Tokenize a window at a time, split, parse each statement from its own
+//! tokens, and hand every statement to a [`Visitor`] in file order, with its
+//! tree (or, when only the second grammar parses it, its kind) or its syntax
+//! error.
+//!
+//! A window is a run of whole statements that ends at a top-level `;` (at
+//! least [`WINDOW`] bytes after its start when the statements are small, else
+//! where the statement that reaches that far ends). Only one window's tokens
+//! are alive at a time, and a statement's tree only while the visitor reads
+//! it, so the memory of a check follows the largest statement, not the file.
+//!
+//! Windows are cut where the tokenizer starts afresh: after a `;` token, the
+//! tokens of a text do not depend on what came before it, and a `;` the
+//! tokenizer emitted does not depend on what follows it. The one exception is
+//! the `;` of `COPY ... FROM stdin`, after which the tokenizer reads data
+//! rows; no window ends at the `;` of a `COPY`.
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, TokenizerError};
 
 use crate::grammar::{self, Verdict};
-use crate::lint::tokens::is_trivia;
-use crate::lint::tokens::significant_by;
-use crate::lint::{FileTokens, Finding, ParsedStatement, Tok};
 use crate::preprocess::blank_non_sql;
 use crate::rule::Rule;
 use crate::source::{advance_chars, ascii_matches, clamp_u32, LineIndex};
-use crate::{hint, split, StatementSpan};
+use crate::split::{self, Mode};
+use crate::syntax::tokens::{is_trivia, significant_by};
+use crate::syntax::{Finding, Statements, Tok};
+use crate::{hint, StatementSpan};
+
+/// The size in bytes a window grows to before it ends at the next top-level
+/// `;` (it doubles while it holds none). Its tokens take about a hundred
+/// times its size, a constant part of the check's memory; smaller windows
+/// cost throughput (each one starts a tokenizer and a parser).
+pub(crate) const WINDOW: usize = 16 * 1024;
+
+#[cfg(test)]
+thread_local! {
+    /// A window size for the tests of this thread (see [`window_size`]).
+    pub(crate) static TEST_WINDOW: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// The size windows start at: [`WINDOW`], or in tests what [`TEST_WINDOW`]
+/// says (tiny windows put every boundary case in a short text).
+pub(crate) fn window_size() -> usize {
+    #[cfg(test)]
+    if let Some(size) = TEST_WINDOW.with(std::cell::Cell::get) {
+        return size;
+    }
+    WINDOW
+}
 
 /// A `-- migrate:...` comment and where it sits.
 #[derive(Debug, Clone)]
@@ -32,93 +67,113 @@ pub(crate) struct DirectiveComment {
 /// The result of splitting and parsing one file.
 #[derive(Debug, Default)]
 pub(crate) struct Parsed {
-    pub statements: Vec<ParsedStatement>,
+    pub statements: Statements,
     /// Syntax errors (with the index of their statement, if any).
     pub errors: Vec<(Finding, Option<usize>)>,
     pub directives: Vec<DirectiveComment>,
-    /// Every token of the body, which the statements index into.
-    pub tokens: FileTokens,
     /// The line index of the body (COPY data and meta-commands are blanked
     /// byte for byte, so it is also the index of the body as given).
     pub index: LineIndex,
     /// Per statement, its tree ([`parse`] only).
     #[cfg(test)]
     pub trees: Vec<Option<Box<sqlparser::ast::Statement>>>,
+    /// Per statement, its facts ([`parse`] only).
+    #[cfg(test)]
+    pub facts: Vec<crate::lint::facts::StatementFacts>,
 }
 
+/// The nesting of the file does not balance, and statements read with
+/// [`Mode::Nested`] were already handed to the visitor: the caller undoes
+/// what the visitor did and parses again with [`Mode::Flat`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unbalanced;
+
 /// Receives what [`parse_visiting`] finds while it parses, so that each
-/// statement's syntax tree can be used and dropped at once (the trees of a
-/// file of many statements take far more memory than its tokens).
+/// statement's tokens and syntax tree can be used and dropped at once.
 pub(crate) trait Visitor {
-    /// Once, after splitting and before the first statement is parsed: the
-    /// statements (without trees), the directives, every token and the file
-    /// byte offset of each token (plus the end).
-    fn start(&mut self, parsed: &Parsed, tokens: &[TokenWithSpan], offsets: &[usize]);
-    /// Statement `index` of `statements` parsed as `ast`; `tokens` are its
-    /// significant tokens.
+    /// Once, before the first statement is handed over: the statements and
+    /// directives known so far, which include the file header (its
+    /// directives) and, when `complete`, every statement of the file.
+    fn start(&mut self, parsed: &Parsed, complete: bool);
+    /// Statement `index` parsed as `ast`; `tokens` are its significant
+    /// tokens.
     fn parsed(
         &mut self,
         index: usize,
-        statements: &[ParsedStatement],
+        statements: &Statements,
         ast: Box<sqlparser::ast::Statement>,
         tokens: &[Tok<'_>],
     );
     /// Statement `index` did not parse with sqlparser (its
     /// `postgres_only` kind is set when the second grammar accepted it);
     /// called in file order with [`Visitor::parsed`].
-    fn unparsed(&mut self, index: usize, statements: &[ParsedStatement], tokens: &[Tok<'_>]);
+    fn unparsed(&mut self, index: usize, statements: &Statements, tokens: &[Tok<'_>]);
 }
 
 #[cfg(test)]
-/// Keeps every tree in its statement ([`parse`]).
-struct KeepTrees(Vec<(usize, Box<sqlparser::ast::Statement>)>);
+/// Keeps every tree, and the facts of every statement ([`parse`]).
+#[derive(Default)]
+struct KeepTrees {
+    trees: Vec<Option<Box<sqlparser::ast::Statement>>>,
+    facts: Vec<crate::lint::facts::StatementFacts>,
+}
 
 #[cfg(test)]
 impl Visitor for KeepTrees {
-    fn start(&mut self, _: &Parsed, _: &[TokenWithSpan], _: &[usize]) {}
+    fn start(&mut self, _: &Parsed, _: bool) {}
 
     fn parsed(
         &mut self,
-        index: usize,
-        _: &[ParsedStatement],
+        _: usize,
+        _: &Statements,
         ast: Box<sqlparser::ast::Statement>,
-        _: &[Tok<'_>],
+        tokens: &[Tok<'_>],
     ) {
-        self.0.push((index, ast));
+        self.trees.push(Some(ast));
+        self.facts.push(crate::lint::facts::statement_facts(tokens));
     }
 
-    fn unparsed(&mut self, _: usize, _: &[ParsedStatement], _: &[Tok<'_>]) {}
+    fn unparsed(&mut self, _: usize, _: &Statements, tokens: &[Tok<'_>]) {
+        self.trees.push(None);
+        self.facts.push(crate::lint::facts::statement_facts(tokens));
+    }
 }
 
 /// Splits and parses `body`, the file text after a BOM of `base` bytes,
 /// keeping each statement's tree in [`Parsed::trees`].
 #[cfg(test)]
 pub(crate) fn parse(body: &str, base: usize) -> Parsed {
-    let mut keep = KeepTrees(Vec::new());
-    let mut parsed = parse_visiting(body, base, &mut keep);
-    parsed.trees = parsed.statements.iter().map(|_| None).collect();
-    for (index, ast) in keep.0 {
-        parsed.trees[index] = Some(ast);
-    }
+    let mut keep = KeepTrees::default();
+    let mut parsed = match parse_visiting(body, base, Mode::Nested, &mut keep) {
+        Ok(parsed) => parsed,
+        Err(Unbalanced) => {
+            keep = KeepTrees::default();
+            parse_visiting(body, base, Mode::Flat, &mut keep).unwrap_or_default()
+        }
+    };
+    parsed.trees = keep.trees;
+    parsed.facts = keep.facts;
     parsed
 }
 
-/// Splits and parses `body`, the file text after a BOM of `base` bytes;
-/// each tree goes to `visitor` as soon as it is parsed, not into the result.
-pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor) -> Parsed {
-    let mut parsed = Parsed::default();
+/// Splits and parses `body`, the file text after a BOM of `base` bytes,
+/// reading nesting as `mode` says; each statement goes to `visitor` as soon
+/// as it is parsed, not into the result.
+pub(crate) fn parse_visiting(
+    body: &str,
+    base: usize,
+    mode: Mode,
+    visitor: &mut dyn Visitor,
+) -> Result<Parsed, Unbalanced> {
     // Blanking keeps every byte's place, so the line index of the body is
     // that of the blanked text too.
     let index = LineIndex::new(body);
     let (clean, metas) = blank_non_sql(body, &index);
+    let mut errors = Vec::with_capacity(metas.len());
     for meta in metas {
-        let command = body.get(meta.start..meta.end).unwrap_or("").to_string();
-        let name = command
-            .split_whitespace()
-            .next()
-            .unwrap_or("\\")
-            .to_string();
-        parsed.errors.push((
+        let command = body.get(meta.start..meta.end).unwrap_or("");
+        let name = command.split_whitespace().next().unwrap_or("\\");
+        errors.push((
             Finding {
                 rule: Rule::SyntaxError,
                 start: base + meta.start,
@@ -134,38 +189,256 @@ pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor)
             None,
         ));
     }
-    let text: &str = &clean;
-    let dialect = PostgreSqlDialect {};
-    let mut tokens = Vec::with_capacity(text.len() / 4 + 1);
-    let token_error = Tokenizer::new(&dialect, text)
-        .tokenize_with_location_into_buf(&mut tokens)
-        .err();
-    if matches!(clean, std::borrow::Cow::Owned(_)) {
+    let file = File {
+        text: &clean,
+        index: &index,
+        base,
         // Only a text with `stdin` or a backslash line can hold COPY data.
-        settle_copy_payloads(&mut tokens);
+        has_copy_data: matches!(clean, std::borrow::Cow::Owned(_)),
+        // Where `migrate:`, the mark of a directive, occurs (found from its `:`).
+        marks: ascii_matches(&clean, "migrate:", 7).collect(),
+    };
+    let mut mode = mode;
+    let mut parsed = loop {
+        let mut parsed = Parsed::default();
+        match walk(&file, mode, visitor, &mut parsed) {
+            Ok(()) => break parsed,
+            // Nothing handed over yet: read the file flat from the start.
+            Err(Walk::Unbalanced { started: false }) if mode == Mode::Nested => mode = Mode::Flat,
+            Err(_) => return Err(Unbalanced),
+        }
+    };
+    errors.append(&mut parsed.errors);
+    parsed.errors = errors;
+    parsed.directives.sort_by_key(|d| d.start);
+    parsed.index = index;
+    Ok(parsed)
+}
+
+/// The text of a file as the windows read it.
+struct File<'a> {
+    /// The body with COPY data and meta-commands blanked.
+    text: &'a str,
+    index: &'a LineIndex,
+    /// File offset of the body (the length of a BOM).
+    base: usize,
+    /// Whether COPY data was blanked (the tokenizer emits it as tokens).
+    has_copy_data: bool,
+    /// Body offsets of every `migrate:`, in order.
+    marks: Vec<usize>,
+}
+
+/// Why [`walk`] stopped early.
+enum Walk {
+    /// The nesting does not balance; `started`: statements were already
+    /// handed to the visitor.
+    Unbalanced { started: bool },
+}
+
+/// Where the directives of the windows read so far left off.
+#[derive(Default)]
+struct DirectiveState {
+    /// Statements seen so far.
+    statement: usize,
+    /// The next of [`File::marks`] not yet passed.
+    next_mark: usize,
+}
+
+/// Reads the file window by window: tokenize, cut at the last safe `;`,
+/// split, collect directives, parse and hand over each statement.
+fn walk(
+    file: &File<'_>,
+    mode: Mode,
+    visitor: &mut dyn Visitor,
+    parsed: &mut Parsed,
+) -> Result<(), Walk> {
+    let text = file.text;
+    let dialect = PostgreSqlDialect {};
+    let mut tokens: Vec<TokenWithSpan> = Vec::new();
+    // Body offset and location of the window start; bytes to tokenize.
+    let mut start = 0usize;
+    let mut at = Location::new(1, 1);
+    let initial_size = window_size();
+    let mut size = initial_size;
+    let mut directives = DirectiveState::default();
+    let mut started = false;
+    loop {
+        let end = window_end(text, start, size);
+        let last = end == text.len();
+        tokens.clear();
+        tokens.reserve((end - start) / 4 + 1);
+        let mut token_error = Tokenizer::new(&dialect, &text[start..end])
+            .tokenize_with_location_into_buf(&mut tokens)
+            .err();
+        if start > 0 {
+            relocate(&mut tokens, token_error.as_mut(), at);
+        }
+        if file.has_copy_data {
+            settle_copy_payloads(&mut tokens);
+        }
+        let mut chunks = split::chunks(&tokens, mode);
+        let cut = if last {
+            if mode == Mode::Nested && !chunks.balanced() {
+                return Err(Walk::Unbalanced { started });
+            }
+            None
+        } else {
+            // Drop the statement the window cut through: end at the last
+            // `;` that ends a chunk and after which the tokenizer started
+            // afresh.
+            let cut = (0..chunks.ranges.len().saturating_sub(1))
+                .rev()
+                .map(|k| chunks.ranges[k].end)
+                .find(|&semi| !ends_copy(&tokens, semi));
+            let Some(semi) = cut else {
+                // One statement longer than the window: a larger one.
+                size = size.saturating_mul(2);
+                continue;
+            };
+            if chunks.stray_close.is_some_and(|c| c < semi) {
+                return Err(Walk::Unbalanced { started });
+            }
+            token_error = None;
+            chunks.ranges.retain(|r| r.end <= semi);
+            tokens.truncate(semi + 1);
+            Some(semi)
+        };
+        let mut offsets = token_offsets(&tokens, file, start, end, at);
+        // A cut window ends just past its `;` (one byte), where the next
+        // one starts.
+        let next = cut.map(|semi| {
+            let after = offsets[semi] + 1;
+            if let Some(end) = offsets.last_mut() {
+                *end = after;
+            }
+            (after - file.base, tokens[semi].span.end)
+        });
+        if next.is_some_and(|(next_start, _)| next_start <= start || next_start > end) {
+            // The cut is not inside the window (locations gone wrong):
+            // never loop, read the rest as one window.
+            size = usize::MAX;
+            continue;
+        }
+        let window = Window {
+            start,
+            last,
+            offsets: &offsets,
+            chunks: &chunks.ranges,
+            error: token_error,
+        };
+        tokens = read_window(
+            file,
+            tokens,
+            window,
+            &mut directives,
+            &mut started,
+            visitor,
+            parsed,
+        );
+        match next {
+            None => return Ok(()),
+            Some((next_start, next_at)) => {
+                start = next_start;
+                at = next_at;
+                size = initial_size;
+            }
+        }
     }
-    let offsets = token_offsets(&tokens, text, &index, base);
+}
+
+/// The body offset where a window of `size` bytes from `start` ends: a
+/// character boundary, or the end of the text.
+fn window_end(text: &str, start: usize, size: usize) -> usize {
+    let mut end = start.saturating_add(size);
+    if end >= text.len() {
+        return text.len();
+    }
+    while end > start && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+/// Moves the locations of a window's tokens (and of its tokenizer error),
+/// which count from line 1, column 1, to `at`, where the window starts.
+fn relocate(tokens: &mut [TokenWithSpan], error: Option<&mut TokenizerError>, at: Location) {
+    let shift = |l: &mut Location| {
+        if l.line == 0 {
+            return;
+        }
+        if l.line == 1 {
+            l.column += at.column.saturating_sub(1);
+        }
+        l.line += at.line.saturating_sub(1);
+    };
+    for t in tokens {
+        shift(&mut t.span.start);
+        shift(&mut t.span.end);
+    }
+    if let Some(error) = error {
+        shift(&mut error.location);
+    }
+}
+
+/// Whether the `;` at `tokens[semi]` ends a statement that starts with
+/// `COPY`, after which the tokenizer may have read data rows (it decides so
+/// from the tokens since the previous `;`).
+fn ends_copy(tokens: &[TokenWithSpan], semi: usize) -> bool {
+    let mut first = None;
+    for t in tokens[..semi].iter().rev() {
+        match &t.token {
+            Token::SemiColon => break,
+            token if is_trivia(token) => {}
+            token => first = Some(token),
+        }
+    }
+    matches!(first, Some(Token::Word(w)) if w.keyword == Keyword::COPY)
+}
+
+/// One window, tokenized and split.
+struct Window<'w> {
+    /// Body offset of its start.
+    start: usize,
+    /// Whether it ends at the end of the file.
+    last: bool,
+    /// File offset of each token start, plus the window end.
+    offsets: &'w [usize],
+    /// Its chunks (see [`split::Chunks::ranges`]).
+    chunks: &'w [std::ops::Range<usize>],
+    /// Where the tokenizer gave up (in the last window only).
+    error: Option<TokenizerError>,
+}
+
+/// Collects the directives and statements of `window`, starts the visitor
+/// once the file header is known, then parses each statement and hands it
+/// over. Gives the token vector back, for the next window.
+fn read_window(
+    file: &File<'_>,
+    mut tokens: Vec<TokenWithSpan>,
+    window: Window<'_>,
+    directives: &mut DirectiveState,
+    started: &mut bool,
+    visitor: &mut dyn Visitor,
+    parsed: &mut Parsed,
+) -> Vec<TokenWithSpan> {
+    let (text, index, base) = (file.text, file.index, file.base);
+    let offsets = window.offsets;
+    collect_directives(&tokens, offsets, file, window.chunks, directives, parsed);
     // Where the tokenizer stopped producing tokens: the text after it is the
     // statement it gave up in (it may have consumed part of that statement,
     // such as the `0` of `0_`, without emitting a token).
     let tokenized_end = tokens
         .last()
-        .and_then(|t| location_offset(t.span.end, text, &index, base))
-        .unwrap_or(base);
-    let (mut chunks, _terminated) = split::split(&tokens);
-    if token_error.is_some() {
-        // The last chunk stops where the tokenizer gave up: it is the bad one.
-        if let Some(last) = chunks.last_mut() {
-            last.end = tokens.len();
-        }
-    }
-    collect_directives(&tokens, &offsets, text, &index, base, &chunks, &mut parsed);
+        .and_then(|t| location_offset(t.span.end, text, index, base))
+        .unwrap_or(base + window.start);
 
-    // The statements: the chunks that hold a significant token.
-    let chunk_count = chunks.len();
+    // The statements: the chunks that hold a significant token, as (index,
+    // first significant token, just past the last one, the chunk start when
+    // it is to be parsed).
+    let chunk_count = window.chunks.len();
     let mut tail_pushed = false;
-    let mut to_parse: Vec<(usize, usize)> = Vec::with_capacity(chunk_count);
-    for (n, chunk) in chunks.iter().enumerate() {
+    let mut statements: Vec<(usize, usize, usize, Option<usize>)> = Vec::with_capacity(chunk_count);
+    for (n, chunk) in window.chunks.iter().enumerate() {
         let Some(first) = tokens[chunk.clone()]
             .iter()
             .position(|t| !is_trivia(&t.token))
@@ -178,7 +451,7 @@ pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor)
         while last > first + 1 && is_trivia(&tokens[last - 1].token) {
             last -= 1;
         }
-        let is_tokenizer_tail = token_error.is_some() && n + 1 == chunk_count;
+        let is_tokenizer_tail = window.error.is_some() && n + 1 == chunk_count;
         let span = StatementSpan {
             start: offsets[first],
             end: if is_tokenizer_tail {
@@ -189,22 +462,16 @@ pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor)
             line: clamp_u32(usize::try_from(tokens[first].span.start.line).unwrap_or(0)),
             column: clamp_u32(usize::try_from(tokens[first].span.start.column).unwrap_or(0)),
         };
-        if !is_tokenizer_tail {
-            to_parse.push((parsed.statements.len(), chunk.start));
-        }
+        let parse = (!is_tokenizer_tail).then_some(chunk.start);
         tail_pushed |= is_tokenizer_tail;
-        parsed.statements.push(ParsedStatement {
-            first,
-            last,
-            span,
-            postgres_only: None,
-        });
+        statements.push((parsed.statements.len(), first, last, parse));
+        parsed.statements.spans.push(span);
     }
 
     // The statement the tokenizer gave up in, when no chunk holds it.
     let token_count = tokens.len();
-    if let Some(error) = token_error {
-        let at = location_offset(error.location, text, &index, base).unwrap_or(base + text.len());
+    if let Some(error) = window.error {
+        let at = location_offset(error.location, text, index, base).unwrap_or(base + text.len());
         let end = next_char_end(text, at - base) + base;
         if !tail_pushed {
             let rest = text.get(tokenized_end - base..).unwrap_or("");
@@ -213,17 +480,12 @@ pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor)
             let rest = rest.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
             let start = (base + text.len() - rest.len()).min(at);
             let (line, column) = index.line_col(text, start - base);
-            let no_tokens = token_count;
-            parsed.statements.push(ParsedStatement {
-                first: no_tokens,
-                last: no_tokens,
-                span: StatementSpan {
-                    start,
-                    end: base + text.len(),
-                    line,
-                    column,
-                },
-                postgres_only: None,
+            statements.push((parsed.statements.len(), token_count, token_count, None));
+            parsed.statements.spans.push(StatementSpan {
+                start,
+                end: base + text.len(),
+                line,
+                column,
             });
         }
         let statement = parsed.statements.len().checked_sub(1);
@@ -241,37 +503,49 @@ pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor)
         ));
     }
 
-    visitor.start(&parsed, &tokens, &offsets);
+    if !*started && (!parsed.statements.is_empty() || window.last) {
+        visitor.start(parsed, window.last);
+        *started = true;
+    }
 
-    // One parser over the whole token vector, as `parse_sql` works: each
+    // One parser over the window's tokens, as `parse_sql` works: each
     // chunk's `;` becomes the end of input, so that the parser sees every
     // chunk exactly as if it were parsed on its own.
-    for chunk in &chunks {
+    for chunk in window.chunks {
         if let Some(t) = tokens.get_mut(chunk.end) {
             if matches!(t.token, Token::SemiColon) {
                 *t = TokenWithSpan::wrap(Token::EOF);
             }
         }
     }
+    let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
-    for (statement_index, chunk_start) in to_parse {
+    for (statement_index, first, last, chunk_start) in statements {
+        let Some(chunk_start) = chunk_start else {
+            let toks = significant_in(&parser, first, last, offsets);
+            visitor.unparsed(statement_index, &parsed.statements, &toks);
+            continue;
+        };
         seek(&mut parser, chunk_start);
         match parse_next(&mut parser) {
             Ok(ast) => {
                 // The tree goes to the visitor (the rules) and is dropped
                 // there: the trees of a file are never all alive at once.
-                let view = significant_in(&parser, &parsed.statements[statement_index], &offsets);
+                let view = significant_in(&parser, first, last, offsets);
                 visitor.parsed(statement_index, &parsed.statements, ast, &view);
             }
             Err(error) => {
                 // Decided here, in file order, so that the visitor sees every
                 // statement in the order the server runs them.
-                let toks = significant_in(&parser, &parsed.statements[statement_index], &offsets);
-                let span = parsed.statements[statement_index].span;
+                let toks = significant_in(&parser, first, last, offsets);
+                let span = parsed.statements.spans[statement_index];
                 match second_opinion(&error, &toks, text, base, span) {
-                    Ok(kind) => parsed.statements[statement_index].postgres_only = Some(kind),
+                    Ok(kind) => parsed
+                        .statements
+                        .postgres_only
+                        .push((statement_index, kind)),
                     Err(rejected) => {
-                        let finding = rejection(&error, rejected, &toks, text, &index, base, span);
+                        let finding = rejection(&error, rejected, &toks, text, index, base, span);
                         parsed.errors.push((finding, Some(statement_index)));
                     }
                 }
@@ -279,23 +553,18 @@ pub(crate) fn parse_visiting(body: &str, base: usize, visitor: &mut dyn Visitor)
             }
         }
     }
-    parsed.tokens = FileTokens {
-        tokens: parser.into_tokens(),
-        offsets,
-    };
-    parsed.index = index;
-    parsed
+    parser.into_tokens()
 }
 
-/// The significant tokens of `statement`, read from the parser that holds
-/// the file's tokens.
+/// The significant tokens `first..last` of the window whose tokens the
+/// parser holds.
 fn significant_in<'p>(
     parser: &'p Parser<'_>,
-    statement: &ParsedStatement,
+    first: usize,
+    last: usize,
     offsets: &[usize],
 ) -> Vec<Tok<'p>> {
-    let first = statement.first;
-    let count = statement.last.saturating_sub(first);
+    let count = last.saturating_sub(first);
     match offsets.get(first..) {
         Some(offsets) => significant_by(count, |i| parser.token_at(first + i), offsets),
         None => Vec::new(),
@@ -338,7 +607,7 @@ fn parse_next(parser: &mut Parser<'_>) -> Result<Box<sqlparser::ast::Statement>,
 /// statement was not given to it).
 fn second_opinion(
     error: &ParserError,
-    toks: &[crate::lint::Tok<'_>],
+    toks: &[crate::syntax::Tok<'_>],
     text: &str,
     base: usize,
     span: StatementSpan,
@@ -364,7 +633,7 @@ fn second_opinion(
 fn rejection(
     error: &ParserError,
     second: Option<(String, usize)>,
-    toks: &[crate::lint::Tok<'_>],
+    toks: &[crate::syntax::Tok<'_>],
     text: &str,
     index: &LineIndex,
     base: usize,
@@ -439,7 +708,7 @@ fn capitalized(message: &str) -> String {
 
 fn error_finding(
     error: &ParserError,
-    toks: &[crate::lint::Tok<'_>],
+    toks: &[crate::syntax::Tok<'_>],
     text: &str,
     index: &LineIndex,
     base: usize,
@@ -551,22 +820,33 @@ fn settle_copy_payloads(tokens: &mut Vec<TokenWithSpan>) {
     }
 }
 
-/// File byte offset of every token start, plus the end of the text, with a
-/// cursor that only moves forward (linear in the text length). sqlparser
-/// counts columns in characters: on an ASCII line (the usual case) a column
-/// is a byte, so the offset is computed without walking the characters.
+/// File byte offset of every token start of the window that starts at body
+/// offset `start` (location `at`) and ends at `end`, plus the end of the
+/// text, with a cursor that only moves forward (linear in the window
+/// length). sqlparser counts columns in characters: on an ASCII line (the
+/// usual case) a column is a byte, so the offset is computed without walking
+/// the characters.
 fn token_offsets(
     tokens: &[TokenWithSpan],
-    text: &str,
-    index: &LineIndex,
-    base: usize,
+    file: &File<'_>,
+    start: usize,
+    end: usize,
+    at: Location,
 ) -> Vec<usize> {
+    let (text, index, base) = (file.text, file.index, file.base);
     let mut out = Vec::with_capacity(tokens.len() + 1);
-    let mut line: u64 = 1;
-    let mut column: u64 = 1;
-    let mut byte: usize = 0;
-    let mut line_end = index.line_end(1);
-    let mut line_is_ascii = text.get(..line_end).is_some_and(str::is_ascii);
+    let mut line: u64 = at.line;
+    let mut column: u64 = at.column;
+    let mut byte: usize = start;
+    let current = usize::try_from(line).unwrap_or(usize::MAX);
+    let mut line_end = index.line_end(current);
+    // Only the part of a line inside the window is read (a file may be one
+    // long line).
+    let ascii = |from: usize, to: usize| {
+        text.get(from..to.min(end).max(from))
+            .is_some_and(str::is_ascii)
+    };
+    let mut line_is_ascii = ascii(byte, line_end);
     for t in tokens {
         let target = t.span.start;
         if target.line != line {
@@ -575,7 +855,7 @@ fn token_offsets(
             line = target.line;
             column = 1;
             line_end = index.line_end(target_line);
-            line_is_ascii = text.get(byte..line_end).is_some_and(str::is_ascii);
+            line_is_ascii = ascii(byte, line_end);
         }
         if target.column > column {
             let n = target.column - column;
@@ -601,36 +881,33 @@ fn token_offsets(
     out
 }
 
+/// Collects the `-- migrate:` comments of a window's `chunks`, counting the
+/// statements from where the windows before left off.
 fn collect_directives(
     tokens: &[TokenWithSpan],
     offsets: &[usize],
-    text: &str,
-    index: &LineIndex,
-    base: usize,
+    file: &File<'_>,
     chunks: &[std::ops::Range<usize>],
+    state: &mut DirectiveState,
     parsed: &mut Parsed,
 ) {
     use sqlparser::tokenizer::Whitespace;
-    // Where `migrate:`, the mark of a directive, occurs (found from its `:`).
-    let marks: Vec<usize> = ascii_matches(text, "migrate:", 7).collect();
+    let (text, index, base, marks) = (file.text, file.index, file.base, &file.marks);
     if marks.is_empty() {
         // No `-- migrate:...` comment anywhere: nothing to collect.
         return;
     }
-    let mut next_mark = 0;
-    let mut statement = 0usize;
-    let mut seen_statement = false;
     for chunk in chunks {
         let (chunk_start, chunk_end) = (offsets[chunk.start] - base, offsets[chunk.end] - base);
-        while marks.get(next_mark).is_some_and(|&m| m < chunk_start) {
-            next_mark += 1;
+        while marks.get(state.next_mark).is_some_and(|&m| m < chunk_start) {
+            state.next_mark += 1;
         }
-        if marks.get(next_mark).is_none_or(|&m| m >= chunk_end) {
+        let seen_statement = state.statement > 0;
+        if marks.get(state.next_mark).is_none_or(|&m| m >= chunk_end) {
             // No directive in this chunk: only whether it holds a statement
             // matters (a substring search instead of a match per token).
             if chunk.clone().any(|i| !is_trivia(&tokens[i].token)) {
-                statement += 1;
-                seen_statement = true;
+                state.statement += 1;
             }
             continue;
         }
@@ -685,7 +962,7 @@ fn collect_directives(
                     if !has_statement {
                         for mut d in pending.drain(..) {
                             if !d.in_header {
-                                d.above = Some(statement);
+                                d.above = Some(state.statement);
                             }
                             parsed.directives.push(d);
                         }
@@ -697,11 +974,9 @@ fn collect_directives(
         }
         parsed.directives.append(&mut pending);
         if has_statement {
-            statement += 1;
-            seen_statement = true;
+            state.statement += 1;
         }
     }
-    parsed.directives.sort_by_key(|d| d.start);
 }
 
 #[cfg(test)]
@@ -744,7 +1019,7 @@ mod tests {
         let mut tokens = Tokenizer::new(&dialect, "SELECT 1;  -- c\n SELECT 2; SELECT 3")
             .tokenize_with_location()
             .unwrap_or_default();
-        let (chunks, _) = split::split(&tokens);
+        let chunks = split::split(&tokens);
         for chunk in &chunks {
             if let Some(t) = tokens.get_mut(chunk.end) {
                 *t = TokenWithSpan::wrap(Token::EOF);
@@ -775,5 +1050,253 @@ mod tests {
         let ok: Vec<bool> = parsed.trees.iter().map(Option::is_some).collect();
         assert_eq!(ok, [false, true, false, false, true]);
         assert_eq!(parsed.errors.len(), 3, "{:?}", parsed.errors);
+    }
+}
+
+/// Reading a file in windows gives exactly what reading it whole gives:
+/// every case here is checked with windows from one byte up (each boundary
+/// falls in a statement, a string, a body, a COPY block...) and compared
+/// with one window holding the whole file.
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+    use crate::check::FileCheck;
+    use crate::layout::TxRule;
+    use crate::schema::catalog::Catalog;
+    use crate::{Config, Direction};
+
+    /// The check of `bytes` with windows of `window` bytes (`None`: the
+    /// default size).
+    fn check_with(bytes: &[u8], window: Option<usize>, tx: TxRule) -> FileCheck {
+        TEST_WINDOW.with(|w| w.set(window));
+        let result = Config::new().check_part(
+            "migrations/0001_x.up.sql",
+            bytes,
+            Direction::Up,
+            tx,
+            &mut Catalog::empty(false),
+        );
+        TEST_WINDOW.with(|w| w.set(None));
+        result
+    }
+
+    /// Whether reading `sql` with windows of `window` bytes hands the first
+    /// statement over before the last one is known (the file really is read
+    /// in several windows).
+    fn several_windows(sql: &str, window: usize) -> bool {
+        struct Complete(Option<bool>);
+        impl Visitor for Complete {
+            fn start(&mut self, _: &Parsed, complete: bool) {
+                self.0 = Some(complete);
+            }
+            fn parsed(
+                &mut self,
+                _: usize,
+                _: &Statements,
+                _: Box<sqlparser::ast::Statement>,
+                _: &[Tok<'_>],
+            ) {
+            }
+            fn unparsed(&mut self, _: usize, _: &Statements, _: &[Tok<'_>]) {}
+        }
+        TEST_WINDOW.with(|w| w.set(Some(window)));
+        let mut visitor = Complete(None);
+        let result = parse_visiting(sql, 0, Mode::Nested, &mut visitor);
+        TEST_WINDOW.with(|w| w.set(None));
+        result.is_err() || visitor.0 == Some(false)
+    }
+
+    const WINDOWS: &[usize] = &[1, 2, 3, 5, 8, 13, 21, 40, 100, 300];
+
+    /// Checks `bytes` with every window size against one whole window.
+    fn assert_windows_agree_with(bytes: &[u8], tx: TxRule) -> FileCheck {
+        let whole = check_with(bytes, Some(usize::MAX), tx);
+        for &window in WINDOWS {
+            let windowed = check_with(bytes, Some(window), tx);
+            assert_eq!(
+                windowed,
+                whole,
+                "window of {window} bytes: {:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        if let Ok(sql) = std::str::from_utf8(bytes) {
+            if !sql.contains('\0') && sql.matches(';').count() > 1 {
+                assert!(several_windows(sql, 1), "read in one window: {sql:?}");
+            }
+        }
+        whole
+    }
+
+    fn assert_windows_agree(sql: &str) -> FileCheck {
+        assert_windows_agree_with(sql.as_bytes(), TxRule::Directive)
+    }
+
+    fn diagnostics(check: &FileCheck) -> Vec<String> {
+        check
+            .diagnostics
+            .iter()
+            .map(|d| format!("{} {}:{} {}", d.rule, d.line, d.column, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn statements_across_window_boundaries() {
+        let sql = "CREATE TABLE t (id int, name text);\n\
+                   INSERT INTO t VALUES (1, 'a;b'), (2, $q$;$q$);\n\
+                   /* a ; comment */ SELECT 1; SELECT 2; -- ; trailing\n\
+                   CREATE RULE r AS ON INSERT TO t DO INSTEAD (INSERT INTO t VALUES (1); SELECT 3);\n"
+            .repeat(3);
+        let whole = assert_windows_agree(&sql);
+        assert_eq!(whole.statements.len(), 15);
+    }
+
+    #[test]
+    fn dollar_quoted_bodies_and_begin_atomic_hold_semicolons() {
+        let whole = assert_windows_agree(
+            "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM 1; RETURN 1; END $$;\n\
+             SELECT 1;\n\
+             CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END;\n\
+             DO $body$ BEGIN RAISE NOTICE 'x;y'; END $body$;\n",
+        );
+        assert_eq!(whole.statements.len(), 4);
+        assert!(!whole.has_errors(), "{:?}", diagnostics(&whole));
+    }
+
+    #[test]
+    fn copy_from_stdin_data_blocks() {
+        let whole = assert_windows_agree(
+            "CREATE TABLE t (a int, b text);\n\
+             COPY t (a, b) FROM stdin;\n1\tx;y\n2\t'z\n\\.\n\
+             SELECT 1;\n\
+             COPY t FROM STDIN;\n\\.\n\
+             SELECT 2;\n\
+             COPY t FROM stdin;\n3\t;\n\\.\n",
+        );
+        assert_eq!(whole.statements.len(), 6);
+        assert!(
+            whole
+                .diagnostics
+                .iter()
+                .all(|d| d.rule != Rule::SyntaxError),
+            "{:?}",
+            diagnostics(&whole)
+        );
+    }
+
+    #[test]
+    fn psql_meta_commands() {
+        let whole = assert_windows_agree(
+            "\\set ON_ERROR_STOP on\nSELECT 1;\n\\connect other\nSELECT 2;\n  \\echo done\nSELECT 3;\n",
+        );
+        let meta: Vec<String> = diagnostics(&whole)
+            .into_iter()
+            .filter(|d| d.contains("meta-command"))
+            .collect();
+        assert_eq!(
+            meta,
+            [
+                "syntax-error 1:1 psql meta-command `\\set` is not SQL",
+                "syntax-error 3:1 psql meta-command `\\connect` is not SQL",
+                "syntax-error 5:3 psql meta-command `\\echo` is not SQL",
+            ]
+        );
+    }
+
+    #[test]
+    fn unterminated_string_at_the_end_of_the_file() {
+        let sql = format!("{}SELECT 'abc;\nSELECT 2;\n", "SELECT 1;\n".repeat(10));
+        let whole = assert_windows_agree(&sql);
+        assert_eq!(whole.statements.len(), 11);
+        let errors: Vec<String> = diagnostics(&whole)
+            .into_iter()
+            .filter(|d| d.starts_with("syntax-error"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("syntax-error 11:8 "), "{errors:?}");
+    }
+
+    #[test]
+    fn tokenizer_errors_in_the_middle() {
+        assert_windows_agree("SELECT 1;\nSELECT 0_a;\nSELECT 2;\n");
+        assert_windows_agree("SELECT 1;\nSELECT 'é' ; SELECT \"unterminated;\nSELECT 3;\n");
+        assert_windows_agree("SELECT 1; /* open comment ; SELECT 2;\n");
+    }
+
+    #[test]
+    fn nul_bytes_and_invalid_utf8_are_refused_as_before() {
+        let nul = assert_windows_agree_with(b"SELECT 1;\nSELECT 'a\0b';\n", TxRule::Directive);
+        assert_eq!(
+            nul.diagnostics.iter().map(|d| d.rule).collect::<Vec<_>>(),
+            [Rule::InvalidEncoding]
+        );
+        assert_eq!(
+            (nul.diagnostics[0].line, nul.diagnostics[0].column),
+            (2, 10)
+        );
+        let bad = assert_windows_agree_with(b"SELECT 1;\nSELECT '\xff';\n", TxRule::Directive);
+        assert_eq!(
+            bad.diagnostics.iter().map(|d| d.rule).collect::<Vec<_>>(),
+            [Rule::InvalidEncoding]
+        );
+    }
+
+    #[test]
+    fn unbalanced_nesting_is_read_flat_with_the_model_restored() {
+        // The nesting breaks after statements were checked: the file is
+        // read again, flat, from the model it started with (else `a` would
+        // be created twice).
+        let whole = assert_windows_agree(
+            "CREATE TABLE a (id int);\nSELECT 1;\nSELECT (1;\nSELECT 2;\nCREATE TABLE b (id int);\n",
+        );
+        assert_eq!(whole.statements.len(), 5);
+        let stray = assert_windows_agree(
+            "CREATE TABLE a (id int);\nSELECT 1;\nSELECT 1);\nCREATE RULE r AS ON INSERT TO a DO INSTEAD (SELECT 1; SELECT 2);\n",
+        );
+        assert_eq!(stray.statements.len(), 5);
+    }
+
+    #[test]
+    fn directives_and_later_statements() {
+        let whole = assert_windows_agree(
+            "-- migrate:no-transaction\n-- migrate:allow unguarded-drop\nSELECT 1;\n\
+             -- migrate:allow renaming\nALTER TABLE a RENAME TO b;\nDROP TABLE c;\n\
+             CREATE INDEX CONCURRENTLY i ON t (a);\n-- migrate:allow no-such-rule\nSELECT 2;\n",
+        );
+        assert_eq!(whole.transaction, crate::TransactionKind::NoTransaction);
+        // A renamed table kept by a view created later is fine; one that is
+        // not is reported.
+        let kept = assert_windows_agree(
+            "ALTER TABLE customer RENAME TO customers;\nSELECT 1;\nSELECT 2;\n\
+             CREATE VIEW customer AS SELECT * FROM customers;\nALTER TABLE other RENAME TO others;\n",
+        );
+        let renames: Vec<String> = diagnostics(&kept)
+            .into_iter()
+            .filter(|d| d.starts_with("renaming"))
+            .collect();
+        assert_eq!(renames.len(), 1, "{renames:?}");
+        assert!(renames[0].contains("`other`"), "{renames:?}");
+    }
+
+    #[test]
+    fn transaction_decided_by_a_later_statement() {
+        let sql = "CREATE TABLE t (a int);\nSELECT 1;\nCREATE INDEX CONCURRENTLY i ON t (a);\n";
+        for tx in [TxRule::Detect, TxRule::OneQuery, TxRule::SqlxMarker] {
+            assert_windows_agree_with(sql.as_bytes(), tx);
+        }
+        let detect = assert_windows_agree_with(sql.as_bytes(), TxRule::Detect);
+        assert_eq!(detect.transaction, crate::TransactionKind::NoTransaction);
+    }
+
+    #[test]
+    fn non_ascii_lines_and_crlf() {
+        let whole = assert_windows_agree(
+            "SELECT 'é';\r\nSELECT 'ü' AS ä; SELECT 2;\r\nSELECT 'ß' FROM t WHERE x = 'ñ'; DROP TABLE 表;\r\n",
+        );
+        assert_eq!(whole.statements.len(), 5);
+        assert!(whole
+            .statements
+            .iter()
+            .any(|s| (s.line, s.column) == (2, 18)));
     }
 }

@@ -46,6 +46,7 @@ pub struct ProjectConfig {
     dir: Option<(PathBuf, Range<usize>)>,
     layout: Layout,
     pub(crate) baseline: Option<(String, Range<usize>)>,
+    pub(crate) not_migrations: Vec<(String, Range<usize>)>,
     pub(crate) rules: Vec<(Rule, Level)>,
     pub(crate) postgres_version: Option<u32>,
     pub(crate) runner: RunnerSettings,
@@ -93,6 +94,7 @@ impl ProjectConfig {
                 dir: None,
                 layout: Layout::Auto,
                 baseline: None,
+                not_migrations: Vec::new(),
                 rules: Vec::new(),
                 postgres_version: None,
                 runner: RunnerSettings::default(),
@@ -137,6 +139,13 @@ impl ProjectConfig {
     /// The `[lint] baseline` version, as spelled in the file names.
     pub fn baseline(&self) -> Option<&str> {
         self.baseline.as_ref().map(|(text, _)| text.as_str())
+    }
+
+    /// The `not-migrations` file names: files in the migrations directory
+    /// that no migration claims and that nothing should run (a data script
+    /// run by hand), listed so they are not `unclaimed-file` errors.
+    pub fn not_migrations(&self) -> impl Iterator<Item = &str> {
+        self.not_migrations.iter().map(|(name, _)| name.as_str())
     }
 
     /// The runner settings (`[history]`, `[runner]`).
@@ -269,6 +278,7 @@ const TOP_KEYS: &[&str] = &[
     "dir",
     "layout",
     "postgres-version",
+    "not-migrations",
     "lint",
     "history",
     "runner",
@@ -345,6 +355,7 @@ impl Reader {
                 "dir" => self.dir(value),
                 "layout" => self.layout(value),
                 "postgres-version" => self.postgres_version(value),
+                "not-migrations" => self.not_migrations(value),
                 "lint" => {
                     if let Some(table) = self.table("lint", value) {
                         for entry in table {
@@ -406,6 +417,36 @@ impl Reader {
                 };
                 self.error(value.span(), format!("unknown layout `{name}`"), Some(help));
             }
+        }
+    }
+
+    fn not_migrations(&mut self, value: &Spanned<DeValue<'_>>) {
+        let DeValue::Array(names) = value.get_ref() else {
+            self.wrong_kind(
+                "not-migrations",
+                value,
+                "an array of file names, e.g. `[\"seed.sql\"]`",
+            );
+            return;
+        };
+        for name in names.iter() {
+            let Some(text) = self.string("not-migrations", name) else {
+                continue;
+            };
+            if text.is_empty() || text.contains(['/', '\\']) || text == "." || text == ".." {
+                self.error(
+                    name.span(),
+                    format!("`{text}` is not a file name"),
+                    Some(
+                        "name a file directly in the migrations directory, e.g. `\"seed.sql\"`"
+                            .to_string(),
+                    ),
+                );
+                continue;
+            }
+            self.config
+                .not_migrations
+                .push((text.to_string(), name.span()));
         }
     }
 
@@ -702,6 +743,19 @@ allow-out-of-order = true
             errors("lint = 3\n"),
             ["1:8 `lint` must be a table, not integer"]
         );
+        assert_eq!(
+            errors("not-migrations = [\"ok.sql\", \"sub/x.sql\", 3]\n"),
+            [
+                "1:29 `sub/x.sql` is not a file name",
+                "1:42 `not-migrations` must be a string, not integer",
+            ]
+        );
+        assert_eq!(
+            errors("not-migrations = \"seed.sql\"\n"),
+            ["1:18 `not-migrations` must be an array of file names, e.g. `[\"seed.sql\"]`, not string"]
+        );
+        let config = parse("not-migrations = [\"seed.sql\"]\n").unwrap();
+        assert_eq!(config.not_migrations().collect::<Vec<_>>(), ["seed.sql"]);
     }
 
     #[test]
@@ -709,7 +763,7 @@ allow-out-of-order = true
         let found = parse("[histroy]\ntable = \"h\"\n").unwrap_err();
         assert_eq!(
             found[0].help.as_deref(),
-            Some("did you mean `history`? migrate.toml knows: dir, layout, postgres-version, lint, history, runner")
+            Some("did you mean `history`? migrate.toml knows: dir, layout, postgres-version, not-migrations, lint, history, runner")
         );
         let found = parse("dir = \n").unwrap_err();
         assert_eq!(found.len(), 1);

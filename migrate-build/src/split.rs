@@ -12,27 +12,65 @@ use std::ops::Range;
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::lint::tokens::is_trivia;
+use crate::syntax::tokens::is_trivia;
 
-/// Token index ranges of the chunks (each without its `;`), and whether the
-/// last chunk was ended by a `;`.
-pub(crate) fn split(tokens: &[TokenWithSpan]) -> (Vec<Range<usize>>, bool) {
-    match split_with(tokens, true) {
-        Some(result) => result,
-        None => split_with(tokens, false)
-            .unwrap_or_else(|| (std::iter::once(0..tokens.len()).collect(), false)),
+/// How the splitter reads nesting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// A `;` inside parentheses or a `BEGIN ATOMIC` body does not end a
+    /// statement.
+    Nested,
+    /// Every `;` ends a statement: the reading of a file whose nesting does
+    /// not balance.
+    Flat,
+}
+
+/// The chunks of a run of tokens, and how its nesting went.
+#[derive(Debug)]
+pub(crate) struct Chunks {
+    /// Token index ranges of the chunks: each but the last ends just before
+    /// its `;` (the token at its `end`).
+    pub ranges: Vec<Range<usize>>,
+    /// [`Mode::Nested`]: the index of the first `)` that closes nothing.
+    pub stray_close: Option<usize>,
+    /// [`Mode::Nested`]: whether a parenthesis or a `BEGIN ATOMIC` body is
+    /// still open at the end.
+    pub open: bool,
+}
+
+impl Chunks {
+    /// Whether the nesting balanced (always, in [`Mode::Flat`]).
+    pub(crate) fn balanced(&self) -> bool {
+        self.stray_close.is_none() && !self.open
     }
 }
 
-/// `None` when `track_depth` and the nesting did not balance.
-fn split_with(tokens: &[TokenWithSpan], track_depth: bool) -> Option<(Vec<Range<usize>>, bool)> {
-    let mut chunks = Vec::new();
+/// Token index ranges of the chunks of a whole file (each without its `;`):
+/// split [`Mode::Nested`], or [`Mode::Flat`] when the nesting does not
+/// balance.
+#[cfg(test)]
+pub(crate) fn split(tokens: &[TokenWithSpan]) -> Vec<Range<usize>> {
+    let nested = chunks(tokens, Mode::Nested);
+    let chunks = if nested.balanced() {
+        nested
+    } else {
+        chunks(tokens, Mode::Flat)
+    };
+    chunks.ranges
+}
+
+/// The chunks of `tokens` read in `mode`. At a top-level `;` the nesting
+/// state is empty again, so a file can be split a run of tokens at a time,
+/// each run starting after such a `;`.
+pub(crate) fn chunks(tokens: &[TokenWithSpan], mode: Mode) -> Chunks {
+    let track_depth = mode == Mode::Nested;
+    let mut ranges = Vec::new();
     let mut start = 0;
     let mut parens: usize = 0;
     let mut atomic: usize = 0;
     let mut cases: usize = 0;
     let mut previous_begin = false;
-    let mut unbalanced = false;
+    let mut stray_close = None;
     for (i, t) in tokens.iter().enumerate() {
         let token = &t.token;
         if is_trivia(token) {
@@ -43,8 +81,8 @@ fn split_with(tokens: &[TokenWithSpan], track_depth: bool) -> Option<(Vec<Range<
             match token {
                 Token::LParen => parens += 1,
                 Token::RParen => {
-                    if parens == 0 {
-                        unbalanced = true;
+                    if parens == 0 && stray_close.is_none() {
+                        stray_close = Some(i);
                     }
                     parens = parens.saturating_sub(1);
                 }
@@ -67,16 +105,16 @@ fn split_with(tokens: &[TokenWithSpan], track_depth: bool) -> Option<(Vec<Range<
         previous_begin = is_begin;
         // `matches!`, not `==`: the derived `PartialEq` is a call per token.
         if matches!(token, Token::SemiColon) && parens == 0 && atomic == 0 {
-            chunks.push(start..i);
+            ranges.push(start..i);
             start = i + 1;
         }
     }
-    if track_depth && (unbalanced || parens != 0 || atomic != 0) {
-        return None;
+    ranges.push(start..tokens.len());
+    Chunks {
+        ranges,
+        stray_close,
+        open: parens != 0 || atomic != 0,
     }
-    let terminated = start == tokens.len() || tokens[start..].iter().all(|t| is_trivia(&t.token));
-    chunks.push(start..tokens.len());
-    Some((chunks, terminated))
 }
 
 #[cfg(test)]
@@ -90,7 +128,6 @@ mod tests {
             .tokenize_with_location()
             .unwrap_or_default();
         split(&tokens)
-            .0
             .into_iter()
             .map(|r| {
                 tokens[r]

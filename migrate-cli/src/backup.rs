@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use postgres::config::Host;
+use tokio_postgres::config::Host;
 
 use crate::commands::Ctx;
-use crate::connect::{ConnectOptions, SslMode};
+use crate::connect::ConnectOptions;
 use crate::error::{CliError, Result};
 use crate::output::{duration, Style};
 use crate::redact::redact;
@@ -78,7 +78,7 @@ pub fn backup(
 
     let (url, _) = settings::require_database_url(ctx.global)?;
     let opts = ConnectOptions::parse(&url)?;
-    let config = opts.pg_config()?;
+    let config = opts.config()?;
     let passfile = match config.get_password() {
         Some(password) => Some(PassFile::write(password)?),
         None => None,
@@ -224,7 +224,10 @@ pub fn check_versions(dump: &DumpVersion, server_num: i64) -> std::result::Resul
 }
 
 /// The libpq environment of the runner's connection (no password).
-fn libpq_env(config: &postgres::Config, opts: &ConnectOptions) -> Vec<(&'static str, String)> {
+fn libpq_env(
+    config: &tokio_postgres::Config,
+    opts: &ConnectOptions,
+) -> Vec<(&'static str, String)> {
     let mut env = vec![("PGAPPNAME", "pgmigrate-backup".to_string())];
     match config.get_hosts().first() {
         Some(Host::Tcp(host)) => env.push(("PGHOST", host.clone())),
@@ -247,14 +250,7 @@ fn libpq_env(config: &postgres::Config, opts: &ConnectOptions) -> Vec<(&'static 
     if let Some(timeout) = config.get_connect_timeout() {
         env.push(("PGCONNECT_TIMEOUT", timeout.as_secs().max(1).to_string()));
     }
-    let mode = match opts.ssl_mode {
-        SslMode::Disable => "disable",
-        SslMode::Prefer => "prefer",
-        SslMode::Require => "require",
-        SslMode::VerifyCa => "verify-ca",
-        SslMode::VerifyFull => "verify-full",
-    };
-    env.push(("PGSSLMODE", mode.to_string()));
+    env.push(("PGSSLMODE", opts.ssl_mode.as_str().to_string()));
     if let Some(root) = &opts.root_cert {
         env.push(("PGSSLROOTCERT", root.clone()));
     }

@@ -171,13 +171,40 @@ pub enum Command {
     Schema(SchemaArgs),
 }
 
+/// A migration version as typed: as the layout spells it in file names
+/// (`0042`, diesel's `2024-01-02-030405`), or the number `status` prints.
+/// Resolved against the migrations by [`crate::commands::Ctx::version`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionArg(pub String);
+
+impl std::str::FromStr for VersionArg {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<VersionArg, String> {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        if text.is_empty() || !text.chars().all(allowed) {
+            return Err(
+                "write the version as the file names spell it (e.g. `0042`, or diesel's `2024-01-02-030405`) or as `pgmigrate status` prints it"
+                    .to_string(),
+            );
+        }
+        Ok(VersionArg(text.to_string()))
+    }
+}
+
+impl std::fmt::Display for VersionArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// `pgmigrate schema`.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// The schema after the migrations up to and including this version
     /// (default: all).
     #[arg(long, value_name = "VERSION")]
-    pub at: Option<i64>,
+    pub at: Option<VersionArg>,
     /// Output format: SQL statements, or JSON facts.
     #[arg(long, value_enum, default_value_t = SchemaFormat::Sql)]
     pub format: SchemaFormat,
@@ -200,7 +227,7 @@ pub struct RepairArgs {
     /// edits that need no run (comments, formatting), after checking that the
     /// database matches the edited file.
     #[arg(long, value_name = "VERSION")]
-    pub realign: Vec<i64>,
+    pub realign: Vec<VersionArg>,
     /// The interrupted no-transaction scripts were finished by hand: record an
     /// interrupted up as applied and an interrupted down as reverted (without
     /// this flag: the database was brought back to before the script, so an up
@@ -225,7 +252,7 @@ pub struct StatusArgs {
 pub struct UpArgs {
     /// Apply pending migrations up to and including this version.
     #[arg(long, value_name = "VERSION", conflicts_with = "step")]
-    pub to: Option<i64>,
+    pub to: Option<VersionArg>,
     /// Apply only the next N pending migrations (the counterpart of `down N`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub step: Option<u32>,
@@ -250,7 +277,7 @@ pub struct DownArgs {
     pub count: Option<usize>,
     /// Revert every migration newer than this version (the version itself stays applied).
     #[arg(long, value_name = "VERSION", conflicts_with = "all")]
-    pub to: Option<i64>,
+    pub to: Option<VersionArg>,
     /// Revert every applied migration.
     #[arg(long)]
     pub all: bool,
@@ -264,7 +291,7 @@ pub struct DownArgs {
 pub struct PlanArgs {
     /// Plan up to and including this version.
     #[arg(long, value_name = "VERSION")]
-    pub to: Option<i64>,
+    pub to: Option<VersionArg>,
     /// Plan only the next N pending migrations.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), conflicts_with_all = ["to", "offline"])]
     pub step: Option<u32>,
@@ -276,7 +303,7 @@ pub struct PlanArgs {
     /// With --offline: the database already has every migration up to and
     /// including VERSION applied; the script starts after it.
     #[arg(long, value_name = "VERSION", requires = "offline")]
-    pub from: Option<i64>,
+    pub from: Option<VersionArg>,
 }
 
 /// `pgmigrate create`.
@@ -316,7 +343,7 @@ pub struct LintArgs {
 pub struct StampArgs {
     /// Version to mark as the newest applied one.
     #[arg(value_name = "VERSION")]
-    pub target: i64,
+    pub target: VersionArg,
 }
 
 /// `pgmigrate adopt`.

@@ -19,7 +19,7 @@
 
 use std::path::{Path, PathBuf};
 
-use postgres::config::Host;
+use tokio_postgres::config::Host;
 
 /// Reads an environment variable; `None` when unset, empty or not UTF-8.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -48,7 +48,7 @@ pub struct Applied {
 
 /// Fills what `config` leaves unset from the environment and the password
 /// file, as libpq does; `home` is the user's home directory.
-pub fn apply(config: &mut postgres::Config, env: Env<'_>, home: Option<&Path>) -> Applied {
+pub fn apply(config: &mut tokio_postgres::Config, env: Env<'_>, home: Option<&Path>) -> Applied {
     let mut applied = Applied::default();
     if config.get_hosts().is_empty() {
         match env("PGHOST") {
@@ -113,7 +113,7 @@ pub fn apply(config: &mut postgres::Config, env: Env<'_>, home: Option<&Path>) -
     applied
 }
 
-fn add_host(config: &mut postgres::Config, host: &str) {
+fn add_host(config: &mut tokio_postgres::Config, host: &str) {
     if host.starts_with('/') {
         config.host_path(host);
     } else if !host.is_empty() {
@@ -132,7 +132,7 @@ fn default_socket_dir(port: u16) -> Option<&'static str> {
 /// the connection, or `None`; an unsafe file is skipped with a warning.
 fn password_from_file(
     path: &Path,
-    config: &postgres::Config,
+    config: &tokio_postgres::Config,
     warnings: &mut Vec<String>,
 ) -> Option<String> {
     let metadata = std::fs::metadata(path).ok()?;
@@ -256,7 +256,7 @@ mod tests {
             ("PGPASSWORD", "from-env"),
         ]);
         let env = |k: &str| vars.get(k).cloned();
-        let mut config = postgres::Config::from_str("dbname=app").unwrap();
+        let mut config = tokio_postgres::Config::from_str("dbname=app").unwrap();
         let applied = apply(&mut config, &env, None);
         assert_eq!(config.get_hosts().len(), 2);
         assert_eq!(config.get_ports(), [6543]);
@@ -265,13 +265,13 @@ mod tests {
         assert_eq!(config.get_password(), Some(&b"from-env"[..]));
         assert_eq!(applied.password.as_deref(), Some("from-env"));
         // The string wins over the environment.
-        let mut config = postgres::Config::from_str("postgres://dave:pw@h:1/d").unwrap();
+        let mut config = tokio_postgres::Config::from_str("postgres://dave:pw@h:1/d").unwrap();
         apply(&mut config, &env, None);
         assert_eq!(config.get_user(), Some("dave"));
         assert_eq!(config.get_password(), Some(&b"pw"[..]));
         assert_eq!(config.get_ports(), [1]);
         // No database: the user's name.
-        let mut config = postgres::Config::from_str("host=h").unwrap();
+        let mut config = tokio_postgres::Config::from_str("host=h").unwrap();
         apply(&mut config, &env, None);
         assert_eq!(config.get_dbname(), Some("carol"));
     }
@@ -285,12 +285,12 @@ mod tests {
         std::fs::write(&file, "h:5432:d:u:secret\n").unwrap();
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
         let env = |_: &str| None;
-        let mut config = postgres::Config::from_str("host=h dbname=d user=u").unwrap();
+        let mut config = tokio_postgres::Config::from_str("host=h dbname=d user=u").unwrap();
         let applied = apply(&mut config, &env, Some(dir.path()));
         assert_eq!(config.get_password(), None);
         assert!(applied.warnings[0].contains("u=rw (0600)"), "{applied:?}");
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let mut config = postgres::Config::from_str("host=h dbname=d user=u").unwrap();
+        let mut config = tokio_postgres::Config::from_str("host=h dbname=d user=u").unwrap();
         let applied = apply(&mut config, &env, Some(dir.path()));
         assert_eq!(config.get_password(), Some(&b"secret"[..]));
         assert!(applied.warnings.is_empty());

@@ -88,6 +88,71 @@ fn sqlx_records_exactly_the_applied_versions() {
     assert_eq!(recorded(&s, "schema_migrations"), [1, 3]);
 }
 
+/// The version of the real sqlx-cli when `sqlx` is on PATH.
+fn sqlx_cli() -> Option<String> {
+    let out = std::process::Command::new("sqlx")
+        .arg("--version")
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The history table as the real sqlx-cli writes it, when it is installed
+/// (`cargo install sqlx-cli --no-default-features --features postgres,rustls`);
+/// otherwise as its documented DDL and rows. The output says which.
+#[test]
+fn sqlx_history_as_sqlx_cli_writes_it() {
+    let s = Sandbox::with_db("adopt_sqlx_cli");
+    sqlx_files(&s);
+    let source = match sqlx_cli() {
+        Some(version) => {
+            let dir = s.dir();
+            let run = std::process::Command::new("sqlx")
+                .args(["migrate", "run", "--target-version", "3", "--source"])
+                .arg(&dir)
+                .args(["--database-url", s.url()])
+                .output()
+                .expect("run sqlx");
+            assert!(
+                run.status.success(),
+                "sqlx migrate run: {}{}",
+                String::from_utf8_lossy(&run.stdout),
+                String::from_utf8_lossy(&run.stderr)
+            );
+            assert!(s.has_table("posts") && !s.has_table("tags"));
+            format!("the real {version}")
+        }
+        None => {
+            s.client().batch_execute(SQLX_DDL).unwrap();
+            for (version, file) in [(1, "1_users.sql"), (2, "2_posts.sql"), (3, "3_index.sql")] {
+                sqlx_row(&s, version, file, true);
+            }
+            "sqlx's documented DDL and rows (no `sqlx` on PATH)".to_string()
+        }
+    };
+    {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "adopt --from sqlx: _sqlx_migrations written by {source}"
+        );
+    }
+    let before = snapshot(&s, "_sqlx_migrations");
+    // Adopted without `--accept-changed`: the checksums sqlx recorded are
+    // the SHA-384 that adoption computes of the same files.
+    s.run_db(&["adopt", "--from", "sqlx"])
+        .code(0)
+        .contains("adopted 3 migration(s) from sqlx")
+        .lacks("changed since applied");
+    assert_eq!(recorded(&s, "schema_migrations"), [1, 2, 3]);
+    assert_eq!(snapshot(&s, "_sqlx_migrations"), before);
+    s.run_db(&["status"]).contains("3 applied, 1 pending");
+    s.run_db(&["up"]).code(0).contains("applied 1 migration(s)");
+    assert!(s.has_table("tags"));
+}
+
 #[test]
 fn sqlx_refuses_a_failed_row_and_a_changed_file() {
     let s = Sandbox::with_db("adopt_sqlx_refusals");

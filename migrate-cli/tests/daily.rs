@@ -391,11 +391,9 @@ fn backup_passes_the_password_through_a_private_file_never_the_command_line() {
         .unwrap();
     let hba = std::fs::read_to_string(cluster.data_dir().join("pg_hba.conf")).unwrap();
     if !hba.contains("dumpuser") {
-        common::prepend_hba_and_reload(
-            cluster,
-            &mut admin,
-            "host all dumpuser 127.0.0.1/32 scram-sha-256\n",
-        );
+        cluster
+            .prepend_hba("host all dumpuser 127.0.0.1/32 scram-sha-256\n")
+            .expect("pg_hba.conf");
     }
     let url = format!(
         "postgres://dumpuser:se%3Acr%5Cet@127.0.0.1:{}/cli_backup_password",

@@ -144,3 +144,58 @@ fn create_does_not_write_names_another_layout_ignores() {
     native.run(&["create", "add_email"]).code(0);
     assert_eq!(native.files().len(), 2);
 }
+
+#[test]
+fn diesel_versions_as_its_directories_spell_them() {
+    let s = Sandbox::with_db("cli_layout_diesel_versions");
+    for (dir, up, down) in [
+        (
+            "2024-01-02-030405_users",
+            "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+            "DROP TABLE IF EXISTS users;\n",
+        ),
+        (
+            "2024-02-01-000000-0000_posts",
+            "CREATE TABLE posts (id bigint PRIMARY KEY);\n",
+            "DROP TABLE IF EXISTS posts;\n",
+        ),
+    ] {
+        std::fs::create_dir(s.dir().join(dir)).unwrap();
+        s.write(&format!("{dir}/up.sql"), up);
+        s.write(&format!("{dir}/down.sql"), down);
+    }
+    // A data script run by hand beside the directories, as crates.io keeps
+    // one: an error until migrate.toml says that it is not a migration.
+    s.write("data_fix.sql", "UPDATE users SET id = id;\n");
+    s.run(&["lint"])
+        .code(1)
+        .contains("unclaimed-file")
+        .contains("not-migrations");
+    std::fs::write(
+        s.root().join("migrate.toml"),
+        "not-migrations = [\"data_fix.sql\"]\n",
+    )
+    .unwrap();
+    s.run(&["lint"])
+        .code(0)
+        .contains("checked 2 migration(s), 4 file(s) in migrations; not migrations (migrate.toml): data_fix.sql");
+
+    // `--to` takes the version as the directory name spells it, or the
+    // number `status` prints.
+    s.run_db(&["up", "--to", "2024-01-02-030405"])
+        .code(0)
+        .contains("applied 1 migration(s)");
+    assert_eq!(s.applied(), [2024010203040500005]);
+    s.run_db(&["up", "--to", "2024010203040500005"])
+        .code(0)
+        .contains("nothing to apply");
+    s.run_db(&["up"]).code(0);
+    s.run_db(&["down", "--to", "2024-01-02-030405"])
+        .code(0)
+        .contains("reverted 1 migration(s)");
+    assert_eq!(s.applied(), [2024010203040500005]);
+    s.run_db(&["up", "--to", "latest"])
+        .code(2)
+        .contains("`latest` is not a version of the diesel layout")
+        .contains("the newest: `2024-02-01-000000-0000`");
+}

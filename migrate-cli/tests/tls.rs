@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{prepend_hba_and_reload, Sandbox};
-use pgmigrate_tempdb::TempCluster;
+use common::Sandbox;
+use pgmigrate_tempdb::{TempCluster, TestCertificates};
 
 #[test]
 fn sslmodes_against_a_tls_only_server() {
@@ -16,13 +16,9 @@ fn sslmodes_against_a_tls_only_server() {
     let cert = cert.to_str().unwrap().to_string();
     cluster.create_database("tls_test").unwrap();
     // Plain TCP is rejected from now on: a success below proves TLS.
-    let mut admin = postgres::Client::connect(&cluster.url(), postgres::NoTls).unwrap();
-    prepend_hba_and_reload(
-        &cluster,
-        &mut admin,
-        "hostnossl all all 127.0.0.1/32 reject\n",
-    );
-    drop(admin);
+    cluster
+        .prepend_hba("hostnossl all all 127.0.0.1/32 reject\n")
+        .unwrap();
 
     let port = cluster.port();
     let s = Sandbox::offline();
@@ -88,97 +84,24 @@ fn sslmodes_against_a_tls_only_server() {
     .contains("/nonexistent.pem");
 }
 
-/// Runs `openssl` with `args` in `dir`; panics with its output on failure.
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run openssl");
-    assert!(out.status.success(), "openssl {args:?}: {out:?}");
-}
-
 #[test]
 fn client_certificates_with_sslcert_and_sslkey() {
-    use std::os::unix::fs::MetadataExt;
-
     let cluster = TempCluster::builder()
         .ssl(true)
         .start()
         .expect("ssl cluster");
     cluster.create_database("tls_client").unwrap();
-
-    // A CA, and a client certificate for user `postgres` signed by it.
-    let certs = tempfile::tempdir().unwrap();
-    let dir = certs.path();
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=test client CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=postgres",
-            "-keyout",
-            "client.key",
-            "-out",
-            "client.csr",
-        ],
-    );
-    // Signed twice: as X.509 v3 (with an extension), and as v1 (without).
-    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
-    let sign = |extra: &[&str], out: &str| {
-        let mut args = vec![
-            "x509",
-            "-req",
-            "-in",
-            "client.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "1",
-        ];
-        args.extend_from_slice(extra);
-        args.extend(["-out", out]);
-        openssl(dir, &args);
-    };
-    sign(&["-extfile", "client.ext"], "client.crt");
-    sign(&[], "client-v1.crt");
-
-    // The server trusts that CA and requires a certificate whose CN is the
-    // user name for every TLS connection (and refuses plain TCP).
-    let data = cluster.data_dir();
-    let owner = std::fs::metadata(&data).unwrap();
-    let ca = data.join("client_ca.crt");
-    std::fs::copy(dir.join("ca.crt"), &ca).unwrap();
-    std::os::unix::fs::chown(&ca, Some(owner.uid()), Some(owner.gid())).unwrap();
+    // A CA, a server certificate and a client certificate for user
+    // `postgres` (v3, and v1) signed by it. The server requires a certificate
+    // whose CN is the user name for every TLS connection, and refuses plain TCP.
+    let certs = TestCertificates::generate("postgres").expect("certificates");
+    cluster.use_certificates(&certs).unwrap();
+    cluster
+        .prepend_hba(
+            "hostnossl all all 127.0.0.1/32 reject\n\
+             hostssl all all 127.0.0.1/32 trust clientcert=verify-full\n",
+        )
+        .unwrap();
     // Over the Unix socket, which pg_hba still trusts.
     let mut admin = postgres::Client::connect(
         &format!(
@@ -189,15 +112,6 @@ fn client_certificates_with_sslcert_and_sslkey() {
         postgres::NoTls,
     )
     .unwrap();
-    admin
-        .batch_execute("ALTER SYSTEM SET ssl_ca_file = 'client_ca.crt'")
-        .unwrap();
-    prepend_hba_and_reload(
-        &cluster,
-        &mut admin,
-        "hostnossl all all 127.0.0.1/32 reject\n\
-         hostssl all all 127.0.0.1/32 trust clientcert=verify-full\n",
-    );
 
     let s = Sandbox::offline();
     s.write(
@@ -208,7 +122,7 @@ fn client_certificates_with_sslcert_and_sslkey() {
         "postgres://postgres@127.0.0.1:{}/tls_client?sslmode=require",
         cluster.port()
     );
-    let (cert, key) = (dir.join("client.crt"), dir.join("client.key"));
+    let (cert, key) = (certs.client_cert(), certs.client_key());
     let with_cert = format!("{base}&sslcert={}&sslkey={}", cert.display(), key.display());
 
     // No client certificate: the server refuses.
@@ -228,7 +142,7 @@ fn client_certificates_with_sslcert_and_sslkey() {
         "--database-url",
         &format!(
             "{base}&sslcert={}&sslkey={}",
-            dir.join("client-v1.crt").display(),
+            certs.client_cert_v1().display(),
             key.display()
         ),
         "status",

@@ -86,3 +86,30 @@ fn verify_reports_a_failing_down_and_forward_only() {
         .contains("0001_t.down.sql")
         .contains("division by zero");
 }
+
+#[test]
+fn verify_says_where_an_up_script_failed() {
+    let s = Sandbox::with_db("cli_verify_up_fails");
+    s.write("0001_users.up.sql", "CREATE TABLE users (id bigint);\n");
+    s.write("0001_users.down.sql", "DROP TABLE IF EXISTS users;\n");
+    s.write(
+        "0002_age.up.sql",
+        "ALTER TABLE users ADD COLUMN age int DEFAULT (1 / 0);\n",
+    );
+    s.write(
+        "0002_age.down.sql",
+        "ALTER TABLE users DROP COLUMN IF EXISTS age;\n",
+    );
+    s.write("0003_other.up.sql", "CREATE TABLE other (id int);\n");
+    s.write("0003_other.down.sql", "DROP TABLE IF EXISTS other;\n");
+    s.run_db(&["verify"])
+        .code(1)
+        .contains("0002_age")
+        .contains("FAILED")
+        .contains(
+            "migrations/0002_age.up.sql failed after the 1 migration(s) before it applied \
+             (migration 2 of 3; nothing was reverted)",
+        )
+        .contains("division by zero")
+        .lacks("empty database");
+}

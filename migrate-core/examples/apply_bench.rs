@@ -2,7 +2,10 @@
 //! running the same SQL with the same per-migration transaction and history
 //! row, on the same throwaway server in the same run, with both drivers
 //! (`postgres` and `tokio-postgres`); then `up` with everything applied (the
-//! start-up path of every replica), in time and round trips.
+//! start-up path of every replica), in time and round trips. The three take
+//! turns going first. Besides wall time, the CPU time of the client and of
+//! the server backend that served it (Linux `/proc`), which a busy machine
+//! disturbs less than wall time.
 //!
 //! ```text
 //! cargo run --release -p pgmigrate-core --example apply_bench [N] [RUNS]
@@ -70,6 +73,43 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+fn median_of(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// CPU time (user + system) process `pid` has used so far, from a Linux
+/// `/proc/PID/stat` line (in clock ticks of 10 ms); zero elsewhere.
+fn cpu_of_stat(stat: &str) -> Duration {
+    // The fields after the command name, which is in parentheses and may hold
+    // spaces: utime and stime are fields 14 and 15 of the line.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
+fn cpu(pid: u32) -> Duration {
+    cpu_of_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default())
+}
+
+/// One side of one run: wall time (connect included), the CPU time of this
+/// process (the client) and of the server backend that served it.
+#[derive(Default, Clone, Copy)]
+struct Sample {
+    wall: Duration,
+    client: Duration,
+    server: Duration,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let n: i64 = args.next().map_or(Ok(1000), |a| a.parse())?;
@@ -85,90 +125,165 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "psql".into()
         }
     };
-    let script_path = std::env::temp_dir().join(format!("apply_bench_{}.sql", std::process::id()));
-    std::fs::write(&script_path, psql_script(&list))?;
+    let scratch = std::env::temp_dir().join(format!("apply_bench_{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let script_path = scratch.join("apply.sql");
+    // At the end, psql writes its own and its backend's /proc stat lines.
+    let mut script = psql_script(&list);
+    script.push_str(&format!(
+        "SELECT pg_backend_pid() AS backend \\gset\n\\setenv BACKEND :backend\n\
+         \\! cat /proc/$BACKEND/stat > {dir}/backend.stat; cat /proc/$PPID/stat > {dir}/psql.stat\n",
+        dir = scratch.display()
+    ));
+    std::fs::write(&script_path, script)?;
+    let me = std::process::id();
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (mut ours, mut theirs, mut noop) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut ours_async, mut noop_async) = (Vec::new(), Vec::new());
+    // [async, sync, psql] per run.
+    let mut samples: Vec<[Sample; 3]> = Vec::new();
+    let (mut noop, mut noop_async) = (Vec::new(), Vec::new());
     let mut noop_trips = 0;
     let mut noop_trips_async = 0;
     for run in 0..runs {
-        let url = cluster.create_database(&format!("async_{run}"))?;
-        runtime.block_on(async {
-            let start = Instant::now();
-            let (mut client, connection) =
-                tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-            let task = tokio::spawn(connection);
-            let report = migrations.up_async(&mut client).await?;
-            ours_async.push(start.elapsed());
-            assert_eq!(report.applied.len(), list.len());
-            let start = Instant::now();
-            let report = migrations.up_async(&mut client).await?;
-            noop_async.push(start.elapsed());
-            noop_trips_async = report.round_trips;
-            drop(client);
-            let _ = task.await;
-            Ok::<_, Box<dyn std::error::Error>>(())
-        })?;
-
-        let url = cluster.create_database(&format!("ours_{run}"))?;
-        let start = Instant::now();
-        let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
-        let report = migrations.up(&mut client)?;
-        ours.push(start.elapsed());
-        assert_eq!(report.applied.len(), list.len());
-
-        let start = Instant::now();
-        let report = migrations.up(&mut client)?;
-        noop.push(start.elapsed());
-        noop_trips = report.round_trips;
-
-        let url = cluster.create_database(&format!("psql_{run}"))?;
-        let start = Instant::now();
-        let status = Command::new(&psql)
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-f"])
-            .arg(&script_path)
-            .status()?;
-        theirs.push(start.elapsed());
-        assert!(status.success(), "psql failed");
+        // The three take turns going first, so that none always runs on a
+        // server warmed (or busied) by the others.
+        let mut sample = [Sample::default(); 3];
+        for which in (0..3).map(|i| (i + run) % 3) {
+            match which {
+                0 => {
+                    let url = cluster.create_database(&format!("async_{run}"))?;
+                    runtime.block_on(async {
+                        let (start, start_cpu) = (Instant::now(), cpu(me));
+                        let (mut client, connection) =
+                            tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+                        let task = tokio::spawn(connection);
+                        let report = migrations.up_async(&mut client).await?;
+                        sample[0].wall = start.elapsed();
+                        sample[0].client = cpu(me) - start_cpu;
+                        assert_eq!(report.applied.len(), list.len());
+                        let backend: i32 = client
+                            .query_one("SELECT pg_backend_pid()", &[])
+                            .await?
+                            .get(0);
+                        sample[0].server = cpu(backend as u32);
+                        let start = Instant::now();
+                        let report = migrations.up_async(&mut client).await?;
+                        noop_async.push(start.elapsed());
+                        noop_trips_async = report.round_trips;
+                        drop(client);
+                        let _ = task.await;
+                        Ok::<_, Box<dyn std::error::Error>>(())
+                    })?;
+                }
+                1 => {
+                    let url = cluster.create_database(&format!("ours_{run}"))?;
+                    let (start, start_cpu) = (Instant::now(), cpu(me));
+                    let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+                    let report = migrations.up(&mut client)?;
+                    sample[1].wall = start.elapsed();
+                    sample[1].client = cpu(me) - start_cpu;
+                    assert_eq!(report.applied.len(), list.len());
+                    let backend: i32 = client.query_one("SELECT pg_backend_pid()", &[])?.get(0);
+                    sample[1].server = cpu(backend as u32);
+                    let start = Instant::now();
+                    let report = migrations.up(&mut client)?;
+                    noop.push(start.elapsed());
+                    noop_trips = report.round_trips;
+                }
+                _ => {
+                    let url = cluster.create_database(&format!("psql_{run}"))?;
+                    let start = Instant::now();
+                    let status = Command::new(&psql)
+                        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-f"])
+                        .arg(&script_path)
+                        .status()?;
+                    sample[2].wall = start.elapsed();
+                    assert!(status.success(), "psql failed");
+                    let read = |name: &str| {
+                        cpu_of_stat(
+                            &std::fs::read_to_string(scratch.join(name)).unwrap_or_default(),
+                        )
+                    };
+                    sample[2].client = read("psql.stat");
+                    sample[2].server = read("backend.stat");
+                }
+            }
+        }
+        samples.push(sample);
     }
-    let _ = std::fs::remove_file(&script_path);
-    let (ours, theirs, noop) = (median(ours), median(theirs), median(noop));
-    let (ours_async, noop_async) = (median(ours_async), median(noop_async));
-    println!("| what ({n} migrations, median of {runs}) | time | round trips |");
-    println!("| --- | ---: | ---: |");
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let column = |i: usize, part: fn(&Sample) -> Duration| {
+        median(samples.iter().map(|s| part(&s[i])).collect())
+    };
     println!(
-        "| executor `up` (postgres), empty database (connect included) | {:.0} ms | {} |",
-        ours.as_secs_f64() * 1e3,
-        n + 2
+        "| what ({n} migrations, median of {runs}) | time | client CPU | server CPU | round trips |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for (i, what, trips) in [
+        (
+            1,
+            "executor `up` (postgres), empty database (connect included)",
+            n + 2,
+        ),
+        (
+            0,
+            "executor `up_async` (tokio-postgres), empty database (connect included)",
+            n + 2,
+        ),
+        (
+            2,
+            "`psql -X -q -f`, same SQL + history, empty database",
+            5 * n + 1,
+        ),
+    ] {
+        println!(
+            "| {what} | {:.0} ms | {:.0} ms | {:.0} ms | {trips} |",
+            ms(column(i, |s| s.wall)),
+            ms(column(i, |s| s.client)),
+            ms(column(i, |s| s.server)),
+        );
+    }
+    println!(
+        "| executor `up` (postgres), everything applied | {:.2} ms | | | {noop_trips} |",
+        ms(median(noop))
     );
     println!(
-        "| executor `up_async` (tokio-postgres), empty database (connect included) | {:.0} ms | {} |",
-        ours_async.as_secs_f64() * 1e3,
-        n + 2
+        "| executor `up_async` (tokio-postgres), everything applied | {:.2} ms | | | {noop_trips_async} |",
+        ms(median(noop_async))
+    );
+    let ratio = |i: usize, part: fn(&Sample) -> Duration| {
+        median_of(
+            samples
+                .iter()
+                .map(|s| part(&s[i]).as_secs_f64() / part(&s[2]).as_secs_f64())
+                .collect(),
+        )
+    };
+    println!(
+        "\nexecutor / psql, wall time, median of the per-run ratios: {:.2}x (postgres), {:.2}x (tokio-postgres)",
+        ratio(1, |s| s.wall),
+        ratio(0, |s| s.wall)
     );
     println!(
-        "| `psql -X -q -f`, same SQL + history, empty database | {:.0} ms | {} |",
-        theirs.as_secs_f64() * 1e3,
-        5 * n + 1
+        "executor / psql, server CPU, median of the per-run ratios: {:.2}x (postgres), {:.2}x (tokio-postgres)",
+        ratio(1, |s| s.server),
+        ratio(0, |s| s.server)
     );
     println!(
-        "| executor `up` (postgres), everything applied | {:.2} ms | {} |",
-        noop.as_secs_f64() * 1e3,
-        noop_trips
-    );
-    println!(
-        "| executor `up_async` (tokio-postgres), everything applied | {:.2} ms | {} |",
-        noop_async.as_secs_f64() * 1e3,
-        noop_trips_async
-    );
-    println!(
-        "\nexecutor / psql = {:.2}x (postgres), {:.2}x (tokio-postgres)",
-        ours.as_secs_f64() / theirs.as_secs_f64(),
-        ours_async.as_secs_f64() / theirs.as_secs_f64()
+        "per run (postgres / tokio-postgres / psql, ms): {}",
+        samples
+            .iter()
+            .map(|s| format!(
+                "{:.0}/{:.0}/{:.0}",
+                ms(s[1].wall),
+                ms(s[0].wall),
+                ms(s[2].wall)
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }

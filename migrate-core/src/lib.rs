@@ -26,11 +26,15 @@
 //!
 //! Features: `macros` (default) re-exports `migrations!()`; `postgres`
 //! (default) the blocking driver; `tokio-postgres` the async driver; `tracing`
-//! a span per operation and per migration. Without a driver feature the crate
-//! is the embedded list and the engine.
+//! a span per operation and per migration; `tls-rustls` the module `connect`: connecting
+//! from a libpq connection string (`sslmode`, `sslrootcert`, `sslcert`,
+//! `connect_timeout`) over rustls, for either driver. Without a driver feature
+//! the crate is the embedded list and the engine.
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "tls-rustls")]
+pub mod connect;
 mod executor;
 mod migrations;
 mod model;

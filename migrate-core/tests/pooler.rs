@@ -166,3 +166,26 @@ fn transaction_pooling_is_refused_and_session_pooling_works(driver: Driver) {
     assert_eq!(set(list()).up_on(&mut client).unwrap().applied.len(), 1);
     assert_eq!(done(&mut direct), [1]);
 }
+
+on_both_drivers!(a_runner_that_lost_its_lock_stops_before_the_next_migration);
+
+/// The guard at the start of every runner transaction checks the lock row
+/// read when the lock was taken: a session that lost the lock (here a
+/// migration releases every advisory lock, as a pooler's `DISCARD ALL` would)
+/// runs nothing more.
+fn a_runner_that_lost_its_lock_stops_before_the_next_migration(driver: Driver) {
+    let url = fresh_db("lost_lock");
+    let mut client = Db::connect(driver, &url);
+    let m = set(vec![
+        mig(1, "unlock", &["SELECT pg_advisory_unlock_all()"], None),
+        mig(2, "after", &["CREATE TABLE after_unlock (id int)"], None),
+    ]);
+    let err = m.up_on(&mut client).unwrap_err();
+    assert!(matches!(err, Error::PooledSession { .. }), "{err}");
+    assert!(
+        err.to_string().contains("the runner's session moved"),
+        "{err}"
+    );
+    assert_eq!(done(&mut client), [1]);
+    assert!(!exists(&mut client, "after_unlock"), "nothing ran after");
+}

@@ -325,6 +325,9 @@ on_both_drivers!(
     eight_processes_at_once_with_create_index_concurrently,
     a_runner_killed_inside_a_transactional_migration_leaves_nothing,
     a_runner_killed_inside_a_no_transaction_migration_needs_repair,
+    an_interrupted_no_transaction_down_is_not_taken_for_an_up,
+    an_invalid_index_is_never_recorded_as_applied,
+    a_silent_link_does_not_keep_the_lock,
 );
 
 fn eight_processes_at_once_apply_each_migration_once(driver: Driver) {
@@ -344,7 +347,7 @@ fn busy_runner_sql(like: &str) -> String {
 }
 
 /// Waits until `sql` (see [`busy_runner_sql`]) finds the runner's backend; its pid.
-fn wait_for_runner(child: &mut Child, watcher: &mut postgres::Client, sql: &str) -> String {
+fn wait_for_runner(child: &mut Child, watcher: &mut impl Query, sql: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(pid) = scalar(watcher, sql) {
@@ -375,13 +378,13 @@ fn kill_runner_while(
     url: &str,
     like: &str,
     driver: Driver,
-    during: impl FnOnce(&mut postgres::Client, &str),
+    during: impl FnOnce(&mut Db, &str),
 ) {
     // No connection option here: the executor itself makes the server notice a
     // vanished runner during a long statement (client_connection_check_interval, PG 14+).
     let crash_url = format!("{url}?application_name=crashme");
     let mut child = spawn_child(scenario_name, &crash_url, None, driver);
-    let mut watcher = connect(url);
+    let mut watcher = Db::connect(driver, url);
     let sleeping = busy_runner_sql(like);
     let pid = wait_for_runner(&mut child, &mut watcher, &sleeping);
     during(&mut watcher, &pid);
@@ -468,7 +471,7 @@ fn a_runner_killed_inside_a_no_transaction_migration_needs_repair(driver: Driver
 }
 
 /// `(direction, statements_done, runner_pid)` of the history row of `version`.
-fn progress(client: &mut postgres::Client, version: i64) -> String {
+fn progress(client: &mut impl Query, version: i64) -> String {
     scalar(
         client,
         &format!(
@@ -479,42 +482,35 @@ fn progress(client: &mut postgres::Client, version: i64) -> String {
     .unwrap_or_default()
 }
 
-#[test]
-fn an_interrupted_no_transaction_down_is_not_taken_for_an_up() {
+fn an_interrupted_no_transaction_down_is_not_taken_for_an_up(driver: Driver) {
     let url = fresh_db("down_no_tx");
     let m = set(scenario("down_no_tx"));
-    let mut client = connect(&url);
-    m.up(&mut client).expect("up");
+    let mut client = Db::connect(driver, &url);
+    m.up_on(&mut client).expect("up");
     assert_eq!(
         scalar(&mut client, "SELECT count(*) FROM items").as_deref(),
         Some("1")
     );
 
-    kill_runner_while(
-        "down_no_tx",
-        &url,
-        "%pg_sleep%",
-        Driver::Postgres,
-        |watcher, pid| {
-            // While the down runs: status says running, by that runner, not interrupted.
-            let status = m.status(watcher).unwrap();
-            let MigrationState::Running(i) = &status.entries[0].state else {
-                panic!("{:?}", status.entries[0].state)
-            };
-            assert_eq!(i.runner_pid.map(|p| p.to_string()).as_deref(), Some(pid));
-            let text = i.to_string();
-            assert!(
-                text.contains("is running now")
-                    && text.contains("0001_items.down.sql")
-                    && text.contains("do not repair"),
-                "{text}"
-            );
-            assert!(!text.contains("interrupted"), "{text}");
-        },
-    );
+    kill_runner_while("down_no_tx", &url, "%pg_sleep%", driver, |watcher, pid| {
+        // While the down runs: status says running, by that runner, not interrupted.
+        let status = m.status_on(watcher).unwrap();
+        let MigrationState::Running(i) = &status.entries[0].state else {
+            panic!("{:?}", status.entries[0].state)
+        };
+        assert_eq!(i.runner_pid.map(|p| p.to_string()).as_deref(), Some(pid));
+        let text = i.to_string();
+        assert!(
+            text.contains("is running now")
+                && text.contains("0001_items.down.sql")
+                && text.contains("do not repair"),
+            "{text}"
+        );
+        assert!(!text.contains("interrupted"), "{text}");
+    });
 
     assert_eq!(progress(&mut client, 1), "running|down|0|t");
-    let status = m.status(&mut client).unwrap();
+    let status = m.status_on(&mut client).unwrap();
     let MigrationState::Interrupted(i) = &status.entries[0].state else {
         panic!("{:?}", status.entries[0].state)
     };
@@ -527,8 +523,8 @@ fn an_interrupted_no_transaction_down_is_not_taken_for_an_up() {
         "{text}"
     );
     for refused in [
-        m.up(&mut client).unwrap_err(),
-        m.down(&mut client, 1).unwrap_err(),
+        m.up_on(&mut client).unwrap_err(),
+        m.down_on(&mut client, 1).unwrap_err(),
     ] {
         assert!(
             matches!(&refused, Error::Interrupted(i) if i.direction == Some(Direction::Down)),
@@ -538,7 +534,7 @@ fn an_interrupted_no_transaction_down_is_not_taken_for_an_up() {
 
     // The database is as before the down (its first statement had not completed):
     // repair makes the migration applied again, and up does not run its up script.
-    let repaired = m.repair(&mut client).unwrap();
+    let repaired = m.repair_on(&mut client).unwrap();
     assert_eq!(
         repaired.cleared,
         [(1, "items".to_string(), "applied".to_string())]
@@ -547,37 +543,36 @@ fn an_interrupted_no_transaction_down_is_not_taken_for_an_up() {
         history(&mut client, "schema_migrations"),
         [(1, "done".to_string())]
     );
-    assert!(m.up(&mut client).unwrap().is_empty());
+    assert!(m.up_on(&mut client).unwrap().is_empty());
     assert_eq!(
         scalar(&mut client, "SELECT count(*) FROM items").as_deref(),
         Some("1"),
         "the up script's INSERT ran once"
     );
-    assert_eq!(m.down(&mut client, 1).unwrap().reverted.len(), 1);
+    assert_eq!(m.down_on(&mut client, 1).unwrap().reverted.len(), 1);
     assert!(!exists(&mut client, "items"));
     assert!(history(&mut client, "schema_migrations").is_empty());
     assert_eq!(advisory_locks(&mut client).as_deref(), Some("0"));
 }
 
-#[test]
-fn an_invalid_index_is_never_recorded_as_applied() {
+fn an_invalid_index_is_never_recorded_as_applied(driver: Driver) {
     let url = fresh_db("cic");
     let m = set(scenario("cic"));
-    let mut client = connect(&url);
-    m.up_to(&mut client, 1).expect("table");
+    let mut client = Db::connect(driver, &url);
+    m.up_to_on(&mut client, 1).expect("table");
     // A writer that keeps its transaction open: CREATE INDEX CONCURRENTLY waits for it
     // after it has created the (still invalid) index.
     let mut writer = connect(&url);
     writer
         .simple_query("BEGIN; INSERT INTO t VALUES (1, 'a')")
         .unwrap();
-    kill_runner_while("cic", &url, "%CONCURRENTLY%", Driver::Postgres, |_, _| {});
+    kill_runner_while("cic", &url, "%CONCURRENTLY%", driver, |_, _| {});
     writer.simple_query("COMMIT").unwrap();
 
     let validity = "SELECT indisvalid::text FROM pg_index WHERE indexrelid = 't_email'::regclass";
     assert_eq!(scalar(&mut client, validity).as_deref(), Some("false"));
     assert_eq!(progress(&mut client, 2), "running|up|0|t");
-    let status = m.status(&mut client).unwrap();
+    let status = m.status_on(&mut client).unwrap();
     assert!(matches!(
         status.entries[1].state,
         MigrationState::Interrupted(_)
@@ -590,8 +585,8 @@ fn an_invalid_index_is_never_recorded_as_applied() {
 
     // repair refuses while the INVALID index is there, in both forms.
     for refused in [
-        m.repair(&mut client).unwrap_err(),
-        m.repair_completed(&mut client).unwrap_err(),
+        m.repair_on(&mut client).unwrap_err(),
+        m.repair_completed_on(&mut client).unwrap_err(),
     ] {
         let text = refused.to_string();
         assert!(
@@ -608,9 +603,9 @@ fn an_invalid_index_is_never_recorded_as_applied() {
     // An earlier release's repair deleted the row: the next run's IF NOT EXISTS
     // skips the INVALID index, and the migration is not recorded as applied.
     client
-        .simple_query("DELETE FROM schema_migrations WHERE version = 2")
+        .batch_execute("DELETE FROM schema_migrations WHERE version = 2")
         .unwrap();
-    let err = m.up(&mut client).unwrap_err();
+    let err = m.up_on(&mut client).unwrap_err();
     assert!(
         matches!(
             err,
@@ -628,22 +623,22 @@ fn an_invalid_index_is_never_recorded_as_applied() {
         "running|up|2|t",
         "every statement ran, not recorded done"
     );
-    assert!(m.status(&mut client).unwrap().needs_attention());
+    assert!(m.status_on(&mut client).unwrap().needs_attention());
 
     // Drop and rebuild as the message says, then record the script finished.
     client
-        .simple_query("DROP INDEX CONCURRENTLY IF EXISTS t_email")
+        .batch_execute("DROP INDEX CONCURRENTLY IF EXISTS t_email")
         .unwrap();
     client
-        .simple_query("CREATE INDEX CONCURRENTLY IF NOT EXISTS t_email ON t (email)")
+        .batch_execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS t_email ON t (email)")
         .unwrap();
-    let repaired = m.repair_completed(&mut client).unwrap();
+    let repaired = m.repair_completed_on(&mut client).unwrap();
     assert_eq!(
         repaired.cleared,
         [(2, "t_email".to_string(), "applied".to_string())]
     );
     assert_eq!(scalar(&mut client, validity).as_deref(), Some("true"));
-    let status = m.status(&mut client).unwrap();
+    let status = m.status_on(&mut client).unwrap();
     assert!(!status.needs_attention(), "{status:?}");
     assert_eq!(done(&mut client), [1, 2]);
 }
@@ -689,8 +684,7 @@ fn freezing_proxy(port: u16, frozen: std::sync::Arc<std::sync::atomic::AtomicBoo
     local
 }
 
-#[test]
-fn a_silent_link_does_not_keep_the_lock() {
+fn a_silent_link_does_not_keep_the_lock(driver: Driver) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let url = fresh_db("frozen");
@@ -706,7 +700,7 @@ fn a_silent_link_does_not_keep_the_lock() {
     let proxy = freezing_proxy(port, frozen.clone());
     let via_proxy = url.replace(&format!(":{port}/"), &format!(":{proxy}/"));
     let crash_url = format!("{via_proxy}?application_name=crashme");
-    let mut child = spawn_child("frozen", &crash_url, None, Driver::Postgres);
+    let mut child = spawn_child("frozen", &crash_url, None, driver);
     let mut watcher = connect(&url);
     let pid = wait_for_runner(&mut child, &mut watcher, &busy_runner_sql("%RAISE NOTICE%"));
     assert_eq!(
@@ -738,9 +732,9 @@ fn a_silent_link_does_not_keep_the_lock() {
         history(&mut watcher, "schema_migrations").is_empty(),
         "the migration was rolled back"
     );
-    let mut client = connect(&url);
+    let mut client = Db::connect(driver, &url);
     let next = set(scenario("crash_tx"))
-        .up(&mut client)
+        .up_on(&mut client)
         .expect("another runner migrates");
     assert_eq!(next.applied.len(), 3);
 }

@@ -206,6 +206,82 @@ impl TempCluster {
         self.ssl.then(|| self.root.join("server.crt"))
     }
 
+    /// Serves `certs`' server certificate from now on (in place of the
+    /// self-signed one, so [`TempCluster::certificate`] is then that one) and
+    /// trusts their CA for client certificates (`ssl_ca_file`); reloads the
+    /// configuration. The cluster must have been started with `ssl(true)`.
+    pub fn use_certificates(&self, certs: &crate::TestCertificates) -> Result<(), Error> {
+        for (from, to) in [
+            (certs.server_cert(), "server.crt"),
+            (certs.server_key(), "server.key"),
+            (certs.ca(), "client_ca.crt"),
+        ] {
+            let to = self.root.join(to);
+            fs::copy(&from, &to)
+                .map_err(|e| Error::io(format!("copying {}", from.display()), e))?;
+            fs::set_permissions(&to, fs::Permissions::from_mode(0o600))
+                .map_err(|e| Error::io(format!("chmod {}", to.display()), e))?;
+            self.give_to_server_user(&to)?;
+        }
+        let ca = self.root.join("client_ca.crt").display().to_string();
+        self.reload_with(&format!(
+            "ALTER SYSTEM SET ssl_ca_file = '{}'",
+            ca.replace('\'', "''")
+        ))
+    }
+
+    /// Puts `lines` before the rules of `pg_hba.conf` and returns once the
+    /// server has reloaded it. The Unix socket stays trusted unless `lines`
+    /// say otherwise.
+    pub fn prepend_hba(&self, lines: &str) -> Result<(), Error> {
+        let hba = self.data_dir().join("pg_hba.conf");
+        let text = fs::read_to_string(&hba).map_err(|e| Error::io("reading pg_hba.conf", e))?;
+        fs::write(&hba, format!("{lines}{text}"))
+            .map_err(|e| Error::io("writing pg_hba.conf", e))?;
+        self.reload_with("SELECT 1")
+    }
+
+    /// Runs `sql` over the Unix socket, then reloads the configuration and
+    /// waits until the server has read it.
+    fn reload_with(&self, sql: &str) -> Result<(), Error> {
+        let database = |what: &str| {
+            let what = what.to_string();
+            move |source| Error::Database { what, source }
+        };
+        let mut admin = postgres::Client::connect(
+            &format!(
+                "host={} port={} user=postgres dbname=postgres",
+                self.socket_dir().display(),
+                self.port
+            ),
+            postgres::NoTls,
+        )
+        .map_err(database("connecting over the Unix socket"))?;
+        admin.batch_execute(sql).map_err(database(sql))?;
+        let load_time = |admin: &mut postgres::Client| -> Result<String, Error> {
+            admin
+                .query_one("SELECT pg_conf_load_time()::text", &[])
+                .map(|row| row.get(0))
+                .map_err(database("reading pg_conf_load_time()"))
+        };
+        let before = load_time(&mut admin)?;
+        admin
+            .batch_execute("SELECT pg_reload_conf()")
+            .map_err(database("pg_reload_conf()"))?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while load_time(&mut admin)? == before {
+            if Instant::now() > deadline {
+                return Err(Error::ServerDidNotStart {
+                    reason: "the server did not reload its configuration within 30 s".into(),
+                    log: self.root.join("postgres.log"),
+                    log_tail: self.log_tail(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    }
+
     /// The last lines of the server log.
     pub fn log_tail(&self) -> String {
         log_tail(&self.root.join("postgres.log"))
@@ -270,23 +346,27 @@ impl TempCluster {
     fn make_certificate(&self) -> Result<(), Error> {
         let crt = self.root.join("server.crt");
         let key = self.root.join("server.key");
-        let out = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes"])
-            .args(["-subj", "/CN=localhost", "-days", "3650"])
-            .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&crt)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| Error::io("running openssl (needed for ssl(true))", e))?;
-        if !out.status.success() {
-            return Err(Error::CertificateFailed {
-                status: out.status.to_string(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
-        }
+        // In the cluster's root: the file names are relative to it.
+        crate::certs::openssl(
+            &self.root,
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+                "-days",
+                "3650",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.crt",
+            ],
+        )?;
         fs::set_permissions(&key, fs::Permissions::from_mode(0o600))
             .map_err(|e| Error::io("chmod server.key", e))?;
         self.give_to_server_user(&key)?;

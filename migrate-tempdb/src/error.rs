@@ -44,8 +44,8 @@ pub enum Error {
         /// Its standard error and output.
         stderr: String,
     },
-    /// `openssl` could not create the self-signed certificate for `ssl(true)`.
-    #[error("openssl could not create a self-signed certificate ({status}):\n{stderr}")]
+    /// `openssl` could not create a certificate (for `ssl(true)` or [`crate::TestCertificates`]).
+    #[error("openssl could not create a certificate ({status}):\n{stderr}")]
     CertificateFailed {
         /// Its exit status.
         status: String,

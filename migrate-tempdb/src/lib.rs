@@ -25,12 +25,14 @@
 #![warn(missing_docs)]
 
 mod binaries;
+mod certs;
 mod cluster;
 mod error;
 mod shared;
 mod url;
 
 pub use binaries::find_bin_dir;
+pub use certs::TestCertificates;
 pub use cluster::{TempCluster, TempClusterBuilder};
 pub use error::Error;
 pub use shared::{shared, SharedServer};

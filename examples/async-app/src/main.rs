@@ -16,9 +16,11 @@ use tokio::sync::Mutex;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Connects and drives the connection on its own task.
+/// Connects (TLS as libpq's `sslmode` / `sslrootcert` / `sslcert` in the URL,
+/// over rustls; `connect_timeout`, default 10 s, bounds the whole start-up)
+/// and drives the connection on its own task.
 async fn connect(url: &str) -> Result<tokio_postgres::Client, BoxError> {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let (client, connection) = pgmigrate_core::connect::connect_async(url).await?;
     tokio::spawn(async move {
         if let Err(error) = connection.await {
             eprintln!("database connection: {error}");

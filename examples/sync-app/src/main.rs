@@ -9,7 +9,9 @@ use std::process::ExitCode;
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL")?;
-    let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+    // TLS as libpq's sslmode / sslrootcert / sslcert in the URL, over rustls;
+    // connect_timeout (default 10 s) bounds the whole start-up.
+    let mut client = pgmigrate_core::connect::connect(&url)?;
 
     let report = pgmigrate_core::migrations!().up(&mut client)?;
     for applied in &report.applied {

@@ -356,7 +356,7 @@ fn parse_loose(name: &str) -> Option<native::FileName> {
 /// `layout-marker` findings for goose and sql-migrate section markers in a
 /// file that is read whole: the down section would run as part of the up
 /// migration. (dbmate's `-- migrate:up` is reported as an unknown directive.)
-pub(crate) fn foreign_markers(text: &str) -> Vec<crate::lint::Finding> {
+pub(crate) fn foreign_markers(text: &str) -> Vec<crate::syntax::Finding> {
     let mut findings = Vec::new();
     for (marker, needle, layout) in [
         (Marker::Goose, "+goose", Layout::Goose),
@@ -370,7 +370,7 @@ pub(crate) fn foreign_markers(text: &str) -> Vec<crate::lint::Finding> {
             continue;
         }
         if let Some((start, line)) = marker.first_section_line(text) {
-            findings.push(crate::lint::Finding {
+            findings.push(crate::syntax::Finding {
                 rule: crate::rule::Rule::LayoutMarker,
                 start,
                 end: start + line.trim_end().len(),

@@ -9,13 +9,13 @@
 //! DDL helpers the rules share (qualified names, `ALTER TABLE` actions, column
 //! definitions, type names) live here too.
 
-use std::cell::OnceCell;
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use sqlparser::tokenizer::Token;
 
-use crate::lint::tokens::starts_with_words;
-use crate::lint::Tok;
+use crate::syntax::tokens::starts_with_words;
+use crate::syntax::Tok;
 
 /// `Config::postgres_version` when not set.
 pub(crate) const DEFAULT_POSTGRES_VERSION: u32 = 15;
@@ -578,6 +578,23 @@ pub(crate) struct StatementFacts {
     pub created_view: Option<Name>,
 }
 
+impl StatementFacts {
+    /// Whether the statement does nothing later statements care about.
+    fn is_empty(&self) -> bool {
+        self.created_table.is_none()
+            && self.created_index.is_none()
+            && self.created_enum.is_none()
+            && self.emptied.is_empty()
+            && !self.sets_lock_timeout
+            && self.enum_value.is_none()
+            && self.not_valid.is_empty()
+            && self.validated.is_empty()
+            && self.not_null_checks.is_empty()
+            && self.column_types.is_empty()
+            && self.created_view.is_none()
+    }
+}
+
 /// A column type set by `CREATE TABLE`, `ADD COLUMN` or `ALTER COLUMN TYPE`.
 #[derive(Debug, Clone)]
 pub(crate) struct ColumnType {
@@ -588,11 +605,16 @@ pub(crate) struct ColumnType {
     pub key: bool,
 }
 
-/// The facts of every statement of a file, and the settings.
+/// The facts of the statements of a file read so far, and the settings.
+/// Statements are added in file order as they are checked ([`Facts::push`]);
+/// only those that do something later statements care about are kept, so a
+/// file of many plain statements costs nothing here.
 #[derive(Debug, Default)]
 pub(crate) struct Facts {
     pub settings: Settings,
-    pub statements: Vec<StatementFacts>,
+    /// The statements with any facts: (statement index, facts), in file
+    /// order.
+    recorded: Vec<(usize, StatementFacts)>,
     /// Table name -> (schema, statement index) of each `CREATE TABLE`, in
     /// file order: [`Facts::created_before`] without scanning every earlier
     /// statement (that scan made a file of n statements cost O(n²)).
@@ -601,67 +623,88 @@ pub(crate) struct Facts {
     emptied: HashMap<String, Vec<(Option<String>, usize)>>,
     /// The same for the indexes made by `CREATE INDEX`.
     created_indexes: HashMap<String, Vec<(Option<String>, usize)>>,
-    /// Table name -> column -> (statement index, position in its
-    /// `column_types`) of each type set for the column, in file order:
-    /// [`Facts::column_type_before`] without a scan of every earlier
-    /// statement per `ALTER COLUMN ... TYPE`. Built on the first lookup, as
-    /// most files change no column type.
-    column_types: OnceCell<ColumnTypeIndex>,
+    /// Table name -> column -> (position in `recorded`, position in its
+    /// `column_types`) of each type set for the column, in file order, and
+    /// how many entries of `recorded` it covers: [`Facts::column_type_before`]
+    /// without a scan of every earlier statement per `ALTER COLUMN ... TYPE`.
+    /// Brought up to date on a lookup, as most files change no column type.
+    column_types: RefCell<(usize, ColumnTypeIndex)>,
     /// The first statement that sets `lock_timeout`.
     first_lock_timeout: Option<usize>,
-    /// Statements adding an enum value: see [`Facts::enum_values_before`].
+    /// Positions in `recorded` of the statements adding an enum value: see
+    /// [`Facts::enum_values_before`].
     enum_value_at: Vec<usize>,
+    /// The enum types created so far.
+    created_enums: Vec<Name>,
+}
+
+/// The facts of the statements before one statement (see [`Facts::before`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Before<'a>(&'a [(usize, StatementFacts)]);
+
+impl<'a> Before<'a> {
+    /// The facts, in file order (statements without facts left out).
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &'a StatementFacts> + 'a {
+        self.0.iter().map(|(_, f)| f)
+    }
 }
 
 impl Facts {
-    /// Computes the facts of `statements`.
-    #[cfg(test)]
-    pub(crate) fn new(parsed: &crate::parse::Parsed, settings: Settings) -> Facts {
-        let views: Vec<_> = parsed
-            .statements
-            .iter()
-            .map(|s| parsed.tokens.significant(s))
-            .collect();
-        Facts::from_tokens(&views, settings)
-    }
-
-    /// Computes the facts of the statements whose significant tokens are
-    /// `views` (one per statement, in file order).
-    pub(crate) fn from_tokens(views: &[Vec<Tok<'_>>], settings: Settings) -> Facts {
-        let statements: Vec<StatementFacts> = views.iter().map(|t| statement_facts(t)).collect();
-        let mut created: HashMap<String, Vec<(Option<String>, usize)>> = HashMap::new();
-        let mut emptied: HashMap<String, Vec<(Option<String>, usize)>> = HashMap::new();
-        let mut created_indexes: HashMap<String, Vec<(Option<String>, usize)>> = HashMap::new();
-        for (i, f) in statements.iter().enumerate() {
-            if let Some(index) = &f.created_index {
-                created_indexes
-                    .entry(index.name.clone())
-                    .or_default()
-                    .push((index.schema.clone(), i));
-            }
-            if let Some(table) = &f.created_table {
-                created
-                    .entry(table.name.clone())
-                    .or_default()
-                    .push((table.schema.clone(), i));
-            }
-            for table in &f.emptied {
-                emptied
-                    .entry(table.name.clone())
-                    .or_default()
-                    .push((table.schema.clone(), i));
-            }
-        }
+    /// No statement yet.
+    pub(crate) fn new(settings: Settings) -> Facts {
         Facts {
             settings,
-            first_lock_timeout: statements.iter().position(|f| f.sets_lock_timeout),
-            enum_value_at: enum_values_at(&statements),
-            statements,
-            created,
-            emptied,
-            created_indexes,
-            column_types: OnceCell::new(),
+            ..Facts::default()
         }
+    }
+
+    /// The facts of every statement of `statements`, in file order.
+    #[cfg(test)]
+    pub(crate) fn of_statements(statements: &[StatementFacts], settings: Settings) -> Facts {
+        let mut facts = Facts::new(settings);
+        for (i, f) in statements.iter().enumerate() {
+            facts.push(i, f.clone());
+        }
+        facts
+    }
+
+    /// Adds `f`, the facts of statement `index` (after every statement
+    /// before it).
+    pub(crate) fn push(&mut self, index: usize, f: StatementFacts) {
+        if f.is_empty() {
+            return;
+        }
+        let position = self.recorded.len();
+        if let Some(name) = &f.created_index {
+            self.created_indexes
+                .entry(name.name.clone())
+                .or_default()
+                .push((name.schema.clone(), index));
+        }
+        if let Some(table) = &f.created_table {
+            self.created
+                .entry(table.name.clone())
+                .or_default()
+                .push((table.schema.clone(), index));
+        }
+        for table in &f.emptied {
+            self.emptied
+                .entry(table.name.clone())
+                .or_default()
+                .push((table.schema.clone(), index));
+        }
+        if f.sets_lock_timeout && self.first_lock_timeout.is_none() {
+            self.first_lock_timeout = Some(index);
+        }
+        if let Some(name) = &f.created_enum {
+            self.created_enums.push(name.clone());
+        }
+        if let Some((ty, _)) = &f.enum_value {
+            if !self.created_enums.iter().any(|c| c.same(ty)) {
+                self.enum_value_at.push(position);
+            }
+        }
+        self.recorded.push((index, f));
     }
 
     /// Whether `index` holds `table` at a statement before `before`.
@@ -682,8 +725,26 @@ impl Facts {
     }
 
     /// The facts of the statements before statement `index`.
-    pub(crate) fn before(&self, index: usize) -> &[StatementFacts] {
-        &self.statements[..index.min(self.statements.len())]
+    pub(crate) fn before(&self, index: usize) -> Before<'_> {
+        let n = self.recorded.partition_point(|(i, _)| *i < index);
+        Before(&self.recorded[..n])
+    }
+
+    /// The facts of statement `index`, if it has any.
+    pub(crate) fn of(&self, index: usize) -> Option<&StatementFacts> {
+        let at = self
+            .recorded
+            .binary_search_by_key(&index, |(i, _)| *i)
+            .ok()?;
+        Some(&self.recorded[at].1)
+    }
+
+    /// Whether a statement after `index` creates the view `name`.
+    pub(crate) fn view_created_after(&self, index: usize, name: &Name) -> bool {
+        let from = self.recorded.partition_point(|(i, _)| *i <= index);
+        self.recorded[from..]
+            .iter()
+            .any(|(_, f)| f.created_view.as_ref().is_some_and(|v| v.same(name)))
     }
 
     /// Whether a statement before `index` created `table`.
@@ -714,39 +775,42 @@ impl Facts {
         table: &Name,
         column: &str,
     ) -> Option<&TypeName> {
-        let entries = self
-            .column_types
-            .get_or_init(|| column_type_index(&self.statements))
-            .get(&table.name)?
-            .get(column)?;
-        entries
+        let mut types = self.column_types.borrow_mut();
+        let (covered, by_table) = &mut *types;
+        for (position, (_, f)) in self.recorded.iter().enumerate().skip(*covered) {
+            add_column_types(by_table, position, f);
+        }
+        *covered = self.recorded.len();
+        let entries = by_table.get(&table.name)?.get(column)?;
+        let (position, k) = entries
             .iter()
             .rev()
-            .filter(|(statement, _)| *statement < index)
-            .filter_map(|&(statement, position)| {
-                self.statements[statement].column_types.get(position)
-            })
-            .find(|c| c.table.same(table))
-            .map(|c| &c.ty)
+            .filter(|&&(position, _)| self.recorded[position].0 < index)
+            .copied()
+            .find(|&(position, k)| {
+                self.recorded[position]
+                    .1
+                    .column_types
+                    .get(k)
+                    .is_some_and(|c| c.table.same(table))
+            })?;
+        drop(types);
+        self.recorded[position].1.column_types.get(k).map(|c| &c.ty)
     }
 }
 
 /// See [`Facts::column_types`].
 type ColumnTypeIndex = HashMap<String, HashMap<String, Vec<(usize, usize)>>>;
 
-fn column_type_index(statements: &[StatementFacts]) -> ColumnTypeIndex {
-    let mut index = ColumnTypeIndex::new();
-    for (i, f) in statements.iter().enumerate() {
-        for (position, c) in f.column_types.iter().enumerate() {
-            index
-                .entry(c.table.name.clone())
-                .or_default()
-                .entry(c.column.clone())
-                .or_default()
-                .push((i, position));
-        }
+fn add_column_types(index: &mut ColumnTypeIndex, position: usize, f: &StatementFacts) {
+    for (k, c) in f.column_types.iter().enumerate() {
+        index
+            .entry(c.table.name.clone())
+            .or_default()
+            .entry(c.column.clone())
+            .or_default()
+            .push((position, k));
     }
-    index
 }
 
 /// The facts of one statement from its significant tokens.
@@ -992,8 +1056,7 @@ pub(crate) fn defined_types<'a>(ctx: &'a crate::lint::StatementContext<'_>) -> &
         return &[];
     }
     ctx.facts
-        .statements
-        .get(ctx.index)
+        .of(ctx.index)
         .map_or(&[], |f| f.column_types.as_slice())
 }
 
@@ -1018,27 +1081,10 @@ impl Facts {
     pub(crate) fn enum_values_before(&self, index: usize) -> impl Iterator<Item = &(Name, String)> {
         self.enum_value_at
             .iter()
-            .take_while(move |&&i| i < index)
-            .filter_map(|&i| self.statements[i].enum_value.as_ref())
+            .map(|&position| &self.recorded[position])
+            .take_while(move |(i, _)| *i < index)
+            .filter_map(|(_, f)| f.enum_value.as_ref())
     }
-}
-
-/// Indexes of the statements that add a value to an enum type that the file
-/// did not create before.
-fn enum_values_at(statements: &[StatementFacts]) -> Vec<usize> {
-    let mut created: Vec<&Name> = Vec::new();
-    let mut out = Vec::new();
-    for (i, f) in statements.iter().enumerate() {
-        if let Some(name) = &f.created_enum {
-            created.push(name);
-        }
-        if let Some((ty, _)) = &f.enum_value {
-            if !created.iter().any(|c| c.same(ty)) {
-                out.push(i);
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -1046,8 +1092,7 @@ mod tests {
     use super::*;
 
     fn facts(sql: &str) -> Vec<StatementFacts> {
-        let parsed = crate::parse::parse(sql, 0);
-        Facts::new(&parsed, Settings::default()).statements
+        crate::parse::parse(sql, 0).facts
     }
 
     /// The indexed `*_before` lookups (which replaced a scan of every
@@ -1071,7 +1116,7 @@ mod tests {
              CREATE TABLE x.orders (id uuid, b int);",
             0,
         );
-        let facts = Facts::new(&parsed, Settings::default());
+        let facts = Facts::of_statements(&parsed.facts, Settings::default());
         let name = |schema: Option<&str>, name: &str| Name {
             schema: schema.map(str::to_string),
             name: name.to_string(),
@@ -1093,7 +1138,7 @@ mod tests {
             name(Some("s"), "users_idx"),
             name(Some("t"), "users_idx"),
         ];
-        for index in 0..=facts.statements.len() + 1 {
+        for index in 0..=parsed.facts.len() + 1 {
             let before = facts.before(index);
             for table in &names {
                 let created = before
@@ -1144,7 +1189,7 @@ mod tests {
         }
         assert!(facts.created_before(2, &name(None, "users")));
         assert!(!facts.created_before(1, &name(None, "users")));
-        assert!(!facts.statements.iter().all(|f| f.column_types.is_empty()));
+        assert!(!parsed.facts.iter().all(|f| f.column_types.is_empty()));
         assert!(facts.fresh_before(4, &name(None, "logs")));
         assert!(facts.lock_timeout_before(5) && !facts.lock_timeout_before(4));
         assert!(facts.index_created_before(9, &name(Some("s"), "users_idx")));

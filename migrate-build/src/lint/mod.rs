@@ -16,17 +16,17 @@
 
 pub(crate) mod facts;
 pub(crate) mod rules;
-pub(crate) mod tokens;
 
 use sqlparser::ast;
-use sqlparser::tokenizer::TokenWithSpan;
 
 use crate::rule::{Level, Rule};
 use crate::schema::catalog::Catalog;
 use crate::schema::replay::{self, Problem};
 use crate::schema::restore::Difference;
+pub(crate) use crate::syntax::tokens;
+use crate::syntax::Statements;
+pub(crate) use crate::syntax::{Finding, Tok};
 use crate::{Direction, StatementSpan, TransactionKind};
-pub(crate) use tokens::Tok;
 
 /// The static description of one lint rule.
 pub(crate) struct RuleDef {
@@ -52,56 +52,6 @@ pub(crate) enum Check {
     Builtin,
 }
 
-/// Every token of a file, in order, with the file byte offset of each token
-/// start (plus one entry for the end of the text). The statements index into
-/// it; one vector for the whole file, as the parser and the tokenizer use it.
-#[derive(Debug, Default)]
-pub(crate) struct FileTokens {
-    /// All tokens (comments and whitespace included).
-    pub tokens: Vec<TokenWithSpan>,
-    /// File byte offset of each token start; one extra entry for the end.
-    pub offsets: Vec<usize>,
-}
-
-impl FileTokens {
-    /// The significant tokens (no whitespace or comments) of `statement`,
-    /// with byte offsets.
-    pub(crate) fn significant(&self, statement: &ParsedStatement) -> Vec<Tok<'_>> {
-        significant_of(&self.tokens, &self.offsets, statement)
-    }
-}
-
-/// The significant tokens of `statement` in a file's `tokens` with their
-/// `offsets` (see [`FileTokens`]).
-pub(crate) fn significant_of<'a>(
-    tokens: &'a [TokenWithSpan],
-    offsets: &[usize],
-    statement: &ParsedStatement,
-) -> Vec<Tok<'a>> {
-    match (
-        tokens.get(statement.first..statement.last),
-        offsets.get(statement.first..),
-    ) {
-        (Some(tokens), Some(offsets)) => tokens::significant(tokens, offsets),
-        _ => Vec::new(),
-    }
-}
-
-/// One statement as the splitter and parser left it.
-#[derive(Debug)]
-pub(crate) struct ParsedStatement {
-    /// Index into [`FileTokens::tokens`] of the first significant token.
-    pub first: usize,
-    /// Index into [`FileTokens::tokens`] just past the last significant token.
-    pub last: usize,
-    /// Where the statement is in the file (the `;` excluded).
-    pub span: StatementSpan,
-    /// The statement kind (e.g. `CREATE INDEX`) when sqlparser could not
-    /// parse it but the second grammar (PostgreSQL's full syntax) did: valid,
-    /// with no AST, checked by the token-level rules.
-    pub postgres_only: Option<String>,
-}
-
 /// What a statement rule sees.
 #[allow(dead_code)]
 pub(crate) struct StatementContext<'a> {
@@ -109,7 +59,7 @@ pub(crate) struct StatementContext<'a> {
     /// or when it is not valid.
     pub ast: Option<&'a ast::Statement>,
     /// The kind of a statement only the second grammar parsed (see
-    /// [`ParsedStatement::postgres_only`]).
+    /// [`Statements::postgres_only`]).
     pub postgres_only: Option<&'a str>,
     /// Significant tokens with byte offsets and 1-based line/column.
     pub tokens: &'a [Tok<'a>],
@@ -121,8 +71,6 @@ pub(crate) struct StatementContext<'a> {
     pub transaction: TransactionKind,
     /// Whether the file is an up or a down script.
     pub direction: Direction,
-    /// The statements before this one in the same file.
-    pub earlier: &'a [ParsedStatement],
     /// The index of this statement in the file.
     pub index: usize,
     /// What the file's statements do, and the settings (see [`facts`]).
@@ -220,7 +168,7 @@ impl StatementContext<'_> {
 #[allow(dead_code)]
 pub(crate) struct FileContext<'a> {
     /// All statements of the file.
-    pub statements: &'a [ParsedStatement],
+    pub statements: &'a Statements,
     /// The source text.
     pub source: &'a str,
     /// Byte offset of the text after a BOM.
@@ -234,28 +182,32 @@ pub(crate) struct FileContext<'a> {
     pub restore: &'a [Difference],
 }
 
-/// One raw finding, before levels are applied.
-#[derive(Debug, Clone)]
-pub(crate) struct Finding {
-    pub rule: Rule,
-    pub start: usize,
-    pub end: usize,
-    pub message: String,
-    pub help: Option<String>,
-    pub notes: Vec<String>,
-    /// The most severe level the finding may have (the configured level is
-    /// lowered to it): a rule sure only of some cases reports the others as
-    /// warnings.
-    pub cap: Option<Level>,
-}
-
 /// Collects the findings of the rules.
 #[derive(Debug, Default)]
 pub(crate) struct Findings {
     pub(crate) list: Vec<Finding>,
+    /// Findings (by position in `list`) that a later statement creating a
+    /// view of this name withdraws: see [`Findings::push_unless_view_later`].
+    unless_view_later: Vec<(usize, facts::Name)>,
 }
 
 impl Findings {
+    /// Like [`Findings::push`], withdrawn when a later statement of the file
+    /// creates the view `view` (the statements after the current one are
+    /// not read yet: the driver decides once the file is read).
+    pub(crate) fn push_unless_view_later(
+        &mut self,
+        view: facts::Name,
+        rule: Rule,
+        start: usize,
+        end: usize,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
+        self.unless_view_later.push((self.list.len(), view));
+        self.push(rule, start, end, message, help);
+    }
+
     /// Like [`Findings::push`], at most at level `cap`.
     pub(crate) fn push_capped(
         &mut self,
@@ -293,60 +245,63 @@ impl Findings {
     }
 }
 
-/// Runs the rules of one file: built from the significant tokens of every
-/// statement (the facts the rules share), then called once per statement,
-/// in any order, and once for the file. A statement's syntax tree is needed
+/// Runs the rules of one file: called once per statement, in file order
+/// (each statement's facts are added to those of the statements before it),
+/// and once for the file. A statement's tokens and syntax tree are needed
 /// only during its own call.
 pub(crate) struct Linter {
     facts: facts::Facts,
     transaction: TransactionKind,
     direction: Direction,
+    /// Findings withdrawn if a later statement creates a view: (position in
+    /// the findings, statement index, view name).
+    unless_view_later: Vec<(usize, usize, facts::Name)>,
 }
 
 impl Linter {
-    /// The facts of the statements whose significant tokens are `views`.
+    /// A linter for a file run as `transaction`, before its first statement.
     pub(crate) fn new(
-        views: &[Vec<Tok<'_>>],
         settings: facts::Settings,
         transaction: TransactionKind,
         direction: Direction,
     ) -> Linter {
         Linter {
-            facts: facts::Facts::from_tokens(views, settings),
+            facts: facts::Facts::new(settings),
             transaction,
             direction,
+            unless_view_later: Vec::new(),
         }
     }
 
-    /// Runs every statement rule over statement `index` of `statements`
-    /// (with `ast`, its tree, if it parsed, and `tokens`, its significant
-    /// tokens); appends the findings with the statement's index.
+    /// Runs every statement rule over statement `index` at `span` (with
+    /// `ast`, its tree, if it parsed, and `tokens`, its significant tokens;
+    /// `postgres_only`, its kind when only the second grammar parsed it);
+    /// appends the findings with the statement's index. Called for every
+    /// statement, in file order.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn statement(
-        &self,
+        &mut self,
         index: usize,
-        statements: &[ParsedStatement],
+        span: StatementSpan,
+        postgres_only: Option<&str>,
         ast: Option<&ast::Statement>,
         tokens: &[Tok<'_>],
         source: &str,
         model: &mut Catalog,
         out: &mut Vec<(Finding, Option<usize>)>,
     ) {
-        let Some(statement) = statements.get(index) else {
-            return;
-        };
+        self.facts.push(index, facts::statement_facts(tokens));
         // The model takes the statement first (in file order): the rules
         // read what it found wrong and what it knew before.
         let (problems, before) = replay::apply(model, ast, tokens, self.direction == Direction::Up);
         let ctx = StatementContext {
             ast,
-            postgres_only: statement.postgres_only.as_deref(),
+            postgres_only,
             tokens,
-            span: statement.span,
+            span,
             source,
             transaction: self.transaction,
             direction: self.direction,
-            earlier: &statements[..index],
             index,
             facts: &self.facts,
             alter: facts::AlterTable::read(tokens, &self.facts, index),
@@ -363,18 +318,39 @@ impl Linter {
                 check(&ctx, &mut findings);
             }
         }
+        let at = out.len();
+        for (k, view) in findings.unless_view_later {
+            self.unless_view_later.push((at + k, index, view));
+        }
         out.extend(findings.list.into_iter().map(|f| (f, Some(index))));
     }
 
-    /// Runs every file rule; appends the findings (with no statement).
+    /// Withdraws the findings that a later statement made void (see
+    /// [`Findings::push_unless_view_later`]), then runs every file rule and
+    /// appends its findings (with no statement). `out` holds what
+    /// [`Linter::statement`] appended.
     pub(crate) fn file(
         &self,
-        statements: &[ParsedStatement],
+        statements: &Statements,
         source: &str,
         body_start: usize,
         restore: &[Difference],
         out: &mut Vec<(Finding, Option<usize>)>,
     ) {
+        let void: Vec<usize> = self
+            .unless_view_later
+            .iter()
+            .filter(|(_, index, view)| self.facts.view_created_after(*index, view))
+            .map(|(position, _, _)| *position)
+            .collect();
+        if !void.is_empty() {
+            let mut position = 0;
+            out.retain(|_| {
+                let keep = void.binary_search(&position).is_err();
+                position += 1;
+                keep
+            });
+        }
         let ctx = FileContext {
             statements,
             source,

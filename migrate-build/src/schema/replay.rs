@@ -17,7 +17,7 @@ use super::catalog::{
 use super::names::{
     self, builtin_spellings, closest, column_type, fold, written, ColumnType, TypeName, Written,
 };
-use crate::lint::Tok;
+use crate::syntax::Tok;
 
 /// What a statement does that the server would reject, or that is suspicious.
 #[derive(Debug, Clone, PartialEq, Eq)]

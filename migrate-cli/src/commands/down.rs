@@ -9,12 +9,13 @@ use crate::output::{duration, Style};
 pub fn run(ctx: &Ctx, args: &DownArgs) -> Result<()> {
     let check = ctx.checked()?;
     let migrations = ctx.migrations(&check)?;
+    let to = ctx.version_opt(&check, args.to.as_ref())?;
     let mut client = ctx.connect()?;
     let n = args.count.unwrap_or(1);
     if args.dry_run {
         let plan = if args.all {
             migrations.plan_down_all(&mut client)
-        } else if let Some(v) = args.to {
+        } else if let Some(v) = to {
             migrations.plan_down_to(&mut client, v)
         } else {
             migrations.plan_down(&mut client, n)
@@ -25,7 +26,7 @@ pub fn run(ctx: &Ctx, args: &DownArgs) -> Result<()> {
     }
     let report = if args.all {
         migrations.down_all(&mut client)
-    } else if let Some(v) = args.to {
+    } else if let Some(v) = to {
         migrations.down_to(&mut client, v)
     } else {
         migrations.down(&mut client, n)

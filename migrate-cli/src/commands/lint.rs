@@ -94,8 +94,21 @@ fn print_text(
             .iter()
             .map(|m| 1 + usize::from(m.down.is_some()))
             .sum();
+        let not_migrations: Vec<&str> = ctx
+            .project
+            .iter()
+            .flat_map(|p| p.not_migrations())
+            .collect();
+        let skipped = if not_migrations.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; not migrations (migrate.toml): {}",
+                not_migrations.join(", ")
+            )
+        };
         ctx.out.line(&format!(
-            "{} {} migration(s), {files} file(s) in {}",
+            "{} {} migration(s), {files} file(s) in {}{skipped}",
             ctx.out.paint(Style::Green, "checked"),
             check.migrations.len(),
             ctx.dir.display()

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use pgmigrate_build::ProjectConfig;
 use pgmigrate_core::Migrations;
 
-use crate::cli::{Cli, Command, GlobalOpts};
+use crate::cli::{Cli, Command, GlobalOpts, VersionArg};
 use crate::error::{CliError, Result};
 use crate::output::Out;
 use crate::settings;
@@ -197,6 +197,47 @@ impl Ctx<'_> {
         Ok(m)
     }
 
+    /// The number of a version typed on the command line: as the layout
+    /// spells it in file names (diesel's `2024-01-02-030405`), or the number
+    /// `status` prints. A spelling that names a migration wins.
+    pub fn version(&self, check: &pgmigrate_build::Check, arg: &VersionArg) -> Result<i64> {
+        let text = arg.0.as_str();
+        let spelled = check.layout().parse_version(text).ok();
+        let number = text.parse::<i64>().ok();
+        let known = |v: &i64| check.migrations.iter().any(|m| m.version == *v);
+        spelled
+            .filter(known)
+            .or(number.filter(known))
+            .or(spelled)
+            .or(number)
+            .ok_or_else(|| {
+                let example = check
+                    .migrations
+                    .last()
+                    .map(|m| {
+                        let label = version_label(m.version, Some(&m.up.script.path));
+                        format!(" (the newest: `{label}`)")
+                    })
+                    .unwrap_or_default();
+                CliError::new(format!(
+                    "`{text}` is not a version of the {} layout",
+                    check.layout()
+                ))
+                .help(format!(
+                    "write the version as it starts the file names{example}, or as `pgmigrate status --format json` prints it"
+                ))
+            })
+    }
+
+    /// [`Ctx::version`] of an optional argument.
+    pub fn version_opt(
+        &self,
+        check: &pgmigrate_build::Check,
+        arg: Option<&VersionArg>,
+    ) -> Result<Option<i64>> {
+        arg.map(|a| self.version(check, a)).transpose()
+    }
+
     /// Connects to the configured database.
     pub fn connect(&self) -> Result<postgres::Client> {
         let (url, _) = settings::require_database_url(self.global)?;
@@ -287,14 +328,50 @@ fn escape_stored_names(e: pgmigrate_core::Error) -> pgmigrate_core::Error {
     }
 }
 
-/// The version as written in the file name (`0007`), falling back to the number.
+/// The version as written in the file name (`0007`), or in the name of a
+/// diesel directory (`2024-01-02-030405`), falling back to the number.
 pub fn version_label(version: i64, path: Option<&str>) -> String {
-    path.and_then(|p| p.rsplit('/').next())
-        .map(|file| {
-            file.chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-        })
-        .filter(|digits| digits.parse::<i64>().ok() == Some(version))
-        .unwrap_or_else(|| version.to_string())
+    let Some(path) = path else {
+        return version.to_string();
+    };
+    let mut parts = path.rsplit('/');
+    let file = parts.next().unwrap_or_default();
+    let digits: String = file.chars().take_while(char::is_ascii_digit).collect();
+    if digits.parse::<i64>().ok() == Some(version) {
+        return digits;
+    }
+    let spelled = parts
+        .next()
+        .and_then(|dir| dir.split('_').next())
+        .unwrap_or_default();
+    if pgmigrate_build::Layout::Diesel.parse_version(spelled) == Ok(version) {
+        return spelled.to_string();
+    }
+    version.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_label;
+
+    #[test]
+    fn versions_are_labelled_as_the_files_spell_them() {
+        assert_eq!(version_label(7, Some("migrations/0007_a.up.sql")), "0007");
+        assert_eq!(
+            version_label(
+                2024010203040500005,
+                Some("migrations/2024-01-02-030405_users/up.sql")
+            ),
+            "2024-01-02-030405"
+        );
+        assert_eq!(
+            version_label(
+                5,
+                Some("migrations/00000000000000_diesel_initial_setup/up.sql")
+            ),
+            "00000000000000"
+        );
+        assert_eq!(version_label(9, Some("migrations/V9__x.sql")), "9");
+        assert_eq!(version_label(9, None), "9");
+    }
 }

@@ -32,15 +32,19 @@ impl UpTarget {
 /// Runs `pgmigrate plan`.
 pub fn run(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     if args.offline {
-        return print_offline_script(ctx, args.from, args.to);
+        let check = ctx.checked()?;
+        let from = ctx.version_opt(&check, args.from.as_ref())?;
+        let to = ctx.version_opt(&check, args.to.as_ref())?;
+        return print_offline_script(ctx, &check, from, to);
     }
-    print_up_plan(ctx, UpTarget::of(args.to, args.step))
+    let check = ctx.checked_read_only()?;
+    let to = ctx.version_opt(&check, args.to.as_ref())?;
+    print_up_plan(ctx, &check, UpTarget::of(to, args.step))
 }
 
 /// Plans `up` (or `up --to` / `--step`) and prints the SQL; changes nothing.
-pub fn print_up_plan(ctx: &Ctx, target: UpTarget) -> Result<()> {
-    let check = ctx.checked_read_only()?;
-    let migrations = ctx.migrations(&check)?;
+pub fn print_up_plan(ctx: &Ctx, check: &pgmigrate_build::Check, target: UpTarget) -> Result<()> {
+    let migrations = ctx.migrations(check)?;
     let mut client = ctx.connect()?;
     let plan = plan_up(&migrations, &mut client, target).map_err(exec_error)?;
     print_plan(ctx, &plan);
@@ -60,9 +64,13 @@ fn plan_up(
 }
 
 /// Prints the offline script of `up` on stdout; connects to nothing.
-fn print_offline_script(ctx: &Ctx, from: Option<i64>, to: Option<i64>) -> Result<()> {
-    let check = ctx.checked()?;
-    let migrations = ctx.migrations(&check)?;
+fn print_offline_script(
+    ctx: &Ctx,
+    check: &pgmigrate_build::Check,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Result<()> {
+    let migrations = ctx.migrations(check)?;
     let script = migrations.offline_script(from, to).map_err(exec_error)?;
     // The script is the result: printed even with -q, never colored.
     ctx.out.result(script.trim_end());

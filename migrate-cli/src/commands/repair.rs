@@ -14,7 +14,8 @@ pub fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
     let migrations = ctx.migrations(&check)?;
     let mut client = ctx.connect()?;
     if !args.realign.is_empty() {
-        for &version in &args.realign {
+        for arg in &args.realign {
+            let version = ctx.version(&check, arg)?;
             let report = migrations
                 .realign_checksum(&mut client, version)
                 .map_err(exec_error)?;

@@ -7,13 +7,17 @@ use crate::error::Result;
 
 /// Runs `pgmigrate schema`.
 pub fn run(ctx: &Ctx, args: &SchemaArgs) -> Result<()> {
+    let at = match &args.at {
+        Some(arg) => Some(ctx.version(&ctx.check()?, arg)?),
+        None => None,
+    };
     let schema = crate::load::config(
         &ctx.dir,
         ctx.project.as_ref(),
         ctx.global.environments.as_deref(),
         ctx.global.layout,
     )?
-    .schema(&ctx.dir, args.at);
+    .schema(&ctx.dir, at);
     let text = match args.format {
         SchemaFormat::Sql => schema.to_sql(),
         SchemaFormat::Json => schema.to_json(),

@@ -8,10 +8,9 @@ use crate::error::Result;
 pub fn run(ctx: &Ctx, args: &StampArgs) -> Result<()> {
     let check = ctx.checked()?;
     let migrations = ctx.migrations(&check)?;
+    let target = ctx.version(&check, &args.target)?;
     let mut client = ctx.connect()?;
-    let report = migrations
-        .stamp(&mut client, args.target)
-        .map_err(exec_error)?;
+    let report = migrations.stamp(&mut client, target).map_err(exec_error)?;
     if report.stamped.is_empty() {
         ctx.out.result(&format!(
             "nothing to stamp: every migration up to {} is already recorded",

@@ -9,11 +9,13 @@ use crate::output::{duration, Style};
 /// Runs `pgmigrate up`. Progress lines (one per migration, with its duration)
 /// come live from the executor through the logger; a summary follows.
 pub fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
-    let target = UpTarget::of(args.to, args.step);
     if args.dry_run {
-        return crate::commands::plan::print_up_plan(ctx, target);
+        let check = ctx.checked_read_only()?;
+        let target = UpTarget::of(ctx.version_opt(&check, args.to.as_ref())?, args.step);
+        return crate::commands::plan::print_up_plan(ctx, &check, target);
     }
     let check = ctx.checked()?;
+    let target = UpTarget::of(ctx.version_opt(&check, args.to.as_ref())?, args.step);
     let migrations = ctx.migrations(&check)?;
     let mut client = ctx.connect()?;
     if let Some(file) = &args.backup {

@@ -74,7 +74,7 @@ fn verify(
     // Pass 1: apply one by one.
     out.line(&out.paint(Style::Bold, "apply, one migration at a time:"));
     let mut snapshots = vec![capture(client, &table, schema)?];
-    for m in list {
+    for (i, m) in list.iter().enumerate() {
         stop_if_stdout_closed()?;
         let started = Instant::now();
         if let Err(e) = migrations.up_to(client, m.version) {
@@ -83,9 +83,15 @@ fn verify(
                 label(m),
                 out.paint(Style::Red, "FAILED")
             ));
+            let place = match i {
+                0 => "on an empty database".to_string(),
+                n => format!("after the {n} migration(s) before it applied"),
+            };
             return Err(CliError::check_failed(format!(
-                "{} failed on an empty database: {}",
+                "{} failed {place} (migration {} of {}; nothing was reverted): {}",
                 m.up.path,
+                i + 1,
+                list.len(),
                 exec_error(e).message
             )));
         }

@@ -184,35 +184,6 @@ impl Run {
     }
 }
 
-/// Puts `lines` at the head of the cluster's `pg_hba.conf` and reloads the
-/// configuration; returns once the server has read it (the session's
-/// `pg_conf_load_time()` moved), not after a guessed delay.
-pub fn prepend_hba_and_reload(
-    cluster: &pgmigrate_tempdb::TempCluster,
-    admin: &mut postgres::Client,
-    lines: &str,
-) {
-    let hba = cluster.data_dir().join("pg_hba.conf");
-    let text = std::fs::read_to_string(&hba).unwrap();
-    std::fs::write(&hba, format!("{lines}{text}")).unwrap();
-    let load_time = |admin: &mut postgres::Client| -> String {
-        admin
-            .query_one("SELECT pg_conf_load_time()::text", &[])
-            .unwrap()
-            .get(0)
-    };
-    let before = load_time(admin);
-    admin.batch_execute("SELECT pg_reload_conf()").unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while load_time(admin) == before {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server did not reload its configuration"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-}
-
 /// The port of the shared test server once it has a role `pwuser` (password
 /// `right-password`) that must authenticate with a password over TCP;
 /// `None` for an external server (its pg_hba is not ours to change).
@@ -232,11 +203,9 @@ pub fn password_role_port() -> Option<u16> {
         .unwrap();
     let hba = std::fs::read_to_string(cluster.data_dir().join("pg_hba.conf")).unwrap();
     if !hba.contains("pwuser") {
-        prepend_hba_and_reload(
-            cluster,
-            &mut admin,
-            "host all pwuser 127.0.0.1/32 scram-sha-256\n",
-        );
+        cluster
+            .prepend_hba("host all pwuser 127.0.0.1/32 scram-sha-256\n")
+            .expect("pg_hba.conf");
     }
     Some(cluster.port())
 }

@@ -72,7 +72,10 @@ impl FailureClass {
                 "{nothing}. The statement that failed is the runner's own (its history write or \
                  its timeout settings), not one of {path}: give the migration user the \
                  privileges on the history table (SELECT, INSERT, UPDATE, DELETE), or choose \
-                 another table with --history-table, then run `{verb}` again"
+                 another table with --history-table, then run `{verb}` again. If the server \
+                 says the history table does not exist, {path} itself drops or renames a table \
+                 of that name: keep the history in a table no migration touches \
+                 (`[history] table` in migrate.toml)"
             ),
         }
     }

@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 
 use crate::executor::error::Error;
 use crate::executor::keepalive;
-use crate::executor::lock_key::{key_sql, legacy_key_sql, lock_row_matches, try_lock_both_sql};
+use crate::executor::lock_key::{
+    key_sql, legacy_key_sql, lock_row_matches, resolved_key_sql, resolved_row_matches,
+    try_lock_both_sql,
+};
 use crate::executor::session::{text, Conn, Row, Session};
 use crate::executor::session_guard;
 use crate::model::HistoryTable;
@@ -58,6 +61,9 @@ pub(crate) struct Locked {
     pub waited: Duration,
     /// The backend that took the lock.
     pid: i32,
+    /// Its `pg_locks` row as resolved when it was taken (see
+    /// `lock_key::resolved_row_matches`), for the guard.
+    row: Option<String>,
 }
 
 /// What one attempt found.
@@ -94,7 +100,8 @@ impl Lock {
     /// `with_holders`); 2: this backend held the lock already (a pooler
     /// shares it), so it was not taken again; 3: the backend. Then one column
     /// per runner setting, set when the lock was taken and the session had
-    /// the server default (unknown settings, e.g. before 14: NULL, untouched).
+    /// the server default (unknown settings, e.g. before 14: NULL, untouched);
+    /// last, the lock's row as resolved (`lock_key::resolved_key_sql`) when taken.
     pub(crate) fn attempt_sql(&self, with_holders: bool) -> String {
         let holders = if with_holders {
             holders_sql(&self.key, &self.legacy)
@@ -114,8 +121,10 @@ impl Lock {
                 )
             })
             .collect();
+        let resolved = resolved_key_sql(&self.key);
         format!(
-            "SELECT locked, ({holders}) AS holders, here, pg_backend_pid() AS pid{set_columns} \
+            "SELECT locked, ({holders}) AS holders, here, pg_backend_pid() AS pid{set_columns}, \
+             CASE WHEN locked THEN {resolved} END AS resolved \
              FROM (SELECT CASE WHEN here THEN NULL ELSE {try_both} END AS locked, here \
              FROM (SELECT {here} AS here OFFSET 0) AS h OFFSET 0) AS attempt"
         )
@@ -132,7 +141,7 @@ impl Lock {
             .map(|i| format!(", set_config('{SET_FLAG}{i}', (s{i} IS NOT NULL)::text, true)"))
             .collect();
         format!(
-            "SELECT locked, holders, here, pid{columns}, \
+            "SELECT locked, holders, here, pid{columns}, resolved, \
              set_config('{LOCKED_FLAG}', coalesce(locked, false)::text, true){flags} \
              FROM ({} OFFSET 0) AS first",
             self.attempt_sql(false)
@@ -189,6 +198,9 @@ impl Lock {
                     .collect(),
                 waited: started.elapsed(),
                 pid: pid.unwrap_or(0),
+                row: row
+                    .and_then(|r| text(r, 4 + self.settings.len()))
+                    .and_then(|resolved| resolved_row_matches(resolved, "l")),
             }));
         }
         Ok(Attempt::Busy(
@@ -269,7 +281,11 @@ impl Locked {
     /// A statement that fails unless it runs on the backend holding the lock
     /// (see [`session_guard`]); starts every later runner transaction.
     pub(crate) fn guard(&self) -> String {
-        session_guard::guard_sql(self.pid, &self.key)
+        let row = self
+            .row
+            .clone()
+            .unwrap_or_else(|| lock_row_matches(&self.key, "l"));
+        session_guard::guard_sql(self.pid, &row)
     }
 
     /// Records that the start-up batch already released the lock.

@@ -60,6 +60,34 @@ pub(crate) fn legacy_key_sql(table: &HistoryTable) -> String {
     )
 }
 
+/// SQL text `database,class,object`: the `pg_locks` row of `key` as it
+/// resolves now. Read once, in the query that takes the lock, so that the
+/// checks while the lock is held ([`resolved_row_matches`]) need not resolve
+/// the table again: that costs catalog lookups in every migration's query.
+pub(crate) fn resolved_key_sql(key: &str) -> String {
+    let (class, obj) = key.split_once(", ").unwrap_or((key, "0"));
+    format!(
+        "concat_ws(',', (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()), \
+         ({class})::oid, ({obj})::oid)"
+    )
+}
+
+/// A condition on a `pg_locks` row `l`: the lock that [`resolved_key_sql`]
+/// read as `resolved`; `None` when that is not three numbers.
+pub(crate) fn resolved_row_matches(resolved: &str, l: &str) -> Option<String> {
+    let parts: Vec<u32> = resolved
+        .split(',')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [database, class, object] = parts[..] else {
+        return None;
+    };
+    Some(format!(
+        "{l}.locktype = 'advisory' AND {l}.objsubid = 2 AND {l}.database = '{database}'::oid \
+         AND {l}.classid = '{class}'::oid AND {l}.objid = '{object}'::oid"
+    ))
+}
+
 /// One attempt at taking both keys, all or nothing: a boolean SQL expression.
 pub(crate) fn try_lock_both_sql(key: &str, legacy: &str) -> String {
     format!(
@@ -83,6 +111,25 @@ pub(crate) fn lock_row_matches(key: &str, l: &str) -> String {
 mod tests {
     use super::*;
     use std::borrow::Cow;
+
+    #[test]
+    fn a_resolved_key_becomes_a_condition_on_literals() {
+        let sql = resolved_key_sql("1835624306, hashtext('x')");
+        assert!(
+            sql.ends_with("(1835624306)::oid, (hashtext('x'))::oid)"),
+            "{sql}"
+        );
+        assert_eq!(
+            resolved_row_matches("16384,1835624306,4294967295", "l").as_deref(),
+            Some(
+                "l.locktype = 'advisory' AND l.objsubid = 2 AND l.database = '16384'::oid \
+                 AND l.classid = '1835624306'::oid AND l.objid = '4294967295'::oid"
+            )
+        );
+        for bad in ["", "1,2", "1,2,3,4", "1,x,3", "1,-2,3"] {
+            assert_eq!(resolved_row_matches(bad, "l"), None, "{bad}");
+        }
+    }
 
     #[test]
     fn unqualified_names_resolve_to_the_current_schema() {

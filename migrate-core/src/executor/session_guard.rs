@@ -19,19 +19,24 @@ pub(crate) const MARKER: &str = "pgmigrate: the runner's session moved";
 
 /// SQL boolean: this backend already holds the lock of `key`.
 pub(crate) fn held_here_sql(key: &str) -> String {
+    held_here_where(&lock_row_matches(key, "l"))
+}
+
+/// SQL boolean: this backend holds a lock whose `pg_locks` row `l` matches `row`.
+fn held_here_where(row: &str) -> String {
     format!(
-        "EXISTS (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.pid = pg_backend_pid() AND l.granted AND {})",
-        lock_row_matches(key, "l")
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.pid = pg_backend_pid() AND l.granted AND {row})"
     )
 }
 
 /// A statement (ending in `;\n`) that fails unless it runs on backend `pid`
-/// while that backend holds the lock of `key`.
-pub(crate) fn guard_sql(pid: i32, key: &str) -> String {
+/// while that backend holds the lock whose `pg_locks` row `l` matches `row`
+/// (see `lock_key::lock_row_matches` and `lock_key::resolved_row_matches`).
+pub(crate) fn guard_sql(pid: i32, row: &str) -> String {
     let body = format!(
         "BEGIN IF pg_backend_pid() <> {pid} OR NOT {} THEN RAISE EXCEPTION '%', {} || \
          ' (lock taken by backend {pid}, this statement runs on ' || pg_backend_pid() || ')'; END IF; END",
-        held_here_sql(key),
+        held_here_where(row),
         literal(MARKER)
     );
     let tag = dollar_tag(&body);
@@ -54,7 +59,7 @@ mod tests {
 
     #[test]
     fn the_guard_checks_the_backend_and_the_lock() {
-        let sql = guard_sql(42, "1, 2");
+        let sql = guard_sql(42, &lock_row_matches("1, 2", "l"));
         assert!(
             sql.starts_with("DO $migrate0$BEGIN IF pg_backend_pid() <> 42 OR NOT EXISTS ("),
             "{sql}"

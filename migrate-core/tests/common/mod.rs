@@ -87,6 +87,27 @@ impl Db {
         }
     }
 
+    /// Connects to `url` with `driver` through `pgmigrate_core::connect`
+    /// (rustls, `sslmode`, the connect timeout).
+    pub fn connect_with_tls(
+        driver: Driver,
+        url: &str,
+    ) -> Result<Db, pgmigrate_core::connect::ConnectError> {
+        match driver {
+            Driver::Postgres => pgmigrate_core::connect::connect(url).map(Db::Postgres),
+            Driver::TokioPostgres => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                let (client, connection) =
+                    runtime.block_on(pgmigrate_core::connect::connect_async(url))?;
+                runtime.spawn(connection);
+                Ok(Db::TokioPostgres(runtime, client))
+            }
+        }
+    }
+
     /// Runs `sql` (one or more statements) on this session.
     pub fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
         match self {

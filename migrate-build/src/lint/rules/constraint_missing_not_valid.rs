@@ -103,7 +103,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 continue;
             };
             let mut upto = ctx.facts.before(ctx.index).iter().collect::<Vec<_>>();
-            if let Some(current) = ctx.facts.statements.get(ctx.index) {
+            if let Some(current) = ctx.facts.of(ctx.index) {
                 upto.push(current);
             }
             let added_here = upto.iter().any(|f| {

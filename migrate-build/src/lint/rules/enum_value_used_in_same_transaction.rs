@@ -68,11 +68,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             .any(|f| f.created_enum.as_ref().is_some_and(|c| c.same(ty)))
     };
     if first.is("ALTER") && t.get(1).is_some_and(|w| w.is("TYPE")) {
-        let current = ctx
-            .facts
-            .statements
-            .get(ctx.index)
-            .and_then(|f| f.enum_value.as_ref());
+        let current = ctx.facts.of(ctx.index).and_then(|f| f.enum_value.as_ref());
         if let Some((ty, _)) = current {
             if ctx.facts.settings.postgres_version < 12 && !created(ty) {
                 if let Some(at) = t.iter().position(|w| w.is("ADD")) {

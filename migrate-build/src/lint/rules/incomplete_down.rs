@@ -61,18 +61,19 @@ deliberately leaves something, add `-- migrate:allow incomplete-down` to its hea
 "#;
 
 fn check(ctx: &FileContext<'_>, out: &mut Findings) {
-    if ctx.direction != Direction::Down || ctx.statements.is_empty() {
+    if ctx.direction != Direction::Down || ctx.statements.spans.is_empty() {
         return;
     }
     for difference in ctx.restore {
         // The first line of the statement that last changed the object, or
         // of the first statement.
-        let statement = difference
+        let spans = &ctx.statements.spans;
+        let span = difference
             .statement
-            .and_then(|i| ctx.statements.get(i))
-            .or(ctx.statements.first());
-        let Some(statement) = statement else { return };
-        let (start, end) = (statement.span.start, statement.span.end);
+            .and_then(|i| spans.get(i))
+            .or(spans.first());
+        let Some(span) = span else { return };
+        let (start, end) = (span.start, span.end);
         let end = ctx
             .source
             .get(start..end)

@@ -65,19 +65,13 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             continue;
         }
         if next.is("TO") {
-            let compat_view = ctx.facts.statements.iter().skip(ctx.index + 1).any(|f| {
-                f.created_view.as_ref().is_some_and(|v| {
-                    v.same(&Name {
-                        schema: table.schema.clone(),
-                        name: table.name.clone(),
-                    })
-                })
-            });
-            if compat_view {
-                continue;
-            }
+            // Not when a later statement keeps the old name as a view.
             let new = t.get(a + 2).and_then(ident).unwrap_or_default();
-            out.push(
+            out.push_unless_view_later(
+                Name {
+                    schema: table.schema.clone(),
+                    name: table.name.clone(),
+                },
                 Rule::Renaming,
                 t[a].start,
                 t[b - 1].end,
