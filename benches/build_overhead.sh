@@ -4,7 +4,8 @@
 # Generates a fixture application (path dependencies on pgmigrate-core and
 # pgmigrate-build, the workspace Cargo.lock, --offline) whose build.rs calls
 # pgmigrate_build::compile("migrations") over 1,000 migrations (the 8 reference
-# migrations of ../migrations, renumbered 125 times), then measures:
+# migrations of ../migrations, renumbered 125 times, the objects of each copy
+# after the first renamed `<name>_<copy>`), then measures:
 #   1. the build-script run itself: the compiled build-script binary run
 #      directly with the environment cargo gives it, RUNS times, median;
 #      once with the build script compiled at opt-level 0 (cargo's default for
@@ -32,6 +33,8 @@ echo "machine: $(nproc) cores, $(uname -srm), $(rustc --version)"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), workspace HEAD $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- migrate-build migrate-core || echo ' (+ uncommitted changes in migrate-build/migrate-core)')"
 
 # --- the migrations: 125 x the 8 reference migrations, renumbered -----------
+# The objects the reference migrations create, renamed in each further copy.
+OBJECTS='organisations|users|invoice_lines|invoices|invoice_status|users_email_key|users_organisation_id_idx|users_email_lowercase|invoices_status_due_idx|invoices_audit|audit_invoice_change|audit_log|plans|open_invoices'
 refs=("$ROOT"/migrations/*.up.sql)
 n=0
 while [ "$n" -lt "$COUNT" ]; do
@@ -41,9 +44,17 @@ while [ "$n" -lt "$COUNT" ]; do
         base=$(basename "$up" .up.sql)
         slug=${base#*_}
         version=$(printf '%05d' "$n")
-        cp "$up" "$APP/migrations/${version}_${slug}.up.sql"
+        # Copy k > 1 of the reference set gets its own object names (the
+        # schema model rejects a second `CREATE TABLE users`).
+        copy=$(((n - 1) / ${#refs[@]} + 1))
+        rename() {
+            if [ "$copy" -eq 1 ]; then cat "$1"; else
+                sed -E "s/\b($OBJECTS)\b/\1_$copy/g" "$1"
+            fi
+        }
+        rename "$up" >"$APP/migrations/${version}_${slug}.up.sql"
         down=${up%.up.sql}.down.sql
-        [ -f "$down" ] && cp "$down" "$APP/migrations/${version}_${slug}.down.sql"
+        [ -f "$down" ] && rename "$down" >"$APP/migrations/${version}_${slug}.down.sql"
     done
 done
 files=$(ls "$APP/migrations" | wc -l)

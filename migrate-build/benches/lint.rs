@@ -14,6 +14,12 @@
 //! * `corpus-history`: the same files checked as one history, in order,
 //!   against the schema model the earlier files built (`History::up`, as
 //!   `build.rs` does over a directory), against `parse_sql` file by file.
+//! * `history-1000`, `history-10000`: a generated history of that many
+//!   migrations, each an up file (a table with a foreign key to the previous
+//!   one, an index, a column added to the previous table) and its down file;
+//!   checked as `build.rs` does (`History::up`, then `History::down`, which
+//!   also compares the schema before the up), against `parse_sql` of every
+//!   file. Divide by the count for the cost per migration.
 //! * `synthetic`: a ~5 MB migration generated here (CREATE TABLE, ALTER TABLE,
 //!   CREATE INDEX, INSERT ... VALUES, plpgsql functions with `$$` bodies,
 //!   comments).
@@ -66,6 +72,9 @@ fn check(input: &Input) -> usize {
     if input.name == "corpus-history" {
         return check_history(input);
     }
+    if input.name.starts_with("history-") {
+        return check_pairs(input);
+    }
     let config = Config::new();
     let mut statements = 0;
     for text in &input.texts {
@@ -87,6 +96,47 @@ fn check_history(input: &Input) -> usize {
         black_box(&result.diagnostics);
     }
     black_box(statements)
+}
+
+/// A generated history: `texts` holds up, down, up, down, ...
+fn check_pairs(input: &Input) -> usize {
+    let mut history = History::new(Config::new());
+    let mut statements = 0;
+    for pair in input.texts.chunks(2) {
+        let up = history.up("bench.up.sql", black_box(pair[0].as_bytes()));
+        statements += up.statements.len();
+        black_box(&up.diagnostics);
+        if let Some(down) = pair.get(1) {
+            let down = history.down("bench.down.sql", black_box(down.as_bytes()));
+            statements += down.statements.len();
+            black_box(&down.diagnostics);
+        }
+    }
+    black_box(statements)
+}
+
+/// `count` migrations as up, down, up, down, ... (see the module docs).
+fn generated_history(count: usize) -> Vec<String> {
+    let mut texts = Vec::with_capacity(2 * count);
+    for i in 0..count {
+        let (fk, alter, undo) = if i == 0 {
+            (String::new(), String::new(), String::new())
+        } else {
+            let p = i - 1;
+            (
+                format!(",\n    prev_id bigint NOT NULL REFERENCES t{p} (id)"),
+                format!("ALTER TABLE t{p} ADD COLUMN note_{i} text;\n"),
+                format!("ALTER TABLE t{p} DROP COLUMN IF EXISTS note_{i};\n"),
+            )
+        };
+        texts.push(format!(
+            "CREATE TABLE t{i} (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    \
+             name text NOT NULL DEFAULT '',\n    created_at timestamptz NOT NULL DEFAULT now(){fk}\n);\n\
+             CREATE INDEX t{i}_created_idx ON t{i} (created_at);\n{alter}"
+        ));
+        texts.push(format!("{undo}DROP TABLE IF EXISTS t{i};\n"));
+    }
+    texts
 }
 
 fn corpus_dir() -> PathBuf {
@@ -258,6 +308,14 @@ fn main() {
             corpus_dir().display()
         ),
     }
+    inputs.push(Input {
+        name: "history-1000",
+        texts: generated_history(1_000),
+    });
+    inputs.push(Input {
+        name: "history-10000",
+        texts: generated_history(10_000),
+    });
     inputs.push(Input {
         name: "synthetic",
         texts: vec![synthetic(

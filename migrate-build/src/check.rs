@@ -9,7 +9,7 @@ use crate::lint::Linter;
 use crate::parse;
 use crate::rule::{Level, Rule};
 use crate::schema::catalog::Catalog;
-use crate::schema::replay;
+use crate::schema::{replay, restore};
 use crate::source::BOM;
 use crate::split::Mode;
 use crate::syntax::{Finding, Statements, Tok};
@@ -125,6 +125,7 @@ impl Config {
                 with_tree: 0,
                 findings: Vec::new(),
                 path_before: model.search_path.clone(),
+                marks: Vec::new(),
                 model: &mut *model,
             };
             let rerun = match parse::parse_visiting(body, base, mode, &mut visitor) {
@@ -168,7 +169,12 @@ impl Config {
         let mut lint_findings = visitor.findings;
         let path_changed = model.search_path != visitor.path_before;
         replay::end_of_file(model, path_changed);
-        linter.file(&parsed.statements, text, base, &mut lint_findings);
+        // A down after its journaled up: what the two leave different.
+        let restore = match (direction, model.down_from) {
+            (Direction::Down, Some(from)) => restore::differences(model, from, &visitor.marks),
+            _ => Vec::new(),
+        };
+        linter.file(&parsed.statements, text, base, &restore, &mut lint_findings);
         let with_tree = visitor.with_tree;
 
         // The BOM holds no `\n`: the file's lines are the body's, shifted.
@@ -304,6 +310,7 @@ struct Visited {
     with_tree: usize,
     findings: Vec<(Finding, Option<usize>)>,
     path_before: Option<Vec<String>>,
+    marks: Vec<(usize, usize)>,
 }
 
 /// Lints each statement as soon as it is parsed, so that its tokens and
@@ -328,6 +335,9 @@ struct LintVisitor<'t> {
     model: &'t mut Catalog,
     /// The model's search_path when the file started.
     path_before: Option<Vec<String>>,
+    /// Per statement linted: the model's journal position before it, and
+    /// its index (see [`restore::differences`]).
+    marks: Vec<(usize, usize)>,
 }
 
 impl LintVisitor<'_> {
@@ -342,6 +352,7 @@ impl LintVisitor<'_> {
         let (Some(ready), Some(&span)) = (&mut self.ready, statements.spans.get(index)) else {
             return;
         };
+        self.marks.push((self.model.mark(), index));
         ready.linter.statement(
             index,
             span,
@@ -386,6 +397,7 @@ impl LintVisitor<'_> {
             with_tree: self.with_tree,
             findings: self.findings,
             path_before: self.path_before,
+            marks: self.marks,
         }
     }
 

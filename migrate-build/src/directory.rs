@@ -109,9 +109,10 @@ impl Config {
             if at.is_some_and(|at| migration.version > at) {
                 break;
             }
+            let has_down = migration.down.is_some();
             let Some((up, up_text, only)) =
                 self.check_script(&migration.up, &mut check.diagnostics, &mut |d, b, tx| {
-                    history.up_part(d, b, tx)
+                    history.up_part(d, b, tx, has_down)
                 })
             else {
                 history.forget();

@@ -185,8 +185,11 @@ pub(crate) fn discover(dir: &Path, display_dir: &str, layout: Layout) -> Discove
         }
     }
     let mut by_version: BTreeMap<i64, Vec<FoundFile>> = BTreeMap::new();
+    // A set beside the list: a linear `contains` per script made a directory
+    // of thousands of files quadratic.
+    let mut listed: std::collections::HashSet<PathBuf> = found.files.iter().cloned().collect();
     for script in claims.scripts {
-        if !found.files.contains(&script.path) {
+        if listed.insert(script.path.clone()) {
             found.files.push(script.path.clone());
         }
         by_version

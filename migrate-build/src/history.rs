@@ -36,11 +36,24 @@ impl History {
 
     /// Checks the next up file (`display_path` names it) and applies it.
     pub fn up(&mut self, display_path: &str, bytes: &[u8]) -> FileCheck {
-        self.up_part(display_path, bytes, TxRule::Directive)
+        self.up_part(display_path, bytes, TxRule::Directive, true)
     }
 
-    /// [`History::up`] with the transaction rule of a layout.
-    pub(crate) fn up_part(&mut self, display_path: &str, bytes: &[u8], tx: TxRule) -> FileCheck {
+    /// [`History::up`] with the transaction rule of a layout; `down_follows`:
+    /// whether [`History::down`] will be called for it (its changes are then
+    /// journaled, so that the down can be compared with the schema before it).
+    pub(crate) fn up_part(
+        &mut self,
+        display_path: &str,
+        bytes: &[u8],
+        tx: TxRule,
+        down_follows: bool,
+    ) -> FileCheck {
+        if down_follows {
+            self.model.start_journal();
+        } else {
+            self.model.stop_journal();
+        }
         let check = self
             .config
             .check_part(display_path, bytes, Direction::Up, tx, &mut self.model);
@@ -52,20 +65,30 @@ impl History {
     }
 
     /// Checks the down file of the last up file against the schema after that
-    /// up; the model is left as it was.
+    /// up, and whether it restores the schema before that up
+    /// (`incomplete-down`); the model is left as it was.
     pub fn down(&mut self, display_path: &str, bytes: &[u8]) -> FileCheck {
         self.down_part(display_path, bytes, TxRule::Directive)
     }
 
     /// [`History::down`] with the transaction rule of a layout.
     pub(crate) fn down_part(&mut self, display_path: &str, bytes: &[u8], tx: TxRule) -> FileCheck {
-        self.model.start_journal();
+        // The up's journal, when kept, lets the down be compared with the
+        // schema before the up; else the down is only journaled to be undone.
+        let after_up = self.model.journaling();
+        if !after_up {
+            self.model.start_journal();
+        }
         let mark = self.model.mark();
+        self.model.down_from = after_up.then_some(mark);
         let check =
             self.config
                 .check_part(display_path, bytes, Direction::Down, tx, &mut self.model);
+        self.model.down_from = None;
         self.model.rollback_to(mark);
-        self.model.stop_journal();
+        if !after_up {
+            self.model.stop_journal();
+        }
         check
     }
 

@@ -151,6 +151,8 @@ declare_rules! {
         ForeignKeyMismatch = "foreign-key-mismatch",
         /// `DROP ... IF EXISTS` of something that never existed.
         DropOfNothing = "drop-of-nothing",
+        /// A down file that leaves the modelled schema different from before its up.
+        IncompleteDown = "incomplete-down",
     }
     fixed {
         /// The migrations directory is missing or cannot be listed.

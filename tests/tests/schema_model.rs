@@ -8,6 +8,9 @@
 //!
 //! Down scripts are run in a transaction that is rolled back (the server
 //! says whether it accepts them after their up) and checked by the model.
+//! Inside that transaction the server's catalog after the down is compared
+//! with the one before the up: every `incomplete-down` warning must name a
+//! down that really leaves the schema different.
 
 mod support;
 
@@ -159,6 +162,43 @@ UNION ALL SELECT 'usertype ' || ns.nspname || '.' || t.typname
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
 "#;
 
+/// What the server says about restoration beyond [`SERVER_FACTS`]: which
+/// columns have a default, and the functions (by name).
+const SERVER_EXTRA_FACTS: &str = r#"
+SELECT 'default ' || n.nspname || '.' || c.relname || '.' || a.attname
+    FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+UNION ALL SELECT DISTINCT 'function ' || n.nspname || '.' || p.proname
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+"#;
+
+/// The server's facts for the restoration check.
+fn restoration_facts(client: &mut impl postgres::GenericClient) -> BTreeSet<String> {
+    let mut facts = BTreeSet::new();
+    for query in [SERVER_FACTS, SERVER_EXTRA_FACTS] {
+        for row in client.query(query, &[]).expect("catalog query") {
+            facts.insert(row.get::<_, String>(0));
+        }
+    }
+    facts
+}
+
+/// How the `incomplete-down` warnings compare with the server.
+#[derive(Default)]
+struct Restoration {
+    /// Down files the server ran in a transaction after their up.
+    checked: usize,
+    /// Of those, the ones after which the server's schema differs from before the up.
+    not_restoring: usize,
+    /// Down files with at least one warning, all of them not restoring.
+    warned: usize,
+    /// Warnings on down files that restore the schema on the server.
+    false_warnings: Vec<String>,
+}
+
 #[derive(Default)]
 struct Report {
     migrations: usize,
@@ -167,6 +207,7 @@ struct Report {
     false_findings: Vec<String>,
     stopped: Option<String>,
     unknown: Option<usize>,
+    restoration: Restoration,
 }
 
 fn run(
@@ -208,6 +249,7 @@ fn replay(corpus: &Path, name: &str, migrations: &[Migration]) -> Report {
             }
         }
     };
+    let mut before_up = restoration_facts(&mut client);
     for migration in migrations {
         let bytes = std::fs::read(corpus.join(&migration.up)).expect("read");
         let sql = String::from_utf8_lossy(&bytes).into_owned();
@@ -224,18 +266,44 @@ fn replay(corpus: &Path, name: &str, migrations: &[Migration]) -> Report {
         if let Some(down) = &migration.down {
             let down_bytes = std::fs::read(corpus.join(down)).expect("read");
             let down_sql = String::from_utf8_lossy(&down_bytes).into_owned();
-            let accepted = run(&mut client, &down_sql, migration.transactional, true).is_ok();
+            // Transactional downs: the catalog after the down, then rolled back.
+            let (accepted, after_down) = if migration.transactional {
+                let mut tx = client.transaction().expect("begin");
+                let result = tx.batch_execute(&down_sql);
+                let facts = result.is_ok().then(|| restoration_facts(&mut tx));
+                tx.rollback().expect("rollback");
+                (result.is_ok(), facts)
+            } else {
+                (run(&mut client, &down_sql, false, true).is_ok(), None)
+            };
             let check = history.down(down, &down_bytes);
             if accepted {
                 deny(&check, down, &mut report.false_findings);
             }
+            let warnings: Vec<String> = check
+                .diagnostics
+                .iter()
+                .filter(|d| d.rule == Rule::IncompleteDown)
+                .map(|d| format!("{down}:{}:{}: {}", d.line, d.column, d.message))
+                .collect();
+            if let Some(after_down) = after_down {
+                let r = &mut report.restoration;
+                r.checked += 1;
+                let restores = after_down == before_up;
+                r.not_restoring += usize::from(!restores);
+                if restores {
+                    r.false_warnings.extend(warnings);
+                } else if !warnings.is_empty() {
+                    r.warned += 1;
+                }
+            }
         }
-        let server_facts: BTreeSet<String> = client
-            .query(SERVER_FACTS, &[])
-            .expect("catalog query")
+        before_up = restoration_facts(&mut client);
+        let server_facts: BTreeSet<String> = before_up
             .iter()
-            .map(|row| row.get::<_, String>(0))
+            .filter(|fact| !fact.starts_with("default ") && !fact.starts_with("function "))
             .filter(|fact| history.claims(fact))
+            .cloned()
             .collect();
         let model_facts: BTreeSet<String> = history
             .facts()
@@ -267,6 +335,7 @@ fn model_agrees_with_postgresql() {
         return;
     };
     let mut failures = Vec::new();
+    let mut warned = 0;
     for (name, migrations) in projects(&corpus) {
         assert!(
             !migrations.is_empty(),
@@ -287,6 +356,23 @@ fn model_agrees_with_postgresql() {
             report.unknown.map_or_else(|| "everything (model stopped reporting)".to_string(), |n| n.to_string()),
             report.stopped.as_ref().map_or(String::new(), |s| format!("; stopped at {s}")),
         );
+        let r = &report.restoration;
+        warned += r.warned;
+        println!(
+            "{name}: {} down files run after their up, {} leave the schema different on the server, incomplete-down warns on {} of them, {} false warnings",
+            r.checked,
+            r.not_restoring,
+            r.warned,
+            r.false_warnings.len()
+        );
+        for w in r.false_warnings.iter().take(20) {
+            println!("  false incomplete-down {w}");
+        }
+        failures.extend(
+            r.false_warnings
+                .iter()
+                .map(|w| format!("{name}: false incomplete-down {w}")),
+        );
         for d in report.disagreements.iter().take(20) {
             println!("  disagreement {d}");
         }
@@ -296,6 +382,12 @@ fn model_agrees_with_postgresql() {
         failures.extend(report.disagreements.iter().map(|d| format!("{name}: {d}")));
         failures.extend(report.false_findings.iter().map(|f| format!("{name}: {f}")));
     }
+    // The corpus holds down files that do not restore their up (checked on
+    // the server above): the rule must see some of them.
+    assert!(
+        warned > 0,
+        "incomplete-down found none of the non-restoring down files"
+    );
     assert!(
         failures.is_empty(),
         "{} disagreements or false findings:\n{}",

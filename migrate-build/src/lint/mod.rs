@@ -22,6 +22,7 @@ use sqlparser::ast;
 use crate::rule::{Level, Rule};
 use crate::schema::catalog::Catalog;
 use crate::schema::replay::{self, Problem};
+use crate::schema::restore::Difference;
 pub(crate) use crate::syntax::tokens;
 use crate::syntax::Statements;
 pub(crate) use crate::syntax::{Finding, Tok};
@@ -176,6 +177,9 @@ pub(crate) struct FileContext<'a> {
     pub transaction: TransactionKind,
     /// Whether the file is an up or a down script.
     pub direction: Direction,
+    /// For a down file: what it and its up leave different in the schema
+    /// model (see [`crate::schema::restore`]).
+    pub restore: &'a [Difference],
 }
 
 /// Collects the findings of the rules.
@@ -330,6 +334,7 @@ impl Linter {
         statements: &Statements,
         source: &str,
         body_start: usize,
+        restore: &[Difference],
         out: &mut Vec<(Finding, Option<usize>)>,
     ) {
         let void: Vec<usize> = self
@@ -350,6 +355,7 @@ impl Linter {
             statements,
             source,
             body_start,
+            restore,
             transaction: self.transaction,
             direction: self.direction,
         };

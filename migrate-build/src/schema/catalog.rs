@@ -207,9 +207,9 @@ pub(crate) struct Function {
     pub words: Vec<String>,
 }
 
-/// One entry of the journal: how to undo one change.
+/// One entry of the journal: how to undo one change (the value before it).
 #[derive(Debug, Clone)]
-enum Undo {
+pub(crate) enum Undo {
     Relation(QName, Option<Relation>),
     Type(QName, Option<TypeDef>),
     Schema(String, bool),
@@ -239,6 +239,14 @@ pub(crate) struct Catalog {
     /// The search path; `None` when it cannot be known.
     pub(crate) search_path: Option<Vec<String>>,
     journal: Option<Vec<Undo>>,
+    /// For each table, the relations (indexes, sequences) that have named it
+    /// as their table: a superset, checked on use (see
+    /// [`Catalog::dependents`]), so that a drop or rename does not scan the
+    /// whole catalog.
+    by_table: HashMap<QName, Vec<QName>>,
+    /// While a down script is replayed after its journaled up: the journal
+    /// position where the down's changes start (the up's are before it).
+    pub(crate) down_from: Option<usize>,
 }
 
 impl Catalog {
@@ -255,6 +263,8 @@ impl Catalog {
             taint_all: false,
             search_path: Some(default_search_path()),
             journal: None,
+            by_table: HashMap::new(),
+            down_from: None,
         }
     }
 
@@ -268,6 +278,16 @@ impl Catalog {
     /// The current journal position.
     pub(crate) fn mark(&self) -> usize {
         self.journal.as_ref().map_or(0, Vec::len)
+    }
+
+    /// Whether changes are being recorded.
+    pub(crate) fn journaling(&self) -> bool {
+        self.journal.is_some()
+    }
+
+    /// The recorded changes, oldest first.
+    pub(crate) fn journal(&self) -> &[Undo] {
+        self.journal.as_deref().unwrap_or(&[])
     }
 
     /// Undoes every change after `mark`.
@@ -309,7 +329,37 @@ impl Catalog {
 
     pub(crate) fn put_relation(&mut self, key: QName, relation: Option<Relation>) {
         self.log(|c| Undo::Relation(key.clone(), c.relations.get(&key).cloned()));
+        if let Some(table) = relation.as_ref().and_then(|r| r.table.clone()) {
+            self.note_dependent(table, key.clone());
+        }
         restore(&mut self.relations, key, relation);
+    }
+
+    /// Records that relation `key` now names `table` as its table (call it
+    /// after setting `table` through [`Catalog::relation_mut`]).
+    pub(crate) fn note_dependent(&mut self, table: QName, key: QName) {
+        let list = self.by_table.entry(table).or_default();
+        if !list.contains(&key) {
+            list.push(key);
+        }
+    }
+
+    /// The relations (indexes, sequences) whose table is `table`, sorted.
+    pub(crate) fn dependents(&self, table: &QName) -> Vec<QName> {
+        let mut out: Vec<QName> = self
+            .by_table
+            .get(table)
+            .into_iter()
+            .flatten()
+            .filter(|k| {
+                self.relations
+                    .get(*k)
+                    .is_some_and(|r| r.table.as_ref() == Some(table))
+            })
+            .cloned()
+            .collect();
+        out.sort();
+        out
     }
 
     /// The relation to change in place (journaled).

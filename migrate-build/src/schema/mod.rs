@@ -5,7 +5,9 @@
 //!   that checks a down script and undoes it;
 //! * [`names`]: PostgreSQL's name rules (folding, quoting, 63-byte
 //!   truncation, built-in types and aliases);
-//! * [`replay`]: applying one statement, and the problems it would hit.
+//! * [`replay`]: applying one statement, and the problems it would hit;
+//! * [`restore`]: what a down script leaves different from the schema
+//!   before its up.
 //!
 //! The model never guesses: a statement it cannot follow makes the names it
 //! may touch unknown, and nothing unknown is reported.
@@ -13,6 +15,7 @@
 pub(crate) mod catalog;
 pub(crate) mod names;
 pub(crate) mod replay;
+pub(crate) mod restore;
 
 use std::collections::BTreeSet;
 
@@ -44,62 +47,74 @@ impl Schema {
             out.insert(format!("schema {schema}"));
         }
         for (key, rel) in &c.relations {
-            if c.is_tainted(&key.name) {
-                continue;
+            if !c.is_tainted(&key.name) {
+                Schema::relation_facts(key, rel, &mut out);
             }
-            let at = format!("{}.{}", key.schema, key.name);
-            out.insert(format!("relation {at} {}", rel.kind.relkind()));
-            if rel.columns_known && rel.kind != RelKind::Index && rel.kind != RelKind::Sequence {
-                for col in &rel.columns {
-                    out.insert(format!("column {at}.{}", col.name));
-                    if let Some(ty) = &col.ty {
-                        let base = match &ty.base {
-                            TypeName::Builtin(b) => b.to_string(),
-                            TypeName::User(w) => w.name.clone(),
-                            TypeName::Unknown => continue,
-                        };
-                        if rel.kind.is_table() {
-                            out.insert(format!(
-                                "type {at}.{} {base}{}{}",
-                                col.name,
-                                if ty.array > 0 { "[]" } else { "" },
-                                if col.not_null { " not null" } else { "" }
-                            ));
-                        }
-                    }
-                }
+        }
+        for (key, def) in &c.types {
+            if !c.is_tainted(&key.name) {
+                Schema::type_facts(key, def, &mut out);
             }
-            if rel.constraints_known && rel.kind.is_table() {
-                for con in &rel.constraints {
-                    if con.kind != catalog::ConstraintKind::NotNull {
+        }
+        out
+    }
+
+    /// The facts of one relation (see [`Schema::facts`]), unknown or not.
+    pub(crate) fn relation_facts(
+        key: &catalog::QName,
+        rel: &catalog::Relation,
+        out: &mut BTreeSet<String>,
+    ) {
+        let at = format!("{}.{}", key.schema, key.name);
+        out.insert(format!("relation {at} {}", rel.kind.relkind()));
+        if rel.columns_known && rel.kind != RelKind::Index && rel.kind != RelKind::Sequence {
+            for col in &rel.columns {
+                out.insert(format!("column {at}.{}", col.name));
+                if let Some(ty) = &col.ty {
+                    let base = match &ty.base {
+                        TypeName::Builtin(b) => b.to_string(),
+                        TypeName::User(w) => w.name.clone(),
+                        TypeName::Unknown => continue,
+                    };
+                    if rel.kind.is_table() {
                         out.insert(format!(
-                            "constraint {at}.{} {}",
-                            con.name,
-                            con.kind.contype()
+                            "type {at}.{} {base}{}{}",
+                            col.name,
+                            if ty.array > 0 { "[]" } else { "" },
+                            if col.not_null { " not null" } else { "" }
                         ));
                     }
                 }
             }
         }
-        for (key, def) in &c.types {
-            if c.is_tainted(&key.name) {
-                continue;
-            }
-            match def {
-                TypeDef::Enum(labels) => {
+        if rel.constraints_known && rel.kind.is_table() {
+            for con in &rel.constraints {
+                if con.kind != catalog::ConstraintKind::NotNull {
                     out.insert(format!(
-                        "enum {}.{} {}",
-                        key.schema,
-                        key.name,
-                        labels.join(",")
+                        "constraint {at}.{} {}",
+                        con.name,
+                        con.kind.contype()
                     ));
-                }
-                _ => {
-                    out.insert(format!("usertype {}.{}", key.schema, key.name));
                 }
             }
         }
-        out
+    }
+
+    /// The facts of one user type (see [`Schema::facts`]), unknown or not.
+    pub(crate) fn type_facts(key: &catalog::QName, def: &TypeDef, out: &mut BTreeSet<String>) {
+        match def {
+            TypeDef::Enum(labels) => {
+                out.insert(format!(
+                    "enum {}.{} {}",
+                    key.schema,
+                    key.name,
+                    labels.join(",")
+                ));
+            }
+            _ => {
+                out.insert(format!("usertype {}.{}", key.schema, key.name));
+            }
+        }
     }
 
     /// Whether a fact line (in the format of [`Schema::facts`], e.g. read from

@@ -340,12 +340,19 @@ pub(crate) fn closest<'a>(
         return None;
     }
     let limit = (name.chars().count() / 3).max(1);
+    // One buffer for each side and for the row, reused for every candidate
+    // (a "did you mean" scans every name of a schema).
+    let a: Vec<char> = name.chars().take(128).collect();
+    let mut b: Vec<char> = Vec::new();
+    let mut row: Vec<usize> = Vec::new();
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
         if candidate == name || candidate.len().abs_diff(name.len()) > limit {
             continue;
         }
-        let d = distance(name, candidate, limit);
+        b.clear();
+        b.extend(candidate.chars().take(128));
+        let d = distance(&a, &b, limit, &mut row);
         // On a tie, a longer candidate (a letter left out is the commoner typo).
         if d <= limit && best.is_none_or(|(b, c)| d < b || d == b && candidate.len() > c.len()) {
             best = Some((d, candidate));
@@ -354,11 +361,11 @@ pub(crate) fn closest<'a>(
     best.map(|(_, c)| c)
 }
 
-/// Levenshtein distance, giving up (returning `limit + 1`) beyond `limit`.
-fn distance(a: &str, b: &str, limit: usize) -> usize {
-    let a: Vec<char> = a.chars().take(128).collect();
-    let b: Vec<char> = b.chars().take(128).collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
+/// Levenshtein distance, giving up (returning `limit + 1`) beyond `limit`;
+/// `row` is scratch space.
+fn distance(a: &[char], b: &[char], limit: usize, row: &mut Vec<usize>) -> usize {
+    row.clear();
+    row.extend(0..=b.len());
     for (i, ca) in a.iter().enumerate() {
         let mut previous = row[0];
         row[0] = i + 1;

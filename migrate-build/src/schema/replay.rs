@@ -696,10 +696,9 @@ impl Replay<'_> {
             // not known: their names become unknown too.
             let derived: Vec<String> = self
                 .cat
-                .relations
-                .iter()
-                .filter(|(_, r)| r.table.as_ref() == Some(&key))
-                .map(|(k, _)| k.name.clone())
+                .dependents(&key)
+                .into_iter()
+                .map(|k| k.name)
                 .collect();
             for name in derived {
                 self.cat.taint(&name);
@@ -966,8 +965,11 @@ impl Replay<'_> {
                     cols.sort();
                     cols == sorted
                 }
-            }) || self.cat.relations.values().any(|r| {
-                r.kind == RelKind::Index && r.unique && r.table.as_ref() == Some(target) && {
+            }) || self.cat.dependents(target).iter().any(|k| {
+                let Some(r) = self.cat.relations.get(k) else {
+                    return false;
+                };
+                r.kind == RelKind::Index && r.unique && {
                     let mut cols = r.index_columns.clone();
                     cols.sort();
                     cols == sorted
@@ -1665,14 +1667,13 @@ impl Replay<'_> {
         // Its indexes go too; an expression index may use it: unknown.
         let indexes: Vec<(QName, bool)> = self
             .cat
-            .relations
-            .iter()
-            .filter(|(_, r)| r.kind == RelKind::Index && r.table.as_ref() == Some(key))
+            .dependents(key)
+            .into_iter()
+            .filter_map(|k| self.cat.relations.get(&k).map(|r| (k, r)))
+            .filter(|(_, r)| r.kind == RelKind::Index)
             .map(|(k, r)| {
-                (
-                    k.clone(),
-                    r.index_columns.iter().any(|c| c == name) || r.index_columns.is_empty(),
-                )
+                let hit = r.index_columns.iter().any(|c| c == name) || r.index_columns.is_empty();
+                (k, hit)
             })
             .filter(|(_, hit)| *hit)
             .collect();
@@ -1706,14 +1707,13 @@ impl Replay<'_> {
     fn rename_in_indexes(&mut self, table: &QName, old: &str, new: &str) {
         let indexes: Vec<QName> = self
             .cat
-            .relations
-            .iter()
-            .filter(|(_, r)| {
-                r.kind == RelKind::Index
-                    && r.table.as_ref() == Some(table)
-                    && r.index_columns.iter().any(|c| c == old)
+            .dependents(table)
+            .into_iter()
+            .filter(|k| {
+                self.cat.relations.get(k).is_some_and(|r| {
+                    r.kind == RelKind::Index && r.index_columns.iter().any(|c| c == old)
+                })
             })
-            .map(|(k, _)| k.clone())
             .collect();
         for index in indexes {
             if let Some(rel) = self.cat.relation_mut(&index) {
@@ -1758,10 +1758,12 @@ impl Replay<'_> {
             })
             .map(|(k, _)| k.clone())
             .collect();
+        let mut moved = Vec::new();
         for k in referrers {
             if let Some(rel) = self.cat.relation_mut(&k) {
                 if rel.table.as_ref() == Some(key) {
                     rel.table = Some(new_key.clone());
+                    moved.push(k.clone());
                 }
                 for c in &mut rel.constraints {
                     if let Some((t, _)) = &mut c.references {
@@ -1771,6 +1773,9 @@ impl Replay<'_> {
                     }
                 }
             }
+        }
+        for k in moved {
+            self.cat.note_dependent(new_key.clone(), k);
         }
     }
 
@@ -1866,24 +1871,25 @@ impl Replay<'_> {
 
     /// Indexes and owned sequences of a dropped table.
     fn drop_dependents(&mut self, table: &QName) {
-        let dependents: Vec<QName> = self
-            .cat
-            .relations
-            .iter()
-            .filter(|(_, r)| r.table.as_ref() == Some(table))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in dependents {
+        for k in self.cat.dependents(table) {
             self.cat.put_relation(k, None);
         }
     }
 
+    /// After a `CASCADE`: any view may be gone, and with a materialized
+    /// view its indexes.
     fn taint_views(&mut self) {
-        let views: Vec<String> = self
-            .cat
-            .relations
+        let is_view = |r: &Relation| matches!(r.kind, RelKind::View | RelKind::MaterializedView);
+        let relations = &self.cat.relations;
+        let views: Vec<String> = relations
             .iter()
-            .filter(|(_, r)| matches!(r.kind, RelKind::View | RelKind::MaterializedView))
+            .filter(|(_, r)| {
+                is_view(r)
+                    || r.table
+                        .as_ref()
+                        .and_then(|t| relations.get(t))
+                        .is_some_and(is_view)
+            })
             .map(|(k, _)| k.name.clone())
             .collect();
         for v in views {
@@ -2408,7 +2414,7 @@ fn shown(w: &Written) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::rules::test_support::history_findings;
+    use crate::lint::rules::test_support::{history_findings, history_with_down};
     use crate::{Config, History};
 
     #[test]
@@ -2424,6 +2430,173 @@ mod tests {
             "undefined-object",
         );
         assert_eq!(found, ["4:16 column `y` of relation `a` does not exist"]);
+    }
+
+    #[test]
+    fn circular_renames_across_migrations() {
+        // a -> b, b -> c, c -> a: the table keeps its columns under each name.
+        let ups = [
+            "CREATE TABLE a (x int);",
+            "ALTER TABLE a RENAME TO b;",
+            "ALTER TABLE b RENAME TO c;",
+            "ALTER TABLE c RENAME TO a;",
+            "INSERT INTO a (x) VALUES (1); INSERT INTO b (x) VALUES (1); INSERT INTO c (x) VALUES (1);",
+        ];
+        assert_eq!(
+            history_findings(&ups, "undefined-object"),
+            [
+                "1:43 relation `b` does not exist",
+                "1:73 relation `c` does not exist",
+            ]
+        );
+        // The same cycle of column names inside one table, through a spare name.
+        let ups = [
+            "CREATE TABLE t (a int, b text, c bool);",
+            "ALTER TABLE t RENAME a TO tmp; ALTER TABLE t RENAME c TO a; ALTER TABLE t RENAME b TO c; ALTER TABLE t RENAME tmp TO b;",
+            "ALTER TABLE t RENAME COLUMN b TO c;",
+        ];
+        assert_eq!(
+            history_findings(&ups, "duplicate-object"),
+            ["1:34 column `c` of relation `t` already exists"]
+        );
+        // Renames undone by their down files restore the schema; one that is
+        // not undone is reported.
+        let pairs = [
+            ("CREATE TABLE a (x int);", ""),
+            ("ALTER TABLE a RENAME TO b;", "ALTER TABLE b RENAME TO a;"),
+            ("ALTER TABLE b RENAME TO c;", "ALTER TABLE c RENAME TO b;"),
+            ("ALTER TABLE c RENAME TO a;", "SELECT 1;"),
+        ];
+        assert_eq!(
+            history_with_down(&pairs, "incomplete-down")
+                .iter()
+                .map(|f| f.split(" (").next().unwrap_or(""))
+                .collect::<Vec<_>>(),
+            [
+                "0004_m.down.sql 1:1 up creates table `a`; down leaves it",
+                "0004_m.down.sql 1:1 up drops table `c`; down does not recreate it",
+            ]
+        );
+    }
+
+    #[test]
+    fn tables_dropped_and_recreated_with_other_columns() {
+        let pairs = [
+            (
+                "CREATE TABLE a (id bigint PRIMARY KEY, name text NOT NULL);",
+                "",
+            ),
+            (
+                "DROP TABLE a; CREATE TABLE a (id uuid, label text);",
+                "DROP TABLE a; CREATE TABLE a (id bigint PRIMARY KEY, name text NOT NULL);",
+            ),
+            (
+                "DROP TABLE a; CREATE TABLE a (key text);",
+                "DROP TABLE a; CREATE TABLE a (id bigint, name text);",
+            ),
+            ("INSERT INTO a (name) VALUES ('x');", ""),
+        ];
+        let found = |rule| {
+            history_with_down(&pairs, rule)
+                .iter()
+                .map(|f| f.split(" (").next().unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            found("incomplete-down"),
+            [
+                "0003_m.down.sql 1:15 column `id` of `a` is `uuid` before the up and `int8` after the down",
+                "0003_m.down.sql 1:15 down adds column `name` to `a`, which it did not have before the up",
+                "0003_m.down.sql 1:15 up drops column `label` of `a`; down does not restore it",
+            ]
+        );
+        assert_eq!(
+            found("undefined-object"),
+            ["0004_m.up.sql 1:16 column `name` of relation `a` does not exist"]
+        );
+    }
+
+    #[test]
+    fn long_names_truncate_and_collide_as_in_postgresql() {
+        // PostgreSQL 15: `CREATE TABLE <63 a>xyz` creates `<63 a>` (NOTICE:
+        // identifier ... will be truncated), which `ALTER TABLE <63 a>` finds;
+        // `CREATE TABLE <63 a>qqq` fails with "relation ... already exists";
+        // a table of two columns equal in their first 63 bytes fails with
+        // "column ... specified more than once"; 40 quoted `é` (80 bytes)
+        // become 31 (62 bytes: the cut never splits a character).
+        let a63 = "a".repeat(63);
+        let e40 = "é".repeat(40);
+        let e31 = "é".repeat(31);
+        let ups = [
+            format!("CREATE TABLE {a63}xyz (id int);"),
+            format!(
+                "ALTER TABLE {a63} ADD COLUMN c int;
+INSERT INTO {a63}_other_suffix (c) VALUES (1);"
+            ),
+            format!(
+                "CREATE TABLE \"{e40}\" (id int);
+INSERT INTO \"{e31}\" (id) VALUES (1);"
+            ),
+        ];
+        let ups: Vec<&str> = ups.iter().map(String::as_str).collect();
+        assert!(history_findings(&ups, "undefined-object").is_empty());
+        let dup = format!("CREATE TABLE {a63}qqq (id int);");
+        let mut more = ups.clone();
+        more.push(&dup);
+        let found = history_findings(&more, "duplicate-object");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains(&format!("relation `{a63}` already exists")),
+            "{found:?}"
+        );
+        let columns = format!("CREATE TABLE t ({a63}x int, {a63}y int);");
+        let found: Vec<String> = ["duplicate-column", "duplicate-object"]
+            .iter()
+            .flat_map(|rule| history_findings(&[&columns], rule))
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+    }
+
+    #[test]
+    fn ten_thousand_migrations_with_down_files() {
+        // Every migration has a down file, checked against the schema before
+        // its up over what the two touched (not the whole schema).
+        let mut history = History::new(Config::new());
+        history.up("0_base.sql", b"CREATE TABLE t0 (id bigint PRIMARY KEY);");
+        for i in 1..10_000 {
+            let up = format!(
+                "CREATE TABLE t{i} (id bigint PRIMARY KEY, prev_id bigint REFERENCES t{});\n\
+                 ALTER TABLE t{} ADD COLUMN c int;",
+                i - 1,
+                i - 1
+            );
+            let check = history.up(&format!("{i}.up.sql"), up.as_bytes());
+            assert!(!check.has_errors(), "{i}: {:?}", check.diagnostics);
+            // Every 1000th down forgets the column.
+            let down = if i % 1000 == 0 {
+                format!("DROP TABLE t{i};")
+            } else {
+                format!("DROP TABLE t{i};\nALTER TABLE t{} DROP COLUMN c;", i - 1)
+            };
+            let check = history.down(&format!("{i}.down.sql"), down.as_bytes());
+            let warnings: Vec<&str> = check
+                .diagnostics
+                .iter()
+                .filter(|d| d.rule == crate::Rule::IncompleteDown)
+                .map(|d| d.message.as_str())
+                .collect();
+            if i % 1000 == 0 {
+                assert_eq!(
+                    warnings,
+                    [format!(
+                        "up adds column `c` to `t{}`; down leaves it",
+                        i - 1
+                    )]
+                );
+            } else {
+                assert!(warnings.is_empty(), "{i}: {warnings:?}");
+            }
+        }
     }
 
     #[test]

@@ -46,7 +46,9 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let mut seen: Vec<(String, usize)> = Vec::new();
     for (a, b) in table_elements(t, after) {
         let Some(col) = column(t, a, b) else { continue };
-        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == col.name) {
+        // PostgreSQL compares the names cut to 63 bytes.
+        let stored = crate::schema::names::truncate(col.name.clone());
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == stored) {
             let tok = &t[col.name_at];
             out.push(
                 Rule::DuplicateColumn,
@@ -59,7 +61,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 Some("remove or rename one of the two definitions".to_string()),
             );
         } else {
-            seen.push((col.name, col.name_at));
+            seen.push((stored, col.name_at));
         }
     }
 }

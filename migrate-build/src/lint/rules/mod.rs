@@ -37,6 +37,7 @@ pub(crate) mod volatile_default;
 pub(crate) mod drop_of_nothing;
 pub(crate) mod duplicate_object;
 pub(crate) mod foreign_key_mismatch;
+pub(crate) mod incomplete_down;
 pub(crate) mod undefined_object;
 
 use crate::lint::RuleDef;
@@ -92,6 +93,7 @@ registry! {
     DuplicateObject => duplicate_object,
     ForeignKeyMismatch => foreign_key_mismatch,
     DropOfNothing => drop_of_nothing,
+    IncompleteDown => incomplete_down,
 }
 
 impl Rule {

@@ -1,0 +1,3 @@
+fn main() {
+    let _migrations = pgmigrate_core::migrations!("ui/fixtures/incomplete_down/migrations");
+}
