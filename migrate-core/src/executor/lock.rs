@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use crate::executor::error::Error;
 use crate::executor::keepalive;
 use crate::executor::lock_key::{
-    key_sql, legacy_key_sql, lock_row_matches, resolved_key_sql, resolved_row_matches,
-    try_lock_both_sql,
+    key_sql, legacy_key_sql, lock_row_matches, resolved_key_args, resolved_key_sql,
+    try_lock_held_sql, unlock_held_sql,
 };
 use crate::executor::session::{text, Conn, Row, Session};
 use crate::executor::session_guard;
@@ -61,9 +61,9 @@ pub(crate) struct Locked {
     pub waited: Duration,
     /// The backend that took the lock.
     pid: i32,
-    /// Its `pg_locks` row as resolved when it was taken (see
-    /// `lock_key::resolved_row_matches`), for the guard.
-    row: Option<String>,
+    /// Its key as resolved when it was taken (see
+    /// `lock_key::resolved_key_args`), for the guard.
+    resolved: Option<String>,
 }
 
 /// What one attempt found.
@@ -109,7 +109,7 @@ impl Lock {
             "NULL".to_string()
         };
         let here = session_guard::held_here_sql(&self.key);
-        let try_both = try_lock_both_sql(&self.key, &self.legacy);
+        let try_both = try_lock_held_sql(&self.key, &self.legacy);
         let set_columns: String = self
             .settings
             .iter()
@@ -164,11 +164,10 @@ impl Lock {
             })
             .collect();
         format!(
-            "SELECT CASE WHEN ok THEN pg_advisory_unlock({}) END, \
-             CASE WHEN ok THEN pg_advisory_unlock({}) END{resets} \
+            "SELECT {}{resets} \
              FROM (SELECT current_setting('{LOCKED_FLAG}', true) = 'true' AND ({ok}) AS ok \
              OFFSET 0) AS early",
-            self.legacy, self.key
+            unlock_held_sql(&self.key, &self.legacy, Some("ok"))
         )
     }
 
@@ -198,9 +197,9 @@ impl Lock {
                     .collect(),
                 waited: started.elapsed(),
                 pid: pid.unwrap_or(0),
-                row: row
+                resolved: row
                     .and_then(|r| text(r, 4 + self.settings.len()))
-                    .and_then(|resolved| resolved_row_matches(resolved, "l")),
+                    .and_then(resolved_key_args),
             }));
         }
         Ok(Attempt::Busy(
@@ -263,8 +262,8 @@ impl Lock {
     /// taking the lock, and gives the lock back.
     pub(crate) fn abandon_sql(&self) -> String {
         format!(
-            "ROLLBACK; SELECT pg_advisory_unlock({}), pg_advisory_unlock({})",
-            self.legacy, self.key
+            "ROLLBACK; SELECT {}",
+            unlock_held_sql(&self.key, &self.legacy, None)
         )
     }
 }
@@ -281,11 +280,8 @@ impl Locked {
     /// A statement that fails unless it runs on the backend holding the lock
     /// (see [`session_guard`]); starts every later runner transaction.
     pub(crate) fn guard(&self) -> String {
-        let row = self
-            .row
-            .clone()
-            .unwrap_or_else(|| lock_row_matches(&self.key, "l"));
-        session_guard::guard_sql(self.pid, &row)
+        let key = self.resolved.as_deref().unwrap_or(&self.key);
+        session_guard::guard_sql(self.pid, key)
     }
 
     /// Records that the start-up batch already released the lock.
@@ -312,10 +308,9 @@ impl Locked {
     /// Releases the lock (and resets what acquiring set).
     fn release_sql(&self) -> String {
         format!(
-            "{}SELECT pg_advisory_unlock({}), pg_advisory_unlock({})",
+            "{}SELECT {}",
             self.restore_sql(),
-            self.legacy,
-            self.key
+            unlock_held_sql(&self.key, &self.legacy, None)
         )
     }
 

@@ -60,32 +60,25 @@ pub(crate) fn legacy_key_sql(table: &HistoryTable) -> String {
     )
 }
 
-/// SQL text `database,class,object`: the `pg_locks` row of `key` as it
-/// resolves now. Read once, in the query that takes the lock, so that the
-/// checks while the lock is held ([`resolved_row_matches`]) need not resolve
-/// the table again: that costs catalog lookups in every migration's query.
+/// SQL text `class,object`: the two halves of `key` as it resolves now.
+/// Read once, in the query that takes the lock, so that the check while the
+/// lock is held ([`resolved_key_args`]) need not resolve the table again: that
+/// costs catalog lookups in every migration's query.
 pub(crate) fn resolved_key_sql(key: &str) -> String {
-    let (class, obj) = key.split_once(", ").unwrap_or((key, "0"));
-    format!(
-        "concat_ws(',', (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()), \
-         ({class})::oid, ({obj})::oid)"
-    )
+    format!("concat_ws(',', {key})")
 }
 
-/// A condition on a `pg_locks` row `l`: the lock that [`resolved_key_sql`]
-/// read as `resolved`; `None` when that is not three numbers.
-pub(crate) fn resolved_row_matches(resolved: &str, l: &str) -> Option<String> {
-    let parts: Vec<u32> = resolved
+/// The arguments `class, object` of the key that [`resolved_key_sql`] read as
+/// `resolved`, as literals; `None` when that is not two 32-bit integers.
+pub(crate) fn resolved_key_args(resolved: &str) -> Option<String> {
+    let parts: Vec<i32> = resolved
         .split(',')
         .map(|p| p.parse().ok())
         .collect::<Option<_>>()?;
-    let [database, class, object] = parts[..] else {
+    let [class, object] = parts[..] else {
         return None;
     };
-    Some(format!(
-        "{l}.locktype = 'advisory' AND {l}.objsubid = 2 AND {l}.database = '{database}'::oid \
-         AND {l}.classid = '{class}'::oid AND {l}.objid = '{object}'::oid"
-    ))
+    Some(format!("{class}, {object}"))
 }
 
 /// One attempt at taking both keys, all or nothing: a boolean SQL expression.
@@ -94,6 +87,31 @@ pub(crate) fn try_lock_both_sql(key: &str, legacy: &str) -> String {
         "CASE WHEN pg_try_advisory_lock({key}) THEN CASE WHEN pg_try_advisory_lock({legacy}) \
          THEN true ELSE NOT pg_advisory_unlock({key}) END ELSE false END"
     )
+}
+
+/// [`try_lock_both_sql`], taking `key` a second time (re-entrantly) when it
+/// succeeds: the runner holds it twice, so that the check at the start of each
+/// of its transactions (`session_guard::guard_sql`: release once, take again)
+/// never brings the count to zero. Release it with [`unlock_held_sql`].
+pub(crate) fn try_lock_held_sql(key: &str, legacy: &str) -> String {
+    format!(
+        "CASE WHEN {} THEN pg_try_advisory_lock({key}) ELSE false END",
+        try_lock_both_sql(key, legacy)
+    )
+}
+
+/// Releases what [`try_lock_held_sql`] took, as select columns; each is
+/// wrapped in `CASE WHEN {when} THEN ... END` when `when` is given. The
+/// second column is true when `key` was released.
+pub(crate) fn unlock_held_sql(key: &str, legacy: &str, when: Option<&str>) -> String {
+    [legacy, key, key]
+        .iter()
+        .map(|k| match when {
+            Some(c) => format!("CASE WHEN {c} THEN pg_advisory_unlock({k}) END"),
+            None => format!("pg_advisory_unlock({k})"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A condition on a `pg_locks` row `l`: it is the lock of `key` (from
@@ -113,22 +131,39 @@ mod tests {
     use std::borrow::Cow;
 
     #[test]
-    fn a_resolved_key_becomes_a_condition_on_literals() {
-        let sql = resolved_key_sql("1835624306, hashtext('x')");
-        assert!(
-            sql.ends_with("(1835624306)::oid, (hashtext('x'))::oid)"),
-            "{sql}"
+    fn a_resolved_key_becomes_literal_arguments() {
+        assert_eq!(
+            resolved_key_sql("1835624306, hashtext('x')"),
+            "concat_ws(',', 1835624306, hashtext('x'))"
         );
         assert_eq!(
-            resolved_row_matches("16384,1835624306,4294967295", "l").as_deref(),
-            Some(
-                "l.locktype = 'advisory' AND l.objsubid = 2 AND l.database = '16384'::oid \
-                 AND l.classid = '1835624306'::oid AND l.objid = '4294967295'::oid"
+            resolved_key_args("1835624306,-2147483648").as_deref(),
+            Some("1835624306, -2147483648")
+        );
+        for bad in ["", "1", "1,2,3", "1,x", "1,4294967295", "1;2"] {
+            assert_eq!(resolved_key_args(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_runner_holds_the_key_twice_and_releases_it_twice() {
+        assert_eq!(
+            try_lock_held_sql("1, 2", "1, 3"),
+            format!(
+                "CASE WHEN {} THEN pg_try_advisory_lock(1, 2) ELSE false END",
+                try_lock_both_sql("1, 2", "1, 3")
             )
         );
-        for bad in ["", "1,2", "1,2,3,4", "1,x,3", "1,-2,3"] {
-            assert_eq!(resolved_row_matches(bad, "l"), None, "{bad}");
-        }
+        assert_eq!(
+            unlock_held_sql("1, 2", "1, 3", None),
+            "pg_advisory_unlock(1, 3), pg_advisory_unlock(1, 2), pg_advisory_unlock(1, 2)"
+        );
+        assert_eq!(
+            unlock_held_sql("1, 2", "1, 3", Some("ok")),
+            "CASE WHEN ok THEN pg_advisory_unlock(1, 3) END, \
+             CASE WHEN ok THEN pg_advisory_unlock(1, 2) END, \
+             CASE WHEN ok THEN pg_advisory_unlock(1, 2) END"
+        );
     }
 
     #[test]

@@ -69,11 +69,10 @@ impl SessionSnapshot {
             ));
         }
         sql.push_str("RESET ALL;\n");
+        // The role, then the settings, in one statement.
+        let mut columns = Vec::new();
         if let Some(r) = &self.role {
-            sql.push_str(&format!(
-                "SELECT set_config('role', {}, false);\n",
-                literal(r)
-            ));
+            columns.push(format!("set_config('role', {}, false)", literal(r)));
         }
         if !self.settings.is_empty() {
             let values: Vec<String> = self
@@ -81,10 +80,13 @@ impl SessionSnapshot {
                 .iter()
                 .map(|(n, v)| format!("({}, {})", literal(n), literal(v)))
                 .collect();
-            sql.push_str(&format!(
-                "SELECT set_config(n, v, false) FROM (VALUES {}) AS saved (n, v);\n",
+            columns.push(format!(
+                "(SELECT count(set_config(n, v, false)) FROM (VALUES {}) AS saved (n, v))",
                 values.join(", ")
             ));
+        }
+        if !columns.is_empty() {
+            sql.push_str(&format!("SELECT {};\n", columns.join(", ")));
         }
         sql
     }
@@ -105,9 +107,9 @@ mod tests {
             s.restore_sql(),
             "SELECT set_config('session_authorization', 'app', false) WHERE \
              current_setting('session_authorization') <> 'app';\nRESET ALL;\n\
-             SELECT set_config('role', 'none', false);\n\
-             SELECT set_config(n, v, false) FROM (VALUES ('client_connection_check_interval', '1s'), \
-             ('search_path', 'a, ''b''')) AS saved (n, v);\n"
+             SELECT set_config('role', 'none', false), (SELECT count(set_config(n, v, false)) \
+             FROM (VALUES ('client_connection_check_interval', '1s'), \
+             ('search_path', 'a, ''b''')) AS saved (n, v));\n"
         );
     }
 
@@ -116,5 +118,15 @@ mod tests {
         let s = SessionSnapshot::from_texts(None, None, None);
         assert!(s.settings.is_empty());
         assert_eq!(s.restore_sql(), "RESET ALL;\n");
+    }
+
+    #[test]
+    fn settings_without_a_role_are_restored_alone() {
+        let s = SessionSnapshot::from_texts(None, None, Some("search_path\u{1e}x"));
+        assert_eq!(
+            s.restore_sql(),
+            "RESET ALL;\nSELECT (SELECT count(set_config(n, v, false)) \
+             FROM (VALUES ('search_path', 'x')) AS saved (n, v));\n"
+        );
     }
 }
