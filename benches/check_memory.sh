@@ -16,6 +16,8 @@
 #   one_insert  one single INSERT statement of 10 MB (the worst case: one
 #               statement holds everything)
 #   many_small  `SELECT 1;` repeated to 10 MB (many tiny statements)
+#   copy_only   `COPY ... FROM stdin` blocks of 250 rows to 10 MB (a data
+#               dump: no statement ends outside a COPY)
 #
 # Usage: benches/check_memory.sh   (from the workspace root; builds the
 # example first; BIN=... to measure another build of it)
@@ -66,6 +68,14 @@ sys.stdout.write("INSERT INTO t (a, b, c) VALUES\n" + row * n + "(2, '"'"'x'"'"'
 '
 }
 small() { printf 'SELECT 1;\n' | repeat_to 10485760; }
+copies() {
+    python3 -c '
+row = "1\tsome text; with a semicolon\t\u00e9\n"
+block = "COPY t (a, b, c) FROM stdin;\n" + row * 250 + "\\.\n"
+import sys
+sys.stdout.write(block * (10 * 1024 * 1024 // len(block)))
+'
+}
 tiny() { printf 'SELECT 1;\n'; }
 
 fixture baseline 0001_tiny.up.sql tiny
@@ -73,6 +83,7 @@ fixture ddl_1mb 0001_ddl.up.sql ddl
 fixture insert_10mb 0001_seed.up.sql inserts
 fixture one_insert 0001_seed.up.sql one_insert
 fixture many_small 0001_small.up.sql small
+fixture copy_only 0001_copy.up.sql copies
 
 peak_kb() { # dir, then the command (run in dir) without the file
     local dir=$1 log=$WORK/time.log
@@ -88,7 +99,7 @@ cli_base=$(cli "$WORK/baseline")
 printf '| fixture | file size | check_file peak RSS | (peak - baseline) / size | `pgmigrate lint` peak RSS | (peak - baseline) / size |\n'
 printf '| --- | ---: | ---: | ---: | ---: | ---: |\n'
 awk -v k="$base" -v c="$cli_base" 'BEGIN{printf "| baseline (one line) | 10 B | %.1f MB | | %.1f MB | |\n", k/1024, c/1024}'
-for name in ddl_1mb insert_10mb one_insert many_small; do
+for name in ${FIXTURES:-ddl_1mb insert_10mb one_insert many_small copy_only}; do
     dir=$WORK/$name
     size=$(stat -c %s "$dir"/migrations/*.sql)
     peak=$(one "$dir")

@@ -81,6 +81,25 @@ impl Config {
         )
     }
 
+    /// [`Config::check_file`] reading windows that start at `window` bytes
+    /// (the default is 16 KiB), so that short inputs are read in several
+    /// windows and in pieces: for differential fuzzing against
+    /// `usize::MAX` (one window).
+    #[cfg(fuzzing)]
+    #[doc(hidden)]
+    pub fn check_file_in_windows(
+        &self,
+        display_path: &str,
+        bytes: &[u8],
+        direction: Direction,
+        window: usize,
+    ) -> FileCheck {
+        parse::TEST_WINDOW.with(|w| w.set(Some(window)));
+        let result = self.check_file(display_path, bytes, direction);
+        parse::TEST_WINDOW.with(|w| w.set(None));
+        result
+    }
+
     /// [`Config::check_file`] with the transaction rule of a layout, against
     /// the schema `model` (changed by the file).
     pub(crate) fn check_part(

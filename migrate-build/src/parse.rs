@@ -39,16 +39,17 @@ pub(crate) use pieces::Piece;
 /// cost throughput (each one starts a tokenizer and a parser).
 pub(crate) const WINDOW: usize = 16 * 1024;
 
-#[cfg(test)]
+#[cfg(any(test, fuzzing))]
 thread_local! {
-    /// A window size for the tests of this thread (see [`window_size`]).
+    /// A window size for the tests (and fuzz targets) of this thread (see
+    /// [`window_size`]).
     pub(crate) static TEST_WINDOW: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
 }
 
 /// The size windows start at: [`WINDOW`], or in tests what [`TEST_WINDOW`]
 /// says (tiny windows put every boundary case in a short text).
 pub(crate) fn window_size() -> usize {
-    #[cfg(test)]
+    #[cfg(any(test, fuzzing))]
     if let Some(size) = TEST_WINDOW.with(std::cell::Cell::get) {
         return size;
     }
@@ -897,7 +898,10 @@ fn settle_copy_payloads(tokens: &mut Vec<TokenWithSpan>) -> Vec<usize> {
     let mut terminated = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
-        let Token::CopyData { terminated: ended, .. } = tokens[i].token else {
+        let Token::CopyData {
+            terminated: ended, ..
+        } = tokens[i].token
+        else {
             i += 1;
             continue;
         };
@@ -1497,7 +1501,14 @@ mod piece_tests {
 
     #[test]
     fn errors_in_a_middle_row_point_where_they_are() {
-        for row in ["(2,,)", "(2, 'x'", "(2) (3)", "(2, 'é' +)", "(SELEC 1)", "()"] {
+        for row in [
+            "(2,,)",
+            "(2, 'x'",
+            "(2) (3)",
+            "(2, 'é' +)",
+            "(SELEC 1)",
+            "()",
+        ] {
             let sql = format!(
                 "{TABLE}INSERT INTO t (a, b) VALUES (1, 'a'),\n  (1, 'b'), {row},\n  (4, 'd');\nSELECT 1;\n"
             );
@@ -1512,7 +1523,9 @@ mod piece_tests {
         assert_windows_agree(&format!("{TABLE}INSERT INTO t (a) VALUES (1), (2), (3"));
         assert_windows_agree(&format!("{TABLE}INSERT INTO t (a) VALUES (1), (2), ('3"));
         assert_windows_agree(&format!("{TABLE}INSERT INTO t (a) VALUES (1), (2),"));
-        assert_windows_agree(&format!("{TABLE}INSERT INTO t (a) VALUES (1), (2));\nSELECT 1;\n"));
+        assert_windows_agree(&format!(
+            "{TABLE}INSERT INTO t (a) VALUES (1), (2));\nSELECT 1;\n"
+        ));
     }
 
     #[test]
@@ -1567,6 +1580,99 @@ mod piece_tests {
             "INSERT INTO t (a) VALUES ((1), (2), (3;\nSELECT 1;\n",
         ] {
             assert_windows_agree(&format!("{TABLE}{sql}"));
+        }
+    }
+
+    /// Random `INSERT`s built from fragments that stress the pieces (a
+    /// fixed seed; `PIECE_CASES` sets how many).
+    #[test]
+    fn random_inserts_agree() {
+        const HEADS: &[&str] = &[
+            "INSERT INTO t (a, b) VALUES",
+            "insert into public.t(a,b)values",
+            "INSERT INTO \"t\" AS x (\"a\", b) VALUES ",
+            "-- migrate:allow renaming\nINSERT INTO t VALUES\n",
+            "INSERT INTO missing (z) VALUES",
+        ];
+        const ROWS: &[&str] = &[
+            "(1, 'a')",
+            "(2, '),(')",
+            "((3), (SELECT max(a) FROM t))",
+            "(4, $$),($$)",
+            "(5, $q$;$q$)",
+            "(6, E'\\'),(')",
+            "(7, 'é')",
+            "(8, ARRAY[1, 2])",
+            "(9, (1, 2))",
+            "(10, NULL)",
+            "(11,,)",
+            "(12",
+            "(13))",
+            "()",
+            "(14, 'x' 'y')",
+            "(15, \"a\")",
+            "(16, now())",
+        ];
+        const SEPARATORS: &[&str] = &[
+            ", ",
+            ",\n",
+            " /* ),( */ , ",
+            ", -- a, b\n",
+            ",\r\n",
+            " ",
+            ",,",
+        ];
+        const TAILS: &[&str] = &[
+            "",
+            " ON CONFLICT DO NOTHING",
+            " ON CONFLICT (a) DO UPDATE SET b = excluded.b, a = 1",
+            " RETURNING a, b",
+            " ORDER BY 1",
+        ];
+        const ENDS: &[&str] = &[
+            ";\nSELECT 1;\n",
+            ";",
+            "",
+            ";\nINSERT INTO t VALUES (1), (2);\n",
+            "; SELECT (1;\n",
+        ];
+        let cases: usize = std::env::var("PIECE_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(150);
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n as u64).unwrap_or(0)
+        };
+        for _ in 0..cases {
+            let mut sql = String::from("CREATE TABLE t (a int, b text);\n");
+            sql.push_str(HEADS[next(HEADS.len())]);
+            let rows = 1 + next(6);
+            for r in 0..rows {
+                if r > 0 {
+                    // Mostly valid rows, now and then a broken one.
+                    sql.push_str(
+                        SEPARATORS[if next(8) == 0 {
+                            next(SEPARATORS.len())
+                        } else {
+                            next(5)
+                        }],
+                    );
+                }
+                sql.push_str(
+                    ROWS[if next(6) == 0 {
+                        next(ROWS.len())
+                    } else {
+                        next(10)
+                    }],
+                );
+            }
+            sql.push_str(TAILS[next(TAILS.len())]);
+            sql.push_str(ENDS[next(ENDS.len())]);
+            assert_windows_agree(&sql);
         }
     }
 

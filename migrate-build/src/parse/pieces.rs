@@ -117,15 +117,23 @@ pub(super) fn try_pieces(
     };
     let head = &tokens[..rows];
     // Offsets of the head's tokens, and of the `(` that starts the rows.
-    let mut head_offsets = token_offsets(&tokens[..=rows], file, window.start, window.end, window.at);
+    let mut head_offsets =
+        token_offsets(&tokens[..=rows], file, window.start, window.end, window.at);
     head_offsets.truncate(rows + 1);
     let rows_start = head_offsets[rows] - file.base;
-    let Some(scan) = scan(file, head, rows_start, tokens[rows].span.start, window.initial)
-    else {
+    let Some(scan) = scan(
+        file,
+        head,
+        rows_start,
+        tokens[rows].span.start,
+        window.initial,
+    ) else {
         return Pieces::Refused;
     };
 
-    collect_directives(head, &head_offsets, file, &[0..rows], directives, parsed);
+    let head_range = 0..rows;
+    let head_chunk = std::slice::from_ref(&head_range);
+    collect_directives(head, &head_offsets, file, head_chunk, directives, parsed);
     let index = parsed.statements.len();
     parsed.statements.spans.push(StatementSpan {
         start: head_offsets[first],
@@ -274,12 +282,12 @@ fn scan(
                     boundary = Some(Boundary::Semi(i));
                     break;
                 }
-                Token::Comma if depth == 0 && !tail => {
-                    if offsets[i] - file.base >= start + piece {
-                        boundary = Some(Boundary::Comma(i));
-                        break;
-                    }
+                Token::Comma if depth == 0 && !tail && offsets[i] - file.base >= start + piece => {
+                    boundary = Some(Boundary::Comma(i));
+                    break;
                 }
+                // Between two rows of this group.
+                Token::Comma if depth == 0 && !tail => {}
                 _ if depth == 0 => tail = true,
                 _ => {}
             }
