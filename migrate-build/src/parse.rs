@@ -13,7 +13,9 @@
 //! tokens of a text do not depend on what came before it, and a `;` the
 //! tokenizer emitted does not depend on what follows it. The one exception is
 //! the `;` of `COPY ... FROM stdin`, after which the tokenizer reads data
-//! rows; no window ends at the `;` of a `COPY`.
+//! rows: such a window ends after the data block's `\.` line instead.
+//! A statement too large for a window is read whole, or in pieces when it
+//! is an `INSERT ... VALUES` (see [`pieces`]).
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
