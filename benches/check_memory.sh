@@ -92,7 +92,8 @@ peak_kb() { # dir, then the command (run in dir) without the file
     grep 'Maximum resident set size' "$log" | awk '{print $NF}'
 }
 one() { peak_kb "$1" "$BIN" "$(ls "$1"/migrations/*.sql)"; }
-cli() { peak_kb "$1" "$CLI" lint; }
+# Without the CLI binary (NO_CLI=1 or not built), its columns stay empty.
+cli() { if [[ -x "$CLI" && -z "${NO_CLI:-}" ]]; then peak_kb "$1" "$CLI" lint; else echo 0; fi; }
 
 base=$(one "$WORK/baseline")
 cli_base=$(cli "$WORK/baseline")
