@@ -1189,39 +1189,60 @@ pub(super) mod window_tests {
         result
     }
 
+    /// What a read handed to the visitor: whether every statement was known
+    /// at the start, and how many pieces each statement read in pieces had.
+    #[derive(Default)]
+    pub(super) struct Record {
+        complete: Option<bool>,
+        pub(super) pieces: Vec<usize>,
+    }
+
+    impl Visitor for Record {
+        fn start(&mut self, _: &Parsed, complete: bool) {
+            self.complete = Some(complete);
+        }
+        fn parsed(
+            &mut self,
+            _: usize,
+            _: &Statements,
+            _: Box<sqlparser::ast::Statement>,
+            _: &[Tok<'_>],
+        ) {
+        }
+        fn unparsed(&mut self, _: usize, _: &Statements, _: &[Tok<'_>]) {}
+        fn piece(
+            &mut self,
+            _: usize,
+            _: &Statements,
+            _: Box<sqlparser::ast::Statement>,
+            _: &[Tok<'_>],
+            piece: Piece,
+        ) {
+            if piece.first {
+                self.pieces.push(0);
+            }
+            if let Some(n) = self.pieces.last_mut() {
+                *n += 1;
+            }
+        }
+    }
+
+    /// Reads `sql` with windows of `window` bytes into a [`Record`] (and
+    /// whether its nesting balanced).
+    pub(super) fn record(sql: &str, window: usize) -> (Record, bool) {
+        TEST_WINDOW.with(|w| w.set(Some(window)));
+        let mut record = Record::default();
+        let result = parse_visiting(sql, 0, Mode::Nested, &mut record);
+        TEST_WINDOW.with(|w| w.set(None));
+        (record, result.is_ok())
+    }
+
     /// Whether reading `sql` with windows of `window` bytes hands the first
     /// statement over before the last one is known (the file really is read
     /// in several windows).
     fn several_windows(sql: &str, window: usize) -> bool {
-        struct Complete(Option<bool>);
-        impl Visitor for Complete {
-            fn start(&mut self, _: &Parsed, complete: bool) {
-                self.0 = Some(complete);
-            }
-            fn parsed(
-                &mut self,
-                _: usize,
-                _: &Statements,
-                _: Box<sqlparser::ast::Statement>,
-                _: &[Tok<'_>],
-            ) {
-            }
-            fn unparsed(&mut self, _: usize, _: &Statements, _: &[Tok<'_>]) {}
-            fn piece(
-                &mut self,
-                _: usize,
-                _: &Statements,
-                _: Box<sqlparser::ast::Statement>,
-                _: &[Tok<'_>],
-                _: Piece,
-            ) {
-            }
-        }
-        TEST_WINDOW.with(|w| w.set(Some(window)));
-        let mut visitor = Complete(None);
-        let result = parse_visiting(sql, 0, Mode::Nested, &mut visitor);
-        TEST_WINDOW.with(|w| w.set(None));
-        result.is_err() || visitor.0 == Some(false)
+        let (record, balanced) = record(sql, window);
+        !balanced || record.complete == Some(false)
     }
 
     const WINDOWS: &[usize] = &[1, 2, 3, 5, 8, 13, 21, 40, 100, 300];
@@ -1425,46 +1446,13 @@ pub(super) mod window_tests {
 /// holding the whole file.
 #[cfg(test)]
 mod piece_tests {
-    use super::window_tests::{assert_windows_agree, diagnostics};
+    use super::window_tests::{assert_windows_agree, diagnostics, record};
     use super::*;
 
     /// How many pieces reading `sql` with windows of `window` bytes checks,
     /// per statement in pieces.
     fn pieces_of(sql: &str, window: usize) -> Vec<usize> {
-        #[derive(Default)]
-        struct Count(Vec<usize>);
-        impl Visitor for Count {
-            fn start(&mut self, _: &Parsed, _: bool) {}
-            fn parsed(
-                &mut self,
-                _: usize,
-                _: &Statements,
-                _: Box<sqlparser::ast::Statement>,
-                _: &[Tok<'_>],
-            ) {
-            }
-            fn unparsed(&mut self, _: usize, _: &Statements, _: &[Tok<'_>]) {}
-            fn piece(
-                &mut self,
-                _: usize,
-                _: &Statements,
-                _: Box<sqlparser::ast::Statement>,
-                _: &[Tok<'_>],
-                piece: Piece,
-            ) {
-                if piece.first {
-                    self.0.push(0);
-                }
-                if let Some(n) = self.0.last_mut() {
-                    *n += 1;
-                }
-            }
-        }
-        TEST_WINDOW.with(|w| w.set(Some(window)));
-        let mut count = Count::default();
-        let _ = parse_visiting(sql, 0, Mode::Nested, &mut count);
-        TEST_WINDOW.with(|w| w.set(None));
-        count.0
+        record(sql, window).0.pieces
     }
 
     const TABLE: &str = "CREATE TABLE t (a int, b text, c text);\n";
