@@ -1667,6 +1667,22 @@ mod piece_tests {
     }
 
     #[test]
+    fn a_head_larger_than_a_window_gets_groups_as_large() {
+        let columns: Vec<String> = (0..3000).map(|i| format!("c{i}")).collect();
+        let head = format!("INSERT INTO t ({}) VALUES ", columns.join(", "));
+        assert!(head.len() > WINDOW);
+        let row = format!("({})", vec!["1"; 3000].join(", "));
+        let sql = format!(
+            "{head}{}, {row};\nSELECT 1;\n",
+            [row.as_str(); 5].join(", ")
+        );
+        assert_windows_agree(&sql);
+        // Groups of at least the head's size (three rows of 9 KB each), not
+        // one row each.
+        assert_eq!(pieces_of(&sql, 1), [2]);
+    }
+
+    #[test]
     fn copy_only_files_are_read_in_windows() {
         let sql = "COPY t (a, b) FROM stdin;\n1\tx;y\n2\t(\n\\.\n\
                    COPY t FROM STDIN;  \n\\.\n\

@@ -121,13 +121,16 @@ pub(super) fn try_pieces(
         token_offsets(&tokens[..=rows], file, window.start, window.end, window.at);
     head_offsets.truncate(rows + 1);
     let rows_start = head_offsets[rows] - file.base;
-    let Some(scan) = scan(
-        file,
-        head,
-        rows_start,
-        tokens[rows].span.start,
-        window.initial,
-    ) else {
+    // Every piece parses the head again: with a head larger than a window
+    // (thousands of columns), groups as large as the head keep that work
+    // within twice the statement's.
+    let head_bytes = rows_start - window.start;
+    let piece = if head_bytes > super::WINDOW {
+        window.initial.max(head_bytes)
+    } else {
+        window.initial
+    };
+    let Some(scan) = scan(file, head, rows_start, tokens[rows].span.start, piece) else {
         return Pieces::Refused;
     };
 
