@@ -48,6 +48,57 @@ thread_local! {
     pub(crate) static TEST_WINDOW: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
 }
 
+/// The longest statement that is checked whole (4 MiB): checking one holds
+/// its tokens and tree at once, about 80 times its size, so this bounds the
+/// memory of the check by a constant. An `INSERT ... VALUES` of any length
+/// is read in pieces instead.
+const STATEMENT_LIMIT: usize = 4 * 1024 * 1024;
+
+#[cfg(any(test, fuzzing))]
+thread_local! {
+    /// A [`STATEMENT_LIMIT`] for the tests of this thread.
+    pub(crate) static TEST_STATEMENT_LIMIT: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// [`STATEMENT_LIMIT`], or in tests what [`TEST_STATEMENT_LIMIT`] says.
+fn statement_limit() -> usize {
+    #[cfg(any(test, fuzzing))]
+    if let Some(limit) = TEST_STATEMENT_LIMIT.with(std::cell::Cell::get) {
+        return limit;
+    }
+    STATEMENT_LIMIT
+}
+
+/// The error for a statement from body offset `start` that is longer than
+/// [`statement_limit`]: nothing after its start is checked.
+fn statement_too_large(file: &File<'_>, start: usize) -> Finding {
+    let rest = &file.text[start..];
+    let from = start + (rest.len() - rest.trim_start().len());
+    let limit = statement_limit();
+    let size = if limit >= 1024 * 1024 {
+        format!("{} MiB", limit / (1024 * 1024))
+    } else {
+        format!("{limit} bytes")
+    };
+    Finding {
+        rule: Rule::UnreadableFile,
+        start: file.base + from,
+        end: file.base + next_char_end(file.text, from),
+        message: format!(
+            "this statement is longer than {size} (or a quote, comment or parenthesis in it is \
+             never closed): too large to check, so nothing from here to the end of the file was \
+             checked"
+        ),
+        help: Some(
+            "split it into several statements; load large data with `COPY`, or with \
+             `INSERT ... VALUES`, which is checked in pieces of any length"
+                .to_string(),
+        ),
+        notes: Vec::new(),
+        cap: None,
+    }
+}
+
 /// The size windows start at: [`WINDOW`], or in tests what [`TEST_WINDOW`]
 /// says (tiny windows put every boundary case in a short text).
 pub(crate) fn window_size() -> usize {
@@ -363,6 +414,10 @@ fn walk(
                     }
                     pieces::Pieces::Refused => whole_from = Some(start),
                     pieces::Pieces::NotYet => {}
+                }
+                if end - start >= statement_limit() {
+                    parsed.errors.push((statement_too_large(file, start), None));
+                    return Ok(());
                 }
                 // One statement longer than the window: a larger one.
                 size = size.saturating_mul(2);
@@ -1176,7 +1231,7 @@ pub(super) mod window_tests {
 
     /// The check of `bytes` with windows of `window` bytes (`None`: the
     /// default size).
-    fn check_with(bytes: &[u8], window: Option<usize>, tx: TxRule) -> FileCheck {
+    pub(super) fn check_with(bytes: &[u8], window: Option<usize>, tx: TxRule) -> FileCheck {
         TEST_WINDOW.with(|w| w.set(window));
         let result = Config::new().check_part(
             "migrations/0001_x.up.sql",
@@ -1446,7 +1501,8 @@ pub(super) mod window_tests {
 /// holding the whole file.
 #[cfg(test)]
 mod piece_tests {
-    use super::window_tests::{assert_windows_agree, diagnostics, record};
+    use super::window_tests::{assert_windows_agree, check_with, diagnostics, record};
+    use crate::layout::TxRule;
     use super::*;
 
     /// How many pieces reading `sql` with windows of `window` bytes checks,
@@ -1558,6 +1614,43 @@ mod piece_tests {
         );
         let whole = assert_windows_agree(&sql);
         assert!(!diagnostics(&whole).is_empty());
+    }
+
+    #[test]
+    fn a_statement_longer_than_the_limit_is_refused_and_inserts_are_not() {
+        let check = |sql: &str| {
+            TEST_STATEMENT_LIMIT.with(|l| l.set(Some(64)));
+            let check = check_with(sql.as_bytes(), Some(8), TxRule::Directive);
+            TEST_STATEMENT_LIMIT.with(|l| l.set(None));
+            diagnostics(&check)
+        };
+        let rows = (0..40)
+            .map(|i| format!("({i})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let select = format!(
+            "{TABLE}\n  INSERT INTO t SELECT a FROM (VALUES {rows}) AS v (a);\nSELECT 1 +;\n"
+        );
+        let found = check(&select);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("unreadable-file 3:3 this statement is longer than 64 bytes"),
+            "{found:?}"
+        );
+        // Nothing after it was read: the syntax error of the last line is not seen.
+        assert!(!found[0].contains("syntax"), "{found:?}");
+        // The same rows as `INSERT ... VALUES` are read in pieces, whatever the length.
+        let values = format!("{TABLE}\nINSERT INTO t (a) VALUES {rows};\nSELECT 1 +;\n");
+        let found = check(&values);
+        assert!(
+            found.iter().all(|d| d.starts_with("syntax-error 4:")),
+            "{found:?}"
+        );
+        // Under the limit nothing changes.
+        assert_eq!(
+            diagnostics(&check_with(select.as_bytes(), Some(8), TxRule::Directive)).len(),
+            1
+        );
     }
 
     #[test]
