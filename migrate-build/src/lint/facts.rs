@@ -12,8 +12,15 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableOperation, AlterType, AlterTypeOperation, ColumnDef,
+    ColumnOption, DataType, Expr, FromTable, Ident, ObjectName, Statement, TableConstraint,
+    TableFactor, UserDefinedTypeRepresentation,
+};
 use sqlparser::tokenizer::Token;
 
+use crate::lint::locate;
+use crate::schema::names::fold;
 use crate::syntax::tokens::starts_with_words;
 use crate::syntax::Tok;
 
@@ -449,6 +456,78 @@ impl TypeName {
     }
 }
 
+impl TypeName {
+    /// The [`TypeName`] of `data_type`, whose tokens start at `t[from]`
+    /// (they give its byte range).
+    pub(crate) fn of(data_type: &DataType, t: &[Tok<'_>], from: usize) -> Option<TypeName> {
+        let end = locate::type_end(t, from);
+        let (first, last) = (t.get(from)?, t.get(end.checked_sub(1)?)?);
+        if end <= from {
+            return None;
+        }
+        // sqlparser writes the type in its canonical spelling: upper-case
+        // keywords, quoted identifiers as written, modifiers in parentheses
+        // and `[]` for arrays.
+        let text = data_type.to_string();
+        let mut words = String::new();
+        let mut args = Vec::new();
+        let mut array = false;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '(' => {
+                    let close = text[i..].find(')').map_or(text.len(), |k| i + k);
+                    args.extend(
+                        text[i + 1..close]
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|a| !a.is_empty() && !a.starts_with('\''))
+                            .map(lowercase),
+                    );
+                    while chars.next_if(|&(k, _)| k <= close).is_some() {}
+                }
+                '[' => {
+                    array = true;
+                    while chars.next_if(|&(_, c)| c != ']').is_some() {}
+                    chars.next();
+                }
+                '"' => {
+                    words.push('"');
+                    for (_, c) in chars.by_ref() {
+                        words.push(c);
+                        if c == '"' {
+                            break;
+                        }
+                    }
+                }
+                c if c.is_whitespace() => {
+                    if !words.is_empty() && !words.ends_with(' ') {
+                        words.push(' ');
+                    }
+                }
+                c => words.extend(c.to_lowercase()),
+            }
+        }
+        let mut joined = words.trim_end();
+        for prefix in ["pg_catalog.", "public."] {
+            if let Some(rest) = joined.strip_prefix(prefix) {
+                joined = rest;
+            }
+        }
+        let base = canonical_type(joined).to_string();
+        if base.is_empty() {
+            return None;
+        }
+        Some(TypeName {
+            base,
+            args,
+            array,
+            start: first.start,
+            end: last.end,
+        })
+    }
+}
+
 /// The [`TypeName`] of the tokens `t[a..b]`.
 pub(crate) fn type_name(t: &[Tok<'_>], a: usize, b: usize) -> Option<TypeName> {
     let first = t.get(a)?;
@@ -813,46 +892,103 @@ fn add_column_types(index: &mut ColumnTypeIndex, position: usize, f: &StatementF
     }
 }
 
-/// The facts of one statement from its significant tokens.
-pub(crate) fn statement_facts(t: &[Tok<'_>]) -> StatementFacts {
+/// The facts of one statement: from its tree (`ast`, with `t`, its tokens,
+/// and `source`, the file, for the byte ranges of column types); a
+/// statement sqlparser did not parse has none but `SET lock_timeout`.
+pub(crate) fn statement_facts(
+    ast: Option<&Statement>,
+    t: &[Tok<'_>],
+    source: &str,
+) -> StatementFacts {
     let mut f = StatementFacts::default();
-    let Some(first) = t.first() else { return f };
-    if let Some((table, after)) = create_table(t) {
-        for (a, b) in table_elements(t, after) {
-            if let Some(col) = column(t, a, b) {
-                push_column(t, &table, &col, &mut f);
+    match ast {
+        Some(Statement::CreateTable(create)) => {
+            if let Some(table) = name_of(&create.name) {
+                for column in &create.columns {
+                    push_column(t, source, &table, column, &mut f);
+                }
+                f.created_table = Some(table);
             }
         }
+        Some(Statement::CreateIndex(index)) => {
+            f.created_index = index.name.as_ref().and_then(name_of);
+        }
+        Some(Statement::CreateView(view)) if !view.materialized => {
+            f.created_view = name_of(&view.name);
+        }
+        Some(Statement::CreateType {
+            name,
+            representation: Some(UserDefinedTypeRepresentation::Enum { .. }),
+        }) => f.created_enum = name_of(name),
+        Some(Statement::AlterTable(alter)) => {
+            if let Some(table) = name_of(&alter.name) {
+                alter_table_facts(t, source, &table, &alter.operations, &mut f);
+            }
+        }
+        Some(Statement::AlterType(AlterType {
+            name,
+            operation: AlterTypeOperation::AddValue(add),
+        })) => f.enum_value = name_of(name).map(|ty| (ty, add.value.value.clone())),
+        Some(Statement::Truncate(truncate)) => {
+            f.emptied = truncate
+                .table_names
+                .iter()
+                .filter_map(|target| name_of(&target.name))
+                .collect();
+        }
+        Some(Statement::Delete(delete)) if delete.selection.is_none() => {
+            let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+            if let Some(TableFactor::Table { name, .. }) = from.first().map(|t| &t.relation) {
+                f.emptied.extend(name_of(name));
+            }
+        }
+        Some(_) => {}
+        None => unparsed_facts(t, &mut f),
+    }
+    f.sets_lock_timeout = sets_lock_timeout(t);
+    f
+}
+
+/// What a statement sqlparser did not parse creates or empties, read from
+/// its tokens: the facts that keep rules silent about later statements (a
+/// table created or emptied by it has no rows to lock or scan).
+fn unparsed_facts(t: &[Tok<'_>], f: &mut StatementFacts) {
+    if let Some((table, _)) = create_table(t) {
         f.created_table = Some(table);
-    } else if first.is("CREATE") {
-        created_index_or_enum(t, &mut f);
-    } else if let Some((table, from)) = alter_table(t) {
-        alter_table_facts(t, &table, from, &mut f);
-    } else if first.is("ALTER") && t.get(1).is_some_and(|w| w.is("TYPE")) {
-        if let Some((ty, k)) = name_at(t, 2) {
-            let k = skip_words(t, k, &["ADD", "VALUE"]);
-            let k = k.map(|k| skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k));
-            if let Some(Token::SingleQuotedString(v)) = k.and_then(|k| t.get(k)).map(|x| x.token) {
-                f.enum_value = Some((ty, v.clone()));
-            }
-        }
-    } else if first.is("TRUNCATE") {
+    } else if let Some(index) = create_index(t) {
+        f.created_index = index.name;
+    } else if t.first().is_some_and(|w| w.is("TRUNCATE")) {
         f.emptied = truncated_tables(t).into_iter().map(|(n, _)| n).collect();
-    } else if first.is("DELETE") {
-        if let Some((table, _)) = delete_without_where(t) {
-            f.emptied.push(table);
-        }
-    } else if first.is("SET") {
+    } else if let Some((table, _)) = delete_without_where(t) {
+        f.emptied.push(table);
+    }
+}
+
+/// A name of the tree as a [`Name`] (`None` for a name of another shape
+/// than `[db.][schema.]name`).
+pub(crate) fn name_of(name: &ObjectName) -> Option<Name> {
+    let written = crate::schema::names::written(name)?;
+    Some(Name {
+        schema: written.schema,
+        name: written.name,
+    })
+}
+
+/// `SET [SESSION|LOCAL] lock_timeout` to a non-zero value, or `SELECT
+/// set_config('lock_timeout', ...)`.
+fn sets_lock_timeout(t: &[Tok<'_>]) -> bool {
+    let Some(first) = t.first() else {
+        return false;
+    };
+    if first.is("SET") {
         let mut k = 1;
         if t.get(k).is_some_and(|w| w.is_any(&["SESSION", "LOCAL"])) {
             k += 1;
         }
-        if t.get(k).is_some_and(|w| w.is("LOCK_TIMEOUT")) {
-            f.sets_lock_timeout = !t.get(k + 2).is_some_and(is_zero_or_default);
-        }
+        t.get(k).is_some_and(|w| w.is("LOCK_TIMEOUT"))
+            && !t.get(k + 2).is_some_and(is_zero_or_default)
     } else if first.is("SELECT") {
-        // SELECT set_config('lock_timeout', '5s', ...)
-        f.sets_lock_timeout = t.windows(4).any(|w| {
+        t.windows(4).any(|w| {
             w[0].is("SET_CONFIG")
                 && matches!(w[2].token, Token::SingleQuotedString(s) if s.eq_ignore_ascii_case("lock_timeout"))
                 && !is_zero_or_default(&w[3])
@@ -860,9 +996,10 @@ pub(crate) fn statement_facts(t: &[Tok<'_>]) -> StatementFacts {
             w[0].is("SET_CONFIG")
                 && matches!(w[2].token, Token::SingleQuotedString(s) if s.eq_ignore_ascii_case("lock_timeout"))
                 && !is_zero_or_default(&w[4])
-        });
+        })
+    } else {
+        false
     }
-    f
 }
 
 fn is_zero_or_default(tok: &Tok<'_>) -> bool {
@@ -870,27 +1007,6 @@ fn is_zero_or_default(tok: &Tok<'_>) -> bool {
         Token::Number(n, _) => n.trim_start_matches('0').is_empty(),
         Token::SingleQuotedString(s) => s.trim().trim_start_matches('0').is_empty(),
         _ => tok.is("DEFAULT"),
-    }
-}
-
-/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name` and
-/// `CREATE TYPE name AS ENUM`.
-fn created_index_or_enum(t: &[Tok<'_>], f: &mut StatementFacts) {
-    if let Some(index) = create_index(t) {
-        f.created_index = index.name;
-    } else if let Some(k) = (1..5).find(|&k| t.get(k).is_some_and(|w| w.is("VIEW"))) {
-        if t[1..k]
-            .iter()
-            .all(|w| w.is_any(&["OR", "REPLACE", "TEMP", "TEMPORARY", "RECURSIVE"]))
-        {
-            f.created_view = name_at(t, k + 1).map(|(n, _)| n);
-        }
-    } else if t.get(1).is_some_and(|w| w.is("TYPE")) {
-        if let Some((name, k)) = name_at(t, 2) {
-            if starts_with_words(t, k, &["AS", "ENUM"]) {
-                f.created_enum = Some(name);
-            }
-        }
     }
 }
 
@@ -993,56 +1109,105 @@ pub(crate) fn delete_without_where(t: &[Tok<'_>]) -> Option<(Name, usize)> {
     Some((name, next))
 }
 
-fn alter_table_facts(t: &[Tok<'_>], table: &Name, from: usize, f: &mut StatementFacts) {
-    for (a, b) in actions(t, from) {
-        if let Some(col) = add_column(t, a, b) {
-            push_column(t, table, &col, f);
-        } else if let Some(c) = add_constraint(t, a, b) {
-            if c.not_valid {
-                if let Some(name) = &c.name {
-                    f.not_valid.push((table.clone(), name.clone()));
+fn alter_table_facts(
+    t: &[Tok<'_>],
+    source: &str,
+    table: &Name,
+    operations: &[AlterTableOperation],
+    f: &mut StatementFacts,
+) {
+    for operation in operations {
+        match operation {
+            AlterTableOperation::AddColumn { column_def, .. } => {
+                push_column(t, source, table, column_def, f);
+            }
+            AlterTableOperation::AddConstraint {
+                constraint,
+                not_valid,
+            } => {
+                let name = constraint_name(constraint).map(fold);
+                if *not_valid {
+                    if let Some(name) = &name {
+                        f.not_valid.push((table.clone(), name.clone()));
+                    }
+                }
+                if let TableConstraint::Check(check) = constraint {
+                    if let Some(column) = is_not_null_check(&check.expr) {
+                        f.not_null_checks.push(NotNullCheck {
+                            table: table.clone(),
+                            constraint: name,
+                            column,
+                            not_valid: *not_valid,
+                        });
+                    }
                 }
             }
-            if c.kind == ConstraintKind::Check {
-                if let Some(column) = is_not_null_check(t, c.kind_at.1, b) {
-                    f.not_null_checks.push(NotNullCheck {
-                        table: table.clone(),
-                        constraint: c.name.clone(),
-                        column,
-                        not_valid: c.not_valid,
-                    });
-                }
+            AlterTableOperation::ValidateConstraint { name } => {
+                f.validated.push((table.clone(), fold(name)));
             }
-        } else if starts_with_words(t, a, &["VALIDATE", "CONSTRAINT"]) {
-            if let Some(name) = t.get(a + 2).and_then(ident) {
-                f.validated.push((table.clone(), name));
-            }
-        } else if let Some((column, k)) = alter_column(t, a, b) {
-            let k = skip_words(t, k, &["SET", "DATA"]).unwrap_or(k);
-            if t.get(k).is_some_and(|w| w.is("TYPE")) {
-                let end = (k + 1..b)
-                    .find(|&i| t[i].depth == 0 && t[i].is_any(&["USING", "COLLATE"]))
-                    .unwrap_or(b);
-                if let Some(ty) = type_name(t, k + 1, end) {
+            AlterTableOperation::AlterColumn {
+                column_name,
+                op: AlterColumnOperation::SetDataType { data_type, .. },
+            } => {
+                // The type follows `TYPE`, the first word of that name after
+                // the column.
+                let Some(at) = locate::token_at(t, source, column_name.span.start) else {
+                    continue;
+                };
+                let Some(k) = (at + 1..t.len()).find(|&k| t[k].is("TYPE")) else {
+                    continue;
+                };
+                if let Some(ty) = TypeName::of(data_type, t, k + 1) {
                     f.column_types.push(ColumnType {
                         table: table.clone(),
-                        column,
+                        column: fold(column_name),
                         ty,
                         key: false,
                     });
                 }
             }
+            _ => {}
         }
     }
 }
 
-fn push_column(t: &[Tok<'_>], table: &Name, col: &Column, f: &mut StatementFacts) {
-    if let Some(ty) = type_name(t, col.ty.0, col.ty.1) {
+/// The name of a table constraint, if it has one.
+pub(crate) fn constraint_name(constraint: &TableConstraint) -> Option<&Ident> {
+    match constraint {
+        TableConstraint::Unique(c) => c.name.as_ref(),
+        TableConstraint::PrimaryKey(c) => c.name.as_ref(),
+        TableConstraint::ForeignKey(c) => c.name.as_ref(),
+        TableConstraint::Check(c) => c.name.as_ref(),
+        TableConstraint::PrimaryKeyUsingIndex(c) | TableConstraint::UniqueUsingIndex(c) => {
+            c.name.as_ref()
+        }
+        TableConstraint::Exclude(c) => c.name.as_ref(),
+        TableConstraint::Index(_) | TableConstraint::FulltextOrSpatial(_) => None,
+    }
+}
+
+/// Adds the type of `column`, a column of `table` defined by the statement.
+fn push_column(
+    t: &[Tok<'_>],
+    source: &str,
+    table: &Name,
+    column: &ColumnDef,
+    f: &mut StatementFacts,
+) {
+    let Some(at) = locate::token_at(t, source, column.name.span.start) else {
+        return;
+    };
+    if let Some(ty) = TypeName::of(&column.data_type, t, at + 1) {
         f.column_types.push(ColumnType {
             table: table.clone(),
-            column: col.name.clone(),
+            column: fold(&column.name),
             ty,
-            key: col.has(t, &["PRIMARY", "KEY"]).is_some() || col.find(t, "REFERENCES").is_some(),
+            key: column.options.iter().any(|o| {
+                matches!(
+                    o.option,
+                    ColumnOption::PrimaryKey(_) | ColumnOption::ForeignKey(_)
+                )
+            }),
         });
     }
 }
@@ -1060,17 +1225,19 @@ pub(crate) fn defined_types<'a>(ctx: &'a crate::lint::StatementContext<'_>) -> &
         .map_or(&[], |f| f.column_types.as_slice())
 }
 
-/// `( [(] col IS NOT NULL [)] )` at `t[k..b]`: the column.
-fn is_not_null_check(t: &[Tok<'_>], k: usize, b: usize) -> Option<String> {
-    // Inside the parentheses only: a trailing `NOT VALID` is at depth 0.
-    let inner: Vec<&Tok<'_>> = t[k..b]
-        .iter()
-        .filter(|w| w.depth > 0 && !w.is_token(&Token::LParen) && !w.is_token(&Token::RParen))
-        .collect();
-    if inner.len() == 4 && inner[1].is("IS") && inner[2].is("NOT") && inner[3].is("NULL") {
-        ident(inner[0])
-    } else {
-        None
+/// `[(] col IS NOT NULL [)]`: the column.
+fn is_not_null_check(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Nested(inner) => is_not_null_check(inner),
+        Expr::IsNotNull(operand) => match operand.as_ref() {
+            Expr::Identifier(column) => Some(fold(column)),
+            Expr::Nested(inner) => match inner.as_ref() {
+                Expr::Identifier(column) => Some(fold(column)),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -15,6 +15,7 @@
 //! (directive > file directive > `build.rs` > default) afterwards.
 
 pub(crate) mod facts;
+pub(crate) mod locate;
 pub(crate) mod rules;
 
 use sqlparser::ast;
@@ -290,7 +291,8 @@ impl Linter {
         model: &mut Catalog,
         out: &mut Vec<(Finding, Option<usize>)>,
     ) {
-        self.facts.push(index, facts::statement_facts(tokens));
+        self.facts
+            .push(index, facts::statement_facts(ast, tokens, source));
         // The model takes the statement first (in file order): the rules
         // read what it found wrong and what it knew before.
         let (problems, before) = replay::apply(model, ast, tokens, self.direction == Direction::Up);
