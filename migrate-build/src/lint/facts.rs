@@ -955,8 +955,16 @@ pub(crate) fn statement_facts(
 fn unparsed_facts(t: &[Tok<'_>], f: &mut StatementFacts) {
     if let Some((table, _)) = create_table(t) {
         f.created_table = Some(table);
-    } else if let Some(index) = create_index(t) {
-        f.created_index = index.name;
+    } else if t.first().is_some_and(|w| w.is("CREATE")) {
+        // `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name ON`
+        let k = 1 + usize::from(t.get(1).is_some_and(|w| w.is("UNIQUE")));
+        if t.get(k).is_some_and(|w| w.is("INDEX")) {
+            let k = k + 1 + usize::from(t.get(k + 1).is_some_and(|w| w.is("CONCURRENTLY")));
+            let k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
+            if !t.get(k).is_some_and(|w| w.is("ON")) {
+                f.created_index = name_at(t, k).map(|(n, _)| n);
+            }
+        }
     } else if t.first().is_some_and(|w| w.is("TRUNCATE")) {
         f.emptied = truncated_tables(t).into_iter().map(|(n, _)| n).collect();
     } else if let Some((table, _)) = delete_without_where(t) {
@@ -1008,63 +1016,6 @@ fn is_zero_or_default(tok: &Tok<'_>) -> bool {
         Token::SingleQuotedString(s) => s.trim().trim_start_matches('0').is_empty(),
         _ => tok.is("DEFAULT"),
     }
-}
-
-/// A `CREATE INDEX` statement, read from its tokens.
-#[derive(Debug, Clone)]
-pub(crate) struct CreateIndex {
-    /// Token index of `INDEX`.
-    pub index_at: usize,
-    pub concurrently: bool,
-    pub name: Option<Name>,
-    /// The table, after `ON [ONLY]`.
-    pub table: Option<Name>,
-    /// `ON ONLY parent`: builds nothing.
-    pub only: bool,
-}
-
-/// Reads `CREATE [UNIQUE] INDEX [CONCURRENTLY] [[IF NOT EXISTS] name] ON [ONLY] table`.
-pub(crate) fn create_index(t: &[Tok<'_>]) -> Option<CreateIndex> {
-    if !t.first()?.is("CREATE") {
-        return None;
-    }
-    let mut k = 1;
-    if t.get(k)?.is("UNIQUE") {
-        k += 1;
-    }
-    if !t.get(k)?.is("INDEX") {
-        return None;
-    }
-    let index_at = k;
-    k += 1;
-    let concurrently = t.get(k).is_some_and(|w| w.is("CONCURRENTLY"));
-    if concurrently {
-        k += 1;
-    }
-    k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
-    let mut name = None;
-    if !t.get(k).is_some_and(|w| w.is("ON")) {
-        let (n, next) = name_at(t, k)?;
-        name = Some(n);
-        k = next;
-    }
-    let mut table = None;
-    let mut only = false;
-    if t.get(k).is_some_and(|w| w.is("ON")) {
-        k += 1;
-        only = t.get(k).is_some_and(|w| w.is("ONLY"));
-        if only {
-            k += 1;
-        }
-        table = name_at(t, k).map(|(n, _)| n);
-    }
-    Some(CreateIndex {
-        index_at,
-        concurrently,
-        name,
-        table,
-        only,
-    })
 }
 
 /// The tables of `TRUNCATE [TABLE] [ONLY] a [*], ...` with the token index
