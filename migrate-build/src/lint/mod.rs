@@ -14,6 +14,7 @@
 //! A rule reports with [`Findings::push`]; the driver applies levels
 //! (directive > file directive > `build.rs` > default) afterwards.
 
+pub(crate) mod alter;
 pub(crate) mod facts;
 pub(crate) mod locate;
 pub(crate) mod rules;
@@ -79,6 +80,9 @@ pub(crate) struct StatementContext<'a> {
     /// The statement read as `ALTER TABLE`, once for every rule: see
     /// [`StatementContext::alter_table`].
     pub alter: Option<facts::AlterTable>,
+    /// The statement read as `ALTER TABLE` from its tree, once for every
+    /// rule.
+    pub alter_ast: Option<alter::AlterTable<'a>>,
     /// What the schema model found wrong with the statement (see
     /// [`crate::schema`]): the model-based rules report these.
     pub problems: &'a [Problem],
@@ -307,6 +311,7 @@ impl Linter {
             index,
             facts: &self.facts,
             alter: facts::AlterTable::read(tokens, &self.facts, index),
+            alter_ast: alter::AlterTable::read(ast, tokens, source, &self.facts, index),
             problems: &problems,
             before: &before,
         };
