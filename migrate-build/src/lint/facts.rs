@@ -465,6 +465,15 @@ impl TypeName {
         if end <= from {
             return None;
         }
+        Some(TypeName {
+            start: first.start,
+            end: last.end,
+            ..TypeName::read(data_type)?
+        })
+    }
+
+    /// The [`TypeName`] of `data_type`, with an empty byte range.
+    pub(crate) fn read(data_type: &DataType) -> Option<TypeName> {
         // sqlparser writes the type in its canonical spelling: upper-case
         // keywords, quoted identifiers as written, modifiers in parentheses
         // and `[]` for arrays.
@@ -522,8 +531,8 @@ impl TypeName {
             base,
             args,
             array,
-            start: first.start,
-            end: last.end,
+            start: 0,
+            end: 0,
         })
     }
 }
