@@ -1,9 +1,18 @@
 //! An `ALTER TABLE` as the rules see it: its table and each operation from
 //! sqlparser's tree, each with the tokens of its action (what a finding
 //! points at). Read once per statement for every rule.
+//!
+//! When sqlparser rejects the statement as a whole (an action of a newer
+//! PostgreSQL, say), each action is parsed on its own behind the statement's
+//! head: the rules still see the actions sqlparser understands, and nothing
+//! of the others.
 
-use sqlparser::ast::{AlterTableOperation, Statement};
-use sqlparser::tokenizer::Token;
+use std::borrow::Cow;
+
+use sqlparser::ast::{self, AlterTableOperation, Statement};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan};
 
 use crate::lint::facts::{name_of, Facts, Name};
 use crate::lint::locate;
@@ -31,9 +40,9 @@ pub(crate) struct AlterTable<'a> {
 }
 
 /// One operation of an `ALTER TABLE` and its tokens `start..end`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Action<'a> {
-    pub op: &'a AlterTableOperation,
+    pub op: Cow<'a, AlterTableOperation>,
     pub start: usize,
     pub end: usize,
 }
@@ -58,36 +67,30 @@ impl<'a> AlterTable<'a> {
         facts: &Facts,
         index: usize,
     ) -> Option<AlterTable<'a>> {
-        let Some(Statement::AlterTable(alter)) = ast else {
-            return None;
-        };
-        let table = name_of(&alter.name)?;
-        let last = locate::token_at(t, source, last_ident(&alter.name)?.span.start)?;
-        let mut from = last + 1;
-        if t.get(from).is_some_and(|w| w.is_token(&Token::Mul)) {
-            from += 1;
-        }
-        let mut ranges = Vec::with_capacity(alter.operations.len());
-        let mut start = from;
-        for (i, tok) in t.iter().enumerate().skip(from) {
-            if tok.depth == 0 && tok.is_token(&Token::Comma) {
-                ranges.push((start, i));
-                start = i + 1;
+        let (name, from, actions) = match ast {
+            Some(Statement::AlterTable(alter)) => {
+                let from = first_action(t, source, &alter.name)?;
+                let ranges = split_actions(t, from);
+                let actions = if ranges.len() == alter.operations.len() {
+                    alter
+                        .operations
+                        .iter()
+                        .zip(ranges)
+                        .map(|(op, (start, end))| Action {
+                            op: Cow::Borrowed(op),
+                            start,
+                            end,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                (Cow::Borrowed(&alter.name), from, actions)
             }
-        }
-        if start < t.len() {
-            ranges.push((start, t.len()));
-        }
-        let actions = if ranges.len() == alter.operations.len() {
-            alter
-                .operations
-                .iter()
-                .zip(ranges)
-                .map(|(op, (start, end))| Action { op, start, end })
-                .collect()
-        } else {
-            Vec::new()
+            None if starts_with_words(t, 0, &["ALTER", "TABLE"]) => by_action(t, source)?,
+            _ => return None,
         };
+        let table = name_of(&name)?;
         let created = facts.created_before(index, &table);
         Some(AlterTable {
             fresh: created || facts.fresh_before(index, &table),
@@ -96,5 +99,108 @@ impl<'a> AlterTable<'a> {
             from,
             actions,
         })
+    }
+}
+
+/// Token index of the first action of an `ALTER TABLE` of `name`: after the
+/// name and an `*`.
+fn first_action(t: &[Tok<'_>], source: &str, name: &ast::ObjectName) -> Option<usize> {
+    let last = locate::token_at(t, source, last_ident(name)?.span.start)?;
+    let from = last + 1;
+    Some(from + usize::from(t.get(from).is_some_and(|w| w.is_token(&Token::Mul))))
+}
+
+/// The token ranges of the actions from `from` on: split at top-level
+/// commas.
+fn split_actions(t: &[Tok<'_>], from: usize) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    let mut start = from;
+    for (i, tok) in t.iter().enumerate().skip(from) {
+        if tok.depth == 0 && tok.is_token(&Token::Comma) {
+            ranges.push((start, i));
+            start = i + 1;
+        }
+    }
+    if start < t.len() {
+        ranges.push((start, t.len()));
+    }
+    ranges
+}
+
+/// An `ALTER TABLE` that sqlparser did not parse, read action by action:
+/// the first action with the head, each other one behind that head. `None`
+/// when the first action does not parse (the head is then unknown).
+type ByAction<'a> = (Cow<'a, ast::ObjectName>, usize, Vec<Action<'a>>);
+
+fn by_action<'a>(t: &[Tok<'_>], source: &str) -> Option<ByAction<'a>> {
+    let first_end = split_actions(t, 0).first()?.1;
+    let first = parse_alter(t, source, &[(0, first_end)])?;
+    let from = first_action(t, source, &first.name)?;
+    let mut actions = Vec::new();
+    for (start, end) in split_actions(t, from) {
+        let alter = if start == from {
+            Some(first.clone())
+        } else {
+            parse_alter(t, source, &[(0, from), (start, end)])
+        };
+        if let Some(op) = alter.and_then(|mut a| a.operations.pop()) {
+            actions.push(Action {
+                op: Cow::Owned(op),
+                start,
+                end,
+            });
+        }
+    }
+    Some((Cow::Owned(first.name), from, actions))
+}
+
+/// The tokens of `ranges` parsed as one `ALTER TABLE` of one operation,
+/// with their places in the file (so the tree's spans are the file's).
+fn parse_alter(t: &[Tok<'_>], source: &str, ranges: &[(usize, usize)]) -> Option<ast::AlterTable> {
+    let mut tokens = Vec::new();
+    let mut line = (0, 0);
+    for &(a, b) in ranges {
+        for tok in t.get(a..b)? {
+            if line.0 != tok.line {
+                let start = source.get(..tok.start)?.rfind('\n').map_or(0, |n| n + 1);
+                line = (tok.line, start);
+            }
+            let column = source.get(line.1..tok.start)?.chars().count() as u64 + 1;
+            let at = Location::new(tok.line, column);
+            tokens.push(TokenWithSpan::new(tok.token.clone(), Span::new(at, at)));
+        }
+    }
+    let dialect = PostgreSqlDialect {};
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
+    let statement = parser.parse_statement().ok()?;
+    if parser.peek_token().token != Token::EOF {
+        return None;
+    }
+    match statement {
+        Statement::AlterTable(alter) if alter.operations.len() == 1 => Some(alter),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::spans;
+
+    #[test]
+    fn actions_sqlparser_understands_are_read_when_the_statement_is_not() {
+        // `ALTER CONSTRAINT ... NOT DEFERRABLE` is beyond sqlparser: the
+        // other actions are still read, at their places in the file.
+        let sql = "SELECT 1;\nALTER TABLE ONLY s.t\n    ALTER COLUMN a SET NOT NULL,\n    ALTER CONSTRAINT t_fkey NOT DEFERRABLE,\n    ALTER b SET NOT NULL;";
+        assert!(crate::parse::parse(sql, 0).trees[1].is_none());
+        assert_eq!(
+            spans(sql, "set-not-null"),
+            ["3:20 SET NOT NULL", "5:13 SET NOT NULL"]
+        );
+        // The first action is the head's only anchor: without it, nothing.
+        let sql = "ALTER TABLE t ALTER CONSTRAINT t_fkey NOT DEFERRABLE, ALTER b SET NOT NULL;";
+        assert!(spans(sql, "set-not-null").is_empty());
+        // A table created earlier in the file keeps them quiet as before.
+        let sql = "CREATE TABLE t (a int);\nALTER TABLE t ALTER a SET NOT NULL, ALTER CONSTRAINT c NOT DEFERRABLE;";
+        assert!(spans(sql, "set-not-null").is_empty());
     }
 }

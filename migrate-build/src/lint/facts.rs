@@ -354,22 +354,6 @@ pub(crate) fn add_column(t: &[Tok<'_>], a: usize, b: usize) -> Option<Column> {
     column(t, k, b)
 }
 
-/// `ALTER [COLUMN] name` at `t[a..]`: the column and the index of the
-/// sub-action (`TYPE`, `SET`, `DROP`, ...).
-pub(crate) fn alter_column(t: &[Tok<'_>], a: usize, b: usize) -> Option<(String, usize)> {
-    if !t.get(a)?.is("ALTER") {
-        return None;
-    }
-    let mut k = a + 1;
-    if t.get(k)?.is("COLUMN") {
-        k += 1;
-    }
-    if k + 1 >= b || t.get(k)?.is("CONSTRAINT") {
-        return None;
-    }
-    Some((ident(&t[k])?, k + 1))
-}
-
 /// The kind of a table constraint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ConstraintKind {

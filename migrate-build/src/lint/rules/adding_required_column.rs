@@ -61,7 +61,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     }
     let table = &alter.table;
     for action in &alter.actions {
-        let AlterTableOperation::AddColumn { column_def, .. } = action.op else {
+        let AlterTableOperation::AddColumn { column_def, .. } = &*action.op else {
             continue;
         };
         let options = || column_def.options.iter().map(|o| &o.option);

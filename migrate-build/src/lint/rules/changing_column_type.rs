@@ -78,7 +78,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 AlterColumnOperation::SetDataType {
                     data_type, using, ..
                 },
-        } = action.op
+        } = &*action.op
         else {
             continue;
         };
