@@ -65,14 +65,6 @@ fn lowercase(word: &str) -> String {
     }
 }
 
-/// Appends `word` to the space-separated `words`.
-fn push_word(words: &mut String, word: &str) {
-    if !words.is_empty() {
-        words.push(' ');
-    }
-    words.push_str(word);
-}
-
 /// A possibly schema-qualified object name, normalized with [`ident`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Name {
@@ -519,75 +511,6 @@ impl TypeName {
             end: 0,
         })
     }
-}
-
-/// The [`TypeName`] of the tokens `t[a..b]`.
-pub(crate) fn type_name(t: &[Tok<'_>], a: usize, b: usize) -> Option<TypeName> {
-    let first = t.get(a)?;
-    if a >= b {
-        return None;
-    }
-    let depth = first.depth;
-    // The words joined with spaces, built in one string.
-    let mut words = String::new();
-    let mut args = Vec::new();
-    let mut array = false;
-    let mut i = a;
-    while i < b {
-        let tok = &t[i];
-        match tok.token {
-            Token::Word(w) if tok.depth == depth => {
-                if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("ARRAY") {
-                    array = true;
-                } else if w.quote_style.is_some() {
-                    push_word(&mut words, &format!("\"{}\"", w.value));
-                } else if w.value.is_ascii() {
-                    push_word(&mut words, &w.value);
-                    let word_start = words.len() - w.value.len();
-                    words[word_start..].make_ascii_lowercase();
-                } else {
-                    push_word(&mut words, &w.value.to_lowercase());
-                }
-            }
-            Token::LParen if tok.depth == depth => {
-                let mut j = i + 1;
-                while j < b && t[j].depth > depth {
-                    match t[j].token {
-                        Token::Number(n, _) => args.push(n.clone()),
-                        Token::Word(w) => args.push(lowercase(&w.value)),
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                i = j;
-            }
-            Token::LBracket => array = true,
-            Token::Period => push_word(&mut words, "."),
-            _ => {}
-        }
-        i += 1;
-    }
-    let mut joined = if words.contains(" . ") {
-        words.replace(" . ", ".")
-    } else {
-        words
-    };
-    for prefix in ["pg_catalog.", "public."] {
-        if let Some(rest) = joined.strip_prefix(prefix) {
-            joined = rest.to_string();
-        }
-    }
-    let base = canonical_type(&joined).to_string();
-    if base.is_empty() {
-        return None;
-    }
-    Some(TypeName {
-        base,
-        args,
-        array,
-        start: first.start,
-        end: t[b - 1].end,
-    })
 }
 
 /// Resolves PostgreSQL's type aliases.
