@@ -263,25 +263,6 @@ pub(crate) const TABLE_CONSTRAINT_WORDS: &[&str] = &[
     "PERIOD",
 ];
 
-/// Words that end the data type of a column definition.
-const TYPE_END_WORDS: &[&str] = &[
-    "NOT",
-    "NULL",
-    "DEFAULT",
-    "CONSTRAINT",
-    "CHECK",
-    "REFERENCES",
-    "UNIQUE",
-    "PRIMARY",
-    "GENERATED",
-    "COLLATE",
-    "USING",
-    "COMPRESSION",
-    "STORAGE",
-    "DEFERRABLE",
-    "INITIALLY",
-];
-
 /// A column definition: `name type [constraints]`.
 #[derive(Debug, Clone)]
 pub(crate) struct Column {
@@ -289,24 +270,6 @@ pub(crate) struct Column {
     pub name: String,
     /// Token index of the name.
     pub name_at: usize,
-    /// Token index range of the type (may be empty).
-    pub ty: (usize, usize),
-    /// Token index just past the definition.
-    pub end: usize,
-}
-
-impl Column {
-    /// Token index of the first top-level word `upper` among the constraints.
-    pub(crate) fn find(&self, t: &[Tok<'_>], upper: &str) -> Option<usize> {
-        let depth = t[self.name_at].depth;
-        (self.ty.1..self.end).find(|&i| t[i].depth == depth && t[i].is(upper))
-    }
-
-    /// Whether the constraints contain the words `words` at the top level.
-    pub(crate) fn has(&self, t: &[Tok<'_>], words: &[&str]) -> Option<usize> {
-        let depth = t[self.name_at].depth;
-        (self.ty.1..self.end).find(|&i| t[i].depth == depth && starts_with_words(t, i, words))
-    }
 }
 
 /// The column definition at `t[start..end]`, if it is one (not a table
@@ -316,17 +279,9 @@ pub(crate) fn column(t: &[Tok<'_>], start: usize, end: usize) -> Option<Column> 
     if start >= end || first.is_any(TABLE_CONSTRAINT_WORDS) {
         return None;
     }
-    let name = ident(first)?;
-    let depth = first.depth;
-    let mut k = start + 1;
-    while k < end && !(t[k].depth == depth && t[k].is_any(TYPE_END_WORDS)) {
-        k += 1;
-    }
     Some(Column {
-        name,
+        name: ident(first)?,
         name_at: start,
-        ty: (start + 1, k),
-        end,
     })
 }
 
@@ -344,62 +299,6 @@ pub(crate) fn add_column(t: &[Tok<'_>], a: usize, b: usize) -> Option<Column> {
     }
     let k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
     column(t, k, b)
-}
-
-/// The kind of a table constraint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ConstraintKind {
-    Check,
-    ForeignKey,
-    Unique,
-    PrimaryKey,
-    Exclude,
-}
-
-/// `ADD [CONSTRAINT name] CHECK|FOREIGN KEY|UNIQUE|PRIMARY KEY|EXCLUDE ...`.
-#[derive(Debug, Clone)]
-pub(crate) struct AddConstraint {
-    pub name: Option<String>,
-    pub kind: ConstraintKind,
-    /// Token index range of the kind keywords (`CHECK`, `FOREIGN KEY`, ...).
-    pub kind_at: (usize, usize),
-    pub not_valid: bool,
-    pub using_index: bool,
-}
-
-/// The table constraint added by the `ALTER TABLE` action `t[a..b]`.
-pub(crate) fn add_constraint(t: &[Tok<'_>], a: usize, b: usize) -> Option<AddConstraint> {
-    if !t.get(a)?.is("ADD") {
-        return None;
-    }
-    let mut k = a + 1;
-    let mut name = None;
-    if t.get(k)?.is("CONSTRAINT") {
-        name = Some(ident(t.get(k + 1)?)?);
-        k += 2;
-    }
-    let (kind, len) = if t.get(k)?.is("CHECK") {
-        (ConstraintKind::Check, 1)
-    } else if starts_with_words(t, k, &["FOREIGN", "KEY"]) {
-        (ConstraintKind::ForeignKey, 2)
-    } else if t.get(k)?.is("UNIQUE") {
-        (ConstraintKind::Unique, 1)
-    } else if starts_with_words(t, k, &["PRIMARY", "KEY"]) {
-        (ConstraintKind::PrimaryKey, 2)
-    } else if t.get(k)?.is("EXCLUDE") {
-        (ConstraintKind::Exclude, 1)
-    } else {
-        return None;
-    };
-    let top =
-        |words: &[&str]| (k..b).any(|i| t[i].depth == 0 && starts_with_words(&t[..b], i, words));
-    Some(AddConstraint {
-        name,
-        kind,
-        kind_at: (k, k + len),
-        not_valid: top(&["NOT", "VALID"]),
-        using_index: top(&["USING", "INDEX"]),
-    })
 }
 
 /// A data type as written, normalized: lower-case words of the base name
