@@ -102,6 +102,14 @@ impl<'a> AlterTable<'a> {
     }
 }
 
+impl AlterTable<'_> {
+    /// The token ranges of all the actions, also those sqlparser did not
+    /// read.
+    pub(crate) fn ranges(&self, t: &[Tok<'_>]) -> Vec<(usize, usize)> {
+        split_actions(t, self.from)
+    }
+}
+
 /// Token index of the first action of an `ALTER TABLE` of `name`: after the
 /// name and an `*`.
 fn first_action(t: &[Tok<'_>], source: &str, name: &ast::ObjectName) -> Option<usize> {
@@ -128,20 +136,37 @@ fn split_actions(t: &[Tok<'_>], from: usize) -> Vec<(usize, usize)> {
 }
 
 /// An `ALTER TABLE` that sqlparser did not parse, read action by action:
-/// the first action with the head, each other one behind that head. `None`
-/// when the first action does not parse (the head is then unknown).
+/// each action behind the statement's head. The head is the first action's
+/// when that one parses, else the shortest run of first tokens that parses
+/// as the head of a stand-in action.
 type ByAction<'a> = (Cow<'a, ast::ObjectName>, usize, Vec<Action<'a>>);
 
 fn by_action<'a>(t: &[Tok<'_>], source: &str) -> Option<ByAction<'a>> {
     let first_end = split_actions(t, 0).first()?.1;
-    let first = parse_alter(t, source, &[(0, first_end)])?;
-    let from = first_action(t, source, &first.name)?;
+    let (first, from) = match parse_alter(t, source, &[(0, first_end)], None) {
+        Some(first) => {
+            let from = first_action(t, source, &first.name)?;
+            (Some(first.clone()), (first.name, from))
+        }
+        None => {
+            // `ALTER TABLE [IF EXISTS] [ONLY] name [*]`: at most 8 tokens
+            // before the first action.
+            let stand_in = [
+                Token::make_keyword("VALIDATE"),
+                Token::make_keyword("CONSTRAINT"),
+                Token::make_word("c", None),
+            ];
+            let (k, head) = (3..first_end.min(9))
+                .find_map(|k| parse_alter(t, source, &[(0, k)], Some(&stand_in)).map(|a| (k, a)))?;
+            (None, (head.name, k))
+        }
+    };
+    let (name, from) = from;
     let mut actions = Vec::new();
     for (start, end) in split_actions(t, from) {
-        let alter = if start == from {
-            Some(first.clone())
-        } else {
-            parse_alter(t, source, &[(0, from), (start, end)])
+        let alter = match &first {
+            Some(first) if start == from => Some(first.clone()),
+            _ => parse_alter(t, source, &[(0, from), (start, end)], None),
         };
         if let Some(op) = alter.and_then(|mut a| a.operations.pop()) {
             actions.push(Action {
@@ -151,12 +176,18 @@ fn by_action<'a>(t: &[Tok<'_>], source: &str) -> Option<ByAction<'a>> {
             });
         }
     }
-    Some((Cow::Owned(first.name), from, actions))
+    Some((Cow::Owned(name), from, actions))
 }
 
 /// The tokens of `ranges` parsed as one `ALTER TABLE` of one operation,
 /// with their places in the file (so the tree's spans are the file's).
-fn parse_alter(t: &[Tok<'_>], source: &str, ranges: &[(usize, usize)]) -> Option<ast::AlterTable> {
+/// `stand_in`, when given, follows the tokens (at the place of the last).
+fn parse_alter(
+    t: &[Tok<'_>],
+    source: &str,
+    ranges: &[(usize, usize)],
+    stand_in: Option<&[Token]>,
+) -> Option<ast::AlterTable> {
     let mut tokens = Vec::new();
     let mut line = (0, 0);
     for &(a, b) in ranges {
@@ -169,6 +200,10 @@ fn parse_alter(t: &[Tok<'_>], source: &str, ranges: &[(usize, usize)]) -> Option
             let at = Location::new(tok.line, column);
             tokens.push(TokenWithSpan::new(tok.token.clone(), Span::new(at, at)));
         }
+    }
+    if let Some(stand_in) = stand_in {
+        let at = tokens.last()?.span;
+        tokens.extend(stand_in.iter().map(|t| TokenWithSpan::new(t.clone(), at)));
     }
     let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
@@ -196,9 +231,11 @@ mod tests {
             spans(sql, "set-not-null"),
             ["3:20 SET NOT NULL", "5:13 SET NOT NULL"]
         );
-        // The first action is the head's only anchor: without it, nothing.
-        let sql = "ALTER TABLE t ALTER CONSTRAINT t_fkey NOT DEFERRABLE, ALTER b SET NOT NULL;";
-        assert!(spans(sql, "set-not-null").is_empty());
+        // The first action does not parse: the head is found alone.
+        let sql = "ALTER TABLE IF EXISTS ONLY \"T\" * ALTER CONSTRAINT t_fkey NOT DEFERRABLE, ALTER b SET NOT NULL;";
+        assert_eq!(spans(sql, "set-not-null"), ["1:82 SET NOT NULL"]);
+        let sql = "ALTER TABLE t ALTER CONSTRAINT t_fkey NOT DEFERRABLE;";
+        assert_eq!(spans(sql, "require-lock-timeout"), ["1:1 ALTER TABLE t"]);
         // A table created earlier in the file keeps them quiet as before.
         let sql = "CREATE TABLE t (a int);\nALTER TABLE t ALTER a SET NOT NULL, ALTER CONSTRAINT c NOT DEFERRABLE;";
         assert!(spans(sql, "set-not-null").is_empty());
