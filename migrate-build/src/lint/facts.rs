@@ -172,40 +172,6 @@ pub(crate) fn alter_table(t: &[Tok<'_>]) -> Option<(Name, usize)> {
     Some((name, k))
 }
 
-/// An `ALTER TABLE` statement: its table and its actions. The driver reads
-/// it once per statement for all the rules that look at `ALTER TABLE`.
-#[derive(Debug)]
-pub(crate) struct AlterTable {
-    /// The table.
-    pub table: Name,
-    /// Index of the first action.
-    pub from: usize,
-    /// The actions ([`actions`]).
-    pub actions: Vec<(usize, usize)>,
-    /// Whether the table was created earlier in the file
-    /// ([`Facts::created_before`]).
-    pub created: bool,
-    /// Whether the table was created or emptied earlier in the file
-    /// ([`Facts::fresh_before`]).
-    pub fresh: bool,
-}
-
-impl AlterTable {
-    /// `t`, statement `index` of the file, read with [`alter_table`] and
-    /// [`actions`], if it is an `ALTER TABLE`.
-    pub(crate) fn read(t: &[Tok<'_>], facts: &Facts, index: usize) -> Option<AlterTable> {
-        let (table, from) = alter_table(t)?;
-        let created = facts.created_before(index, &table);
-        Some(AlterTable {
-            created,
-            fresh: created || facts.fresh_before(index, &table),
-            table,
-            from,
-            actions: actions(t, from),
-        })
-    }
-}
-
 /// The actions of an `ALTER TABLE`: token index ranges split at top-level
 /// commas, starting at `from`.
 pub(crate) fn actions(t: &[Tok<'_>], from: usize) -> Vec<(usize, usize)> {

@@ -53,7 +53,7 @@ or add it nullable, backfill in batches, then make it `NOT NULL` (see `set-not-n
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some(alter) = &ctx.alter_ast else {
+    let Some(alter) = &ctx.alter else {
         return;
     };
     if alter.fresh {

@@ -64,7 +64,7 @@ ALTER TABLE users ALTER COLUMN name TYPE varchar(200); -- was varchar(100)
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some(alter) = &ctx.alter_ast else {
+    let Some(alter) = &ctx.alter else {
         return;
     };
     if alter.fresh {

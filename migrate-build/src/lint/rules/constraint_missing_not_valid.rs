@@ -60,7 +60,7 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some(alter) = &ctx.alter_ast else {
+    let Some(alter) = &ctx.alter else {
         return;
     };
     let table = &alter.table;

@@ -129,7 +129,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
         }
         _ => {}
     }
-    let Some(alter) = &ctx.alter_ast else {
+    let Some(alter) = &ctx.alter else {
         return;
     };
     if alter.created {

@@ -6,7 +6,7 @@
 use sqlparser::tokenizer::Token;
 
 use crate::lint::facts::{
-    add_column, alter_table, column, create_table, skip_words, table_elements,
+    actions, add_column, alter_table, column, create_table, skip_words, table_elements,
 };
 use crate::lint::{Findings, StatementContext, Tok};
 use crate::rule::Rule;
@@ -136,7 +136,7 @@ pub(crate) fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     if ctx.ast.is_none() && ctx.postgres_only.is_none() {
         return;
     }
-    for i in naming_sites(ctx, t) {
+    for i in naming_sites(t) {
         let Some(tok) = t.get(i) else { continue };
         let Token::Word(w) = tok.token else { continue };
         if w.quote_style.is_some() || !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(&w.value)) {
@@ -160,7 +160,7 @@ pub(crate) fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
 
 /// Indexes of the tokens that name a table or a column: each part of a
 /// qualified name.
-fn naming_sites(ctx: &StatementContext<'_>, t: &[Tok<'_>]) -> Vec<usize> {
+fn naming_sites(t: &[Tok<'_>]) -> Vec<usize> {
     let mut sites = Vec::new();
     let Some(first) = t.first() else { return sites };
     if let Some((_, after)) = create_table(t) {
@@ -180,7 +180,7 @@ fn naming_sites(ctx: &StatementContext<'_>, t: &[Tok<'_>]) -> Vec<usize> {
             after
         };
         name_parts(t, end, &mut sites);
-        for &(a, b) in ctx.alter_actions() {
+        for (a, b) in actions(t, after) {
             if let Some(col) = add_column(t, a, b) {
                 sites.push(col.name_at);
             }

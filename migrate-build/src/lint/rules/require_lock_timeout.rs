@@ -84,7 +84,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let fresh =
         |n: &Name| ctx.facts.fresh_before(ctx.index, n) || ctx.facts.created_before(ctx.index, n);
     let head_end = |n: usize| t[n.min(t.len()) - 1].end;
-    let (what, end) = if let Some(alter) = &ctx.alter_ast {
+    let (what, end) = if let Some(alter) = &ctx.alter {
         if fresh(&alter.table) || alter.ranges(t).iter().all(|&(a, b)| weak_action(t, a, b)) {
             return;
         }

@@ -60,7 +60,7 @@ ALTER TABLE users DROP CONSTRAINT IF EXISTS users_email_not_null;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some(alter) = &ctx.alter_ast else {
+    let Some(alter) = &ctx.alter else {
         return;
     };
     if alter.fresh {
