@@ -232,8 +232,6 @@ pub(crate) const TABLE_CONSTRAINT_WORDS: &[&str] = &[
 /// A column definition: `name type [constraints]`.
 #[derive(Debug, Clone)]
 pub(crate) struct Column {
-    /// Normalized column name.
-    pub name: String,
     /// Token index of the name.
     pub name_at: usize,
 }
@@ -245,10 +243,8 @@ pub(crate) fn column(t: &[Tok<'_>], start: usize, end: usize) -> Option<Column> 
     if start >= end || first.is_any(TABLE_CONSTRAINT_WORDS) {
         return None;
     }
-    Some(Column {
-        name: ident(first)?,
-        name_at: start,
-    })
+    ident(first)?;
+    Some(Column { name_at: start })
 }
 
 /// `ADD [COLUMN] [IF NOT EXISTS] <column>` at `t[a..b]` (an `ALTER TABLE`
