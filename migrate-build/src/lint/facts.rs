@@ -126,35 +126,6 @@ pub(crate) fn skip_words(t: &[Tok<'_>], at: usize, words: &[&str]) -> Option<usi
     starts_with_words(t, at, words).then_some(at + words.len())
 }
 
-/// `CREATE [OR REPLACE] [GLOBAL|LOCAL] [TEMP|TEMPORARY|UNLOGGED] TABLE
-/// [IF NOT EXISTS] name`: the name and the index after it. `IF NOT EXISTS`
-/// counts as creating (the intent of such a migration is a new table).
-pub(crate) fn create_table(t: &[Tok<'_>]) -> Option<(Name, usize)> {
-    if !t.first()?.is("CREATE") {
-        return None;
-    }
-    let mut k = 1;
-    while t.get(k).is_some_and(|w| {
-        w.is_any(&[
-            "OR",
-            "REPLACE",
-            "GLOBAL",
-            "LOCAL",
-            "TEMP",
-            "TEMPORARY",
-            "UNLOGGED",
-        ])
-    }) {
-        k += 1;
-    }
-    if !t.get(k)?.is("TABLE") {
-        return None;
-    }
-    k += 1;
-    let k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
-    name_at(t, k)
-}
-
 /// A data type as written, normalized: lower-case words of the base name
 /// (aliases resolved: `int4` -> `integer`, `character varying` -> `varchar`,
 /// `timestamp without time zone` -> `timestamp`, ...), the modifiers and
@@ -620,24 +591,48 @@ pub(crate) fn statement_facts(
 
 /// What a statement sqlparser did not parse creates or empties, read from
 /// its tokens: the facts that keep rules silent about later statements (a
-/// table created or emptied by it has no rows to lock or scan).
+/// table created or emptied by it has no rows to lock or scan). Read
+/// generously: a fact too many only silences, it never adds a finding.
 fn unparsed_facts(t: &[Tok<'_>], f: &mut StatementFacts) {
-    if let Some((table, _)) = create_table(t) {
-        f.created_table = Some(table);
-    } else if t.first().is_some_and(|w| w.is("CREATE")) {
-        // `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name ON`
-        let k = 1 + usize::from(t.get(1).is_some_and(|w| w.is("UNIQUE")));
-        if t.get(k).is_some_and(|w| w.is("INDEX")) {
-            let k = k + 1 + usize::from(t.get(k + 1).is_some_and(|w| w.is("CONCURRENTLY")));
-            let k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
-            if !t.get(k).is_some_and(|w| w.is("ON")) {
-                f.created_index = name_at(t, k).map(|(n, _)| n);
+    let Some(first) = t.first() else { return };
+    if first.is_any(&["TRUNCATE", "DELETE"]) {
+        // Every name in it counts as emptied.
+        let mut k = 1;
+        while k < t.len() {
+            match name_at(t, k) {
+                Some((name, next)) => {
+                    f.emptied.push(name);
+                    k = next;
+                }
+                None => k += 1,
             }
         }
-    } else if t.first().is_some_and(|w| w.is("TRUNCATE")) {
-        f.emptied = truncated_tables(t).into_iter().map(|(n, _)| n).collect();
-    } else if let Some((table, _)) = delete_without_where(t) {
-        f.emptied.push(table);
+        return;
+    }
+    // `CREATE [modifiers] TABLE|INDEX [CONCURRENTLY] [IF NOT EXISTS] name`
+    let modifiers = [
+        "OR",
+        "REPLACE",
+        "GLOBAL",
+        "LOCAL",
+        "TEMP",
+        "TEMPORARY",
+        "UNLOGGED",
+        "UNIQUE",
+    ];
+    if !first.is("CREATE") {
+        return;
+    }
+    let Some(kind) = (1..t.len()).find(|&k| !t[k].is_any(&modifiers)) else {
+        return;
+    };
+    let k = kind + 1 + usize::from(t.get(kind + 1).is_some_and(|w| w.is("CONCURRENTLY")));
+    let k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
+    let name = || name_at(t, k).map(|(name, _)| name);
+    if t[kind].is("TABLE") {
+        f.created_table = name();
+    } else if t[kind].is("INDEX") && !t.get(k).is_some_and(|w| w.is("ON")) {
+        f.created_index = name();
     }
 }
 
@@ -685,48 +680,6 @@ fn is_zero_or_default(tok: &Tok<'_>) -> bool {
         Token::SingleQuotedString(s) => s.trim().trim_start_matches('0').is_empty(),
         _ => tok.is("DEFAULT"),
     }
-}
-
-/// The tables of `TRUNCATE [TABLE] [ONLY] a [*], ...` with the token index
-/// of each name.
-pub(crate) fn truncated_tables(t: &[Tok<'_>]) -> Vec<(Name, usize)> {
-    let mut out = Vec::new();
-    let mut k = 1;
-    if t.get(k).is_some_and(|w| w.is("TABLE")) {
-        k += 1;
-    }
-    loop {
-        if t.get(k).is_some_and(|w| w.is("ONLY")) {
-            k += 1;
-        }
-        let Some((name, next)) = name_at(t, k) else {
-            break;
-        };
-        out.push((name, k));
-        k = next;
-        if t.get(k).is_some_and(|w| w.is_token(&Token::Mul)) {
-            k += 1;
-        }
-        if !t.get(k).is_some_and(|w| w.is_token(&Token::Comma)) {
-            break;
-        }
-        k += 1;
-    }
-    out
-}
-
-/// `DELETE FROM [ONLY] table ...` without a top-level `WHERE`: the table and
-/// the index after its name.
-pub(crate) fn delete_without_where(t: &[Tok<'_>]) -> Option<(Name, usize)> {
-    if !(t.first()?.is("DELETE") && t.get(1)?.is("FROM")) {
-        return None;
-    }
-    let k = if t.get(2)?.is("ONLY") { 3 } else { 2 };
-    let (name, next) = name_at(t, k)?;
-    if t.iter().any(|w| w.depth == 0 && w.is("WHERE")) {
-        return None;
-    }
-    Some((name, next))
 }
 
 fn alter_table_facts(
@@ -981,6 +934,40 @@ mod tests {
         assert!(facts.lock_timeout_before(5) && !facts.lock_timeout_before(4));
         assert!(facts.index_created_before(9, &name(Some("s"), "users_idx")));
         assert!(!facts.index_created_before(9, &name(Some("t"), "users_idx")));
+    }
+
+    #[test]
+    fn statements_sqlparser_rejects_keep_what_they_create_or_empty() {
+        let sql = "CREATE UNLOGGED TABLE IF NOT EXISTS s.t (a int, CONSTRAINT c NOT NULL a);\n\
+                   CREATE UNIQUE INDEX CONCURRENTLY i ON t (a) WITH (x = );\n\
+                   CREATE INDEX ON t (a) WITH (x = );\n\
+                   TRUNCATE a, ONLY s.b CASCADE junk junk;\n\
+                   DELETE FROM ONLY c WHERE ) ;\n\
+                   CREATE VIEW v AS SELECT ( FROM;";
+        let parsed = crate::parse::parse(sql, 0);
+        assert!(
+            parsed.trees.iter().all(Option::is_none),
+            "{:?}",
+            parsed.trees
+        );
+        let f = parsed.facts;
+        let name = |n: &Option<Name>| n.as_ref().map(|n| n.name.clone());
+        assert_eq!(name(&f[0].created_table).as_deref(), Some("t"));
+        assert_eq!(name(&f[1].created_index).as_deref(), Some("i"));
+        assert_eq!(name(&f[2].created_index), None);
+        let emptied = |i: usize| {
+            f[i].emptied
+                .iter()
+                .map(|n| n.name.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            ["a", "b"].iter().all(|n| emptied(3).contains(n)),
+            "{:?}",
+            emptied(3)
+        );
+        assert!(emptied(4).contains(&"c"), "{:?}", emptied(4));
+        assert!(f[5].created_table.is_none() && f[5].created_index.is_none());
     }
 
     #[test]
