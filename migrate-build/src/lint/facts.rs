@@ -3,11 +3,13 @@
 //! (tables and indexes this migration creates, tables it empties, enum values
 //! it adds, constraints it adds `NOT VALID` or validates, `SET lock_timeout`).
 //!
-//! Computed once per file from the tokens, so rules can ask "did this
-//! migration create that table earlier?" in constant work per statement, and
-//! so it also works for statements sqlparser could not parse. The token-level
-//! DDL helpers the rules share (qualified names, `ALTER TABLE` actions, column
-//! definitions, type names) live here too.
+//! Read from each statement's sqlparser tree as the file is checked, and
+//! indexed, so rules can ask "did this migration create that table earlier?"
+//! in constant work per statement. A statement sqlparser could not parse
+//! keeps only what makes rules silent (a table or index it creates, the
+//! tables it empties), read from its tokens. The small token helpers the
+//! rules share (qualified names, snippets) and the normalized column
+//! [`TypeName`] live here too.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -154,9 +156,7 @@ impl TypeName {
         }
         s
     }
-}
 
-impl TypeName {
     /// The [`TypeName`] of `data_type`, whose tokens start at `t[from]`
     /// (they give its byte range).
     pub(crate) fn of(data_type: &DataType, t: &[Tok<'_>], from: usize) -> Option<TypeName> {
