@@ -25,12 +25,11 @@ pub(crate) fn token_at(t: &[Tok<'_>], source: &str, at: Location) -> Option<usiz
     t.get(k).filter(|tok| tok.start == offset).map(|_| k)
 }
 
-/// Words that end the data type of a column (a constraint, `COLLATE`, the
-/// `USING` of `ALTER COLUMN ... TYPE`, ...).
-const TYPE_END_WORDS: &[&str] = &[
+/// Words that start a column constraint or clause (and so end what comes
+/// before it: the data type, a `DEFAULT` expression).
+pub(crate) const CONSTRAINT_WORDS: &[&str] = &[
     "NOT",
     "NULL",
-    "DEFAULT",
     "CONSTRAINT",
     "CHECK",
     "REFERENCES",
@@ -38,6 +37,12 @@ const TYPE_END_WORDS: &[&str] = &[
     "PRIMARY",
     "GENERATED",
     "COLLATE",
+];
+
+/// Further words that end the data type of a column (the `USING` of `ALTER
+/// COLUMN ... TYPE`, ...).
+const TYPE_END_WORDS: &[&str] = &[
+    "DEFAULT",
     "USING",
     "COMPRESSION",
     "STORAGE",
@@ -46,7 +51,8 @@ const TYPE_END_WORDS: &[&str] = &[
 ];
 
 /// Index just past the data type that starts at `t[from]`: the type ends
-/// at a word of [`TYPE_END_WORDS`] or a comma at its depth, or where its
+/// at a word of [`CONSTRAINT_WORDS`] or [`TYPE_END_WORDS`] or a comma at
+/// its depth, or where its
 /// parentheses close.
 pub(crate) fn type_end(t: &[Tok<'_>], from: usize) -> usize {
     let Some(depth) = t.get(from).map(|tok| tok.depth) else {
@@ -56,7 +62,9 @@ pub(crate) fn type_end(t: &[Tok<'_>], from: usize) -> usize {
         .find(|&k| {
             t[k].depth < depth
                 || (t[k].depth == depth
-                    && (t[k].is_token(&Token::Comma) || t[k].is_any(TYPE_END_WORDS)))
+                    && (t[k].is_token(&Token::Comma)
+                        || t[k].is_any(CONSTRAINT_WORDS)
+                        || t[k].is_any(TYPE_END_WORDS)))
         })
         .unwrap_or(t.len())
 }

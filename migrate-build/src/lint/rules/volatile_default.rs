@@ -155,20 +155,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
 fn default_expr(t: &[Tok<'_>], end: usize, d: usize) -> (usize, usize) {
     let depth = t[d].depth;
     let mut k = d + 2;
-    while k < end
-        && !(t[k].depth == depth
-            && t[k].is_any(&[
-                "NOT",
-                "NULL",
-                "CONSTRAINT",
-                "CHECK",
-                "REFERENCES",
-                "UNIQUE",
-                "PRIMARY",
-                "GENERATED",
-                "COLLATE",
-            ]))
-    {
+    while k < end && !(t[k].depth == depth && t[k].is_any(locate::CONSTRAINT_WORDS)) {
         k += 1;
     }
     (d + 1, k.min(end))
