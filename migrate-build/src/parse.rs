@@ -183,14 +183,15 @@ pub(crate) trait Visitor {
 
 #[cfg(test)]
 /// Keeps every tree, and the facts of every statement ([`parse`]).
-#[derive(Default)]
-struct KeepTrees {
+struct KeepTrees<'s> {
+    /// The text the token offsets index into.
+    source: &'s str,
     trees: Vec<Option<Box<sqlparser::ast::Statement>>>,
     facts: Vec<crate::lint::facts::StatementFacts>,
 }
 
 #[cfg(test)]
-impl Visitor for KeepTrees {
+impl Visitor for KeepTrees<'_> {
     fn start(&mut self, _: &Parsed, _: bool) {}
 
     fn parsed(
@@ -200,13 +201,21 @@ impl Visitor for KeepTrees {
         ast: Box<sqlparser::ast::Statement>,
         tokens: &[Tok<'_>],
     ) {
+        self.facts.push(crate::lint::facts::statement_facts(
+            Some(&ast),
+            tokens,
+            self.source,
+        ));
         self.trees.push(Some(ast));
-        self.facts.push(crate::lint::facts::statement_facts(tokens));
     }
 
     fn unparsed(&mut self, _: usize, _: &Statements, tokens: &[Tok<'_>]) {
         self.trees.push(None);
-        self.facts.push(crate::lint::facts::statement_facts(tokens));
+        self.facts.push(crate::lint::facts::statement_facts(
+            None,
+            tokens,
+            self.source,
+        ));
     }
 
     fn piece(
@@ -227,11 +236,16 @@ impl Visitor for KeepTrees {
 /// keeping each statement's tree in [`Parsed::trees`].
 #[cfg(test)]
 pub(crate) fn parse(body: &str, base: usize) -> Parsed {
-    let mut keep = KeepTrees::default();
+    let new = || KeepTrees {
+        source: body,
+        trees: Vec::new(),
+        facts: Vec::new(),
+    };
+    let mut keep = new();
     let mut parsed = match parse_visiting(body, base, Mode::Nested, &mut keep) {
         Ok(parsed) => parsed,
         Err(Unbalanced) => {
-            keep = KeepTrees::default();
+            keep = new();
             parse_visiting(body, base, Mode::Flat, &mut keep).unwrap_or_default()
         }
     };

@@ -3,17 +3,26 @@
 //! (tables and indexes this migration creates, tables it empties, enum values
 //! it adds, constraints it adds `NOT VALID` or validates, `SET lock_timeout`).
 //!
-//! Computed once per file from the tokens, so rules can ask "did this
-//! migration create that table earlier?" in constant work per statement, and
-//! so it also works for statements sqlparser could not parse. The token-level
-//! DDL helpers the rules share (qualified names, `ALTER TABLE` actions, column
-//! definitions, type names) live here too.
+//! Read from each statement's sqlparser tree as the file is checked, and
+//! indexed, so rules can ask "did this migration create that table earlier?"
+//! in constant work per statement. A statement sqlparser could not parse
+//! keeps only what makes rules silent (a table or index it creates, the
+//! tables it empties), read from its tokens. The small token helpers the
+//! rules share (qualified names, snippets) and the normalized column
+//! [`TypeName`] live here too.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableOperation, AlterType, AlterTypeOperation, ColumnDef,
+    ColumnOption, DataType, Expr, FromTable, Ident, ObjectName, Statement, TableConstraint,
+    TableFactor, UserDefinedTypeRepresentation,
+};
 use sqlparser::tokenizer::Token;
 
+use crate::lint::locate;
+use crate::schema::names::fold;
 use crate::syntax::tokens::starts_with_words;
 use crate::syntax::Tok;
 
@@ -56,14 +65,6 @@ fn lowercase(word: &str) -> String {
     } else {
         word.to_lowercase()
     }
-}
-
-/// Appends `word` to the space-separated `words`.
-fn push_word(words: &mut String, word: &str) {
-    if !words.is_empty() {
-        words.push(' ');
-    }
-    words.push_str(word);
 }
 
 /// A possibly schema-qualified object name, normalized with [`ident`].
@@ -127,298 +128,6 @@ pub(crate) fn skip_words(t: &[Tok<'_>], at: usize, words: &[&str]) -> Option<usi
     starts_with_words(t, at, words).then_some(at + words.len())
 }
 
-/// `CREATE [OR REPLACE] [GLOBAL|LOCAL] [TEMP|TEMPORARY|UNLOGGED] TABLE
-/// [IF NOT EXISTS] name`: the name and the index after it. `IF NOT EXISTS`
-/// counts as creating (the intent of such a migration is a new table).
-pub(crate) fn create_table(t: &[Tok<'_>]) -> Option<(Name, usize)> {
-    if !t.first()?.is("CREATE") {
-        return None;
-    }
-    let mut k = 1;
-    while t.get(k).is_some_and(|w| {
-        w.is_any(&[
-            "OR",
-            "REPLACE",
-            "GLOBAL",
-            "LOCAL",
-            "TEMP",
-            "TEMPORARY",
-            "UNLOGGED",
-        ])
-    }) {
-        k += 1;
-    }
-    if !t.get(k)?.is("TABLE") {
-        return None;
-    }
-    k += 1;
-    let k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
-    name_at(t, k)
-}
-
-/// `ALTER TABLE [IF EXISTS] [ONLY] name [*]`: the name and the index of the
-/// first action.
-pub(crate) fn alter_table(t: &[Tok<'_>]) -> Option<(Name, usize)> {
-    if !(t.first()?.is("ALTER") && t.get(1)?.is("TABLE")) {
-        return None;
-    }
-    let mut k = skip_words(t, 2, &["IF", "EXISTS"]).unwrap_or(2);
-    if t.get(k).is_some_and(|w| w.is("ONLY")) {
-        k += 1;
-    }
-    let (name, mut k) = name_at(t, k)?;
-    if t.get(k).is_some_and(|w| w.is_token(&Token::Mul)) {
-        k += 1;
-    }
-    Some((name, k))
-}
-
-/// An `ALTER TABLE` statement: its table and its actions. The driver reads
-/// it once per statement for all the rules that look at `ALTER TABLE`.
-#[derive(Debug)]
-pub(crate) struct AlterTable {
-    /// The table.
-    pub table: Name,
-    /// Index of the first action.
-    pub from: usize,
-    /// The actions ([`actions`]).
-    pub actions: Vec<(usize, usize)>,
-    /// Whether the table was created earlier in the file
-    /// ([`Facts::created_before`]).
-    pub created: bool,
-    /// Whether the table was created or emptied earlier in the file
-    /// ([`Facts::fresh_before`]).
-    pub fresh: bool,
-}
-
-impl AlterTable {
-    /// `t`, statement `index` of the file, read with [`alter_table`] and
-    /// [`actions`], if it is an `ALTER TABLE`.
-    pub(crate) fn read(t: &[Tok<'_>], facts: &Facts, index: usize) -> Option<AlterTable> {
-        let (table, from) = alter_table(t)?;
-        let created = facts.created_before(index, &table);
-        Some(AlterTable {
-            created,
-            fresh: created || facts.fresh_before(index, &table),
-            table,
-            from,
-            actions: actions(t, from),
-        })
-    }
-}
-
-/// The actions of an `ALTER TABLE`: token index ranges split at top-level
-/// commas, starting at `from`.
-pub(crate) fn actions(t: &[Tok<'_>], from: usize) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = from;
-    for (i, tok) in t.iter().enumerate().skip(from) {
-        if tok.depth == 0 && tok.is_token(&Token::Comma) {
-            out.push((start, i));
-            start = i + 1;
-        }
-    }
-    if start < t.len() {
-        out.push((start, t.len()));
-    }
-    out
-}
-
-/// The elements of `CREATE TABLE name ( ... )`: token index ranges split at
-/// commas inside the outer parentheses. Empty for `CREATE TABLE ... AS`,
-/// `PARTITION OF` without columns, and so on.
-pub(crate) fn table_elements(t: &[Tok<'_>], after_name: usize) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    if !t
-        .get(after_name)
-        .is_some_and(|p| p.depth == 0 && p.is_token(&Token::LParen))
-    {
-        return out;
-    }
-    let mut start = after_name + 1;
-    for (i, tok) in t.iter().enumerate().skip(after_name + 1) {
-        if tok.depth == 0 && tok.is_token(&Token::RParen) {
-            if start < i {
-                out.push((start, i));
-            }
-            break;
-        }
-        if tok.depth == 1 && tok.is_token(&Token::Comma) {
-            out.push((start, i));
-            start = i + 1;
-        }
-    }
-    out
-}
-
-/// Words that start a table constraint (not a column) in `CREATE TABLE` or
-/// after `ALTER TABLE ... ADD`.
-pub(crate) const TABLE_CONSTRAINT_WORDS: &[&str] = &[
-    "CONSTRAINT",
-    "PRIMARY",
-    "UNIQUE",
-    "CHECK",
-    "FOREIGN",
-    "EXCLUDE",
-    "LIKE",
-    "PERIOD",
-];
-
-/// Words that end the data type of a column definition.
-const TYPE_END_WORDS: &[&str] = &[
-    "NOT",
-    "NULL",
-    "DEFAULT",
-    "CONSTRAINT",
-    "CHECK",
-    "REFERENCES",
-    "UNIQUE",
-    "PRIMARY",
-    "GENERATED",
-    "COLLATE",
-    "USING",
-    "COMPRESSION",
-    "STORAGE",
-    "DEFERRABLE",
-    "INITIALLY",
-];
-
-/// A column definition: `name type [constraints]`.
-#[derive(Debug, Clone)]
-pub(crate) struct Column {
-    /// Normalized column name.
-    pub name: String,
-    /// Token index of the name.
-    pub name_at: usize,
-    /// Token index range of the type (may be empty).
-    pub ty: (usize, usize),
-    /// Token index just past the definition.
-    pub end: usize,
-}
-
-impl Column {
-    /// Token index of the first top-level word `upper` among the constraints.
-    pub(crate) fn find(&self, t: &[Tok<'_>], upper: &str) -> Option<usize> {
-        let depth = t[self.name_at].depth;
-        (self.ty.1..self.end).find(|&i| t[i].depth == depth && t[i].is(upper))
-    }
-
-    /// Whether the constraints contain the words `words` at the top level.
-    pub(crate) fn has(&self, t: &[Tok<'_>], words: &[&str]) -> Option<usize> {
-        let depth = t[self.name_at].depth;
-        (self.ty.1..self.end).find(|&i| t[i].depth == depth && starts_with_words(t, i, words))
-    }
-}
-
-/// The column definition at `t[start..end]`, if it is one (not a table
-/// constraint).
-pub(crate) fn column(t: &[Tok<'_>], start: usize, end: usize) -> Option<Column> {
-    let first = t.get(start)?;
-    if start >= end || first.is_any(TABLE_CONSTRAINT_WORDS) {
-        return None;
-    }
-    let name = ident(first)?;
-    let depth = first.depth;
-    let mut k = start + 1;
-    while k < end && !(t[k].depth == depth && t[k].is_any(TYPE_END_WORDS)) {
-        k += 1;
-    }
-    Some(Column {
-        name,
-        name_at: start,
-        ty: (start + 1, k),
-        end,
-    })
-}
-
-/// `ADD [COLUMN] [IF NOT EXISTS] <column>` at `t[a..b]` (an `ALTER TABLE`
-/// action).
-pub(crate) fn add_column(t: &[Tok<'_>], a: usize, b: usize) -> Option<Column> {
-    if !t.get(a)?.is("ADD") {
-        return None;
-    }
-    let mut k = a + 1;
-    if t.get(k)?.is("COLUMN") {
-        k += 1;
-    } else if t.get(k)?.is_any(TABLE_CONSTRAINT_WORDS) {
-        return None;
-    }
-    let k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
-    column(t, k, b)
-}
-
-/// `ALTER [COLUMN] name` at `t[a..]`: the column and the index of the
-/// sub-action (`TYPE`, `SET`, `DROP`, ...).
-pub(crate) fn alter_column(t: &[Tok<'_>], a: usize, b: usize) -> Option<(String, usize)> {
-    if !t.get(a)?.is("ALTER") {
-        return None;
-    }
-    let mut k = a + 1;
-    if t.get(k)?.is("COLUMN") {
-        k += 1;
-    }
-    if k + 1 >= b || t.get(k)?.is("CONSTRAINT") {
-        return None;
-    }
-    Some((ident(&t[k])?, k + 1))
-}
-
-/// The kind of a table constraint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ConstraintKind {
-    Check,
-    ForeignKey,
-    Unique,
-    PrimaryKey,
-    Exclude,
-}
-
-/// `ADD [CONSTRAINT name] CHECK|FOREIGN KEY|UNIQUE|PRIMARY KEY|EXCLUDE ...`.
-#[derive(Debug, Clone)]
-pub(crate) struct AddConstraint {
-    pub name: Option<String>,
-    pub kind: ConstraintKind,
-    /// Token index range of the kind keywords (`CHECK`, `FOREIGN KEY`, ...).
-    pub kind_at: (usize, usize),
-    pub not_valid: bool,
-    pub using_index: bool,
-}
-
-/// The table constraint added by the `ALTER TABLE` action `t[a..b]`.
-pub(crate) fn add_constraint(t: &[Tok<'_>], a: usize, b: usize) -> Option<AddConstraint> {
-    if !t.get(a)?.is("ADD") {
-        return None;
-    }
-    let mut k = a + 1;
-    let mut name = None;
-    if t.get(k)?.is("CONSTRAINT") {
-        name = Some(ident(t.get(k + 1)?)?);
-        k += 2;
-    }
-    let (kind, len) = if t.get(k)?.is("CHECK") {
-        (ConstraintKind::Check, 1)
-    } else if starts_with_words(t, k, &["FOREIGN", "KEY"]) {
-        (ConstraintKind::ForeignKey, 2)
-    } else if t.get(k)?.is("UNIQUE") {
-        (ConstraintKind::Unique, 1)
-    } else if starts_with_words(t, k, &["PRIMARY", "KEY"]) {
-        (ConstraintKind::PrimaryKey, 2)
-    } else if t.get(k)?.is("EXCLUDE") {
-        (ConstraintKind::Exclude, 1)
-    } else {
-        return None;
-    };
-    let top =
-        |words: &[&str]| (k..b).any(|i| t[i].depth == 0 && starts_with_words(&t[..b], i, words));
-    Some(AddConstraint {
-        name,
-        kind,
-        kind_at: (k, k + len),
-        not_valid: top(&["NOT", "VALID"]),
-        using_index: top(&["USING", "INDEX"]),
-    })
-}
-
 /// A data type as written, normalized: lower-case words of the base name
 /// (aliases resolved: `int4` -> `integer`, `character varying` -> `varchar`,
 /// `timestamp without time zone` -> `timestamp`, ...), the modifiers and
@@ -447,75 +156,85 @@ impl TypeName {
         }
         s
     }
-}
 
-/// The [`TypeName`] of the tokens `t[a..b]`.
-pub(crate) fn type_name(t: &[Tok<'_>], a: usize, b: usize) -> Option<TypeName> {
-    let first = t.get(a)?;
-    if a >= b {
-        return None;
+    /// The [`TypeName`] of `data_type`, whose tokens start at `t[from]`
+    /// (they give its byte range).
+    pub(crate) fn of(data_type: &DataType, t: &[Tok<'_>], from: usize) -> Option<TypeName> {
+        let end = locate::type_end(t, from);
+        let (first, last) = (t.get(from)?, t.get(end.checked_sub(1)?)?);
+        if end <= from {
+            return None;
+        }
+        Some(TypeName {
+            start: first.start,
+            end: last.end,
+            ..TypeName::read(data_type)?
+        })
     }
-    let depth = first.depth;
-    // The words joined with spaces, built in one string.
-    let mut words = String::new();
-    let mut args = Vec::new();
-    let mut array = false;
-    let mut i = a;
-    while i < b {
-        let tok = &t[i];
-        match tok.token {
-            Token::Word(w) if tok.depth == depth => {
-                if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("ARRAY") {
+
+    /// The [`TypeName`] of `data_type`, with an empty byte range.
+    pub(crate) fn read(data_type: &DataType) -> Option<TypeName> {
+        // sqlparser writes the type in its canonical spelling: upper-case
+        // keywords, quoted identifiers as written, modifiers in parentheses
+        // and `[]` for arrays.
+        let text = data_type.to_string();
+        let mut words = String::new();
+        let mut args = Vec::new();
+        let mut array = false;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '(' => {
+                    let close = text[i..].find(')').map_or(text.len(), |k| i + k);
+                    args.extend(
+                        text[i + 1..close]
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|a| !a.is_empty() && !a.starts_with('\''))
+                            .map(lowercase),
+                    );
+                    while chars.next_if(|&(k, _)| k <= close).is_some() {}
+                }
+                '[' => {
                     array = true;
-                } else if w.quote_style.is_some() {
-                    push_word(&mut words, &format!("\"{}\"", w.value));
-                } else if w.value.is_ascii() {
-                    push_word(&mut words, &w.value);
-                    let word_start = words.len() - w.value.len();
-                    words[word_start..].make_ascii_lowercase();
-                } else {
-                    push_word(&mut words, &w.value.to_lowercase());
+                    while chars.next_if(|&(_, c)| c != ']').is_some() {}
+                    chars.next();
                 }
-            }
-            Token::LParen if tok.depth == depth => {
-                let mut j = i + 1;
-                while j < b && t[j].depth > depth {
-                    match t[j].token {
-                        Token::Number(n, _) => args.push(n.clone()),
-                        Token::Word(w) => args.push(lowercase(&w.value)),
-                        _ => {}
+                '"' => {
+                    words.push('"');
+                    for (_, c) in chars.by_ref() {
+                        words.push(c);
+                        if c == '"' {
+                            break;
+                        }
                     }
-                    j += 1;
                 }
-                i = j;
+                c if c.is_whitespace() => {
+                    if !words.is_empty() && !words.ends_with(' ') {
+                        words.push(' ');
+                    }
+                }
+                c => words.extend(c.to_lowercase()),
             }
-            Token::LBracket => array = true,
-            Token::Period => push_word(&mut words, "."),
-            _ => {}
         }
-        i += 1;
-    }
-    let mut joined = if words.contains(" . ") {
-        words.replace(" . ", ".")
-    } else {
-        words
-    };
-    for prefix in ["pg_catalog.", "public."] {
-        if let Some(rest) = joined.strip_prefix(prefix) {
-            joined = rest.to_string();
+        let mut joined = words.trim_end();
+        for prefix in ["pg_catalog.", "public."] {
+            if let Some(rest) = joined.strip_prefix(prefix) {
+                joined = rest;
+            }
         }
+        let base = canonical_type(joined).to_string();
+        if base.is_empty() {
+            return None;
+        }
+        Some(TypeName {
+            base,
+            args,
+            array,
+            start: 0,
+            end: 0,
+        })
     }
-    let base = canonical_type(&joined).to_string();
-    if base.is_empty() {
-        return None;
-    }
-    Some(TypeName {
-        base,
-        args,
-        array,
-        start: first.start,
-        end: t[b - 1].end,
-    })
 }
 
 /// Resolves PostgreSQL's type aliases.
@@ -813,46 +532,135 @@ fn add_column_types(index: &mut ColumnTypeIndex, position: usize, f: &StatementF
     }
 }
 
-/// The facts of one statement from its significant tokens.
-pub(crate) fn statement_facts(t: &[Tok<'_>]) -> StatementFacts {
+/// The facts of one statement: from its tree (`ast`, with `t`, its tokens,
+/// and `source`, the file, for the byte ranges of column types); a
+/// statement sqlparser did not parse has none but `SET lock_timeout`.
+pub(crate) fn statement_facts(
+    ast: Option<&Statement>,
+    t: &[Tok<'_>],
+    source: &str,
+) -> StatementFacts {
     let mut f = StatementFacts::default();
-    let Some(first) = t.first() else { return f };
-    if let Some((table, after)) = create_table(t) {
-        for (a, b) in table_elements(t, after) {
-            if let Some(col) = column(t, a, b) {
-                push_column(t, &table, &col, &mut f);
+    match ast {
+        Some(Statement::CreateTable(create)) => {
+            if let Some(table) = name_of(&create.name) {
+                for column in &create.columns {
+                    push_column(t, source, &table, column, &mut f);
+                }
+                f.created_table = Some(table);
             }
         }
-        f.created_table = Some(table);
-    } else if first.is("CREATE") {
-        created_index_or_enum(t, &mut f);
-    } else if let Some((table, from)) = alter_table(t) {
-        alter_table_facts(t, &table, from, &mut f);
-    } else if first.is("ALTER") && t.get(1).is_some_and(|w| w.is("TYPE")) {
-        if let Some((ty, k)) = name_at(t, 2) {
-            let k = skip_words(t, k, &["ADD", "VALUE"]);
-            let k = k.map(|k| skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k));
-            if let Some(Token::SingleQuotedString(v)) = k.and_then(|k| t.get(k)).map(|x| x.token) {
-                f.enum_value = Some((ty, v.clone()));
+        Some(Statement::CreateIndex(index)) => {
+            f.created_index = index.name.as_ref().and_then(name_of);
+        }
+        Some(Statement::CreateView(view)) if !view.materialized => {
+            f.created_view = name_of(&view.name);
+        }
+        Some(Statement::CreateType {
+            name,
+            representation: Some(UserDefinedTypeRepresentation::Enum { .. }),
+        }) => f.created_enum = name_of(name),
+        Some(Statement::AlterTable(alter)) => {
+            if let Some(table) = name_of(&alter.name) {
+                alter_table_facts(t, source, &table, &alter.operations, &mut f);
             }
         }
-    } else if first.is("TRUNCATE") {
-        f.emptied = truncated_tables(t).into_iter().map(|(n, _)| n).collect();
-    } else if first.is("DELETE") {
-        if let Some((table, _)) = delete_without_where(t) {
-            f.emptied.push(table);
+        Some(Statement::AlterType(AlterType {
+            name,
+            operation: AlterTypeOperation::AddValue(add),
+        })) => f.enum_value = name_of(name).map(|ty| (ty, add.value.value.clone())),
+        Some(Statement::Truncate(truncate)) => {
+            f.emptied = truncate
+                .table_names
+                .iter()
+                .filter_map(|target| name_of(&target.name))
+                .collect();
         }
-    } else if first.is("SET") {
+        Some(Statement::Delete(delete)) if delete.selection.is_none() => {
+            let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+            if let Some(TableFactor::Table { name, .. }) = from.first().map(|t| &t.relation) {
+                f.emptied.extend(name_of(name));
+            }
+        }
+        Some(_) => {}
+        None => unparsed_facts(t, &mut f),
+    }
+    f.sets_lock_timeout = sets_lock_timeout(t);
+    f
+}
+
+/// What a statement sqlparser did not parse creates or empties, read from
+/// its tokens: the facts that keep rules silent about later statements (a
+/// table created or emptied by it has no rows to lock or scan). Read
+/// generously: a fact too many only silences, it never adds a finding.
+fn unparsed_facts(t: &[Tok<'_>], f: &mut StatementFacts) {
+    let Some(first) = t.first() else { return };
+    if first.is_any(&["TRUNCATE", "DELETE"]) {
+        // Every name in it counts as emptied.
+        let mut k = 1;
+        while k < t.len() {
+            match name_at(t, k) {
+                Some((name, next)) => {
+                    f.emptied.push(name);
+                    k = next;
+                }
+                None => k += 1,
+            }
+        }
+        return;
+    }
+    // `CREATE [modifiers] TABLE|INDEX [CONCURRENTLY] [IF NOT EXISTS] name`
+    let modifiers = [
+        "OR",
+        "REPLACE",
+        "GLOBAL",
+        "LOCAL",
+        "TEMP",
+        "TEMPORARY",
+        "UNLOGGED",
+        "UNIQUE",
+    ];
+    if !first.is("CREATE") {
+        return;
+    }
+    let Some(kind) = (1..t.len()).find(|&k| !t[k].is_any(&modifiers)) else {
+        return;
+    };
+    let k = kind + 1 + usize::from(t.get(kind + 1).is_some_and(|w| w.is("CONCURRENTLY")));
+    let k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
+    let name = || name_at(t, k).map(|(name, _)| name);
+    if t[kind].is("TABLE") {
+        f.created_table = name();
+    } else if t[kind].is("INDEX") && !t.get(k).is_some_and(|w| w.is("ON")) {
+        f.created_index = name();
+    }
+}
+
+/// A name of the tree as a [`Name`] (`None` for a name of another shape
+/// than `[db.][schema.]name`).
+pub(crate) fn name_of(name: &ObjectName) -> Option<Name> {
+    let written = crate::schema::names::written(name)?;
+    Some(Name {
+        schema: written.schema,
+        name: written.name,
+    })
+}
+
+/// `SET [SESSION|LOCAL] lock_timeout` to a non-zero value, or `SELECT
+/// set_config('lock_timeout', ...)`.
+fn sets_lock_timeout(t: &[Tok<'_>]) -> bool {
+    let Some(first) = t.first() else {
+        return false;
+    };
+    if first.is("SET") {
         let mut k = 1;
         if t.get(k).is_some_and(|w| w.is_any(&["SESSION", "LOCAL"])) {
             k += 1;
         }
-        if t.get(k).is_some_and(|w| w.is("LOCK_TIMEOUT")) {
-            f.sets_lock_timeout = !t.get(k + 2).is_some_and(is_zero_or_default);
-        }
+        t.get(k).is_some_and(|w| w.is("LOCK_TIMEOUT"))
+            && !t.get(k + 2).is_some_and(is_zero_or_default)
     } else if first.is("SELECT") {
-        // SELECT set_config('lock_timeout', '5s', ...)
-        f.sets_lock_timeout = t.windows(4).any(|w| {
+        t.windows(4).any(|w| {
             w[0].is("SET_CONFIG")
                 && matches!(w[2].token, Token::SingleQuotedString(s) if s.eq_ignore_ascii_case("lock_timeout"))
                 && !is_zero_or_default(&w[3])
@@ -860,9 +668,10 @@ pub(crate) fn statement_facts(t: &[Tok<'_>]) -> StatementFacts {
             w[0].is("SET_CONFIG")
                 && matches!(w[2].token, Token::SingleQuotedString(s) if s.eq_ignore_ascii_case("lock_timeout"))
                 && !is_zero_or_default(&w[4])
-        });
+        })
+    } else {
+        false
     }
-    f
 }
 
 fn is_zero_or_default(tok: &Tok<'_>) -> bool {
@@ -873,176 +682,105 @@ fn is_zero_or_default(tok: &Tok<'_>) -> bool {
     }
 }
 
-/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name` and
-/// `CREATE TYPE name AS ENUM`.
-fn created_index_or_enum(t: &[Tok<'_>], f: &mut StatementFacts) {
-    if let Some(index) = create_index(t) {
-        f.created_index = index.name;
-    } else if let Some(k) = (1..5).find(|&k| t.get(k).is_some_and(|w| w.is("VIEW"))) {
-        if t[1..k]
-            .iter()
-            .all(|w| w.is_any(&["OR", "REPLACE", "TEMP", "TEMPORARY", "RECURSIVE"]))
-        {
-            f.created_view = name_at(t, k + 1).map(|(n, _)| n);
-        }
-    } else if t.get(1).is_some_and(|w| w.is("TYPE")) {
-        if let Some((name, k)) = name_at(t, 2) {
-            if starts_with_words(t, k, &["AS", "ENUM"]) {
-                f.created_enum = Some(name);
+fn alter_table_facts(
+    t: &[Tok<'_>],
+    source: &str,
+    table: &Name,
+    operations: &[AlterTableOperation],
+    f: &mut StatementFacts,
+) {
+    for operation in operations {
+        match operation {
+            AlterTableOperation::AddColumn { column_def, .. } => {
+                push_column(t, source, table, column_def, f);
             }
-        }
-    }
-}
-
-/// A `CREATE INDEX` statement, read from its tokens.
-#[derive(Debug, Clone)]
-pub(crate) struct CreateIndex {
-    /// Token index of `INDEX`.
-    pub index_at: usize,
-    pub concurrently: bool,
-    pub name: Option<Name>,
-    /// The table, after `ON [ONLY]`.
-    pub table: Option<Name>,
-    /// `ON ONLY parent`: builds nothing.
-    pub only: bool,
-}
-
-/// Reads `CREATE [UNIQUE] INDEX [CONCURRENTLY] [[IF NOT EXISTS] name] ON [ONLY] table`.
-pub(crate) fn create_index(t: &[Tok<'_>]) -> Option<CreateIndex> {
-    if !t.first()?.is("CREATE") {
-        return None;
-    }
-    let mut k = 1;
-    if t.get(k)?.is("UNIQUE") {
-        k += 1;
-    }
-    if !t.get(k)?.is("INDEX") {
-        return None;
-    }
-    let index_at = k;
-    k += 1;
-    let concurrently = t.get(k).is_some_and(|w| w.is("CONCURRENTLY"));
-    if concurrently {
-        k += 1;
-    }
-    k = skip_words(t, k, &["IF", "NOT", "EXISTS"]).unwrap_or(k);
-    let mut name = None;
-    if !t.get(k).is_some_and(|w| w.is("ON")) {
-        let (n, next) = name_at(t, k)?;
-        name = Some(n);
-        k = next;
-    }
-    let mut table = None;
-    let mut only = false;
-    if t.get(k).is_some_and(|w| w.is("ON")) {
-        k += 1;
-        only = t.get(k).is_some_and(|w| w.is("ONLY"));
-        if only {
-            k += 1;
-        }
-        table = name_at(t, k).map(|(n, _)| n);
-    }
-    Some(CreateIndex {
-        index_at,
-        concurrently,
-        name,
-        table,
-        only,
-    })
-}
-
-/// The tables of `TRUNCATE [TABLE] [ONLY] a [*], ...` with the token index
-/// of each name.
-pub(crate) fn truncated_tables(t: &[Tok<'_>]) -> Vec<(Name, usize)> {
-    let mut out = Vec::new();
-    let mut k = 1;
-    if t.get(k).is_some_and(|w| w.is("TABLE")) {
-        k += 1;
-    }
-    loop {
-        if t.get(k).is_some_and(|w| w.is("ONLY")) {
-            k += 1;
-        }
-        let Some((name, next)) = name_at(t, k) else {
-            break;
-        };
-        out.push((name, k));
-        k = next;
-        if t.get(k).is_some_and(|w| w.is_token(&Token::Mul)) {
-            k += 1;
-        }
-        if !t.get(k).is_some_and(|w| w.is_token(&Token::Comma)) {
-            break;
-        }
-        k += 1;
-    }
-    out
-}
-
-/// `DELETE FROM [ONLY] table ...` without a top-level `WHERE`: the table and
-/// the index after its name.
-pub(crate) fn delete_without_where(t: &[Tok<'_>]) -> Option<(Name, usize)> {
-    if !(t.first()?.is("DELETE") && t.get(1)?.is("FROM")) {
-        return None;
-    }
-    let k = if t.get(2)?.is("ONLY") { 3 } else { 2 };
-    let (name, next) = name_at(t, k)?;
-    if t.iter().any(|w| w.depth == 0 && w.is("WHERE")) {
-        return None;
-    }
-    Some((name, next))
-}
-
-fn alter_table_facts(t: &[Tok<'_>], table: &Name, from: usize, f: &mut StatementFacts) {
-    for (a, b) in actions(t, from) {
-        if let Some(col) = add_column(t, a, b) {
-            push_column(t, table, &col, f);
-        } else if let Some(c) = add_constraint(t, a, b) {
-            if c.not_valid {
-                if let Some(name) = &c.name {
-                    f.not_valid.push((table.clone(), name.clone()));
+            AlterTableOperation::AddConstraint {
+                constraint,
+                not_valid,
+            } => {
+                let name = constraint_name(constraint).map(fold);
+                if *not_valid {
+                    if let Some(name) = &name {
+                        f.not_valid.push((table.clone(), name.clone()));
+                    }
+                }
+                if let TableConstraint::Check(check) = constraint {
+                    if let Some(column) = is_not_null_check(&check.expr) {
+                        f.not_null_checks.push(NotNullCheck {
+                            table: table.clone(),
+                            constraint: name,
+                            column,
+                            not_valid: *not_valid,
+                        });
+                    }
                 }
             }
-            if c.kind == ConstraintKind::Check {
-                if let Some(column) = is_not_null_check(t, c.kind_at.1, b) {
-                    f.not_null_checks.push(NotNullCheck {
-                        table: table.clone(),
-                        constraint: c.name.clone(),
-                        column,
-                        not_valid: c.not_valid,
-                    });
-                }
+            AlterTableOperation::ValidateConstraint { name } => {
+                f.validated.push((table.clone(), fold(name)));
             }
-        } else if starts_with_words(t, a, &["VALIDATE", "CONSTRAINT"]) {
-            if let Some(name) = t.get(a + 2).and_then(ident) {
-                f.validated.push((table.clone(), name));
-            }
-        } else if let Some((column, k)) = alter_column(t, a, b) {
-            let k = skip_words(t, k, &["SET", "DATA"]).unwrap_or(k);
-            if t.get(k).is_some_and(|w| w.is("TYPE")) {
-                let end = (k + 1..b)
-                    .find(|&i| t[i].depth == 0 && t[i].is_any(&["USING", "COLLATE"]))
-                    .unwrap_or(b);
-                if let Some(ty) = type_name(t, k + 1, end) {
+            AlterTableOperation::AlterColumn {
+                column_name,
+                op: AlterColumnOperation::SetDataType { data_type, .. },
+            } => {
+                // The type follows `TYPE`, the first word of that name after
+                // the column.
+                let Some(at) = locate::token_at(t, source, column_name.span.start) else {
+                    continue;
+                };
+                let Some(k) = (at + 1..t.len()).find(|&k| t[k].is("TYPE")) else {
+                    continue;
+                };
+                if let Some(ty) = TypeName::of(data_type, t, k + 1) {
                     f.column_types.push(ColumnType {
                         table: table.clone(),
-                        column,
+                        column: fold(column_name),
                         ty,
                         key: false,
                     });
                 }
             }
+            _ => {}
         }
     }
 }
 
-fn push_column(t: &[Tok<'_>], table: &Name, col: &Column, f: &mut StatementFacts) {
-    if let Some(ty) = type_name(t, col.ty.0, col.ty.1) {
+/// The name of a table constraint, if it has one.
+pub(crate) fn constraint_name(constraint: &TableConstraint) -> Option<&Ident> {
+    match constraint {
+        TableConstraint::Unique(c) => c.name.as_ref(),
+        TableConstraint::PrimaryKey(c) => c.name.as_ref(),
+        TableConstraint::ForeignKey(c) => c.name.as_ref(),
+        TableConstraint::Check(c) => c.name.as_ref(),
+        TableConstraint::PrimaryKeyUsingIndex(c) | TableConstraint::UniqueUsingIndex(c) => {
+            c.name.as_ref()
+        }
+        TableConstraint::Exclude(c) => c.name.as_ref(),
+        TableConstraint::Index(_) | TableConstraint::FulltextOrSpatial(_) => None,
+    }
+}
+
+/// Adds the type of `column`, a column of `table` defined by the statement.
+fn push_column(
+    t: &[Tok<'_>],
+    source: &str,
+    table: &Name,
+    column: &ColumnDef,
+    f: &mut StatementFacts,
+) {
+    let Some(at) = locate::token_at(t, source, column.name.span.start) else {
+        return;
+    };
+    if let Some(ty) = TypeName::of(&column.data_type, t, at + 1) {
         f.column_types.push(ColumnType {
             table: table.clone(),
-            column: col.name.clone(),
+            column: fold(&column.name),
             ty,
-            key: col.has(t, &["PRIMARY", "KEY"]).is_some() || col.find(t, "REFERENCES").is_some(),
+            key: column.options.iter().any(|o| {
+                matches!(
+                    o.option,
+                    ColumnOption::PrimaryKey(_) | ColumnOption::ForeignKey(_)
+                )
+            }),
         });
     }
 }
@@ -1060,17 +798,19 @@ pub(crate) fn defined_types<'a>(ctx: &'a crate::lint::StatementContext<'_>) -> &
         .map_or(&[], |f| f.column_types.as_slice())
 }
 
-/// `( [(] col IS NOT NULL [)] )` at `t[k..b]`: the column.
-fn is_not_null_check(t: &[Tok<'_>], k: usize, b: usize) -> Option<String> {
-    // Inside the parentheses only: a trailing `NOT VALID` is at depth 0.
-    let inner: Vec<&Tok<'_>> = t[k..b]
-        .iter()
-        .filter(|w| w.depth > 0 && !w.is_token(&Token::LParen) && !w.is_token(&Token::RParen))
-        .collect();
-    if inner.len() == 4 && inner[1].is("IS") && inner[2].is("NOT") && inner[3].is("NULL") {
-        ident(inner[0])
-    } else {
-        None
+/// `[(] col IS NOT NULL [)]`: the column.
+fn is_not_null_check(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Nested(inner) => is_not_null_check(inner),
+        Expr::IsNotNull(operand) => match operand.as_ref() {
+            Expr::Identifier(column) => Some(fold(column)),
+            Expr::Nested(inner) => match inner.as_ref() {
+                Expr::Identifier(column) => Some(fold(column)),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -1194,6 +934,40 @@ mod tests {
         assert!(facts.lock_timeout_before(5) && !facts.lock_timeout_before(4));
         assert!(facts.index_created_before(9, &name(Some("s"), "users_idx")));
         assert!(!facts.index_created_before(9, &name(Some("t"), "users_idx")));
+    }
+
+    #[test]
+    fn statements_sqlparser_rejects_keep_what_they_create_or_empty() {
+        let sql = "CREATE UNLOGGED TABLE IF NOT EXISTS s.t (a int, CONSTRAINT c NOT NULL a);\n\
+                   CREATE UNIQUE INDEX CONCURRENTLY i ON t (a) WITH (x = );\n\
+                   CREATE INDEX ON t (a) WITH (x = );\n\
+                   TRUNCATE a, ONLY s.b CASCADE junk junk;\n\
+                   DELETE FROM ONLY c WHERE ) ;\n\
+                   CREATE VIEW v AS SELECT ( FROM;";
+        let parsed = crate::parse::parse(sql, 0);
+        assert!(
+            parsed.trees.iter().all(Option::is_none),
+            "{:?}",
+            parsed.trees
+        );
+        let f = parsed.facts;
+        let name = |n: &Option<Name>| n.as_ref().map(|n| n.name.clone());
+        assert_eq!(name(&f[0].created_table).as_deref(), Some("t"));
+        assert_eq!(name(&f[1].created_index).as_deref(), Some("i"));
+        assert_eq!(name(&f[2].created_index), None);
+        let emptied = |i: usize| {
+            f[i].emptied
+                .iter()
+                .map(|n| n.name.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            ["a", "b"].iter().all(|n| emptied(3).contains(n)),
+            "{:?}",
+            emptied(3)
+        );
+        assert!(emptied(4).contains(&"c"), "{:?}", emptied(4));
+        assert!(f[5].created_table.is_none() && f[5].created_index.is_none());
     }
 
     #[test]

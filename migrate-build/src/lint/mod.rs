@@ -14,7 +14,9 @@
 //! A rule reports with [`Findings::push`]; the driver applies levels
 //! (directive > file directive > `build.rs` > default) afterwards.
 
+pub(crate) mod alter;
 pub(crate) mod facts;
+pub(crate) mod locate;
 pub(crate) mod rules;
 
 use sqlparser::ast;
@@ -75,9 +77,9 @@ pub(crate) struct StatementContext<'a> {
     pub index: usize,
     /// What the file's statements do, and the settings (see [`facts`]).
     pub facts: &'a facts::Facts,
-    /// The statement read as `ALTER TABLE`, once for every rule: see
-    /// [`StatementContext::alter_table`].
-    pub alter: Option<facts::AlterTable>,
+    /// The statement read as `ALTER TABLE` (see [`alter`]), once for every
+    /// rule.
+    pub alter: Option<alter::AlterTable<'a>>,
     /// What the schema model found wrong with the statement (see
     /// [`crate::schema`]): the model-based rules report these.
     pub problems: &'a [Problem],
@@ -92,30 +94,6 @@ impl StatementContext<'_> {
         self.source
             .get(self.span.start..self.span.end)
             .unwrap_or("")
-    }
-
-    /// `ALTER TABLE [IF EXISTS] [ONLY] name [*]`: the table and the index of
-    /// the first action ([`facts::alter_table`], read once per statement).
-    pub(crate) fn alter_table(&self) -> Option<(&facts::Name, usize)> {
-        self.alter.as_ref().map(|a| (&a.table, a.from))
-    }
-
-    /// Whether the `ALTER TABLE`'s table was created earlier in the file
-    /// ([`facts::Facts::created_before`], asked once per statement).
-    pub(crate) fn alter_table_created(&self) -> bool {
-        self.alter.as_ref().is_some_and(|a| a.created)
-    }
-
-    /// Whether the `ALTER TABLE`'s table was created or emptied earlier in
-    /// the file ([`facts::Facts::fresh_before`], asked once per statement).
-    pub(crate) fn alter_table_fresh(&self) -> bool {
-        self.alter.as_ref().is_some_and(|a| a.fresh)
-    }
-
-    /// The actions of the `ALTER TABLE` ([`facts::actions`]); empty when the
-    /// statement is not one.
-    pub(crate) fn alter_actions(&self) -> &[(usize, usize)] {
-        self.alter.as_ref().map_or(&[], |a| &a.actions)
     }
 
     /// The byte range of `ident` in the file: the statement's first word
@@ -290,7 +268,8 @@ impl Linter {
         model: &mut Catalog,
         out: &mut Vec<(Finding, Option<usize>)>,
     ) {
-        self.facts.push(index, facts::statement_facts(tokens));
+        self.facts
+            .push(index, facts::statement_facts(ast, tokens, source));
         // The model takes the statement first (in file order): the rules
         // read what it found wrong and what it knew before.
         let (problems, before) = replay::apply(model, ast, tokens, self.direction == Direction::Up);
@@ -304,7 +283,7 @@ impl Linter {
             direction: self.direction,
             index,
             facts: &self.facts,
-            alter: facts::AlterTable::read(tokens, &self.facts, index),
+            alter: alter::AlterTable::read(ast, tokens, source, &self.facts, index),
             problems: &problems,
             before: &before,
         };

@@ -70,22 +70,9 @@ pub(crate) fn is_trivia(token: &Token) -> bool {
     matches!(token, Token::Whitespace(_) | Token::EOF)
 }
 
-/// The significant tokens of `tokens`; `offsets[i]` is the byte start of
-/// `tokens[i]` and `offsets[tokens.len()]` the end of the last one.
-pub(crate) fn significant<'a>(tokens: &'a [TokenWithSpan], offsets: &[usize]) -> Vec<Tok<'a>> {
-    let mut out = Vec::with_capacity(tokens.len() / 2 + 1);
-    let mut depth: u32 = 0;
-    // Index arithmetic rather than adapters: this runs for every token, also
-    // in unoptimised build scripts.
-    let known = known_tokens(tokens.len(), offsets);
-    for (i, t) in tokens[..known].iter().enumerate() {
-        push_significant(&mut out, t, offsets[i], offsets[i + 1], &mut depth);
-    }
-    out
-}
-
-/// [`significant`] of the `count` tokens `get(0)`, `get(1)`, ... (tokens
-/// that another owner, the parser, holds).
+/// The significant tokens of the `count` tokens `get(0)`, `get(1)`, ...
+/// (tokens that another owner, the parser, holds); `offsets[i]` is the byte
+/// start of token `i` and `offsets[count]` the end of the last one.
 pub(crate) fn significant_by<'a>(
     count: usize,
     get: impl Fn(usize) -> &'a TokenWithSpan,

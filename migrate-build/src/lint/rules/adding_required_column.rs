@@ -2,7 +2,10 @@
 //! without a default on an existing table: fails as soon as the table has a
 //! row.
 
-use crate::lint::facts::{add_column, type_name};
+use sqlparser::ast::{AlterTableOperation, ColumnOption};
+
+use crate::lint::facts::TypeName;
+use crate::lint::locate;
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
@@ -50,31 +53,50 @@ or add it nullable, backfill in batches, then make it `NOT NULL` (see `set-not-n
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, _)) = ctx.alter_table() else {
+    let Some(alter) = &ctx.alter else {
         return;
     };
-    if ctx.alter_table_fresh() {
+    if alter.fresh {
         return;
     }
-    for &(a, b) in ctx.alter_actions() {
-        let Some(col) = add_column(t, a, b) else {
+    let table = &alter.table;
+    for action in &alter.actions {
+        let AlterTableOperation::AddColumn { column_def, .. } = &*action.op else {
             continue;
         };
-        let Some((at, len)) = col
-            .has(t, &["NOT", "NULL"])
-            .map(|i| (i, 2))
-            .or_else(|| col.has(t, &["PRIMARY", "KEY"]).map(|i| (i, 2)))
-        else {
-            continue;
-        };
-        if col.find(t, "DEFAULT").is_some() || col.find(t, "GENERATED").is_some() {
+        let options = || column_def.options.iter().map(|o| &o.option);
+        let has_default = options().any(|o| {
+            matches!(
+                o,
+                ColumnOption::Default(_)
+                    | ColumnOption::Generated { .. }
+                    | ColumnOption::Identity(_)
+            )
+        });
+        if has_default
+            || !options().any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)))
+        {
             continue;
         }
-        if type_name(t, col.ty.0, col.ty.1)
+        let Some(name_at) = locate::token_at(t, ctx.source, column_def.name.span.start) else {
+            continue;
+        };
+        if TypeName::of(&column_def.data_type, t, name_at + 1)
             .is_some_and(|ty| matches!(ty.base.as_str(), "serial" | "bigserial" | "smallserial"))
         {
             continue;
         }
+        let Some((at, len)) = action
+            .find(t, name_at + 1, &["NOT", "NULL"])
+            .map(|i| (i, 2))
+            .or_else(|| {
+                action
+                    .find(t, name_at + 1, &["PRIMARY", "KEY"])
+                    .map(|i| (i, 2))
+            })
+        else {
+            continue;
+        };
         let clause = ctx.slice(t[at].start, t[at + len - 1].end).to_uppercase();
         // Sure only when the schema model knows of rows (an earlier INSERT
         // or COPY into the table); otherwise a warning.
@@ -87,7 +109,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             Rule::AddingRequiredColumn,
             t[at].start,
             t[at + len - 1].end,
-            format!("adding the {clause} column `{}` without a DEFAULT fails if `{}` has any row", col.name, table.name),
+            format!("adding the {clause} column `{}` without a DEFAULT fails if `{}` has any row", crate::schema::names::fold(&column_def.name), table.name),
             Some(format!(
                 "add a constant default (`{} DEFAULT ...`, no rewrite since PostgreSQL 11), or add the column nullable, backfill it, then SET NOT NULL",
                 ctx.slice(t[at].start, t[at + len - 1].end)

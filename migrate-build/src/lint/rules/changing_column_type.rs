@@ -3,9 +3,15 @@
 //! except for binary-coercible changes (widening a `varchar`, `varchar` to
 //! `text`, widening a `numeric`).
 
-use crate::lint::facts::{alter_column, skip_words, type_name, TypeName};
+use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use crate::lint::facts::TypeName;
+use crate::lint::locate;
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
+use crate::schema::names::fold;
 
 pub(crate) const DEF: RuleDef = RuleDef {
     summary: "ALTER COLUMN ... TYPE on an existing table (rewrite and index rebuild under ACCESS EXCLUSIVE)",
@@ -58,26 +64,34 @@ ALTER TABLE users ALTER COLUMN name TYPE varchar(200); -- was varchar(100)
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, _)) = ctx.alter_table() else {
+    let Some(alter) = &ctx.alter else {
         return;
     };
-    if ctx.alter_table_fresh() {
+    if alter.fresh {
         return;
     }
-    for &(a, b) in ctx.alter_actions() {
-        let Some((column, k)) = alter_column(t, a, b) else {
+    let table = &alter.table;
+    for action in &alter.actions {
+        let AlterTableOperation::AlterColumn {
+            column_name,
+            op:
+                AlterColumnOperation::SetDataType {
+                    data_type, using, ..
+                },
+        } = &*action.op
+        else {
             continue;
         };
-        let head = k;
-        let k = skip_words(t, k, &["SET", "DATA"]).unwrap_or(k);
-        if !t.get(k).is_some_and(|w| w.is("TYPE")) {
+        let column = fold(column_name);
+        let Some(name_at) = locate::token_at(t, ctx.source, column_name.span.start) else {
             continue;
-        }
-        let using = (k + 1..b).find(|&i| t[i].depth == 0 && t[i].is("USING"));
-        let end = (k + 1..b)
-            .find(|&i| t[i].depth == 0 && t[i].is_any(&["USING", "COLLATE"]))
-            .unwrap_or(b);
-        let Some(new) = type_name(t, k + 1, end) else {
+        };
+        // `[SET DATA] TYPE` after the column: the finding starts there.
+        let head = name_at + 1;
+        let Some(k) = action.find(t, head, &["TYPE"]) else {
+            continue;
+        };
+        let Some(new) = TypeName::of(data_type, t, k + 1) else {
             continue;
         };
         // The type an earlier statement of this file declared, else the one
@@ -112,14 +126,8 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
 
 /// Reads a type written as text (the schema model's declared type).
 fn type_from_text(text: &str) -> Option<TypeName> {
-    use sqlparser::dialect::PostgreSqlDialect;
-    use sqlparser::tokenizer::Tokenizer;
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, text)
-        .tokenize_with_location()
-        .ok()?;
-    let offsets = vec![0; tokens.len() + 1];
-    let toks = crate::lint::tokens::significant(&tokens, &offsets);
-    type_name(&toks, 0, toks.len())
+    let mut parser = Parser::new(&PostgreSqlDialect {}).try_with_sql(text).ok()?;
+    TypeName::read(&parser.parse_data_type().ok()?)
 }
 
 /// Whether changing `old` (unknown: `None`) to `new` only touches the catalog.

@@ -4,9 +4,12 @@
 //! transaction as the `ADD ... NOT VALID` (the lock of the ADD is held during
 //! the validation, so `NOT VALID` gained nothing).
 
-use crate::lint::facts::{add_constraint, ConstraintKind};
+use sqlparser::ast::{AlterTableOperation, TableConstraint};
+
+use crate::lint::facts::constraint_name;
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
+use crate::schema::names::fold;
 use crate::TransactionKind;
 
 pub(crate) const DEF: RuleDef = RuleDef {
@@ -57,69 +60,78 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, _)) = ctx.alter_table() else {
+    let Some(alter) = &ctx.alter else {
         return;
     };
-    let fresh = ctx.alter_table_fresh();
-    for &(a, b) in ctx.alter_actions() {
-        if let Some(c) = add_constraint(t, a, b) {
-            if c.not_valid
-                || fresh
-                || !matches!(c.kind, ConstraintKind::Check | ConstraintKind::ForeignKey)
-            {
-                continue;
-            }
-            let (what, lock) = if c.kind == ConstraintKind::Check {
-                ("CHECK", "an ACCESS EXCLUSIVE lock (no reads or writes)")
-            } else {
-                (
-                    "FOREIGN KEY",
-                    "SHARE ROW EXCLUSIVE locks on both tables (no writes)",
-                )
-            };
-            let name = c.name.clone().unwrap_or_else(|| "<name>".to_string());
-            let head = ctx.slice(t[a].start, t[c.kind_at.1 - 1].end);
-            let head = head.split_whitespace().collect::<Vec<_>>().join(" ");
-            let hint = if c.name.is_some() {
-                ""
-            } else {
-                " (name the constraint so it can be validated)"
-            };
-            out.push(
-                Rule::ConstraintMissingNotValid,
-                t[a].start,
-                t[c.kind_at.1 - 1].end,
-                format!("adding a {what} constraint scans all of `{}` while holding {lock}", table.name),
-                Some(format!(
-                    "end the action with `NOT VALID`{hint}, then run `ALTER TABLE {} VALIDATE CONSTRAINT {name}` in a later migration (it does not block reads or writes); `{head} ... NOT VALID`",
-                    table.name
-                )),
-            );
-        } else if ctx.transaction == TransactionKind::Transaction
-            && t[a].is("VALIDATE")
-            && t.get(a + 1).is_some_and(|w| w.is("CONSTRAINT"))
-        {
-            let Some(name) = t.get(a + 2).and_then(crate::lint::facts::ident) else {
-                continue;
-            };
-            let mut upto = ctx.facts.before(ctx.index).iter().collect::<Vec<_>>();
-            if let Some(current) = ctx.facts.of(ctx.index) {
-                upto.push(current);
-            }
-            let added_here = upto.iter().any(|f| {
-                f.not_valid
-                    .iter()
-                    .any(|(tb, c)| tb.same(table) && *c == name)
-            });
-            if added_here {
+    let table = &alter.table;
+    for action in &alter.actions {
+        match &*action.op {
+            AlterTableOperation::AddConstraint {
+                constraint,
+                not_valid: false,
+            } if !alter.fresh => {
+                let (what, words, lock): (_, &[&str], _) = match constraint {
+                    TableConstraint::Check(_) => (
+                        "CHECK",
+                        &["CHECK"],
+                        "an ACCESS EXCLUSIVE lock (no reads or writes)",
+                    ),
+                    TableConstraint::ForeignKey(_) => (
+                        "FOREIGN KEY",
+                        &["FOREIGN", "KEY"],
+                        "SHARE ROW EXCLUSIVE locks on both tables (no writes)",
+                    ),
+                    _ => continue,
+                };
+                let Some(kind) = action.find(t, action.start, words) else {
+                    continue;
+                };
+                let (start, end) = (t[action.start].start, t[kind + words.len() - 1].end);
+                let named = constraint_name(constraint).map(fold);
+                let name = named.clone().unwrap_or_else(|| "<name>".to_string());
+                let head = ctx.slice(start, end);
+                let head = head.split_whitespace().collect::<Vec<_>>().join(" ");
+                let hint = if named.is_some() {
+                    ""
+                } else {
+                    " (name the constraint so it can be validated)"
+                };
                 out.push(
                     Rule::ConstraintMissingNotValid,
-                    t[a].start,
-                    t[a + 2].end,
-                    format!("`{name}` is validated in the same transaction that added it NOT VALID: the ADD's lock is held through the validation"),
-                    Some("move the VALIDATE CONSTRAINT to a later migration (or make this migration `-- migrate:no-transaction`)".to_string()),
+                    start,
+                    end,
+                    format!("adding a {what} constraint scans all of `{}` while holding {lock}", table.name),
+                    Some(format!(
+                        "end the action with `NOT VALID`{hint}, then run `ALTER TABLE {} VALIDATE CONSTRAINT {name}` in a later migration (it does not block reads or writes); `{head} ... NOT VALID`",
+                        table.name
+                    )),
                 );
             }
+            AlterTableOperation::ValidateConstraint { name }
+                if ctx.transaction == TransactionKind::Transaction =>
+            {
+                let name = fold(name);
+                let mut upto = ctx.facts.before(ctx.index).iter().collect::<Vec<_>>();
+                if let Some(current) = ctx.facts.of(ctx.index) {
+                    upto.push(current);
+                }
+                let added_here = upto.iter().any(|f| {
+                    f.not_valid
+                        .iter()
+                        .any(|(tb, c)| tb.same(table) && *c == name)
+                });
+                if added_here {
+                    let a = action.start;
+                    out.push(
+                        Rule::ConstraintMissingNotValid,
+                        t[a].start,
+                        t[(a + 2).min(action.end - 1)].end,
+                        format!("`{name}` is validated in the same transaction that added it NOT VALID: the ADD's lock is held through the validation"),
+                        Some("move the VALIDATE CONSTRAINT to a later migration (or make this migration `-- migrate:no-transaction`)".to_string()),
+                    );
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -3,11 +3,15 @@
 //! application version still running). Down migrations are exempt: undoing
 //! is their job.
 
-use sqlparser::tokenizer::Token;
+use sqlparser::ast::{
+    AlterTableOperation, FromTable, ObjectName, ObjectType, Statement, TableFactor,
+};
 
-use crate::lint::facts::{delete_without_where, name_at, skip_words, truncated_tables, Name};
+use crate::lint::facts::name_of;
+use crate::lint::locate;
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
+use crate::schema::names::{fold, last_ident};
 use crate::Direction;
 
 pub(crate) const DEF: RuleDef = RuleDef {
@@ -56,101 +60,93 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     }
     let t = ctx.tokens;
     let Some(first) = t.first() else { return };
-    let fresh = |n: &Name| ctx.facts.created_before(ctx.index, n);
-    if first.is("DROP") && t.get(1).is_some_and(|w| w.is("TABLE")) {
-        let mut k = skip_words(t, 2, &["IF", "EXISTS"]).unwrap_or(2);
-        let mut names = Vec::new();
-        let mut end = t[1].end;
-        while let Some((name, next)) = name_at(t, k) {
-            end = t[next - 1].end;
-            names.push(name);
-            if !t.get(next).is_some_and(|w| w.is_token(&Token::Comma)) {
-                break;
+    let fresh =
+        |n: &ObjectName| name_of(n).is_some_and(|n| ctx.facts.created_before(ctx.index, &n));
+    // The byte just past the name `n` (its last part).
+    let end_of = |n: &ObjectName| {
+        last_ident(n)
+            .and_then(|i| locate::token_at(t, ctx.source, i.span.start))
+            .map(|k| t[k].end)
+    };
+    match ctx.ast {
+        Some(Statement::Drop {
+            object_type: ObjectType::Table,
+            names,
+            ..
+        }) => {
+            let lost: Vec<String> = names
+                .iter()
+                .filter(|n| !fresh(n))
+                .map(|n| format!("`{}`", name_of(n).map_or_else(|| n.to_string(), |n| n.name)))
+                .collect();
+            if lost.is_empty() && !names.is_empty() {
+                return;
             }
-            k = next + 1;
-        }
-        let lost: Vec<String> = names
-            .iter()
-            .filter(|n| !fresh(n))
-            .map(|n| format!("`{}`", n.name))
-            .collect();
-        if lost.is_empty() && !names.is_empty() {
-            return;
-        }
-        out.push(
-            Rule::Destructive,
-            first.start,
-            end,
-            format!("DROP TABLE deletes {} and all its rows", lost.join(", ")),
-            Some("drop it once no running code uses it, after a backup; say why with `-- migrate:allow destructive -- <reason>`".to_string()),
-        );
-    } else if first.is("TRUNCATE") {
-        let tables = truncated_tables(t);
-        if !tables.is_empty() && tables.iter().all(|(n, _)| fresh(n)) {
-            return;
-        }
-        let end = tables.last().map_or(first.end, |(_, i)| {
-            name_at(t, *i).map_or(first.end, |(_, next)| t[next - 1].end)
-        });
-        out.push(
-            Rule::Destructive,
-            first.start,
-            end,
-            "TRUNCATE deletes every row",
-            Some(
-                "if this is intended, say why with `-- migrate:allow destructive -- <reason>`"
-                    .to_string(),
-            ),
-        );
-    } else if first.is("DELETE") {
-        let Some((table, next)) = delete_without_where(t) else {
-            return;
-        };
-        if fresh(&table) {
-            return;
-        }
-        out.push(
-            Rule::Destructive,
-            first.start,
-            t[next - 1].end,
-            format!("DELETE without WHERE deletes every row of `{}`", table.name),
-            Some("add a WHERE clause; if every row must go, say why with `-- migrate:allow destructive -- <reason>`".to_string()),
-        );
-    } else if let Some((table, _)) = ctx.alter_table() {
-        if ctx.alter_table_created() {
-            return;
-        }
-        for &(a, b) in ctx.alter_actions() {
-            if !t[a].is("DROP")
-                || t.get(a + 1).is_some_and(|w| {
-                    w.is_any(&["CONSTRAINT", "DEFAULT", "NOT", "IDENTITY", "EXPRESSION"])
-                })
-            {
-                continue;
-            }
-            // MySQL's DROP INDEX/KEY/PRIMARY KEY: non-postgres-syntax.
-            if t.get(a + 1).is_some_and(|w| {
-                w.is_any(&["INDEX", "KEY", "PRIMARY", "FOREIGN", "CHECK", "PARTITION"])
-            }) {
-                continue;
-            }
-            let mut k = a + 1;
-            if t.get(k).is_some_and(|w| w.is("COLUMN")) {
-                k += 1;
-            }
-            let k = skip_words(t, k, &["IF", "EXISTS"]).unwrap_or(k);
-            let column = t
-                .get(k)
-                .and_then(crate::lint::facts::ident)
-                .unwrap_or_default();
+            let end = names.last().and_then(end_of).or(t.get(1).map(|w| w.end));
             out.push(
                 Rule::Destructive,
-                t[a].start,
-                t[b - 1].end,
-                format!("DROP COLUMN deletes `{column}` of `{}` and its data", table.name),
-                Some("deploy code that no longer uses the column first, keep a backup; say why with `-- migrate:allow destructive -- <reason>`".to_string()),
+                first.start,
+                end.unwrap_or(first.end),
+                format!("DROP TABLE deletes {} and all its rows", lost.join(", ")),
+                Some("drop it once no running code uses it, after a backup; say why with `-- migrate:allow destructive -- <reason>`".to_string()),
             );
         }
+        Some(Statement::Truncate(truncate)) => {
+            let tables = &truncate.table_names;
+            if !tables.is_empty() && tables.iter().all(|target| fresh(&target.name)) {
+                return;
+            }
+            let end = tables.last().and_then(|target| end_of(&target.name));
+            out.push(
+                Rule::Destructive,
+                first.start,
+                end.unwrap_or(first.end),
+                "TRUNCATE deletes every row",
+                Some(
+                    "if this is intended, say why with `-- migrate:allow destructive -- <reason>`"
+                        .to_string(),
+                ),
+            );
+        }
+        Some(Statement::Delete(delete)) if delete.selection.is_none() => {
+            let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+            let Some(TableFactor::Table { name, .. }) = from.first().map(|t| &t.relation) else {
+                return;
+            };
+            let (Some(table), Some(end)) = (name_of(name), end_of(name)) else {
+                return;
+            };
+            if ctx.facts.created_before(ctx.index, &table) {
+                return;
+            }
+            out.push(
+                Rule::Destructive,
+                first.start,
+                end,
+                format!("DELETE without WHERE deletes every row of `{}`", table.name),
+                Some("add a WHERE clause; if every row must go, say why with `-- migrate:allow destructive -- <reason>`".to_string()),
+            );
+        }
+        _ => {}
+    }
+    let Some(alter) = &ctx.alter else {
+        return;
+    };
+    if alter.created {
+        return;
+    }
+    for action in &alter.actions {
+        let AlterTableOperation::DropColumn { column_names, .. } = &*action.op else {
+            continue;
+        };
+        let column = column_names.first().map(fold).unwrap_or_default();
+        out.push(
+            Rule::Destructive,
+            t[action.start].start,
+            t[action.end - 1].end,
+            format!("DROP COLUMN deletes `{column}` of `{}` and its data", alter.table.name),
+            Some("deploy code that no longer uses the column first, keep a backup; say why with `-- migrate:allow destructive -- <reason>`".to_string()),
+        );
     }
 }
 

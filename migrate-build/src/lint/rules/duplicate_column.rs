@@ -1,9 +1,13 @@
 //! `duplicate-column`: the same column twice in one `CREATE TABLE`
 //! (PostgreSQL rejects it; usually a merge or copy-paste mistake).
 
-use crate::lint::facts::{column, create_table, table_elements};
+use sqlparser::ast::{Ident, Statement};
+
+use crate::lint::facts::name_of;
+use crate::lint::locate;
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
+use crate::schema::names::fold;
 
 pub(crate) const DEF: RuleDef = RuleDef {
     summary: "the same column twice in one CREATE TABLE",
@@ -40,29 +44,45 @@ CREATE TABLE users (id bigint, email text);
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, after)) = create_table(t) else {
+    let Some(Statement::CreateTable(create)) = ctx.ast else {
         return;
     };
+    let Some(table) = name_of(&create.name) else {
+        return;
+    };
+    // (name as stored, its token)
     let mut seen: Vec<(String, usize)> = Vec::new();
-    for (a, b) in table_elements(t, after) {
-        let Some(col) = column(t, a, b) else { continue };
+    for column in &create.columns {
+        let Some(at) = locate::token_at(t, ctx.source, column.name.span.start) else {
+            continue;
+        };
         // PostgreSQL compares the names cut to 63 bytes.
-        let stored = crate::schema::names::truncate(col.name.clone());
+        let stored = fold(&column.name);
         if let Some((_, first)) = seen.iter().find(|(n, _)| *n == stored) {
-            let tok = &t[col.name_at];
             out.push(
                 Rule::DuplicateColumn,
-                tok.start,
-                tok.end,
+                t[at].start,
+                t[at].end,
                 format!(
                     "column `{}` is defined twice in `{}` (first on line {})",
-                    col.name, table.name, t[*first].line
+                    written(&column.name),
+                    table.name,
+                    t[*first].line
                 ),
                 Some("remove or rename one of the two definitions".to_string()),
             );
         } else {
-            seen.push((stored, col.name_at));
+            seen.push((stored, at));
         }
+    }
+}
+
+/// A column name as the message shows it: folded, not truncated.
+fn written(name: &Ident) -> String {
+    if name.quote_style.is_some() {
+        name.value.clone()
+    } else {
+        name.value.to_lowercase()
     }
 }
 

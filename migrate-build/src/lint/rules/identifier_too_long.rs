@@ -4,7 +4,10 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::lint::facts::{add_column, column, create_table, name_at, skip_words, table_elements};
+use sqlparser::ast::{AlterTableOperation, Statement};
+
+use crate::lint::facts::{name_at, skip_words};
+use crate::lint::locate;
 use crate::lint::{Check, Findings, RuleDef, StatementContext, Tok};
 use crate::rule::{Level, Rule};
 
@@ -109,17 +112,18 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 }
             }
         }
-        if let Some((_, after)) = create_table(t) {
-            for (a, b) in table_elements(t, after) {
-                if let Some(col) = column(t, a, b) {
-                    sites.push(col.name_at);
-                }
-            }
+        if let Some(Statement::CreateTable(create)) = ctx.ast {
+            sites.extend(
+                create
+                    .columns
+                    .iter()
+                    .filter_map(|c| locate::token_at(t, ctx.source, c.name.span.start)),
+            );
         }
-    } else if ctx.alter_table().is_some() {
-        for &(a, b) in ctx.alter_actions() {
-            if let Some(col) = add_column(t, a, b) {
-                sites.push(col.name_at);
+    } else if let Some(alter) = &ctx.alter {
+        for action in &alter.actions {
+            if let AlterTableOperation::AddColumn { column_def, .. } = &*action.op {
+                sites.extend(locate::token_at(t, ctx.source, column_def.name.span.start));
             }
         }
     }

@@ -5,10 +5,13 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::lint::facts::{
-    add_column, alter_table, column, create_table, skip_words, table_elements,
+use sqlparser::ast::{
+    AlterTableOperation, ColumnDef, ColumnOption, FromTable, Ident, ObjectName, ObjectNamePart,
+    Statement, TableConstraint, TableFactor, TableObject, TableWithJoins,
 };
-use crate::lint::{Findings, StatementContext, Tok};
+
+use crate::lint::locate;
+use crate::lint::{Findings, StatementContext};
 use crate::rule::Rule;
 
 /// PostgreSQL's keywords that cannot name a table or a column unquoted:
@@ -136,7 +139,7 @@ pub(crate) fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     if ctx.ast.is_none() && ctx.postgres_only.is_none() {
         return;
     }
-    for i in naming_sites(ctx, t) {
+    for i in naming_sites(ctx) {
         let Some(tok) = t.get(i) else { continue };
         let Token::Word(w) = tok.token else { continue };
         if w.quote_style.is_some() || !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(&w.value)) {
@@ -158,81 +161,91 @@ pub(crate) fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     }
 }
 
-/// Indexes of the tokens that name a table or a column: each part of a
-/// qualified name.
-fn naming_sites(ctx: &StatementContext<'_>, t: &[Tok<'_>]) -> Vec<usize> {
-    let mut sites = Vec::new();
-    let Some(first) = t.first() else { return sites };
-    if let Some((_, after)) = create_table(t) {
-        name_parts(t, after, &mut sites);
-        for (a, b) in table_elements(t, after) {
-            if let Some(col) = column(t, a, b) {
-                sites.push(col.name_at);
+/// Indexes of the tokens that name a table or a column in the statement's
+/// tree: each part of a qualified name. A statement without a tree that the
+/// second grammar accepted is valid PostgreSQL, where no reserved word can
+/// be such a name.
+fn naming_sites(ctx: &StatementContext<'_>) -> Vec<usize> {
+    let mut names: Vec<&Ident> = Vec::new();
+    match ctx.ast {
+        Some(Statement::CreateTable(create)) => {
+            name(&create.name, &mut names);
+            for column in &create.columns {
+                column_names(column, &mut names);
+            }
+            for constraint in &create.constraints {
+                if let TableConstraint::ForeignKey(fk) = constraint {
+                    name(&fk.foreign_table, &mut names);
+                }
             }
         }
-    } else if let Some((_, after)) = alter_table(t) {
-        let end = if t
-            .get(after.wrapping_sub(1))
-            .is_some_and(|w| w.is_token(&Token::Mul))
-        {
-            after - 1
-        } else {
-            after
-        };
-        name_parts(t, end, &mut sites);
-        for &(a, b) in ctx.alter_actions() {
-            if let Some(col) = add_column(t, a, b) {
-                sites.push(col.name_at);
+        Some(Statement::AlterTable(alter)) => {
+            name(&alter.name, &mut names);
+            for operation in &alter.operations {
+                match operation {
+                    AlterTableOperation::AddColumn { column_def, .. } => {
+                        column_names(column_def, &mut names);
+                    }
+                    AlterTableOperation::AddConstraint {
+                        constraint: TableConstraint::ForeignKey(fk),
+                        ..
+                    } => name(&fk.foreign_table, &mut names),
+                    _ => {}
+                }
             }
         }
-    } else {
-        // The word that must follow the statement's first word, if any.
-        let after_first = if first.is("INSERT") {
-            skip_words(t, 1, &["INTO"])
-        } else if first.is("DELETE") {
-            skip_words(t, 1, &["FROM"])
-        } else if first.is("UPDATE") {
-            Some(1)
-        } else if first.is("TRUNCATE") {
-            Some(skip_words(t, 1, &["TABLE"]).unwrap_or(1))
-        } else {
-            None
-        };
-        if let Some(k) = after_first {
-            name_from(t, skip_words(t, k, &["ONLY"]).unwrap_or(k), &mut sites);
+        Some(Statement::Insert(insert)) => {
+            if let TableObject::TableName(table) = &insert.table {
+                name(table, &mut names);
+            }
         }
+        Some(Statement::Update(update)) => {
+            if let Some(table) = table_of(&update.table) {
+                name(table, &mut names);
+            }
+        }
+        Some(Statement::Delete(delete)) => {
+            let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+            if let Some(table) = from.first().and_then(table_of) {
+                name(table, &mut names);
+            }
+        }
+        Some(Statement::Truncate(truncate)) => {
+            if let Some(target) = truncate.table_names.first() {
+                name(&target.name, &mut names);
+            }
+        }
+        _ => {}
     }
-    if first.is_any(&["CREATE", "ALTER"]) {
-        for (i, w) in t.iter().enumerate() {
-            if w.is("REFERENCES") {
-                name_from(t, i + 1, &mut sites);
-            }
-        }
-    }
-    sites
+    names
+        .into_iter()
+        .filter_map(|ident| locate::token_at(ctx.tokens, ctx.source, ident.span.start))
+        .collect()
 }
 
-/// The parts of the name that starts at `t[k]`.
-fn name_from(t: &[Tok<'_>], k: usize, sites: &mut Vec<usize>) {
-    let mut k = k;
-    while t.get(k).is_some_and(Tok::is_word) {
-        sites.push(k);
-        if !t.get(k + 1).is_some_and(|p| p.is_token(&Token::Period)) {
-            break;
+/// The name of `column` and the table its `REFERENCES` names.
+fn column_names<'a>(column: &'a ColumnDef, names: &mut Vec<&'a Ident>) {
+    names.push(&column.name);
+    for option in &column.options {
+        if let ColumnOption::ForeignKey(fk) = &option.option {
+            name(&fk.foreign_table, names);
         }
-        k += 2;
     }
 }
 
-/// The parts of the name that ends just before `t[after]`.
-fn name_parts(t: &[Tok<'_>], after: usize, sites: &mut Vec<usize>) {
-    let Some(mut i) = after.checked_sub(1) else {
-        return;
-    };
-    sites.push(i);
-    while i >= 2 && t[i - 1].is_token(&Token::Period) {
-        i -= 2;
-        sites.push(i);
+/// The parts of `n`.
+fn name<'a>(n: &'a ObjectName, names: &mut Vec<&'a Ident>) {
+    names.extend(n.0.iter().filter_map(|part| match part {
+        ObjectNamePart::Identifier(ident) => Some(ident),
+        ObjectNamePart::Function(_) => None,
+    }));
+}
+
+/// The table of `t`, when it is one.
+fn table_of(t: &TableWithJoins) -> Option<&ObjectName> {
+    match &t.relation {
+        TableFactor::Table { name, .. } => Some(name),
+        _ => None,
     }
 }
 

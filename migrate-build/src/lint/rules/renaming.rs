@@ -2,9 +2,11 @@
 //! `ALTER TABLE ... RENAME TO n`: the application that is still running
 //! during the deploy uses the old name and fails.
 
-use crate::lint::facts::{ident, Name};
+use sqlparser::ast::{AlterTableOperation, RenameTableNameKind};
+
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
+use crate::schema::names::{fold, last_ident};
 
 pub(crate) const DEF: RuleDef = RuleDef {
     summary: "RENAME of a table or column (breaks the application version still running during the deploy)",
@@ -50,51 +52,45 @@ CREATE VIEW customer AS SELECT * FROM customers;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, _)) = ctx.alter_table() else {
+    let Some(alter) = &ctx.alter else {
         return;
     };
-    if ctx.alter_table_created() {
+    if alter.created {
         return;
     }
-    for &(a, b) in ctx.alter_actions() {
-        if !t[a].is("RENAME") {
-            continue;
-        }
-        let Some(next) = t.get(a + 1) else { continue };
-        if next.is("CONSTRAINT") {
-            continue;
-        }
-        if next.is("TO") {
-            // Not when a later statement keeps the old name as a view.
-            let new = t.get(a + 2).and_then(ident).unwrap_or_default();
-            out.push_unless_view_later(
-                Name {
-                    schema: table.schema.clone(),
-                    name: table.name.clone(),
-                },
-                Rule::Renaming,
-                t[a].start,
-                t[b - 1].end,
-                format!("renaming table `{}` breaks the application version still running during the deploy", table.name),
-                Some(format!(
-                    "keep the old name working: follow with `CREATE VIEW {} AS SELECT * FROM {new}` (drop it once no code uses it)",
-                    table.name
-                )),
-            );
-        } else {
-            let column = t[a..b]
-                .iter()
-                .skip(1)
-                .find(|w| !w.is("COLUMN"))
-                .and_then(ident)
-                .unwrap_or_default();
-            out.push(
-                Rule::Renaming,
-                t[a].start,
-                t[b - 1].end,
-                format!("renaming column `{column}` of `{}` breaks the application version still running during the deploy", table.name),
-                Some("add the new column, write both and backfill, move reads to it, and drop the old column in a later deploy".to_string()),
-            );
+    let table = &alter.table;
+    for action in &alter.actions {
+        let (start, end) = (t[action.start].start, t[action.end - 1].end);
+        match &*action.op {
+            AlterTableOperation::RenameTable {
+                table_name: RenameTableNameKind::To(new),
+            } => {
+                // Not when a later statement keeps the old name as a view.
+                let new = last_ident(new).map(fold).unwrap_or_default();
+                out.push_unless_view_later(
+                    table.clone(),
+                    Rule::Renaming,
+                    start,
+                    end,
+                    format!("renaming table `{}` breaks the application version still running during the deploy", table.name),
+                    Some(format!(
+                        "keep the old name working: follow with `CREATE VIEW {} AS SELECT * FROM {new}` (drop it once no code uses it)",
+                        table.name
+                    )),
+                );
+            }
+            AlterTableOperation::RenameColumn {
+                old_column_name, ..
+            } => {
+                out.push(
+                    Rule::Renaming,
+                    start,
+                    end,
+                    format!("renaming column `{}` of `{}` breaks the application version still running during the deploy", fold(old_column_name), table.name),
+                    Some("add the new column, write both and backfill, move reads to it, and drop the old column in a later deploy".to_string()),
+                );
+            }
+            _ => {}
         }
     }
 }

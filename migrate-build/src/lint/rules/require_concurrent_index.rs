@@ -8,7 +8,9 @@
 //! partitioned parent is created invalid and completed by attaching the
 //! partitions' indexes, each of which can be built concurrently).
 
-use crate::lint::facts::{create_index, snippet};
+use sqlparser::ast::Statement;
+
+use crate::lint::facts::{name_of, snippet};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 use crate::TransactionKind;
@@ -57,15 +59,23 @@ CONCURRENTLY` it and retry (the `IF NOT EXISTS` would otherwise keep the invalid
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some(index) = create_index(t) else { return };
-    if index.concurrently || index.only {
+    let Some(Statement::CreateIndex(index)) = ctx.ast else {
+        return;
+    };
+    if index.concurrently {
         return;
     }
-    let Some(table) = &index.table else { return };
-    if ctx.facts.fresh_before(ctx.index, table) {
+    let Some(table) = name_of(&index.table_name) else {
+        return;
+    };
+    if ctx.facts.fresh_before(ctx.index, &table) {
         return;
     }
-    let head_end = t[index.index_at].end;
+    // `CREATE [UNIQUE] INDEX`
+    let Some(index_at) = (1..t.len().min(3)).find(|&k| t[k].is("INDEX")) else {
+        return;
+    };
+    let head_end = t[index_at].end;
     let rest = snippet(ctx.source, head_end, ctx.span.end);
     let head = snippet(ctx.source, t[0].start, head_end);
     let rewrite = format!("{head} CONCURRENTLY {rest}");

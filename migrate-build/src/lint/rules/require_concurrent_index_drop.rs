@@ -3,12 +3,12 @@
 //! while it waits for running queries, every new query on the table queues
 //! behind it. Not flagged: indexes created earlier in the same migration.
 
-use crate::lint::facts::{name_at, skip_words, snippet};
+use sqlparser::ast::{ObjectType, Statement};
+
+use crate::lint::facts::{name_of, snippet, Name};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 use crate::TransactionKind;
-use sqlparser::tokenizer::Token;
-
 pub(crate) const DEF: RuleDef = RuleDef {
     summary: "DROP INDEX without CONCURRENTLY (ACCESS EXCLUSIVE lock on the table)",
     default_level: Level::Warn,
@@ -48,28 +48,26 @@ DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    if !(t.first().is_some_and(|w| w.is("DROP")) && t.get(1).is_some_and(|w| w.is("INDEX"))) {
+    let Some(Statement::Drop {
+        object_type: ObjectType::Index,
+        names,
+        table,
+        ..
+    }) = ctx.ast
+    else {
         return;
-    }
-    if t.get(2).is_some_and(|w| w.is("CONCURRENTLY")) {
+    };
+    // `DROP INDEX i ON t` is MySQL: non-postgres-syntax reports it.
+    if table.is_some() || t.get(2).is_some_and(|w| w.is("CONCURRENTLY")) {
         return;
     }
     // The dropped indexes: all created earlier in this file => fine.
-    let mut k = skip_words(t, 2, &["IF", "EXISTS"]).unwrap_or(2);
-    let mut names = Vec::new();
-    while let Some((name, next)) = name_at(t, k) {
-        names.push(name);
-        if !t.get(next).is_some_and(|w| w.is_token(&Token::Comma)) {
-            break;
-        }
-        k = next + 1;
-    }
-    let fresh = !names.is_empty()
+    let names: Vec<Name> = names.iter().filter_map(name_of).collect();
+    if !names.is_empty()
         && names
             .iter()
-            .all(|n| ctx.facts.index_created_before(ctx.index, n));
-    if fresh || t.iter().any(|w| w.depth == 0 && w.is("ON")) {
-        // `DROP INDEX i ON t` is MySQL: non-postgres-syntax reports it.
+            .all(|n| ctx.facts.index_created_before(ctx.index, n))
+    {
         return;
     }
     let rest = snippet(ctx.source, t[1].end, ctx.span.end);

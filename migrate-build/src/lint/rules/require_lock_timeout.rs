@@ -3,7 +3,9 @@
 //! earlier in the file and no runner-level lock timeout
 //! (`Config::runner_lock_timeout(true)`).
 
-use crate::lint::facts::{name_at, truncated_tables, Name};
+use sqlparser::ast::{ObjectType, Statement};
+
+use crate::lint::facts::{name_of, Name};
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 
@@ -82,34 +84,36 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let fresh =
         |n: &Name| ctx.facts.fresh_before(ctx.index, n) || ctx.facts.created_before(ctx.index, n);
     let head_end = |n: usize| t[n.min(t.len()) - 1].end;
-    let (what, end) = if let Some((table, from)) = ctx.alter_table() {
-        if fresh(table)
-            || ctx
-                .alter_actions()
-                .iter()
-                .all(|&(a, b)| weak_action(t, a, b))
-        {
+    let (what, end) = if let Some(alter) = &ctx.alter {
+        if fresh(&alter.table) || alter.ranges(t).iter().all(|&(a, b)| weak_action(t, a, b)) {
             return;
         }
-        (format!("ALTER TABLE {}", table.name), head_end(from))
-    } else if first.is("DROP") && t.get(1).is_some_and(|w| w.is("TABLE")) {
-        let k = if t.get(2).is_some_and(|w| w.is("IF")) {
-            4
-        } else {
-            2
-        };
-        match name_at(t, k) {
-            Some((n, _)) if fresh(&n) => return,
-            _ => ("DROP TABLE".to_string(), t[1].end),
+        (
+            format!("ALTER TABLE {}", alter.table.name),
+            head_end(alter.from),
+        )
+    } else if let Some(Statement::Drop {
+        object_type: ObjectType::Table,
+        names,
+        ..
+    }) = ctx.ast
+    {
+        if names.first().and_then(name_of).is_some_and(|n| fresh(&n)) {
+            return;
         }
+        ("DROP TABLE".to_string(), t[1].end)
     } else if first.is("DROP") && t.get(1).is_some_and(|w| w.is("INDEX")) {
         if t.get(2).is_some_and(|w| w.is("CONCURRENTLY")) {
             return;
         }
         ("DROP INDEX".to_string(), t[1].end)
-    } else if first.is("TRUNCATE") {
-        let tables = truncated_tables(t);
-        if !tables.is_empty() && tables.iter().all(|(n, _)| fresh(n)) {
+    } else if let Some(Statement::Truncate(truncate)) = ctx.ast {
+        let tables = &truncate.table_names;
+        if !tables.is_empty()
+            && tables
+                .iter()
+                .all(|target| name_of(&target.name).is_some_and(|n| fresh(&n)))
+        {
             return;
         }
         ("TRUNCATE".to_string(), first.end)

@@ -2,9 +2,13 @@
 //! existing table scans every row under an ACCESS EXCLUSIVE lock, unless a
 //! validated `CHECK (c IS NOT NULL)` proves it (PostgreSQL 12+).
 
-use crate::lint::facts::{alter_column, Name};
+use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
+
+use crate::lint::facts::Name;
+use crate::lint::locate;
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
+use crate::schema::names::fold;
 
 pub(crate) const DEF: RuleDef = RuleDef {
     summary:
@@ -56,19 +60,28 @@ ALTER TABLE users DROP CONSTRAINT IF EXISTS users_email_not_null;
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, _)) = ctx.alter_table() else {
+    let Some(alter) = &ctx.alter else {
         return;
     };
-    if ctx.alter_table_fresh() {
+    if alter.fresh {
         return;
     }
-    for &(a, b) in ctx.alter_actions() {
-        let Some((column, k)) = alter_column(t, a, b) else {
+    let table = &alter.table;
+    for action in &alter.actions {
+        let AlterTableOperation::AlterColumn {
+            column_name,
+            op: AlterColumnOperation::SetNotNull,
+        } = &*action.op
+        else {
             continue;
         };
-        if !crate::lint::tokens::starts_with_words(t, k, &["SET", "NOT", "NULL"]) {
+        let column = fold(column_name);
+        let Some(name_at) = locate::token_at(t, ctx.source, column_name.span.start) else {
             continue;
-        }
+        };
+        let Some(k) = action.find(t, name_at + 1, &["SET", "NOT", "NULL"]) else {
+            continue;
+        };
         if ctx.facts.settings.postgres_version >= 12 && proven(ctx, table, &column) {
             continue;
         }

@@ -3,9 +3,13 @@
 //! table without `USING INDEX`: the unique index is built under an ACCESS
 //! EXCLUSIVE lock.
 
-use crate::lint::facts::{add_column, add_constraint, ConstraintKind};
+use sqlparser::ast::{AlterTableOperation, ColumnOption, TableConstraint};
+
+use crate::lint::facts::constraint_name;
+use crate::lint::locate;
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
+use crate::schema::names::fold;
 
 pub(crate) const DEF: RuleDef = RuleDef {
     summary: "ADD UNIQUE / ADD PRIMARY KEY on an existing table without USING INDEX (index built under ACCESS EXCLUSIVE)",
@@ -50,52 +54,65 @@ ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, _)) = ctx.alter_table() else {
+    let Some(alter) = &ctx.alter else {
         return;
     };
-    if ctx.alter_table_fresh() {
+    if alter.fresh {
         return;
     }
-    for &(a, b) in ctx.alter_actions() {
-        if let Some(c) = add_constraint(t, a, b) {
-            if c.using_index
-                || !matches!(c.kind, ConstraintKind::Unique | ConstraintKind::PrimaryKey)
-            {
-                continue;
-            }
-            let what = if c.kind == ConstraintKind::Unique {
-                "UNIQUE"
-            } else {
-                "PRIMARY KEY"
-            };
-            let name = c
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{}_key", table.name));
-            out.push(
-                Rule::UniqueConstraintWithoutIndex,
-                t[a].start,
-                t[c.kind_at.1 - 1].end,
-                format!("ADD {what} builds its index on `{}` under an ACCESS EXCLUSIVE lock", table.name),
-                Some(format!(
-                    "first `CREATE UNIQUE INDEX CONCURRENTLY {name} ON {} (...)` in a `-- migrate:no-transaction` migration, then `ADD CONSTRAINT {name} {what} USING INDEX {name}`",
-                    table.name
-                )),
-            );
-        } else if let Some(col) = add_column(t, a, b) {
-            let at = col
-                .find(t, "UNIQUE")
-                .map(|i| (i, i))
-                .or_else(|| col.has(t, &["PRIMARY", "KEY"]).map(|i| (i, i + 1)));
-            if let Some((i, j)) = at {
+    let table = &alter.table;
+    for action in &alter.actions {
+        match &*action.op {
+            AlterTableOperation::AddConstraint { constraint, .. } => {
+                let (what, words): (_, &[&str]) = match constraint {
+                    TableConstraint::Unique(_) => ("UNIQUE", &["UNIQUE"]),
+                    TableConstraint::PrimaryKey(_) => ("PRIMARY KEY", &["PRIMARY", "KEY"]),
+                    _ => continue,
+                };
+                let Some(kind) = action.find(t, action.start, words) else {
+                    continue;
+                };
+                let name = constraint_name(constraint)
+                    .map(fold)
+                    .unwrap_or_else(|| format!("{}_key", table.name));
                 out.push(
                     Rule::UniqueConstraintWithoutIndex,
-                    t[i].start,
-                    t[j].end,
-                    format!("a {} column builds its index on `{}` under an ACCESS EXCLUSIVE lock", ctx.slice(t[i].start, t[j].end).to_uppercase(), table.name),
-                    Some("add the column without it, `CREATE UNIQUE INDEX CONCURRENTLY` in a `-- migrate:no-transaction` migration, then `ADD CONSTRAINT ... UNIQUE USING INDEX ...`".to_string()),
+                    t[action.start].start,
+                    t[kind + words.len() - 1].end,
+                    format!("ADD {what} builds its index on `{}` under an ACCESS EXCLUSIVE lock", table.name),
+                    Some(format!(
+                        "first `CREATE UNIQUE INDEX CONCURRENTLY {name} ON {} (...)` in a `-- migrate:no-transaction` migration, then `ADD CONSTRAINT {name} {what} USING INDEX {name}`",
+                        table.name
+                    )),
                 );
             }
+            AlterTableOperation::AddColumn { column_def, .. } => {
+                let has =
+                    |f: fn(&ColumnOption) -> bool| column_def.options.iter().any(|o| f(&o.option));
+                let Some(name_at) = locate::token_at(t, ctx.source, column_def.name.span.start)
+                else {
+                    continue;
+                };
+                let at = if has(|o| matches!(o, ColumnOption::Unique(_))) {
+                    action.find(t, name_at + 1, &["UNIQUE"]).map(|i| (i, i))
+                } else if has(|o| matches!(o, ColumnOption::PrimaryKey(_))) {
+                    action
+                        .find(t, name_at + 1, &["PRIMARY", "KEY"])
+                        .map(|i| (i, i + 1))
+                } else {
+                    None
+                };
+                if let Some((i, j)) = at {
+                    out.push(
+                        Rule::UniqueConstraintWithoutIndex,
+                        t[i].start,
+                        t[j].end,
+                        format!("a {} column builds its index on `{}` under an ACCESS EXCLUSIVE lock", ctx.slice(t[i].start, t[j].end).to_uppercase(), table.name),
+                        Some("add the column without it, `CREATE UNIQUE INDEX CONCURRENTLY` in a `-- migrate:no-transaction` migration, then `ADD CONSTRAINT ... UNIQUE USING INDEX ...`".to_string()),
+                    );
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -5,9 +5,13 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::lint::facts::{add_column, type_name, Column};
+use sqlparser::ast::{AlterTableOperation, ColumnOption};
+
+use crate::lint::facts::TypeName;
+use crate::lint::locate;
 use crate::lint::{Check, Findings, RuleDef, StatementContext, Tok};
 use crate::rule::{Level, Rule};
+use crate::schema::names::fold;
 
 pub(crate) const DEF: RuleDef = RuleDef {
     summary: "ADD COLUMN with a volatile DEFAULT (gen_random_uuid(), clock_timestamp(), nextval(), serial, identity): table rewrite",
@@ -68,23 +72,27 @@ const VOLATILE: &[&str] = &[
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     let t = ctx.tokens;
-    let Some((table, _)) = ctx.alter_table() else {
+    let Some(alter) = &ctx.alter else {
         return;
     };
-    if ctx.alter_table_fresh() {
+    if alter.fresh {
         return;
     }
+    let table = &alter.table;
     let old = ctx.facts.settings.postgres_version < 11;
-    for &(a, b) in ctx.alter_actions() {
-        let Some(col) = add_column(t, a, b) else {
+    for action in &alter.actions {
+        let AlterTableOperation::AddColumn { column_def, .. } = &*action.op else {
+            continue;
+        };
+        let Some(name_at) = locate::token_at(t, ctx.source, column_def.name.span.start) else {
             continue;
         };
         let help = format!(
             "add `{c}` without the default, then `ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT ...` (new rows only) and backfill the existing rows in batches",
-            c = col.name,
+            c = fold(&column_def.name),
             t = table.name
         );
-        if let Some(ty) = type_name(t, col.ty.0, col.ty.1) {
+        if let Some(ty) = TypeName::of(&column_def.data_type, t, name_at + 1) {
             if matches!(ty.base.as_str(), "serial" | "bigserial" | "smallserial") {
                 out.push(
                     Rule::VolatileDefault,
@@ -96,9 +104,12 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 continue;
             }
         }
-        if let Some(g) = col.find(t, "GENERATED") {
-            let end = (g..b).find(|&i| t[i].is("IDENTITY") || t[i].is("STORED"));
-            if let Some(end) = end {
+        let option = |f: fn(&ColumnOption) -> bool| column_def.options.iter().any(|o| f(&o.option));
+        if option(|o| matches!(o, ColumnOption::Generated { .. })) {
+            let g = action.find(t, name_at + 1, &["GENERATED"]);
+            let end =
+                g.and_then(|g| (g..action.end).find(|&i| t[i].is("IDENTITY") || t[i].is("STORED")));
+            if let (Some(g), Some(end)) = (g, end) {
                 out.push(
                     Rule::VolatileDefault,
                     t[g].start,
@@ -109,10 +120,13 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 continue;
             }
         }
-        let Some(d) = col.find(t, "DEFAULT") else {
+        if !option(|o| matches!(o, ColumnOption::Default(_))) {
+            continue;
+        }
+        let Some(d) = action.find(t, name_at + 1, &["DEFAULT"]) else {
             continue;
         };
-        let (e0, e1) = default_expr(t, &col, d);
+        let (e0, e1) = default_expr(t, action.end, d);
         if e0 >= e1 {
             continue;
         }
@@ -136,27 +150,15 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     }
 }
 
-/// Token range of the expression after `DEFAULT` at `t[d]`.
-fn default_expr(t: &[Tok<'_>], col: &Column, d: usize) -> (usize, usize) {
+/// Token range of the expression after `DEFAULT` at `t[d]` (in an action
+/// that ends at `end`).
+fn default_expr(t: &[Tok<'_>], end: usize, d: usize) -> (usize, usize) {
     let depth = t[d].depth;
     let mut k = d + 2;
-    while k < col.end
-        && !(t[k].depth == depth
-            && t[k].is_any(&[
-                "NOT",
-                "NULL",
-                "CONSTRAINT",
-                "CHECK",
-                "REFERENCES",
-                "UNIQUE",
-                "PRIMARY",
-                "GENERATED",
-                "COLLATE",
-            ]))
-    {
+    while k < end && !(t[k].depth == depth && t[k].is_any(locate::CONSTRAINT_WORDS)) {
         k += 1;
     }
-    (d + 1, k.min(col.end))
+    (d + 1, k.min(end))
 }
 
 /// The first call of a volatile function in `t[a..b]`: its token range.
