@@ -1516,8 +1516,8 @@ pub(super) mod window_tests {
 #[cfg(test)]
 mod piece_tests {
     use super::window_tests::{assert_windows_agree, check_with, diagnostics, record};
-    use crate::layout::TxRule;
     use super::*;
+    use crate::layout::TxRule;
 
     /// How many pieces reading `sql` with windows of `window` bytes checks,
     /// per statement in pieces.
