@@ -16,6 +16,11 @@
 #   one_insert  one single INSERT statement of 10 MB (the worst case: one
 #               statement holds everything)
 #   many_small  `SELECT 1;` repeated to 10 MB (many tiny statements)
+#   copy_only   `COPY ... FROM stdin` blocks of 250 rows to 10 MB (a data
+#               dump: no statement ends outside a COPY)
+#   one_select  one `INSERT ... SELECT ... FROM (VALUES ...)` of 10 MB: a
+#               giant statement that cannot be read in pieces (refused at
+#               the 4 MiB statement limit)
 #
 # Usage: benches/check_memory.sh   (from the workspace root; builds the
 # example first; BIN=... to measure another build of it)
@@ -66,6 +71,22 @@ sys.stdout.write("INSERT INTO t (a, b, c) VALUES\n" + row * n + "(2, '"'"'x'"'"'
 '
 }
 small() { printf 'SELECT 1;\n' | repeat_to 10485760; }
+copies() {
+    python3 -c '
+row = "1\tsome text; with a semicolon\t\u00e9\n"
+block = "COPY t (a, b, c) FROM stdin;\n" + row * 250 + "\\.\n"
+import sys
+sys.stdout.write(block * (10 * 1024 * 1024 // len(block)))
+'
+}
+one_select() {
+    python3 -c '
+row = "(1, '"'"'some text; with a semicolon'"'"', '"'"'\u00e9'"'"'),\n"
+import sys
+n = 10 * 1024 * 1024 // len(row)
+sys.stdout.write("INSERT INTO t (a, b, c) SELECT * FROM (VALUES\n" + row * n + "(2, '"'"'x'"'"', '"'"'y'"'"')) AS v (a, b, c);\n")
+'
+}
 tiny() { printf 'SELECT 1;\n'; }
 
 fixture baseline 0001_tiny.up.sql tiny
@@ -73,6 +94,8 @@ fixture ddl_1mb 0001_ddl.up.sql ddl
 fixture insert_10mb 0001_seed.up.sql inserts
 fixture one_insert 0001_seed.up.sql one_insert
 fixture many_small 0001_small.up.sql small
+fixture copy_only 0001_copy.up.sql copies
+fixture one_select 0001_select.up.sql one_select
 
 peak_kb() { # dir, then the command (run in dir) without the file
     local dir=$1 log=$WORK/time.log
@@ -81,14 +104,15 @@ peak_kb() { # dir, then the command (run in dir) without the file
     grep 'Maximum resident set size' "$log" | awk '{print $NF}'
 }
 one() { peak_kb "$1" "$BIN" "$(ls "$1"/migrations/*.sql)"; }
-cli() { peak_kb "$1" "$CLI" lint; }
+# Without the CLI binary (NO_CLI=1 or not built), its columns stay empty.
+cli() { if [[ -x "$CLI" && -z "${NO_CLI:-}" ]]; then peak_kb "$1" "$CLI" lint; else echo 0; fi; }
 
 base=$(one "$WORK/baseline")
 cli_base=$(cli "$WORK/baseline")
 printf '| fixture | file size | check_file peak RSS | (peak - baseline) / size | `pgmigrate lint` peak RSS | (peak - baseline) / size |\n'
 printf '| --- | ---: | ---: | ---: | ---: | ---: |\n'
 awk -v k="$base" -v c="$cli_base" 'BEGIN{printf "| baseline (one line) | 10 B | %.1f MB | | %.1f MB | |\n", k/1024, c/1024}'
-for name in ddl_1mb insert_10mb one_insert many_small; do
+for name in ${FIXTURES:-ddl_1mb insert_10mb one_insert many_small copy_only one_select}; do
     dir=$WORK/$name
     size=$(stat -c %s "$dir"/migrations/*.sql)
     peak=$(one "$dir")

@@ -81,6 +81,25 @@ impl Config {
         )
     }
 
+    /// [`Config::check_file`] reading windows that start at `window` bytes
+    /// (the default is 16 KiB), so that short inputs are read in several
+    /// windows and in pieces: for differential fuzzing against
+    /// `usize::MAX` (one window).
+    #[cfg(fuzzing)]
+    #[doc(hidden)]
+    pub fn check_file_in_windows(
+        &self,
+        display_path: &str,
+        bytes: &[u8],
+        direction: Direction,
+        window: usize,
+    ) -> FileCheck {
+        parse::TEST_WINDOW.with(|w| w.set(Some(window)));
+        let result = self.check_file(display_path, bytes, direction);
+        parse::TEST_WINDOW.with(|w| w.set(None));
+        result
+    }
+
     /// [`Config::check_file`] with the transaction rule of a layout, against
     /// the schema `model` (changed by the file).
     pub(crate) fn check_part(
@@ -126,6 +145,7 @@ impl Config {
                 findings: Vec::new(),
                 path_before: model.search_path.clone(),
                 marks: Vec::new(),
+                shared: std::collections::HashSet::new(),
                 model: &mut *model,
             };
             let rerun = match parse::parse_visiting(body, base, mode, &mut visitor) {
@@ -338,6 +358,9 @@ struct LintVisitor<'t> {
     /// Per statement linted: the model's journal position before it, and
     /// its index (see [`restore::differences`]).
     marks: Vec<(usize, usize)>,
+    /// The findings outside its own rows of the statement being checked in
+    /// pieces, reported once (see [`parse::Piece`]).
+    shared: std::collections::HashSet<(Rule, usize, usize, String)>,
 }
 
 impl LintVisitor<'_> {
@@ -464,6 +487,46 @@ impl parse::Visitor for LintVisitor<'_> {
 
     fn unparsed(&mut self, index: usize, statements: &Statements, tokens: &[Tok<'_>]) {
         self.lint(index, statements, None, tokens);
+    }
+
+    fn piece(
+        &mut self,
+        index: usize,
+        statements: &Statements,
+        ast: Box<sqlparser::ast::Statement>,
+        tokens: &[Tok<'_>],
+        piece: parse::Piece,
+    ) {
+        let before = self.findings.len();
+        if piece.first {
+            self.with_tree += 1;
+            self.shared.clear();
+            self.lint(index, statements, Some(&ast), tokens);
+        } else if let (Some(ready), Some(&span)) = (&mut self.ready, statements.spans.get(index)) {
+            ready.linter.statement(
+                index,
+                span,
+                statements.postgres_only(index),
+                Some(&ast),
+                tokens,
+                self.text,
+                self.model,
+                &mut self.findings,
+            );
+        }
+        // What a piece finds in its own rows is its own; the rest (on the
+        // head, or on the whole statement) every piece finds again: keep it
+        // once. (No finding of an `INSERT` waits for a later view, so no
+        // position of `Linter::unless_view_later` moves.)
+        let mut new = self.findings.split_off(before);
+        let shared = &mut self.shared;
+        new.retain(|(f, _)| {
+            if piece.rows.contains(&f.start) && f.end <= piece.rows.end {
+                return true;
+            }
+            shared.insert((f.rule, f.start, f.end, f.message.clone()))
+        });
+        self.findings.append(&mut new);
     }
 }
 

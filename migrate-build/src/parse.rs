@@ -13,7 +13,9 @@
 //! tokens of a text do not depend on what came before it, and a `;` the
 //! tokenizer emitted does not depend on what follows it. The one exception is
 //! the `;` of `COPY ... FROM stdin`, after which the tokenizer reads data
-//! rows; no window ends at the `;` of a `COPY`.
+//! rows: such a window ends after the data block's `\.` line instead.
+//! A statement too large for a window is read whole, or in pieces when it
+//! is an `INSERT ... VALUES` (see [`pieces`]).
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
@@ -29,22 +31,78 @@ use crate::syntax::tokens::{is_trivia, significant_by};
 use crate::syntax::{Finding, Statements, Tok};
 use crate::{hint, StatementSpan};
 
+mod pieces;
+
+pub(crate) use pieces::Piece;
+
 /// The size in bytes a window grows to before it ends at the next top-level
 /// `;` (it doubles while it holds none). Its tokens take about a hundred
 /// times its size, a constant part of the check's memory; smaller windows
 /// cost throughput (each one starts a tokenizer and a parser).
 pub(crate) const WINDOW: usize = 16 * 1024;
 
-#[cfg(test)]
+#[cfg(any(test, fuzzing))]
 thread_local! {
-    /// A window size for the tests of this thread (see [`window_size`]).
+    /// A window size for the tests (and fuzz targets) of this thread (see
+    /// [`window_size`]).
     pub(crate) static TEST_WINDOW: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// The longest statement that is checked whole (4 MiB): checking one holds
+/// its tokens and tree at once, about 80 times its size, so this bounds the
+/// memory of the check by a constant. An `INSERT ... VALUES` of any length
+/// is read in pieces instead.
+const STATEMENT_LIMIT: usize = 4 * 1024 * 1024;
+
+#[cfg(any(test, fuzzing))]
+thread_local! {
+    /// A [`STATEMENT_LIMIT`] for the tests of this thread.
+    pub(crate) static TEST_STATEMENT_LIMIT: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// [`STATEMENT_LIMIT`], or in tests what [`TEST_STATEMENT_LIMIT`] says.
+fn statement_limit() -> usize {
+    #[cfg(any(test, fuzzing))]
+    if let Some(limit) = TEST_STATEMENT_LIMIT.with(std::cell::Cell::get) {
+        return limit;
+    }
+    STATEMENT_LIMIT
+}
+
+/// The error for a statement from body offset `start` that is longer than
+/// [`statement_limit`]: nothing after its start is checked.
+fn statement_too_large(file: &File<'_>, start: usize) -> Finding {
+    let rest = &file.text[start..];
+    let from = start + (rest.len() - rest.trim_start().len());
+    let limit = statement_limit();
+    let size = if limit >= 1024 * 1024 {
+        format!("{} MiB", limit / (1024 * 1024))
+    } else {
+        format!("{limit} bytes")
+    };
+    Finding {
+        rule: Rule::UnreadableFile,
+        start: file.base + from,
+        end: file.base + next_char_end(file.text, from),
+        message: format!(
+            "this statement is longer than {size} (or a quote, comment or parenthesis in it is \
+             never closed): too large to check, so nothing from here to the end of the file was \
+             checked"
+        ),
+        help: Some(
+            "split it into several statements; load large data with `COPY`, or with \
+             `INSERT ... VALUES`, which is checked in pieces of any length"
+                .to_string(),
+        ),
+        notes: Vec::new(),
+        cap: None,
+    }
 }
 
 /// The size windows start at: [`WINDOW`], or in tests what [`TEST_WINDOW`]
 /// says (tiny windows put every boundary case in a short text).
 pub(crate) fn window_size() -> usize {
-    #[cfg(test)]
+    #[cfg(any(test, fuzzing))]
     if let Some(size) = TEST_WINDOW.with(std::cell::Cell::get) {
         return size;
     }
@@ -108,6 +166,19 @@ pub(crate) trait Visitor {
     /// `postgres_only` kind is set when the second grammar accepted it);
     /// called in file order with [`Visitor::parsed`].
     fn unparsed(&mut self, index: usize, statements: &Statements, tokens: &[Tok<'_>]);
+    /// One piece of statement `index`, which is checked in pieces (see
+    /// [`pieces`]): `ast` is the statement's head with some of its rows,
+    /// `tokens` their significant tokens. Every piece parsed; called in file
+    /// order, for each piece of the statement instead of
+    /// [`Visitor::parsed`].
+    fn piece(
+        &mut self,
+        index: usize,
+        statements: &Statements,
+        ast: Box<sqlparser::ast::Statement>,
+        tokens: &[Tok<'_>],
+        piece: Piece,
+    );
 }
 
 #[cfg(test)]
@@ -145,6 +216,19 @@ impl Visitor for KeepTrees<'_> {
             tokens,
             self.source,
         ));
+    }
+
+    fn piece(
+        &mut self,
+        index: usize,
+        statements: &Statements,
+        ast: Box<sqlparser::ast::Statement>,
+        tokens: &[Tok<'_>],
+        piece: Piece,
+    ) {
+        if piece.first {
+            self.parsed(index, statements, ast, tokens);
+        }
     }
 }
 
@@ -276,6 +360,8 @@ fn walk(
     let mut size = initial_size;
     let mut directives = DirectiveState::default();
     let mut started = false;
+    // The window start of a statement that is read whole, not in pieces.
+    let mut whole_from = None;
     loop {
         let end = window_end(text, start, size);
         let last = end == text.len();
@@ -287,9 +373,11 @@ fn walk(
         if start > 0 {
             relocate(&mut tokens, token_error.as_mut(), at);
         }
-        if file.has_copy_data {
-            settle_copy_payloads(&mut tokens);
-        }
+        let payloads = if file.has_copy_data {
+            settle_copy_payloads(&mut tokens)
+        } else {
+            Vec::new()
+        };
         let mut chunks = split::chunks(&tokens, mode);
         let cut = if last {
             if mode == Mode::Nested && !chunks.balanced() {
@@ -300,11 +388,51 @@ fn walk(
             // Drop the statement the window cut through: end at the last
             // `;` that ends a chunk and after which the tokenizer started
             // afresh.
+            // afresh; after the `;` of a `COPY ... FROM stdin`, that is
+            // after its data block.
             let cut = (0..chunks.ranges.len().saturating_sub(1))
                 .rev()
                 .map(|k| chunks.ranges[k].end)
-                .find(|&semi| !ends_copy(&tokens, semi));
-            let Some(semi) = cut else {
+                .find_map(|semi| match ends_copy(&tokens, semi) {
+                    false => Some((semi, semi)),
+                    true => after_copy_data(&tokens, semi, &payloads).map(|p| (semi, p)),
+                });
+            let Some((semi, keep)) = cut else {
+                let tried = if whole_from == Some(start) {
+                    pieces::Pieces::Refused
+                } else {
+                    pieces::try_pieces(
+                        file,
+                        &tokens,
+                        &chunks,
+                        pieces::At {
+                            start,
+                            end,
+                            at,
+                            size,
+                            initial: initial_size,
+                        },
+                        &mut directives,
+                        &mut started,
+                        visitor,
+                        parsed,
+                    )
+                };
+                match tried {
+                    pieces::Pieces::Done(None) => return Ok(()),
+                    pieces::Pieces::Done(Some((next_start, next_at))) => {
+                        start = next_start;
+                        at = next_at;
+                        size = initial_size;
+                        continue;
+                    }
+                    pieces::Pieces::Refused => whole_from = Some(start),
+                    pieces::Pieces::NotYet => {}
+                }
+                if end - start >= statement_limit() {
+                    parsed.errors.push((statement_too_large(file, start), None));
+                    return Ok(());
+                }
                 // One statement longer than the window: a larger one.
                 size = size.saturating_mul(2);
                 continue;
@@ -314,18 +442,25 @@ fn walk(
             }
             token_error = None;
             chunks.ranges.retain(|r| r.end <= semi);
-            tokens.truncate(semi + 1);
-            Some(semi)
+            tokens.truncate(keep + 1);
+            Some((semi, keep))
         };
         let mut offsets = token_offsets(&tokens, file, start, end, at);
-        // A cut window ends just past its `;` (one byte), where the next
-        // one starts.
-        let next = cut.map(|semi| {
-            let after = offsets[semi] + 1;
+        // A cut window ends just past its `;` (one byte), or past the data
+        // block of a COPY, where the next one starts.
+        let next = cut.map(|(semi, keep)| {
+            let (after, after_at) = if keep == semi {
+                (offsets[semi] + 1, tokens[semi].span.end)
+            } else {
+                let after_at = tokens[keep].span.end;
+                let after = location_offset(after_at, text, file.index, file.base)
+                    .unwrap_or(file.base + end);
+                (after, after_at)
+            };
             if let Some(end) = offsets.last_mut() {
                 *end = after;
             }
-            (after - file.base, tokens[semi].span.end)
+            (after - file.base, after_at)
         });
         if next.is_some_and(|(next_start, _)| next_start <= start || next_start > end) {
             // The cut is not inside the window (locations gone wrong):
@@ -407,6 +542,26 @@ fn ends_copy(tokens: &[TokenWithSpan], semi: usize) -> bool {
         }
     }
     matches!(first, Some(Token::Word(w)) if w.keyword == Keyword::COPY)
+}
+
+/// The index of the data block that follows the `;` of a COPY at `semi`,
+/// when a window may end after it: the block was read up to its `\.` line
+/// (the tokenizer starts afresh after that line) and only spaces and line
+/// ends lie between the `;` and the block.
+fn after_copy_data(tokens: &[TokenWithSpan], semi: usize, payloads: &[usize]) -> Option<usize> {
+    let p = *payloads.iter().find(|&&p| p > semi)?;
+    let blank = tokens[semi + 1..p].iter().all(|t| {
+        matches!(
+            t.token,
+            Token::Whitespace(
+                sqlparser::tokenizer::Whitespace::Space
+                    | sqlparser::tokenizer::Whitespace::Tab
+                    | sqlparser::tokenizer::Whitespace::Newline
+            )
+        )
+    });
+    // The block ends at the start of a line: its `\.` line end was read.
+    (blank && tokens[p].span.end.column == 1).then_some(p)
 }
 
 /// One window, tokenized and split.
@@ -808,14 +963,19 @@ fn next_char_end(text: &str, at: usize) -> usize {
 /// here) into one `CopyData` token that it places *before* the `;` of the
 /// COPY line, so token positions would run backwards. Each such token becomes
 /// whitespace placed after the rest of that line, where its text is: positions
-/// stay in order, and the blanked rows carry no meaning anyway.
-fn settle_copy_payloads(tokens: &mut Vec<TokenWithSpan>) {
+/// stay in order, and the blanked rows carry no meaning anyway. Returns
+/// where the blocks that end with their `\.` line now are.
+fn settle_copy_payloads(tokens: &mut Vec<TokenWithSpan>) -> Vec<usize> {
+    let mut terminated = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
-        if !matches!(tokens[i].token, Token::CopyData { .. }) {
+        let Token::CopyData {
+            terminated: ended, ..
+        } = tokens[i].token
+        else {
             i += 1;
             continue;
-        }
+        };
         let payload = tokens.remove(i);
         // The `;` and the rest of its line follow; the payload starts on the
         // next line.
@@ -830,8 +990,12 @@ fn settle_copy_payloads(tokens: &mut Vec<TokenWithSpan>) {
                 payload.span,
             ),
         );
+        if ended {
+            terminated.push(at);
+        }
         i = at + 1;
     }
+    terminated
 }
 
 /// File byte offset of every token start of the window that starts at body
@@ -1072,7 +1236,7 @@ mod tests {
 /// falls in a statement, a string, a body, a COPY block...) and compared
 /// with one window holding the whole file.
 #[cfg(test)]
-mod window_tests {
+pub(super) mod window_tests {
     use super::*;
     use crate::check::FileCheck;
     use crate::layout::TxRule;
@@ -1081,7 +1245,7 @@ mod window_tests {
 
     /// The check of `bytes` with windows of `window` bytes (`None`: the
     /// default size).
-    fn check_with(bytes: &[u8], window: Option<usize>, tx: TxRule) -> FileCheck {
+    pub(super) fn check_with(bytes: &[u8], window: Option<usize>, tx: TxRule) -> FileCheck {
         TEST_WINDOW.with(|w| w.set(window));
         let result = Config::new().check_part(
             "migrations/0001_x.up.sql",
@@ -1094,30 +1258,60 @@ mod window_tests {
         result
     }
 
+    /// What a read handed to the visitor: whether every statement was known
+    /// at the start, and how many pieces each statement read in pieces had.
+    #[derive(Default)]
+    pub(super) struct Record {
+        complete: Option<bool>,
+        pub(super) pieces: Vec<usize>,
+    }
+
+    impl Visitor for Record {
+        fn start(&mut self, _: &Parsed, complete: bool) {
+            self.complete = Some(complete);
+        }
+        fn parsed(
+            &mut self,
+            _: usize,
+            _: &Statements,
+            _: Box<sqlparser::ast::Statement>,
+            _: &[Tok<'_>],
+        ) {
+        }
+        fn unparsed(&mut self, _: usize, _: &Statements, _: &[Tok<'_>]) {}
+        fn piece(
+            &mut self,
+            _: usize,
+            _: &Statements,
+            _: Box<sqlparser::ast::Statement>,
+            _: &[Tok<'_>],
+            piece: Piece,
+        ) {
+            if piece.first {
+                self.pieces.push(0);
+            }
+            if let Some(n) = self.pieces.last_mut() {
+                *n += 1;
+            }
+        }
+    }
+
+    /// Reads `sql` with windows of `window` bytes into a [`Record`] (and
+    /// whether its nesting balanced).
+    pub(super) fn record(sql: &str, window: usize) -> (Record, bool) {
+        TEST_WINDOW.with(|w| w.set(Some(window)));
+        let mut record = Record::default();
+        let result = parse_visiting(sql, 0, Mode::Nested, &mut record);
+        TEST_WINDOW.with(|w| w.set(None));
+        (record, result.is_ok())
+    }
+
     /// Whether reading `sql` with windows of `window` bytes hands the first
     /// statement over before the last one is known (the file really is read
     /// in several windows).
     fn several_windows(sql: &str, window: usize) -> bool {
-        struct Complete(Option<bool>);
-        impl Visitor for Complete {
-            fn start(&mut self, _: &Parsed, complete: bool) {
-                self.0 = Some(complete);
-            }
-            fn parsed(
-                &mut self,
-                _: usize,
-                _: &Statements,
-                _: Box<sqlparser::ast::Statement>,
-                _: &[Tok<'_>],
-            ) {
-            }
-            fn unparsed(&mut self, _: usize, _: &Statements, _: &[Tok<'_>]) {}
-        }
-        TEST_WINDOW.with(|w| w.set(Some(window)));
-        let mut visitor = Complete(None);
-        let result = parse_visiting(sql, 0, Mode::Nested, &mut visitor);
-        TEST_WINDOW.with(|w| w.set(None));
-        result.is_err() || visitor.0 == Some(false)
+        let (record, balanced) = record(sql, window);
+        !balanced || record.complete == Some(false)
     }
 
     const WINDOWS: &[usize] = &[1, 2, 3, 5, 8, 13, 21, 40, 100, 300];
@@ -1142,11 +1336,11 @@ mod window_tests {
         whole
     }
 
-    fn assert_windows_agree(sql: &str) -> FileCheck {
+    pub(super) fn assert_windows_agree(sql: &str) -> FileCheck {
         assert_windows_agree_with(sql.as_bytes(), TxRule::Directive)
     }
 
-    fn diagnostics(check: &FileCheck) -> Vec<String> {
+    pub(super) fn diagnostics(check: &FileCheck) -> Vec<String> {
         check
             .diagnostics
             .iter()
@@ -1312,5 +1506,300 @@ mod window_tests {
             .statements
             .iter()
             .any(|s| (s.line, s.column) == (2, 18)));
+    }
+}
+
+/// A statement larger than a window checked in pieces (see [`pieces`])
+/// gives exactly what checking it whole gives: each case is checked with
+/// windows (and so groups of rows) from one byte up, against one window
+/// holding the whole file.
+#[cfg(test)]
+mod piece_tests {
+    use super::window_tests::{assert_windows_agree, check_with, diagnostics, record};
+    use super::*;
+    use crate::layout::TxRule;
+
+    /// How many pieces reading `sql` with windows of `window` bytes checks,
+    /// per statement in pieces.
+    fn pieces_of(sql: &str, window: usize) -> Vec<usize> {
+        record(sql, window).0.pieces
+    }
+
+    const TABLE: &str = "CREATE TABLE t (a int, b text, c text);\n";
+
+    #[test]
+    fn rows_split_anywhere_with_tricky_text() {
+        let sql = format!(
+            "{TABLE}-- seed\nINSERT INTO t (a, b, c) VALUES\n\
+             (1, 'x', 'y'),\n\
+             (2, '),(', 'z') /* ),( ; */ , -- a comment, between rows\n\
+             ((3), (SELECT max(a) FROM t WHERE a IN (1, 2)), $$a),(b;$$),\n\
+             (4, E'\\'),(', $q$ ) , ( $q$),(5,'é','ü'),\r\n(6, 'last', NULL);\nSELECT 1;\n"
+        );
+        let whole = assert_windows_agree(&sql);
+        assert_eq!(whole.statements.len(), 3);
+        assert!(!whole.has_errors(), "{:?}", diagnostics(&whole));
+        assert_eq!(pieces_of(&sql, 1), [6]);
+        assert_eq!(pieces_of(&sql, 40).len(), 1);
+        assert_eq!(pieces_of(&sql, usize::MAX / 8), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn on_conflict_and_returning_tails() {
+        let sql = format!(
+            "{TABLE}INSERT INTO t AS x (a, b) VALUES (1, 'a'), (2, 'b'), (3, 'c')\n\
+             ON CONFLICT (a) DO UPDATE SET b = excluded.b, c = 'c, d' WHERE x.a > 1\n\
+             RETURNING a, b, (c);\n\
+             INSERT INTO public.t VALUES (1, 'a', 'b'), (2, 'c', 'd') RETURNING *;\n\
+             INSERT INTO t (a) VALUES (1), (2) ON CONFLICT DO NOTHING"
+        );
+        let whole = assert_windows_agree(&sql);
+        assert_eq!(whole.statements.len(), 4);
+        assert!(!whole.has_errors(), "{:?}", diagnostics(&whole));
+        assert_eq!(pieces_of(&sql, 1), [3, 2, 2]);
+    }
+
+    #[test]
+    fn errors_in_a_middle_row_point_where_they_are() {
+        for row in [
+            "(2,,)",
+            "(2, 'x'",
+            "(2) (3)",
+            "(2, 'é' +)",
+            "(SELEC 1)",
+            "()",
+        ] {
+            let sql = format!(
+                "{TABLE}INSERT INTO t (a, b) VALUES (1, 'a'),\n  (1, 'b'), {row},\n  (4, 'd');\nSELECT 1;\n"
+            );
+            let whole = assert_windows_agree(&sql);
+            let errors: Vec<String> = diagnostics(&whole)
+                .into_iter()
+                .filter(|d| d.starts_with("syntax-error"))
+                .collect();
+            assert!(!errors.is_empty(), "{row}: {:?}", diagnostics(&whole));
+        }
+        // A row cut off by the end of the file.
+        assert_windows_agree(&format!("{TABLE}INSERT INTO t (a) VALUES (1), (2), (3"));
+        assert_windows_agree(&format!("{TABLE}INSERT INTO t (a) VALUES (1), (2), ('3"));
+        assert_windows_agree(&format!("{TABLE}INSERT INTO t (a) VALUES (1), (2),"));
+        assert_windows_agree(&format!(
+            "{TABLE}INSERT INTO t (a) VALUES (1), (2));\nSELECT 1;\n"
+        ));
+    }
+
+    #[test]
+    fn the_model_sees_the_target_table_and_its_columns() {
+        let sql = format!(
+            "{TABLE}INSERT INTO missing (a) VALUES (1), (2), (3);\n\
+             INSERT INTO t (a, nope, b) VALUES (1, 2, 'x'), (3, 4, 'y'), (5, 6, 'z');\n\
+             CREATE TABLE u (a int);\n\
+             INSERT INTO u (a) VALUES (1), (2);\n"
+        );
+        let whole = assert_windows_agree(&sql);
+        let found = diagnostics(&whole);
+        assert!(found.iter().any(|d| d.contains("`nope`")), "{found:?}");
+        assert!(pieces_of(&sql, 1).len() >= 2);
+    }
+
+    #[test]
+    fn a_table_filled_in_pieces_has_rows_for_later_migrations() {
+        use crate::lint::rules::test_support::history_levels;
+        let seed = "CREATE TABLE t (id int);\nINSERT INTO t (id) VALUES (1), (2), (3);\n";
+        assert_eq!(pieces_of(seed, 1), [3]);
+        TEST_WINDOW.with(|w| w.set(Some(1)));
+        let levels = history_levels(
+            &[seed, "ALTER TABLE t ADD COLUMN x int NOT NULL;"],
+            "adding-required-column",
+        );
+        TEST_WINDOW.with(|w| w.set(None));
+        assert_eq!(levels.len(), 1);
+        assert!(levels[0].starts_with("deny"), "{levels:?}");
+    }
+
+    #[test]
+    fn findings_inside_rows_and_directives_between_them() {
+        let long = "x".repeat(70);
+        let sql = format!(
+            "{TABLE}-- migrate:allow undefined-object\n\
+             INSERT INTO t (a, b) VALUES (1, (SELECT {long} FROM u)),\n\
+             -- migrate:allow renaming\n\
+             (2, (SELECT \"{long}\" FROM v)), (3, 'ok');\nSELECT 1;\n"
+        );
+        let whole = assert_windows_agree(&sql);
+        assert!(!diagnostics(&whole).is_empty());
+    }
+
+    #[test]
+    fn a_statement_longer_than_the_limit_is_refused_and_inserts_are_not() {
+        let check = |sql: &str| {
+            TEST_STATEMENT_LIMIT.with(|l| l.set(Some(64)));
+            let check = check_with(sql.as_bytes(), Some(8), TxRule::Directive);
+            TEST_STATEMENT_LIMIT.with(|l| l.set(None));
+            diagnostics(&check)
+        };
+        let rows = (0..40)
+            .map(|i| format!("({i})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let select = format!(
+            "{TABLE}\n  INSERT INTO t SELECT a FROM (VALUES {rows}) AS v (a);\nSELECT 1 +;\n"
+        );
+        let found = check(&select);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("unreadable-file 3:3 this statement is longer than 64 bytes"),
+            "{found:?}"
+        );
+        // Nothing after it was read: the syntax error of the last line is not seen.
+        assert!(!found[0].contains("syntax"), "{found:?}");
+        // The same rows as `INSERT ... VALUES` are read in pieces, whatever the length.
+        let values = format!("{TABLE}\nINSERT INTO t (a) VALUES {rows};\nSELECT 1 +;\n");
+        let found = check(&values);
+        assert!(
+            found.iter().all(|d| d.starts_with("syntax-error 4:")),
+            "{found:?}"
+        );
+        // Under the limit nothing changes.
+        assert_eq!(
+            diagnostics(&check_with(select.as_bytes(), Some(8), TxRule::Directive)).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn shapes_that_are_read_whole() {
+        for sql in [
+            "INSERT INTO t SELECT a FROM (VALUES (1), (2), (3)) AS v (a);\nSELECT 1;\n",
+            "WITH x AS (SELECT 1) INSERT INTO t (a) VALUES (1), (2), (3);\nSELECT 1;\n",
+            "INSERT INTO t DEFAULT VALUES;\nINSERT INTO t VALUES (1), (2) , (3);\n",
+            "INSERT INTO t (a) VALUES (1), (2), (3) ; SELECT (1;\n",
+            "INSERT INTO t (a) VALUES ((1), (2), (3;\nSELECT 1;\n",
+        ] {
+            assert_windows_agree(&format!("{TABLE}{sql}"));
+        }
+    }
+
+    /// Random `INSERT`s built from fragments that stress the pieces (a
+    /// fixed seed; `PIECE_CASES` sets how many).
+    #[test]
+    fn random_inserts_agree() {
+        const HEADS: &[&str] = &[
+            "INSERT INTO t (a, b) VALUES",
+            "insert into public.t(a,b)values",
+            "INSERT INTO \"t\" AS x (\"a\", b) VALUES ",
+            "-- migrate:allow renaming\nINSERT INTO t VALUES\n",
+            "INSERT INTO missing (z) VALUES",
+        ];
+        const ROWS: &[&str] = &[
+            "(1, 'a')",
+            "(2, '),(')",
+            "((3), (SELECT max(a) FROM t))",
+            "(4, $$),($$)",
+            "(5, $q$;$q$)",
+            "(6, E'\\'),(')",
+            "(7, 'é')",
+            "(8, ARRAY[1, 2])",
+            "(9, (1, 2))",
+            "(10, NULL)",
+            "(11,,)",
+            "(12",
+            "(13))",
+            "()",
+            "(14, 'x' 'y')",
+            "(15, \"a\")",
+            "(16, now())",
+        ];
+        const SEPARATORS: &[&str] = &[
+            ", ",
+            ",\n",
+            " /* ),( */ , ",
+            ", -- a, b\n",
+            ",\r\n",
+            " ",
+            ",,",
+        ];
+        const TAILS: &[&str] = &[
+            "",
+            " ON CONFLICT DO NOTHING",
+            " ON CONFLICT (a) DO UPDATE SET b = excluded.b, a = 1",
+            " RETURNING a, b",
+            " ORDER BY 1",
+        ];
+        const ENDS: &[&str] = &[
+            ";\nSELECT 1;\n",
+            ";",
+            "",
+            ";\nINSERT INTO t VALUES (1), (2);\n",
+            "; SELECT (1;\n",
+        ];
+        let cases: usize = std::env::var("PIECE_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(150);
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n as u64).unwrap_or(0)
+        };
+        for _ in 0..cases {
+            let mut sql = String::from("CREATE TABLE t (a int, b text);\n");
+            sql.push_str(HEADS[next(HEADS.len())]);
+            let rows = 1 + next(6);
+            for r in 0..rows {
+                if r > 0 {
+                    // Mostly valid rows, now and then a broken one.
+                    sql.push_str(
+                        SEPARATORS[if next(8) == 0 {
+                            next(SEPARATORS.len())
+                        } else {
+                            next(5)
+                        }],
+                    );
+                }
+                sql.push_str(
+                    ROWS[if next(6) == 0 {
+                        next(ROWS.len())
+                    } else {
+                        next(10)
+                    }],
+                );
+            }
+            sql.push_str(TAILS[next(TAILS.len())]);
+            sql.push_str(ENDS[next(ENDS.len())]);
+            assert_windows_agree(&sql);
+        }
+    }
+
+    #[test]
+    fn a_head_larger_than_a_window_gets_groups_as_large() {
+        let columns: Vec<String> = (0..3000).map(|i| format!("c{i}")).collect();
+        let head = format!("INSERT INTO t ({}) VALUES ", columns.join(", "));
+        assert!(head.len() > WINDOW);
+        let row = format!("({})", vec!["1"; 3000].join(", "));
+        let sql = format!(
+            "{head}{}, {row};\nSELECT 1;\n",
+            [row.as_str(); 5].join(", ")
+        );
+        assert_windows_agree(&sql);
+        // Groups of at least the head's size (three rows of 9 KB each), not
+        // one row each.
+        assert_eq!(pieces_of(&sql, 1), [2]);
+    }
+
+    #[test]
+    fn copy_only_files_are_read_in_windows() {
+        let sql = "COPY t (a, b) FROM stdin;\n1\tx;y\n2\t(\n\\.\n\
+                   COPY t FROM STDIN;  \n\\.\n\
+                   COPY t FROM stdin;\r\n3\t;\r\n\\.\r\n\
+                   COPY t (a) FROM stdin; -- a comment\n4\n\\.\n\
+                   COPY t (a) FROM stdin;\n5\n\\.\n"
+            .repeat(2);
+        let whole = assert_windows_agree(&sql);
+        assert_eq!(whole.statements.len(), 10);
+        let starts: Vec<u32> = whole.statements.iter().map(|s| s.line).collect();
+        assert_eq!(starts, [1, 5, 7, 10, 13, 16, 20, 22, 25, 28]);
     }
 }

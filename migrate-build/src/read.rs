@@ -9,11 +9,11 @@ use std::path::Path;
 
 /// The largest migration file that is checked, in bytes (16 MiB).
 ///
-/// Checking holds every token of a file, and one statement's syntax tree, at
-/// once: about 40 to 120 times the file's size at the peak (BENCHMARKS.md,
-/// "Memory of checking one file"), at this limit up to about 2 GB. A larger file is refused with a diagnostic instead of risking an
-/// allocation failure that aborts the build script. Data loads that large
-/// belong in `COPY` from a file on the server, or in several migrations.
+/// The check reads a file in windows of statements and holds the file's
+/// text, its line index and what it learned (BENCHMARKS.md, "Memory of
+/// checking one file"); a statement read whole is limited on its own (see
+/// `docs/large-files.md`). Data loads larger than this belong in `COPY` from
+/// a file on the server, or in several migrations.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Why a migration file was not read: the message, and what to do.

@@ -166,7 +166,7 @@ declare_rules! {
         /// A file that is not valid UTF-8, or holds a NUL byte.
         InvalidEncoding = "invalid-encoding": "a migration file that is not valid UTF-8 or holds a NUL byte",
         /// A file that cannot be read: missing, not a regular file, too large.
-        UnreadableFile = "unreadable-file": "a migration path that cannot be read as a file (not a regular file, too large, no permission)",
+        UnreadableFile = "unreadable-file": "a migration path that cannot be read as a file (not a regular file, too large, a statement too large to check, no permission)",
         /// A `-- migrate:` comment that is not a known directive.
         UnknownDirective = "unknown-directive": "a `-- migrate:` comment that is not a known directive",
         /// A known directive in a place where it applies to nothing.
