@@ -2258,15 +2258,24 @@ pub(crate) struct Body {
 
 impl Body {
     pub(crate) fn read<'t>(tokens: impl Iterator<Item = &'t Token>) -> Body {
+        let mut tokens = tokens;
         let mut body = Body::default();
         let mut seen = std::collections::HashSet::new();
-        body.scan(tokens.cloned(), 0, &mut seen);
+        body.scan(&mut tokens, 0, &mut seen);
         body
     }
 
-    fn scan(
+    /// Adds `word` unless seen already.
+    fn word(&mut self, word: String, seen: &mut std::collections::HashSet<String>) {
+        if !seen.contains(&word) {
+            seen.insert(word.clone());
+            self.words.push(word);
+        }
+    }
+
+    fn scan<'t>(
         &mut self,
-        tokens: impl Iterator<Item = Token>,
+        tokens: &mut dyn Iterator<Item = &'t Token>,
         depth: u8,
         seen: &mut std::collections::HashSet<String>,
     ) {
@@ -2285,22 +2294,20 @@ impl Body {
                             _ => {}
                         }
                     }
-                    if seen.insert(folded.clone()) {
-                        self.words.push(folded);
-                    }
+                    self.word(folded, seen);
                 }
                 Token::SingleQuotedString(s)
                 | Token::DollarQuotedString(ast::DollarQuotedString { value: s, .. })
                 | Token::EscapedStringLiteral(s) => {
                     if depth < 3 {
-                        let inner = Tokenizer::new(&PostgreSqlDialect {}, &s)
-                            .tokenize()
+                        let inner = Tokenizer::new(&PostgreSqlDialect {}, s)
+                            .tokenize_with_location()
                             .unwrap_or_default();
-                        self.scan(inner.into_iter(), depth + 1, seen);
+                        self.scan(&mut inner.iter().map(|t| &t.token), depth + 1, seen);
                         // Also a literal as a whole (`'my_table'`).
                         for part in s.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
-                            if !part.is_empty() && seen.insert(part.to_ascii_lowercase()) {
-                                self.words.push(part.to_ascii_lowercase());
+                            if !part.is_empty() {
+                                self.word(part.to_ascii_lowercase(), seen);
                             }
                         }
                     } else {

@@ -53,6 +53,12 @@ pub(crate) fn differences(
         let by_up = at < down_from;
         match undo {
             Undo::Relation(key, before) => note(&mut relations, key, before, by_up, at),
+            // An earlier entry of the same segment (up or down) holds the value.
+            Undo::RelationAgain(key) => {
+                if let (false, Some(t)) = (by_up, relations.get_mut(key)) {
+                    t.last_down = Some(at);
+                }
+            }
             Undo::Type(key, before) => note(&mut types, key, before, by_up, at),
             Undo::Schema(name, before) => note(&mut schemas, name.as_str(), *before, by_up, at),
             Undo::Function(key, before) => note(&mut functions, key, before.is_some(), by_up, at),
