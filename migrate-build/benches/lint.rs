@@ -128,8 +128,7 @@ fn check_projects(input: &Input) -> usize {
             statements += check.statements.len();
             black_box(&check.diagnostics);
             if let Some(down) = down {
-                let check =
-                    history.down("bench.down.sql", black_box(input.texts[down].as_bytes()));
+                let check = history.down("bench.down.sql", black_box(input.texts[down].as_bytes()));
                 statements += check.statements.len();
                 black_box(&check.diagnostics);
             }
@@ -220,7 +219,11 @@ fn version_key(path: &str) -> Vec<(u8, u128, String)> {
     let mut key = Vec::new();
     let mut digits = String::new();
     let mut other = String::new();
-    for c in path.chars().filter(|&c| c != '-').chain(std::iter::once('\0')) {
+    for c in path
+        .chars()
+        .filter(|&c| c != '-')
+        .chain(std::iter::once('\0'))
+    {
         if c.is_ascii_digit() {
             if !other.is_empty() {
                 key.push((1, 0, std::mem::take(&mut other)));
@@ -271,7 +274,8 @@ fn corpus_projects() -> Option<Input> {
     let dialect = PostgreSqlDialect {};
     for (repo, paths) in by_repo {
         let up_of = |p: &str| -> Option<String> {
-            p.strip_suffix("down.sql").map(|stem| format!("{stem}up.sql"))
+            p.strip_suffix("down.sql")
+                .map(|stem| format!("{stem}up.sql"))
         };
         let mut ups: Vec<&String> = paths.iter().filter(|p| up_of(p).is_none()).collect();
         ups.sort_by_cached_key(|p| version_key(p));
@@ -287,7 +291,9 @@ fn corpus_projects() -> Option<Input> {
             Some(texts.len() - 1)
         };
         for up in ups {
-            let down = paths.iter().find(|d| up_of(d).as_deref() == Some(up.as_str()));
+            let down = paths
+                .iter()
+                .find(|d| up_of(d).as_deref() == Some(up.as_str()));
             let Some(up) = read(up, &mut texts) else {
                 continue;
             };

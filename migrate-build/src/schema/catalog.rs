@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::body::Definition;
 use super::names::{ColumnType, Written, BUILTIN_SCHEMAS};
 
 /// A schema-qualified name, folded.
@@ -197,14 +198,11 @@ pub(crate) enum TypeDef {
 }
 
 /// A function or procedure, by name (overloads are not told apart).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Function {
-    /// Its body runs DDL or dynamic SQL (a call makes the names it
-    /// mentions unknown, or everything with `EXECUTE`).
-    pub ddl: bool,
-    pub execute: bool,
-    /// The words of its body (folded).
-    pub words: Vec<String>,
+    /// Its definition: a call makes the names its body mentions unknown
+    /// when the body runs DDL, or everything with `EXECUTE`.
+    pub definition: Definition,
 }
 
 /// One entry of the journal: how to undo one change (the value before it).
@@ -346,7 +344,10 @@ impl Catalog {
         if self.journaled.contains(key) {
             journal.push(Undo::RelationAgain(key.clone()));
         } else {
-            journal.push(Undo::Relation(key.clone(), self.relations.get(key).cloned()));
+            journal.push(Undo::Relation(
+                key.clone(),
+                self.relations.get(key).cloned(),
+            ));
             self.journaled.insert(key.clone());
         }
     }

@@ -557,7 +557,9 @@ mod tests {
         let mut word = |len: usize, alphabet: &[char]| -> String {
             (0..len)
                 .map(|_| {
-                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     alphabet[(seed >> 33) as usize % alphabet.len()]
                 })
                 .collect()
@@ -567,14 +569,17 @@ mod tests {
         for round in 0..300 {
             let alphabet: &[char] = if round % 3 == 0 { &mixed } else { &ascii };
             let name = word(3 + round % 12, alphabet);
-            let owned: Vec<String> = (0..40).map(|i| word(1 + (i * 7 + round) % 16, alphabet)).collect();
+            let owned: Vec<String> = (0..40)
+                .map(|i| word(1 + (i * 7 + round) % 16, alphabet))
+                .collect();
             let candidates: Vec<&str> = owned.iter().map(String::as_str).collect();
             let expected = closest_by_every_distance(&name, &candidates);
             let got = closest(&name, candidates.iter().copied());
             // Ties between candidates of one length may go either way.
             let d = |c: Option<&str>| {
                 c.map(|c| {
-                    let (a, b): (Vec<char>, Vec<char>) = (name.chars().collect(), c.chars().collect());
+                    let (a, b): (Vec<char>, Vec<char>) =
+                        (name.chars().collect(), c.chars().collect());
                     (distance(&a, &b, usize::MAX - 1, &mut Vec::new()), c.len())
                 })
             };
