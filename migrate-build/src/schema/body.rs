@@ -77,9 +77,9 @@ impl Body {
         }
     }
 
-    fn scan<'t>(
+    fn scan(
         &mut self,
-        tokens: &mut dyn Iterator<Item = &'t Token>,
+        tokens: &mut dyn Iterator<Item = &Token>,
         depth: u8,
         seen: &mut HashSet<String>,
     ) {
