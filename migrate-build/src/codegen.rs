@@ -17,8 +17,8 @@ pub(crate) fn generate(migrations: &[CheckedMigration], runner: &RunnerSettings)
     for m in migrations {
         let _ = writeln!(
             out,
-            "        ::pgmigrate_core::Migration {{\n            version: {}i64,\n            name: ::std::borrow::Cow::Borrowed({:?}),\n            checksum: ::std::borrow::Cow::Borrowed({:?}),",
-            m.version, m.name, m.checksum
+            "        ::pgmigrate_core::Migration {{\n            version: {}i64,\n            label: ::std::borrow::Cow::Borrowed({:?}),\n            name: ::std::borrow::Cow::Borrowed({:?}),\n            checksum: ::std::borrow::Cow::Borrowed({:?}),",
+            m.version, m.label, m.name, m.checksum
         );
         out.push_str("            up: ");
         script(&mut out, &m.up);
@@ -136,6 +136,7 @@ mod tests {
     fn escapes_literals_and_includes_files() {
         let m = CheckedMigration {
             version: 20260101120000,
+            label: "20260101120000".into(),
             name: "a\"b\\c".into(),
             checksum: "ab".into(),
             up: script("/abs/dir/0001_a.up.sql", "SELECT 1;"),
@@ -155,6 +156,7 @@ mod tests {
             },
         );
         assert!(code.contains("version: 20260101120000i64"));
+        assert!(code.contains(r#"label: ::std::borrow::Cow::Borrowed("20260101120000")"#));
         assert!(
             code.contains(r#"name: ::std::borrow::Cow::Borrowed("a\"b\\c")"#),
             "{code}"
@@ -187,6 +189,7 @@ mod tests {
         up.verbatim = false;
         let m = CheckedMigration {
             version: 1,
+            label: "1".into(),
             name: "a".into(),
             checksum: "ab".into(),
             up,

@@ -131,6 +131,7 @@ impl Config {
             };
             check.migrations.push(CheckedMigration {
                 version: migration.version,
+                label: migration.up.version_text.clone().into(),
                 name: migration.up.slug.clone().into(),
                 checksum: checksum(&up_text).into(),
                 up,
@@ -304,7 +305,7 @@ fn apply_baseline(project: &ProjectConfig, check: &mut Check) {
         let newest = check
             .migrations
             .last()
-            .map(|m| format!("the newest is {}", version_label(m)))
+            .map(|m| format!("the newest is {}", m.label))
             .unwrap_or_else(|| "there are none".to_string());
         check.diagnostics.push(project.error_at(
             span.clone(),
@@ -335,17 +336,6 @@ fn apply_baseline(project: &ProjectConfig, check: &mut Check) {
             d
         })
         .collect();
-}
-
-/// The version as its file name spells it (`0042`).
-fn version_label(m: &CheckedMigration) -> String {
-    let file = m.up.script.path.rsplit('/').next().unwrap_or("");
-    let digits: String = file.chars().take_while(char::is_ascii_digit).collect();
-    if digits.parse::<i64>().ok() == Some(m.version) {
-        digits
-    } else {
-        m.version.to_string()
-    }
 }
 
 fn stderr_is_terminal() -> bool {

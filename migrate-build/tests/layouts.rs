@@ -101,6 +101,17 @@ fn diesel_directories() {
             (2026052712000000005, "late".into(), Tx, true),
         ]
     );
+    // Messages spell each version as its directory does.
+    let labels: Vec<&str> = check.migrations.iter().map(|m| &*m.label).collect();
+    assert_eq!(
+        labels,
+        [
+            "00000000000000",
+            "20170308140537",
+            "2025-11-19-091444-0000",
+            "20260527120000"
+        ]
+    );
     let idx = &check.migrations[2];
     assert_eq!(idx.down.as_ref().unwrap().script.transaction, NoTx);
     assert_eq!(idx.up.script.path, "m/2025-11-19-091444-0000_idx/up.sql");
@@ -114,8 +125,8 @@ fn diesel_directories() {
         Some(&idx.down.as_ref().unwrap().script)
     );
     assert_eq!(
-        (runtime[2].version, &runtime[2].name),
-        (idx.version, &idx.name)
+        (runtime[2].version, &runtime[2].label, &runtime[2].name),
+        (idx.version, &idx.label, &idx.name)
     );
     // The stray file is named, never silently skipped.
     assert_eq!(

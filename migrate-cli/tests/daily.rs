@@ -315,7 +315,7 @@ fn dev_only_seed_is_skipped_in_production_and_applied_in_dev() {
 
     s.run_db(&["up", "--env", "production"])
         .code(0)
-        .contains("skipped migration 2 seed_demo_data")
+        .contains("skipped migration 0002 seed_demo_data")
         .contains("applied 2 migration(s), recorded 1 as skipped");
     assert_eq!(rows_in_t(&s), 0);
     assert_eq!(s.applied(), vec![1, 2, 3]);

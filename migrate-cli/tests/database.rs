@@ -77,6 +77,7 @@ fn status_json() {
     let list = v["migrations"].as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list[0]["version"], 1);
+    assert_eq!(list[0]["label"], "0001");
     assert_eq!(list[0]["name"], "create_t");
     assert_eq!(list[0]["state"], "applied");
     assert!(list[0]["applied_at"].as_str().unwrap().ends_with('Z'));
@@ -139,7 +140,7 @@ fn stamp_and_repair() {
     s.run_db(&["up"]).code(2).contains("0001_idx.up.sql");
     s.run_db(&["status", "--exit-code"])
         .code(1)
-        .contains("interrupted: migration 1 (idx) was interrupted: the up script")
+        .contains("interrupted: migration 0001 (idx) was interrupted: the up script")
         .contains("statement 1 completed and took effect; statement 2")
         .contains("1 interrupted");
     s.run_db(&["up"]).code(2).contains("repair");

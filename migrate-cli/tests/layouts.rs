@@ -198,4 +198,19 @@ fn diesel_versions_as_its_directories_spell_them() {
         .code(2)
         .contains("`latest` is not a version of the diesel layout")
         .contains("the newest: `2024-02-01-000000-0000`");
+
+    // The executor's own messages spell the version as the directory does.
+    std::fs::create_dir(s.dir().join("2024-03-01-000000_bad")).unwrap();
+    s.write(
+        "2024-03-01-000000_bad/up.sql",
+        "ALTER TABLE users ADD COLUMN n int DEFAULT (1 / 0);\n",
+    );
+    s.write(
+        "2024-03-01-000000_bad/down.sql",
+        "ALTER TABLE users DROP COLUMN IF EXISTS n;\n",
+    );
+    s.run_db(&["up"])
+        .code(2)
+        .contains("migration 2024-03-01-000000 (bad) failed (up): migrations/2024-03-01-000000_bad/up.sql:1:")
+        .lacks("2024030100000000005");
 }

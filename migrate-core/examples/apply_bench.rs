@@ -38,6 +38,7 @@ fn migration(version: i64) -> Migration {
     }
     Migration {
         version,
+        label: Cow::Owned(format!("{version:04}")),
         name: Cow::Owned(format!("bench_{version}")),
         checksum: Cow::Owned(format!("{:064x}", version)),
         up: Script {

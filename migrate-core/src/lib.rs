@@ -41,8 +41,9 @@ mod model;
 
 pub use executor::{
     AppliedMigration, ClientError, Direction, DownReport, DriftedMigration, Error, FailureClass,
-    Interruption, MigrationFailure, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,
-    RevertedMigration, SkippedMigration, StampReport, Status, StatusEntry, UpReport,
+    Interruption, InvalidIndexes, MigrationFailure, MigrationState, Plan, PlannedStep,
+    RealignReport, RepairReport, RevertedMigration, SkippedMigration, StampReport, Status,
+    StatusEntry, UpReport,
 };
 pub use migrations::{Migrations, Settings};
 pub use model::{HistoryTable, Migration, RunnerSettings, Script, Statement, TransactionMode};

@@ -590,7 +590,7 @@ fn an_invalid_index_is_never_recorded_as_applied(driver: Driver) {
     ] {
         let text = refused.to_string();
         assert!(
-            matches!(refused, Error::InvalidIndexes { version: 2, .. }),
+            matches!(&refused, Error::InvalidIndexes(i) if i.version == 2),
             "{text}"
         );
         assert!(
@@ -607,14 +607,7 @@ fn an_invalid_index_is_never_recorded_as_applied(driver: Driver) {
         .unwrap();
     let err = m.up_on(&mut client).unwrap_err();
     assert!(
-        matches!(
-            err,
-            Error::InvalidIndexes {
-                version: 2,
-                done: "applied",
-                ..
-            }
-        ),
+        matches!(&err, Error::InvalidIndexes(i) if i.version == 2 && i.done == "applied"),
         "{err}"
     );
     assert!(err.to_string().contains("t_email (on t)"), "{err}");

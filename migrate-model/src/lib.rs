@@ -91,6 +91,9 @@ fn clamp_u32(n: usize) -> u32 {
 pub struct Migration<S = Script> {
     /// The version from the file name, compared as an integer.
     pub version: i64,
+    /// The version as the file names spell it (`0042`, diesel's
+    /// `2024-01-02-030405`); messages show this, never the internal number.
+    pub label: Cow<'static, str>,
     /// The slug from the file name (`0003_add_invoices.up.sql` -> `add_invoices`).
     pub name: Cow<'static, str>,
     /// Lower-case hex SHA-256 of the normalized up text (BOM stripped, CRLF -> LF).
@@ -125,6 +128,7 @@ impl<S> Migration<S> {
     pub fn map_scripts<T>(self, mut f: impl FnMut(S) -> T) -> Migration<T> {
         Migration {
             version: self.version,
+            label: self.label,
             name: self.name,
             checksum: self.checksum,
             up: f(self.up),
@@ -212,6 +216,7 @@ mod tests {
     fn only_restricts_environments_and_map_scripts_keeps_the_rest() {
         let m = Migration {
             version: 3,
+            label: Cow::Borrowed("0003"),
             name: Cow::Borrowed("seed"),
             checksum: Cow::Borrowed("ab"),
             up: script("SELECT 1;"),

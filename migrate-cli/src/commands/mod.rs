@@ -215,8 +215,7 @@ impl Ctx<'_> {
                     .migrations
                     .last()
                     .map(|m| {
-                        let label = version_label(m.version, Some(&m.up.script.path));
-                        format!(" (the newest: `{label}`)")
+                        format!(" (the newest: `{}`)", m.label)
                     })
                     .unwrap_or_default();
                 CliError::new(format!(
@@ -258,7 +257,7 @@ pub fn exec_error(e: pgmigrate_core::Error) -> CliError {
         E::Interrupted(_) => {
             Some("`pgmigrate status` shows every running or interrupted migration")
         }
-        E::InvalidIndexes { .. } => {
+        E::InvalidIndexes(_) => {
             Some("list them with `SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid`")
         }
         E::HistoryLocked { .. } => Some("raise the wait with --history-lock-timeout (e.g. 1m)"),
@@ -325,53 +324,5 @@ fn escape_stored_names(e: pgmigrate_core::Error) -> pgmigrate_core::Error {
             E::Interrupted(interruption)
         }
         other => other,
-    }
-}
-
-/// The version as written in the file name (`0007`), or in the name of a
-/// diesel directory (`2024-01-02-030405`), falling back to the number.
-pub fn version_label(version: i64, path: Option<&str>) -> String {
-    let Some(path) = path else {
-        return version.to_string();
-    };
-    let mut parts = path.rsplit('/');
-    let file = parts.next().unwrap_or_default();
-    let digits: String = file.chars().take_while(char::is_ascii_digit).collect();
-    if digits.parse::<i64>().ok() == Some(version) {
-        return digits;
-    }
-    let spelled = parts
-        .next()
-        .and_then(|dir| dir.split('_').next())
-        .unwrap_or_default();
-    if pgmigrate_build::Layout::Diesel.parse_version(spelled) == Ok(version) {
-        return spelled.to_string();
-    }
-    version.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::version_label;
-
-    #[test]
-    fn versions_are_labelled_as_the_files_spell_them() {
-        assert_eq!(version_label(7, Some("migrations/0007_a.up.sql")), "0007");
-        assert_eq!(
-            version_label(
-                2024010203040500005,
-                Some("migrations/2024-01-02-030405_users/up.sql")
-            ),
-            "2024-01-02-030405"
-        );
-        assert_eq!(
-            version_label(
-                5,
-                Some("migrations/00000000000000_diesel_initial_setup/up.sql")
-            ),
-            "00000000000000"
-        );
-        assert_eq!(version_label(9, Some("migrations/V9__x.sql")), "9");
-        assert_eq!(version_label(9, None), "9");
     }
 }

@@ -3,7 +3,7 @@
 use pgmigrate_core::{MigrationState, Status};
 
 use crate::cli::{Format, StatusArgs};
-use crate::commands::{exec_error, version_label, Ctx};
+use crate::commands::{exec_error, Ctx};
 use crate::error::{CliError, Result};
 use crate::output::{duration, escape_control, rfc3339, utc_timestamp, Style, Table};
 
@@ -46,10 +46,7 @@ fn print_text(ctx: &Ctx, status: &Status, counts: &Counts, m: &pgmigrate_core::M
             other => other.to_string(),
         };
         table.row(vec![
-            (
-                version_label(e.version, e.path.as_deref()),
-                Some(Style::Cyan),
-            ),
+            (escape_control(&e.label).into_owned(), Some(Style::Cyan)),
             (e.name.clone(), None),
             (state, Some(state_style(&e.state))),
             (e.applied_at.map(utc_timestamp).unwrap_or_default(), None),
@@ -229,6 +226,7 @@ fn to_json(status: &Status, counts: &Counts) -> serde_json::Value {
         .map(|e| {
             let mut v = serde_json::json!({
                 "version": e.version,
+                "label": e.label,
                 "name": e.name,
                 "path": e.path,
                 "state": e.state.to_string(),

@@ -23,7 +23,7 @@ use pgmigrate_core::{Migration, Migrations};
 use pgmigrate_tempdb::TempCluster;
 
 use crate::cli::VerifyArgs;
-use crate::commands::{exec_error, version_label, Ctx};
+use crate::commands::{exec_error, Ctx};
 use crate::error::{chain, CliError, Result};
 use crate::output::{duration, Style};
 use crate::schema::{capture, Diff, Snapshot};
@@ -252,7 +252,7 @@ fn abbreviate(items: &[String]) -> String {
 
 /// `0001_create_organisations`.
 fn label(m: &Migration) -> String {
-    format!("{}_{}", version_label(m.version, Some(&m.up.path)), m.name)
+    format!("{}_{}", m.label, m.name)
 }
 
 /// The history table as `to_regclass` understands it.

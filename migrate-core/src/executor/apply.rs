@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::executor::blame;
 use crate::executor::client::{server_error, ClientError};
-use crate::executor::error::{Direction, Error, MigrationFailure};
+use crate::executor::error::{Direction, Error, InvalidIndexes, MigrationFailure};
 use crate::executor::history::{self, History};
 use crate::executor::invalid_index;
 use crate::executor::plan::UpAction;
@@ -225,7 +225,7 @@ pub(crate) async fn run<C: Conn>(
                 Error::db(
                     format!(
                         "recording the start of no-transaction migration {} ({}); nothing of it ran",
-                        migration.version, script.path
+                        migration.label, script.path
                     ),
                     e,
                 )
@@ -265,7 +265,7 @@ pub(crate) async fn run<C: Conn>(
                                  progress could not be recorded; its history row stays 'running' \
                                  with {i} statement(s) done",
                                 i + 1,
-                                migration.version,
+                                migration.label,
                                 script.path
                             ),
                             e,
@@ -282,15 +282,16 @@ pub(crate) async fn run<C: Conn>(
                             "every statement of no-transaction migration {} ({}) ran, but its \
                              history row could not be updated and stays 'running': check the \
                              table, then run `repair`",
-                            migration.version, script.path
+                            migration.label, script.path
                         ),
                         e,
                     ));
                 }
             };
             if let Some(indexes) = invalid_in(&results) {
-                return Err(Error::InvalidIndexes {
+                return Err(Error::InvalidIndexes(Box::new(InvalidIndexes {
                     version: migration.version,
+                    label: migration.label.to_string(),
                     name: migration.name.to_string(),
                     path: script.path.to_string(),
                     indexes,
@@ -299,7 +300,7 @@ pub(crate) async fn run<C: Conn>(
                         Direction::Up => "applied",
                         Direction::Down => "reverted",
                     },
-                });
+                })));
             }
             Ok(())
         }
@@ -377,6 +378,7 @@ fn failure(
     );
     Error::MigrationFailed(Box::new(MigrationFailure {
         version: migration.version,
+        label: migration.label.to_string(),
         name: migration.name.to_string(),
         path: script.path.to_string(),
         direction,
@@ -432,7 +434,7 @@ pub(crate) async fn skip<C: Conn>(
         return Err(Error::db(
             format!(
                 "recording migration {} ({}) as skipped in {}",
-                m.version, m.up.path, history.table
+                m.label, m.up.path, history.table
             ),
             error,
         ));
@@ -441,7 +443,7 @@ pub(crate) async fn skip<C: Conn>(
     let only: Vec<String> = m.only.iter().map(|e| e.to_string()).collect();
     log::info!(
         "skipped migration {} {} ({}): only for {}, this is {environment}",
-        m.version,
+        m.label,
         m.name,
         m.up.path,
         only.join(", ")
@@ -479,7 +481,7 @@ pub(crate) async fn apply_up<C: Conn>(
     };
     log::info!(
         "applied migration {} {} ({}) in {:.1?}",
-        m.version,
+        m.label,
         m.name,
         m.up.path,
         applied.duration

@@ -83,28 +83,8 @@ pub enum Error {
     /// INVALID indexes (left by an interrupted or failed `CREATE INDEX
     /// CONCURRENTLY` / `REINDEX CONCURRENTLY`) on what a no-transaction script
     /// indexes: the migration is not recorded as finished over them.
-    #[error(
-        "migration {version} ({name}): {path} leaves INVALID index(es) {indexes}: an interrupted \
-         or failed CONCURRENTLY build, which PostgreSQL keeps updating but never uses; the \
-         migration is not recorded as {done} and its row in {table} stays 'running'. Drop each \
-         one with `DROP INDEX CONCURRENTLY IF EXISTS <name>`; then either build it again by hand \
-         (run the statement of the script that creates it) and run `repair --completed`, or run \
-         `repair` and let the next run build it"
-    )]
-    InvalidIndexes {
-        /// The migration's version.
-        version: i64,
-        /// Its name.
-        name: String,
-        /// The script that was run.
-        path: String,
-        /// The invalid indexes, `name (on table)`, comma-separated.
-        indexes: String,
-        /// The history table.
-        table: String,
-        /// `applied` or `reverted`.
-        done: &'static str,
-    },
+    #[error("{0}")]
+    InvalidIndexes(Box<InvalidIndexes>),
 
     /// The runner's session does not stay on one server connection: a
     /// transaction-pooling connection pooler is in between. Nothing more was run.
@@ -174,13 +154,15 @@ pub enum Error {
 
     /// A migration to revert has no down script; nothing was reverted.
     #[error(
-        "cannot revert migration {version} ({name}): {path} has no down script, so the rollback \
+        "cannot revert migration {label} ({name}): {path} has no down script, so the rollback \
          stops here and nothing was reverted. Add a `.down.sql` file, or revert to a version at or \
-         above {version} instead"
+         above {label} instead"
     )]
     NoDownScript {
         /// Its version.
         version: i64,
+        /// Its version as the file names spell it.
+        label: String,
         /// Its name.
         name: String,
         /// Its up file.
@@ -218,12 +200,14 @@ pub enum Error {
 
     /// `realign_checksum` named a migration that is not applied.
     #[error(
-        "migration {version} ({name}) is not applied in {table} ({state}): only the checksum of \
+        "migration {label} ({name}) is not applied in {table} ({state}): only the checksum of \
          an applied migration can be realigned"
     )]
     NotApplied {
         /// Its version.
         version: i64,
+        /// Its version as the file names spell it.
+        label: String,
         /// Its name.
         name: String,
         /// The history table.
@@ -235,7 +219,7 @@ pub enum Error {
     /// A migration restricted to some environments is pending, and the runner
     /// was not told its environment; nothing was run.
     #[error(
-        "migration {version} ({name}, {path}) runs only in {}, and this runner was not told its \
+        "migration {label} ({name}, {path}) runs only in {}, and this runner was not told its \
          environment, so nothing was run: applying it could put data meant for {} into the wrong \
          database, and skipping it could leave it out where it belongs. Set the environment \
          (`environment(\"...\")`, `--env`, `MIGRATE_ENV`)",
@@ -245,6 +229,8 @@ pub enum Error {
     EnvironmentRequired {
         /// Its version.
         version: i64,
+        /// Its version as the file names spell it.
+        label: String,
         /// Its name.
         name: String,
         /// Its up file.
@@ -265,11 +251,42 @@ pub enum Error {
     },
 }
 
+/// INVALID indexes (left by an interrupted or failed `CREATE INDEX
+/// CONCURRENTLY` / `REINDEX CONCURRENTLY`) on what a no-transaction script
+/// indexes: the migration is not recorded as finished over them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "migration {label} ({name}): {path} leaves INVALID index(es) {indexes}: an interrupted \
+         or failed CONCURRENTLY build, which PostgreSQL keeps updating but never uses; the \
+         migration is not recorded as {done} and its row in {table} stays 'running'. Drop each \
+         one with `DROP INDEX CONCURRENTLY IF EXISTS <name>`; then either build it again by hand \
+         (run the statement of the script that creates it) and run `repair --completed`, or run \
+     `repair` and let the next run build it"
+)]
+pub struct InvalidIndexes {
+    /// The migration's version.
+    pub version: i64,
+    /// Its version as the file names spell it.
+    pub label: String,
+    /// Its name.
+    pub name: String,
+    /// The script that was run.
+    pub path: String,
+    /// The invalid indexes, `name (on table)`, comma-separated.
+    pub indexes: String,
+    /// The history table.
+    pub table: String,
+    /// `applied` or `reverted`.
+    pub done: &'static str,
+}
+
 /// One applied migration whose file changed since it was applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DriftedMigration {
     /// Its version.
     pub version: i64,
+    /// Its version as the file names spell it.
+    pub label: String,
     /// Its name.
     pub name: String,
     /// Its up file.
@@ -285,6 +302,8 @@ pub struct DriftedMigration {
 pub struct MigrationFailure {
     /// The migration's version.
     pub version: i64,
+    /// Its version as the file names spell it.
+    pub label: String,
     /// Its name.
     pub name: String,
     /// The file that failed.
@@ -320,7 +339,7 @@ impl fmt::Display for MigrationFailure {
         write!(
             f,
             "migration {} ({}) failed ({}): {}",
-            self.version, self.name, self.direction, self.path
+            self.label, self.name, self.direction, self.path
         )?;
         match (self.line, self.column) {
             (Some(line), Some(col)) => write!(f, ":{line}:{col}")?,
@@ -415,7 +434,7 @@ fn drift_text(drifted: &[DriftedMigration]) -> String {
     for d in drifted {
         text.push_str(&format!(
             "\n  {} ({}): {} has checksum {} but {} was recorded when it was applied",
-            d.version, d.name, d.path, d.embedded_checksum, d.applied_checksum
+            d.label, d.name, d.path, d.embedded_checksum, d.applied_checksum
         ));
     }
     text.push_str(

@@ -18,6 +18,9 @@ use crate::model::{Migration, Script};
 pub struct Interruption {
     /// The migration's version.
     pub version: i64,
+    /// Its version as the file names spell it (the number when this binary
+    /// does not have the migration).
+    pub label: String,
     /// Its name.
     pub name: String,
     /// The history table.
@@ -54,6 +57,7 @@ impl Interruption {
         });
         Interruption {
             version: row.version,
+            label: m.map_or_else(|| row.version.to_string(), |m| m.label.to_string()),
             name: row.name.clone(),
             table: table.to_string(),
             direction: row.direction,
@@ -153,7 +157,7 @@ impl fmt::Display for Interruption {
                 "migration {} ({}) is running now: {script} is being run by a live runner{pid} \
                  that holds the migration lock; {}. Wait for it to finish; do not repair it or \
                  drop what it builds",
-                self.version,
+                self.label,
                 self.name,
                 self.progress_text()
             );
@@ -162,7 +166,7 @@ impl fmt::Display for Interruption {
             f,
             "migration {} ({}) was interrupted: {script} is marked 'running' in {} and its \
              runner is gone; {}. {}",
-            self.version,
+            self.label,
             self.name,
             self.table,
             self.progress_text(),
@@ -199,6 +203,7 @@ mod tests {
     fn known() -> Vec<Migration> {
         vec![Migration {
             version: 7,
+            label: Cow::Borrowed("7"),
             name: Cow::Borrowed("seed"),
             checksum: Cow::Borrowed("c"),
             up: script("7_seed.up.sql", 3),

@@ -48,7 +48,7 @@ mod trace;
 
 pub use blame::FailureClass;
 pub use client::ClientError;
-pub use error::{Direction, DriftedMigration, Error, MigrationFailure};
+pub use error::{Direction, DriftedMigration, Error, InvalidIndexes, MigrationFailure};
 pub use interruption::Interruption;
 pub use report::{
     AppliedMigration, DownReport, MigrationState, Plan, PlannedStep, RealignReport, RepairReport,

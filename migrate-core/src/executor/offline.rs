@@ -156,6 +156,7 @@ mod tests {
     ) -> Migration {
         Migration {
             version,
+            label: Cow::Owned(version.to_string()),
             name: Cow::Owned(format!("m{version}")),
             checksum: Cow::Owned(format!("c{version}")),
             up: Script {

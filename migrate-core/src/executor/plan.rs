@@ -73,7 +73,7 @@ fn check(known: &[Migration], rows: &[AppliedRow], table: &str) -> Result<Vec<i6
                 log::warn!(
                     "migration {} was applied as `{}` but its file is now named `{}` ({}): \
                      renaming an applied migration's file does not rename it in {table}",
-                    m.version,
+                    m.label,
                     row.name.escape_default(),
                     m.name,
                     m.up.path
@@ -89,6 +89,7 @@ fn check(known: &[Migration], rows: &[AppliedRow], table: &str) -> Result<Vec<i6
             (m.checksum != row.checksum && row.state != RowState::Skipped).then(|| {
                 DriftedMigration {
                     version: m.version,
+                    label: m.label.to_string(),
                     name: m.name.to_string(),
                     path: m.up.path.to_string(),
                     applied_checksum: row.checksum.clone(),
@@ -152,6 +153,7 @@ fn up_action(
         (None, Ok(false)) => Ok(Some(UpAction::Skip)),
         (None, Err(only)) => Err(Error::EnvironmentRequired {
             version: m.version,
+            label: m.label.to_string(),
             name: m.name.to_string(),
             path: m.up.path.to_string(),
             only,
@@ -249,6 +251,7 @@ pub(crate) fn plan_down<'m>(
         let Some(down) = &m.down else {
             return Err(Error::NoDownScript {
                 version: m.version,
+                label: m.label.to_string(),
                 name: m.name.to_string(),
                 path: m.up.path.to_string(),
             });
@@ -290,6 +293,7 @@ pub(crate) fn status(
             m.version,
             StatusEntry {
                 version: m.version,
+                label: m.label.to_string(),
                 name: m.name.to_string(),
                 path: Some(m.up.path.to_string()),
                 state: MigrationState::Pending,
@@ -328,6 +332,7 @@ pub(crate) fn status(
         };
         let entry = entries.entry(row.version).or_insert_with(|| StatusEntry {
             version: row.version,
+            label: row.version.to_string(),
             name: row.name.clone(),
             path: None,
             state: MigrationState::Pending,
@@ -366,6 +371,7 @@ mod tests {
     fn m(version: i64, with_down: bool) -> Migration {
         Migration {
             version,
+            label: Cow::Owned(version.to_string()),
             name: Cow::Owned(format!("m{version}")),
             checksum: Cow::Owned(format!("c{version}")),
             up: script(format!("{version}_m.up.sql")),

@@ -134,6 +134,9 @@ impl fmt::Display for MigrationState {
 pub struct StatusEntry {
     /// The version.
     pub version: i64,
+    /// The version as the file names spell it (`0042`, diesel's
+    /// `2024-01-02-030405`); the number for a version only the history table has.
+    pub label: String,
     /// The name (from the binary, or from the history table for unknown versions).
     pub name: String,
     /// The up file, when this binary has the migration.

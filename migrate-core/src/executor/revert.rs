@@ -49,7 +49,7 @@ pub(crate) async fn revert<C: Conn>(
     };
     log::info!(
         "reverted migration {} {} ({}) in {:.1?}",
-        m.version,
+        m.label,
         m.name,
         down.path,
         reverted.duration

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use crate::executor::apply;
-use crate::executor::error::{Direction, Error};
+use crate::executor::error::{Direction, Error, InvalidIndexes};
 use crate::executor::history::{self, configured_name, AppliedRow, History, RowState};
 use crate::executor::invalid_index;
 use crate::executor::plan::{self, DownTarget, UpAction, UpPlan, UpTarget};
@@ -288,7 +288,7 @@ async fn record_stamp<C: Conn>(
     for migration in &to_stamp {
         log::info!(
             "stamped migration {} {} as applied",
-            migration.version,
+            migration.label,
             migration.name
         );
     }
@@ -331,14 +331,15 @@ async fn end_running<C: Conn>(
             .and_then(|rows| rows.first())
             .and_then(|r| text(r, 1));
         if let Some(indexes) = invalid {
-            return Err(Error::InvalidIndexes {
+            return Err(Error::InvalidIndexes(Box::new(InvalidIndexes {
                 version: migration.version,
+                label: migration.label.to_string(),
                 name: migration.name.to_string(),
                 path: script.path.to_string(),
                 indexes: indexes.to_string(),
                 table,
                 done: if completed { "finished" } else { "repaired" },
-            });
+            })));
         }
     }
     let answer = session
@@ -405,6 +406,7 @@ async fn record_checksum<C: Conn>(
         _ => {
             return Err(Error::NotApplied {
                 version,
+                label: migration.label.to_string(),
                 name: migration.name.to_string(),
                 table,
                 state: match row.map(|r| r.state) {
@@ -427,7 +429,8 @@ async fn record_checksum<C: Conn>(
             .await
             .map_err(|e| Error::db(format!("recording the new checksum in {table}"), e))?;
         log::warn!(
-            "realigned migration {version} {}: {table} now records checksum {} (was {previous}); its edited SQL was not run",
+            "realigned migration {} {}: {table} now records checksum {} (was {previous}); its edited SQL was not run",
+            migration.label,
             migration.name,
             migration.checksum
         );

@@ -34,6 +34,7 @@ pub(crate) async fn migration(
     let span = tracing::info_span!(
         "pgmigrate.migration",
         version = migration.version,
+        label = %migration.label,
         name = %migration.name,
         direction = %direction,
         path = %script.path,

@@ -265,6 +265,7 @@ fn build(
     });
     Migration {
         version,
+        label: Cow::Owned(format!("{version:04}")),
         name: Cow::Owned(name.to_string()),
         checksum: Cow::Owned(checksum(&up.sql)),
         up,
