@@ -14,6 +14,20 @@
 //! * `corpus-history`: the same files checked as one history, in order,
 //!   against the schema model the earlier files built (`History::up`, as
 //!   `build.rs` does over a directory), against `parse_sql` file by file.
+//! * `corpus-projects`: what a user has: each corpus project checked as its
+//!   own history (a fresh `History` per project), against `parse_sql` of the
+//!   same files. A project is a `repo` of `MANIFEST.tsv`; its files are the
+//!   rows whose dialect is `postgres` or `portable(...)` that bare
+//!   `parse_sql` accepts whole (as for the inputs above; a file left out
+//!   leaves its objects missing for the later files, which can only add
+//!   findings), less what is not part of its versioned
+//!   history (`full-schema` snapshots, lemmy's replaceable schema, a
+//!   standalone data script, kratos generic files shadowed for postgres).
+//!   Order: the paths, digit runs compared as numbers and `-` left out (so
+//!   diesel's two timestamp formats, synapse's `delta/<n>/` and temporal's
+//!   `v1.<n>` sort as their tools sort them); a `down.sql` / `.down.sql` is
+//!   checked right after its up (`History::down`). The figure is the sum
+//!   over the projects.
 //! * `history-1000`, `history-10000`: a generated history of that many
 //!   migrations, each an up file (a table with a foreign key to the previous
 //!   one, an index, a column added to the previous table) and its down file;
@@ -49,6 +63,9 @@ struct Input {
     name: &'static str,
     /// The texts to check, one per file (one for the concatenated inputs).
     texts: Vec<String>,
+    /// For `corpus-projects`: each project's history, as indexes into
+    /// `texts` of each up file and its down file.
+    projects: Vec<Vec<(usize, Option<usize>)>>,
 }
 
 impl Input {
@@ -72,6 +89,9 @@ fn check(input: &Input) -> usize {
     if input.name == "corpus-history" {
         return check_history(input);
     }
+    if input.name == "corpus-projects" {
+        return check_projects(input);
+    }
     if input.name.starts_with("history-") {
         return check_pairs(input);
     }
@@ -94,6 +114,25 @@ fn check_history(input: &Input) -> usize {
         let result = history.up("bench.up.sql", black_box(text.as_bytes()));
         statements += result.statements.len();
         black_box(&result.diagnostics);
+    }
+    black_box(statements)
+}
+
+/// Each project as its own history (see the module docs).
+fn check_projects(input: &Input) -> usize {
+    let mut statements = 0;
+    for project in &input.projects {
+        let mut history = History::new(Config::new());
+        for &(up, down) in project {
+            let check = history.up("bench.up.sql", black_box(input.texts[up].as_bytes()));
+            statements += check.statements.len();
+            black_box(&check.diagnostics);
+            if let Some(down) = down {
+                let check = history.down("bench.down.sql", black_box(input.texts[down].as_bytes()));
+                statements += check.statements.len();
+                black_box(&check.diagnostics);
+            }
+        }
     }
     black_box(statements)
 }
@@ -172,6 +211,106 @@ fn corpus_files() -> Option<(Vec<String>, usize, usize)> {
         files.push(text);
     }
     Some((files, listed, rejected))
+}
+
+/// The sort key of a corpus path: `-` left out, digit runs compared as
+/// numbers.
+fn version_key(path: &str) -> Vec<(u8, u128, String)> {
+    let mut key = Vec::new();
+    let mut digits = String::new();
+    let mut other = String::new();
+    for c in path
+        .chars()
+        .filter(|&c| c != '-')
+        .chain(std::iter::once('\0'))
+    {
+        if c.is_ascii_digit() {
+            if !other.is_empty() {
+                key.push((1, 0, std::mem::take(&mut other)));
+            }
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                let n = digits.parse().unwrap_or(u128::MAX);
+                key.push((0, n, std::mem::take(&mut digits)));
+            }
+            other.push(c);
+        }
+    }
+    key.push((1, 0, other));
+    key
+}
+
+/// The `corpus-projects` input (see the module docs): the texts and each
+/// project's history.
+fn corpus_projects() -> Option<Input> {
+    let dir = corpus_dir();
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).ok()?;
+    let mut by_repo: Vec<(String, Vec<String>)> = Vec::new();
+    for line in manifest.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (Some(path), Some(repo), Some(dialect)) = (cols.first(), cols.get(1), cols.get(2))
+        else {
+            continue;
+        };
+        let notes = cols.get(4).copied().unwrap_or("");
+        let shadowed = notes
+            .split(';')
+            .filter_map(|n| n.strip_prefix("generic-shadowed-for:"))
+            .any(|d| d.split('+').any(|d| d == "postgres"));
+        let outside = notes.contains("full-schema")
+            || notes.contains("lemmy-replaceable-schema")
+            || notes.contains("standalone-data-script");
+        if !(*dialect == "postgres" || dialect.starts_with("portable")) || shadowed || outside {
+            continue;
+        }
+        match by_repo.iter_mut().find(|(r, _)| r == repo) {
+            Some((_, paths)) => paths.push(path.to_string()),
+            None => by_repo.push((repo.to_string(), vec![path.to_string()])),
+        }
+    }
+    let mut texts = Vec::new();
+    let mut projects = Vec::new();
+    let dialect = PostgreSqlDialect {};
+    for (repo, paths) in by_repo {
+        let up_of = |p: &str| -> Option<String> {
+            p.strip_suffix("down.sql")
+                .map(|stem| format!("{stem}up.sql"))
+        };
+        let mut ups: Vec<&String> = paths.iter().filter(|p| up_of(p).is_none()).collect();
+        ups.sort_by_cached_key(|p| version_key(p));
+        let mut history = Vec::new();
+        let mut rejected = 0;
+        let mut read = |path: &str, texts: &mut Vec<String>| -> Option<usize> {
+            let text = std::fs::read_to_string(dir.join(path)).ok()?;
+            if Parser::parse_sql(&dialect, &text).is_err() {
+                rejected += 1;
+                return None;
+            }
+            texts.push(text);
+            Some(texts.len() - 1)
+        };
+        for up in ups {
+            let down = paths
+                .iter()
+                .find(|d| up_of(d).as_deref() == Some(up.as_str()));
+            let Some(up) = read(up, &mut texts) else {
+                continue;
+            };
+            let down = down.and_then(|d| read(d, &mut texts));
+            history.push((up, down));
+        }
+        let files = history.len() + history.iter().filter(|(_, d)| d.is_some()).count();
+        eprintln!(
+            "corpus-projects: {repo}: {files} files checked, {rejected} left out (bare parse_sql rejects them)"
+        );
+        projects.push(history);
+    }
+    Some(Input {
+        name: "corpus-projects",
+        texts,
+        projects,
+    })
 }
 
 /// A realistic ~`target` bytes migration.
@@ -289,6 +428,7 @@ fn main() {
             if Parser::parse_sql(&dialect, &joined).is_ok() {
                 inputs.push(Input {
                     name: "corpus",
+                    projects: Vec::new(),
                     texts: vec![joined],
                 });
             } else {
@@ -296,10 +436,12 @@ fn main() {
             }
             inputs.push(Input {
                 name: "corpus-history",
+                projects: Vec::new(),
                 texts: files.clone(),
             });
             inputs.push(Input {
                 name: "corpus-per-file",
+                projects: Vec::new(),
                 texts: files,
             });
         }
@@ -308,16 +450,20 @@ fn main() {
             corpus_dir().display()
         ),
     }
+    inputs.extend(corpus_projects());
     inputs.push(Input {
         name: "history-1000",
+        projects: Vec::new(),
         texts: generated_history(1_000),
     });
     inputs.push(Input {
         name: "history-10000",
+        projects: Vec::new(),
         texts: generated_history(10_000),
     });
     inputs.push(Input {
         name: "synthetic",
+        projects: Vec::new(),
         texts: vec![synthetic(
             std::env::var("MIGRATE_BENCH_SYNTHETIC_BYTES")
                 .ok()

@@ -79,7 +79,7 @@ impl History {
         if !after_up {
             self.model.start_journal();
         }
-        let mark = self.model.mark();
+        let mark = self.model.segment();
         self.model.down_from = after_up.then_some(mark);
         let check =
             self.config

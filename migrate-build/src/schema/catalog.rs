@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::body::Definition;
 use super::names::{ColumnType, Written, BUILTIN_SCHEMAS};
 
 /// A schema-qualified name, folded.
@@ -197,20 +198,22 @@ pub(crate) enum TypeDef {
 }
 
 /// A function or procedure, by name (overloads are not told apart).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Function {
-    /// Its body runs DDL or dynamic SQL (a call makes the names it
-    /// mentions unknown, or everything with `EXECUTE`).
-    pub ddl: bool,
-    pub execute: bool,
-    /// The words of its body (folded).
-    pub words: Vec<String>,
+    /// Its definition: a call makes the names its body mentions unknown
+    /// when the body runs DDL, or everything with `EXECUTE`.
+    pub definition: Definition,
 }
 
 /// One entry of the journal: how to undo one change (the value before it).
 #[derive(Debug, Clone)]
 pub(crate) enum Undo {
     Relation(QName, Option<Relation>),
+    /// A later change of a relation that an earlier entry of the same
+    /// segment (see [`Catalog::segment`]) holds the value of: undoing to the
+    /// segment's start needs nothing from it, so the relation is not copied
+    /// again.
+    RelationAgain(QName),
     Type(QName, Option<TypeDef>),
     Schema(String, bool),
     Extension(String, bool),
@@ -239,6 +242,9 @@ pub(crate) struct Catalog {
     /// The search path; `None` when it cannot be known.
     pub(crate) search_path: Option<Vec<String>>,
     journal: Option<Vec<Undo>>,
+    /// The relations with an [`Undo::Relation`] entry in the journal since
+    /// the current segment started.
+    journaled: HashSet<QName>,
     /// For each table, the relations (indexes, sequences) that have named it
     /// as their table: a superset, checked on use (see
     /// [`Catalog::dependents`]), so that a drop or rename does not scan the
@@ -263,6 +269,7 @@ impl Catalog {
             taint_all: false,
             search_path: Some(default_search_path()),
             journal: None,
+            journaled: HashSet::new(),
             by_table: HashMap::new(),
             down_from: None,
         }
@@ -273,11 +280,20 @@ impl Catalog {
     /// Starts recording changes (a mark to roll back to is the length).
     pub(crate) fn start_journal(&mut self) {
         self.journal = Some(Vec::new());
+        self.journaled.clear();
     }
 
     /// The current journal position.
     pub(crate) fn mark(&self) -> usize {
         self.journal.as_ref().map_or(0, Vec::len)
+    }
+
+    /// Starts a segment of the journal and returns its position: the only
+    /// positions [`Catalog::rollback_to`] may go back to are the starts of
+    /// segments (a relation's value is journaled once per segment).
+    pub(crate) fn segment(&mut self) -> usize {
+        self.journaled.clear();
+        self.mark()
     }
 
     /// Whether changes are being recorded.
@@ -299,6 +315,7 @@ impl Catalog {
             let Some(undo) = journal.pop() else { break };
             match undo {
                 Undo::Relation(k, v) => restore(&mut self.relations, k, v),
+                Undo::RelationAgain(_) => {}
                 Undo::Type(k, v) => restore(&mut self.types, k, v),
                 Undo::Function(k, v) => restore(&mut self.functions, k, v),
                 Undo::Schema(k, present) => set(&mut self.schemas, k, present),
@@ -309,11 +326,30 @@ impl Catalog {
             }
         }
         self.journal = Some(journal);
+        self.journaled.clear();
     }
 
     /// Ends the journal.
     pub(crate) fn stop_journal(&mut self) {
         self.journal = None;
+        self.journaled.clear();
+    }
+
+    /// Journals the value of relation `key` before a change: the whole
+    /// relation the first time in a segment, its name after that.
+    fn log_relation(&mut self, key: &QName) {
+        let Some(journal) = &mut self.journal else {
+            return;
+        };
+        if self.journaled.contains(key) {
+            journal.push(Undo::RelationAgain(key.clone()));
+        } else {
+            journal.push(Undo::Relation(
+                key.clone(),
+                self.relations.get(key).cloned(),
+            ));
+            self.journaled.insert(key.clone());
+        }
     }
 
     fn log(&mut self, undo: impl FnOnce(&Catalog) -> Undo) {
@@ -328,7 +364,7 @@ impl Catalog {
     // ---- changes -------------------------------------------------------
 
     pub(crate) fn put_relation(&mut self, key: QName, relation: Option<Relation>) {
-        self.log(|c| Undo::Relation(key.clone(), c.relations.get(&key).cloned()));
+        self.log_relation(&key);
         if let Some(table) = relation.as_ref().and_then(|r| r.table.clone()) {
             self.note_dependent(table, key.clone());
         }
@@ -365,7 +401,7 @@ impl Catalog {
     /// The relation to change in place (journaled).
     pub(crate) fn relation_mut(&mut self, key: &QName) -> Option<&mut Relation> {
         if self.relations.contains_key(key) {
-            self.log(|c| Undo::Relation(key.clone(), c.relations.get(key).cloned()));
+            self.log_relation(key);
         }
         self.relations.get_mut(key)
     }

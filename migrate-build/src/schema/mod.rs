@@ -1,6 +1,8 @@
 //! The schema model: what every earlier migration created, built by
 //! replaying the statements' ASTs in version order.
 //!
+//! * [`body`]: the words of what the model cannot follow (function
+//!   bodies, statements without a tree), which then become unknown;
 //! * [`catalog`]: the modelled objects, what is unknown, and the journal
 //!   that checks a down script and undoes it;
 //! * [`names`]: PostgreSQL's name rules (folding, quoting, 63-byte
@@ -12,6 +14,7 @@
 //! The model never guesses: a statement it cannot follow makes the names it
 //! may touch unknown, and nothing unknown is reported.
 
+pub(crate) mod body;
 pub(crate) mod catalog;
 pub(crate) mod names;
 pub(crate) mod replay;

@@ -335,35 +335,108 @@ pub(crate) fn closest<'a>(
     name: &str,
     candidates: impl Iterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    if name.chars().count() < 3 {
+    let count = name.chars().count();
+    if count < 3 {
         // Every short name is one edit from another: no suggestion.
         return None;
     }
-    let limit = (name.chars().count() / 3).max(1);
-    // One buffer for each side and for the row, reused for every candidate
-    // (a "did you mean" scans every name of a schema).
-    let a: Vec<char> = name.chars().take(128).collect();
-    let mut b: Vec<char> = Vec::new();
-    let mut row: Vec<usize> = Vec::new();
-    let mut best: Option<(usize, &str)> = None;
+    let limit = (count / 3).max(1);
+    let mut search = Search::new(name, limit);
     for candidate in candidates {
-        if candidate == name || candidate.len().abs_diff(name.len()) > limit {
-            continue;
-        }
-        b.clear();
-        b.extend(candidate.chars().take(128));
-        let d = distance(&a, &b, limit, &mut row);
-        // On a tie, a longer candidate (a letter left out is the commoner typo).
-        if d <= limit && best.is_none_or(|(b, c)| d < b || d == b && candidate.len() > c.len()) {
-            best = Some((d, candidate));
+        search.consider(candidate);
+    }
+    search.best.map(|(_, c)| c)
+}
+
+/// The state of one "did you mean" search: the name, scratch space reused
+/// for every candidate (a search scans every name of a schema), and the best
+/// candidate so far. Most candidates are ruled out without the edit
+/// distance: by their length, and for ASCII names by the letters they do
+/// not share with the name (each edit changes that count by at most one);
+/// both bounds tighten to the best distance found so far.
+struct Search<'n, 'a> {
+    name: &'n str,
+    limit: usize,
+    /// The name as characters (at most 128, as compared).
+    a: Vec<char>,
+    /// For an ASCII name of at most 128 bytes: how often each byte occurs.
+    counts: Option<[i16; 128]>,
+    b: Vec<char>,
+    row: Vec<usize>,
+    best: Option<(usize, &'a str)>,
+}
+
+impl<'n, 'a> Search<'n, 'a> {
+    fn new(name: &'n str, limit: usize) -> Search<'n, 'a> {
+        let counts = (name.is_ascii() && name.len() <= 128).then(|| {
+            let mut counts = [0i16; 128];
+            for &c in name.as_bytes() {
+                counts[usize::from(c)] += 1;
+            }
+            counts
+        });
+        Search {
+            name,
+            limit,
+            a: name.chars().take(128).collect(),
+            counts,
+            b: Vec::new(),
+            row: Vec::new(),
+            best: None,
         }
     }
-    best.map(|(_, c)| c)
+
+    fn consider(&mut self, candidate: &'a str) {
+        let name = self.name;
+        if candidate == name || candidate.len().abs_diff(name.len()) > self.limit {
+            return;
+        }
+        // A candidate further than the best so far cannot win (on a tie, a
+        // longer one can).
+        let bound = self.best.map_or(self.limit, |(d, _)| d.min(self.limit));
+        let d = match &mut self.counts {
+            Some(counts) if candidate.is_ascii() && candidate.len() <= 128 => {
+                if candidate.len().abs_diff(name.len()) > bound {
+                    return;
+                }
+                let b = candidate.as_bytes();
+                let mut extra = 0;
+                for &c in b {
+                    let k = &mut counts[usize::from(c)];
+                    *k -= 1;
+                    if *k < 0 {
+                        extra += 1;
+                    }
+                }
+                for &c in b {
+                    counts[usize::from(c)] += 1;
+                }
+                let missing = name.len() - (b.len() - extra);
+                if extra.max(missing) > bound {
+                    return;
+                }
+                distance(name.as_bytes(), b, bound, &mut self.row)
+            }
+            _ => {
+                self.b.clear();
+                self.b.extend(candidate.chars().take(128));
+                distance(&self.a, &self.b, bound, &mut self.row)
+            }
+        };
+        // On a tie, a longer candidate (a letter left out is the commoner typo).
+        if d <= self.limit
+            && self
+                .best
+                .is_none_or(|(b, c)| d < b || d == b && candidate.len() > c.len())
+        {
+            self.best = Some((d, candidate));
+        }
+    }
 }
 
 /// Levenshtein distance, giving up (returning `limit + 1`) beyond `limit`;
 /// `row` is scratch space.
-fn distance(a: &[char], b: &[char], limit: usize, row: &mut Vec<usize>) -> usize {
+fn distance<T: PartialEq>(a: &[T], b: &[T], limit: usize, row: &mut Vec<usize>) -> usize {
     row.clear();
     row.extend(0..=b.len());
     for (i, ca) in a.iter().enumerate() {
@@ -453,5 +526,64 @@ mod tests {
             Some("organizations")
         );
         assert_eq!(closest("x", ["users"].into_iter()), None);
+    }
+
+    /// The edit distance of every candidate, the best kept (the search
+    /// without its shortcuts).
+    fn closest_by_every_distance<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+        let a: Vec<char> = name.chars().take(128).collect();
+        let limit = (a.len() / 3).max(1);
+        if name.chars().count() < 3 {
+            return None;
+        }
+        let mut best: Option<(usize, &str)> = None;
+        for &c in candidates {
+            if c == name || c.len().abs_diff(name.len()) > limit {
+                continue;
+            }
+            let b: Vec<char> = c.chars().take(128).collect();
+            let d = distance(&a, &b, usize::MAX - 1, &mut Vec::new());
+            if d <= limit && best.is_none_or(|(bd, bc)| d < bd || d == bd && c.len() > bc.len()) {
+                best = Some((d, c));
+            }
+        }
+        best.map(|(_, c)| c)
+    }
+
+    #[test]
+    fn closest_skips_only_what_cannot_win() {
+        // Names from a small alphabet, so that many are close to each other.
+        let mut seed = 7u64;
+        let mut word = |len: usize, alphabet: &[char]| -> String {
+            (0..len)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    alphabet[(seed >> 33) as usize % alphabet.len()]
+                })
+                .collect()
+        };
+        let ascii = ['a', 'b', 'c', '_', 's'];
+        let mixed = ['a', 'b', 'é', '_'];
+        for round in 0..300 {
+            let alphabet: &[char] = if round % 3 == 0 { &mixed } else { &ascii };
+            let name = word(3 + round % 12, alphabet);
+            let owned: Vec<String> = (0..40)
+                .map(|i| word(1 + (i * 7 + round) % 16, alphabet))
+                .collect();
+            let candidates: Vec<&str> = owned.iter().map(String::as_str).collect();
+            let expected = closest_by_every_distance(&name, &candidates);
+            let got = closest(&name, candidates.iter().copied());
+            // Ties between candidates of one length may go either way.
+            let d = |c: Option<&str>| {
+                c.map(|c| {
+                    let (a, b): (Vec<char>, Vec<char>) =
+                        (name.chars().collect(), c.chars().collect());
+                    (distance(&a, &b, usize::MAX - 1, &mut Vec::new()), c.len())
+                })
+            };
+            assert_eq!(d(got), d(expected), "{name}: {candidates:?}");
+        }
     }
 }

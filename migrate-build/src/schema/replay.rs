@@ -7,9 +7,9 @@ use sqlparser::ast::{
     self, AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, CreateTable, Ident,
     ObjectName, ObjectType, Statement, TableConstraint,
 };
-use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::tokenizer::Token;
 
+use super::body::{Body, Definition};
 use super::catalog::{
     Catalog, Column, Constraint, ConstraintKind, Function, Lookup, QName, RelKind, Relation,
     TypeDef,
@@ -305,12 +305,10 @@ impl Replay<'_> {
                 }
             }
             Statement::CreateFunction(f) => {
-                let body = Body::read(tokens.iter().map(|t| t.token));
-                self.put_function(&f.name, &body);
+                self.put_function(&f.name, tokens);
             }
             Statement::CreateProcedure { name, .. } => {
-                let body = Body::read(tokens.iter().map(|t| t.token));
-                self.put_function(name, &body);
+                self.put_function(name, tokens);
             }
             Statement::DropFunction(drop) => {
                 for desc in &drop.func_desc {
@@ -1306,7 +1304,9 @@ impl Replay<'_> {
         }
     }
 
-    fn put_function(&mut self, name: &ObjectName, body: &Body) {
+    /// A function's body is read when a statement calls it (most are
+    /// trigger functions that no migration calls).
+    fn put_function(&mut self, name: &ObjectName, tokens: &[Tok<'_>]) {
         let Some(w) = written(name) else { return };
         let Some(schema) = self.cat.creation_schema(&w) else {
             self.cat.taint(&w.name);
@@ -1315,9 +1315,7 @@ impl Replay<'_> {
         self.cat.put_function(
             QName::new(&schema, &w.name),
             Some(Function {
-                ddl: body.ddl,
-                execute: body.execute,
-                words: body.words.clone(),
+                definition: Definition::new(tokens.iter().map(|t| t.token)),
             }),
         );
     }
@@ -2125,11 +2123,14 @@ impl Replay<'_> {
                 .functions
                 .iter()
                 .find(|(k, _)| k.name == name)
-                .map(|(_, f)| f.clone());
+                .map(|(_, f)| {
+                    let body = f.definition.body();
+                    (body.execute, body.ddl.then(|| body.words.clone()))
+                });
             match function {
-                Some(f) if f.execute => self.cat.taint_everything(),
-                Some(f) if f.ddl => {
-                    for word in &f.words {
+                Some((true, _)) => self.cat.taint_everything(),
+                Some((false, Some(words))) => {
+                    for word in &words {
                         self.cat.taint(word);
                     }
                 }
@@ -2244,72 +2245,6 @@ impl ConstraintSpec {
             },
             _ => return None,
         })
-    }
-}
-
-/// The words of a statement, its string literals included (one level of
-/// nesting: a body's own literals), and whether it runs DDL or dynamic SQL.
-#[derive(Debug, Default)]
-pub(crate) struct Body {
-    pub words: Vec<String>,
-    pub ddl: bool,
-    pub execute: bool,
-}
-
-impl Body {
-    pub(crate) fn read<'t>(tokens: impl Iterator<Item = &'t Token>) -> Body {
-        let mut body = Body::default();
-        let mut seen = std::collections::HashSet::new();
-        body.scan(tokens.cloned(), 0, &mut seen);
-        body
-    }
-
-    fn scan(
-        &mut self,
-        tokens: impl Iterator<Item = Token>,
-        depth: u8,
-        seen: &mut std::collections::HashSet<String>,
-    ) {
-        for token in tokens {
-            match token {
-                Token::Word(w) => {
-                    let folded = if w.quote_style.is_some() {
-                        names::truncate(w.value.clone())
-                    } else {
-                        names::truncate(w.value.to_ascii_lowercase())
-                    };
-                    if depth > 0 && w.quote_style.is_none() {
-                        match folded.as_str() {
-                            "execute" => self.execute = true,
-                            "create" | "alter" | "drop" | "rename" => self.ddl = true,
-                            _ => {}
-                        }
-                    }
-                    if seen.insert(folded.clone()) {
-                        self.words.push(folded);
-                    }
-                }
-                Token::SingleQuotedString(s)
-                | Token::DollarQuotedString(ast::DollarQuotedString { value: s, .. })
-                | Token::EscapedStringLiteral(s) => {
-                    if depth < 3 {
-                        let inner = Tokenizer::new(&PostgreSqlDialect {}, &s)
-                            .tokenize()
-                            .unwrap_or_default();
-                        self.scan(inner.into_iter(), depth + 1, seen);
-                        // Also a literal as a whole (`'my_table'`).
-                        for part in s.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
-                            if !part.is_empty() && seen.insert(part.to_ascii_lowercase()) {
-                                self.words.push(part.to_ascii_lowercase());
-                            }
-                        }
-                    } else {
-                        self.execute = true;
-                    }
-                }
-                _ => {}
-            }
-        }
     }
 }
 

@@ -53,6 +53,12 @@ pub(crate) fn differences(
         let by_up = at < down_from;
         match undo {
             Undo::Relation(key, before) => note(&mut relations, key, before, by_up, at),
+            // An earlier entry of the same segment (up or down) holds the value.
+            Undo::RelationAgain(key) => {
+                if let (false, Some(t)) = (by_up, relations.get_mut(key)) {
+                    t.last_down = Some(at);
+                }
+            }
             Undo::Type(key, before) => note(&mut types, key, before, by_up, at),
             Undo::Schema(name, before) => note(&mut schemas, name.as_str(), *before, by_up, at),
             Undo::Function(key, before) => note(&mut functions, key, before.is_some(), by_up, at),
@@ -72,6 +78,11 @@ pub(crate) fn differences(
 
     for (key, t) in &relations {
         let after = cat.relations.get(*key);
+        if t.before.as_ref() == after {
+            // The same relation (or none) before the up and after the down:
+            // the same facts, nothing to say.
+            continue;
+        }
         let mut before_facts = BTreeSet::new();
         let mut after_facts = BTreeSet::new();
         if let Some(rel) = t.before {
@@ -80,17 +91,20 @@ pub(crate) fn differences(
         if let Some(rel) = after {
             Schema::relation_facts(key, rel, &mut after_facts);
         }
-        let mut after_up_facts = BTreeSet::new();
-        if let Some(rel) = t.after_up.map_or(after, Option::as_ref) {
-            Schema::relation_facts(key, rel, &mut after_up_facts);
-        }
-        let kind = after
-            .or(t.before.as_ref())
-            .map_or("relation", |r| r.kind.word());
         let name = shown(key);
-        let facts = [&before_facts, &after_up_facts, &after_facts];
-        for message in relation_messages(cat, kind, &name, facts) {
-            push(format!("1{key}"), message, t.last_down);
+        // The same facts on both sides: no fact was lost or gained.
+        if before_facts != after_facts {
+            let mut after_up_facts = BTreeSet::new();
+            if let Some(rel) = t.after_up.map_or(after, Option::as_ref) {
+                Schema::relation_facts(key, rel, &mut after_up_facts);
+            }
+            let kind = after
+                .or(t.before.as_ref())
+                .map_or("relation", |r| r.kind.word());
+            let facts = [&before_facts, &after_up_facts, &after_facts];
+            for message in relation_messages(cat, kind, &name, facts) {
+                push(format!("1{key}"), message, t.last_down);
+            }
         }
         if let (Some(before), Some(after)) = (t.before, after) {
             for message in default_messages(cat, key, &name, before, after) {
