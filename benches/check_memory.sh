@@ -62,14 +62,16 @@ import sys
 sys.stdout.write(stmt * (10 * 1024 * 1024 // len(stmt)))
 '
 }
-one_insert() {
+one_statement() { # the text before the rows, the text after them
     python3 -c '
 row = "(1, '"'"'some text; with a semicolon'"'"', '"'"'\u00e9'"'"'),\n"
 import sys
 n = 10 * 1024 * 1024 // len(row)
-sys.stdout.write("INSERT INTO t (a, b, c) VALUES\n" + row * n + "(2, '"'"'x'"'"', '"'"'y'"'"');\n")
-'
+sys.stdout.write(sys.argv[1] + "\n" + row * n + "(2, '"'"'x'"'"', '"'"'y'"'"')" + sys.argv[2] + ";\n")
+' "$1" "$2"
 }
+one_insert() { one_statement "INSERT INTO t (a, b, c) VALUES" ""; }
+one_select() { one_statement "INSERT INTO t (a, b, c) SELECT * FROM (VALUES" ") AS v (a, b, c)"; }
 small() { printf 'SELECT 1;\n' | repeat_to 10485760; }
 copies() {
     python3 -c '
@@ -77,14 +79,6 @@ row = "1\tsome text; with a semicolon\t\u00e9\n"
 block = "COPY t (a, b, c) FROM stdin;\n" + row * 250 + "\\.\n"
 import sys
 sys.stdout.write(block * (10 * 1024 * 1024 // len(block)))
-'
-}
-one_select() {
-    python3 -c '
-row = "(1, '"'"'some text; with a semicolon'"'"', '"'"'\u00e9'"'"'),\n"
-import sys
-n = 10 * 1024 * 1024 // len(row)
-sys.stdout.write("INSERT INTO t (a, b, c) SELECT * FROM (VALUES\n" + row * n + "(2, '"'"'x'"'"', '"'"'y'"'"')) AS v (a, b, c);\n")
 '
 }
 tiny() { printf 'SELECT 1;\n'; }

@@ -72,7 +72,7 @@ fn statement_limit() -> usize {
 /// The error for a statement from body offset `start` that is longer than
 /// [`statement_limit`]: nothing after its start is checked.
 fn statement_too_large(file: &File<'_>, start: usize) -> Finding {
-    let rest = &file.text[start..];
+    let rest = file.text.get(start..).unwrap_or_default();
     let from = start + (rest.len() - rest.trim_start().len());
     let limit = statement_limit();
     let size = if limit >= 1024 * 1024 {
@@ -170,7 +170,8 @@ pub(crate) trait Visitor {
     /// [`pieces`]): `ast` is the statement's head with some of its rows,
     /// `tokens` their significant tokens. Every piece parsed; called in file
     /// order, for each piece of the statement instead of
-    /// [`Visitor::parsed`].
+    /// [`Visitor::parsed`]. By default the first piece stands for the
+    /// statement.
     fn piece(
         &mut self,
         index: usize,
@@ -178,7 +179,11 @@ pub(crate) trait Visitor {
         ast: Box<sqlparser::ast::Statement>,
         tokens: &[Tok<'_>],
         piece: Piece,
-    );
+    ) {
+        if piece.first {
+            self.parsed(index, statements, ast, tokens);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -216,19 +221,6 @@ impl Visitor for KeepTrees<'_> {
             tokens,
             self.source,
         ));
-    }
-
-    fn piece(
-        &mut self,
-        index: usize,
-        statements: &Statements,
-        ast: Box<sqlparser::ast::Statement>,
-        tokens: &[Tok<'_>],
-        piece: Piece,
-    ) {
-        if piece.first {
-            self.parsed(index, statements, ast, tokens);
-        }
     }
 }
 

@@ -101,16 +101,6 @@ mod tests {
         }
 
         fn unparsed(&mut self, _: usize, _: &Statements, _: &[Tok<'_>]) {}
-
-        fn piece(
-            &mut self,
-            _: usize,
-            _: &Statements,
-            _: Box<Statement>,
-            _: &[Tok<'_>],
-            _: crate::parse::Piece,
-        ) {
-        }
     }
 
     #[test]
