@@ -50,12 +50,17 @@
 //! `MIGRATE_BENCH_SYNTHETIC_BYTES` sets the synthetic size (default 5 MB).
 //! `MIGRATE_BENCH_ONLY=<input>:<side>` (e.g. `synthetic:check`) runs one side
 //! of one input once and exits, for `valgrind --tool=callgrind`.
+//! `MIGRATE_BENCH_DUMP=<input>` prints every file's whole result (statements,
+//! diagnostics with their positions, messages, help and notes) instead, to
+//! compare the findings of two builds; `MIGRATE_BENCH_KEEP_REJECTED=1` keeps
+//! in `corpus-projects` the files bare `parse_sql` rejects (only for the
+//! dump: the bare side expects every file to parse).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use pgmigrate_build::{Config, Direction, History};
+use pgmigrate_build::{Config, Direction, FileCheck, History};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
@@ -86,72 +91,63 @@ fn bare(input: &Input) -> usize {
 }
 
 fn check(input: &Input) -> usize {
-    if input.name == "corpus-history" {
-        return check_history(input);
-    }
-    if input.name == "corpus-projects" {
-        return check_projects(input);
-    }
-    if input.name.starts_with("history-") {
-        return check_pairs(input);
-    }
-    let config = Config::new();
     let mut statements = 0;
-    for text in &input.texts {
-        let result = config.check_file("bench.up.sql", black_box(text.as_bytes()), Direction::Up);
+    each_check(input, |result| {
         statements += result.statements.len();
         black_box(&result.diagnostics);
-    }
+    });
     black_box(statements)
+}
+
+/// Checks `input` as its kind says and hands every file's result to `seen`.
+fn each_check(input: &Input, seen: impl FnMut(&FileCheck)) {
+    if input.name == "corpus-history" {
+        return check_history(input, seen);
+    }
+    if input.name == "corpus-projects" {
+        return check_projects(input, seen);
+    }
+    if input.name.starts_with("history-") {
+        return check_pairs(input, seen);
+    }
+    let config = Config::new();
+    let mut seen = seen;
+    for text in &input.texts {
+        seen(&config.check_file("bench.up.sql", black_box(text.as_bytes()), Direction::Up));
+    }
 }
 
 /// The whole-history check: every file in order against the schema model
 /// the earlier files built (what `build.rs` does over a directory).
-fn check_history(input: &Input) -> usize {
+fn check_history(input: &Input, mut seen: impl FnMut(&FileCheck)) {
     let mut history = History::new(Config::new());
-    let mut statements = 0;
     for text in &input.texts {
-        let result = history.up("bench.up.sql", black_box(text.as_bytes()));
-        statements += result.statements.len();
-        black_box(&result.diagnostics);
+        seen(&history.up("bench.up.sql", black_box(text.as_bytes())));
     }
-    black_box(statements)
 }
 
 /// Each project as its own history (see the module docs).
-fn check_projects(input: &Input) -> usize {
-    let mut statements = 0;
+fn check_projects(input: &Input, mut seen: impl FnMut(&FileCheck)) {
     for project in &input.projects {
         let mut history = History::new(Config::new());
         for &(up, down) in project {
-            let check = history.up("bench.up.sql", black_box(input.texts[up].as_bytes()));
-            statements += check.statements.len();
-            black_box(&check.diagnostics);
+            seen(&history.up("bench.up.sql", black_box(input.texts[up].as_bytes())));
             if let Some(down) = down {
-                let check = history.down("bench.down.sql", black_box(input.texts[down].as_bytes()));
-                statements += check.statements.len();
-                black_box(&check.diagnostics);
+                seen(&history.down("bench.down.sql", black_box(input.texts[down].as_bytes())));
             }
         }
     }
-    black_box(statements)
 }
 
 /// A generated history: `texts` holds up, down, up, down, ...
-fn check_pairs(input: &Input) -> usize {
+fn check_pairs(input: &Input, mut seen: impl FnMut(&FileCheck)) {
     let mut history = History::new(Config::new());
-    let mut statements = 0;
     for pair in input.texts.chunks(2) {
-        let up = history.up("bench.up.sql", black_box(pair[0].as_bytes()));
-        statements += up.statements.len();
-        black_box(&up.diagnostics);
+        seen(&history.up("bench.up.sql", black_box(pair[0].as_bytes())));
         if let Some(down) = pair.get(1) {
-            let down = history.down("bench.down.sql", black_box(down.as_bytes()));
-            statements += down.statements.len();
-            black_box(&down.diagnostics);
+            seen(&history.down("bench.down.sql", black_box(down.as_bytes())));
         }
     }
-    black_box(statements)
 }
 
 /// `count` migrations as up, down, up, down, ... (see the module docs).
@@ -272,6 +268,7 @@ fn corpus_projects() -> Option<Input> {
     let mut texts = Vec::new();
     let mut projects = Vec::new();
     let dialect = PostgreSqlDialect {};
+    let keep_rejected = std::env::var_os("MIGRATE_BENCH_KEEP_REJECTED").is_some();
     for (repo, paths) in by_repo {
         let up_of = |p: &str| -> Option<String> {
             p.strip_suffix("down.sql")
@@ -283,7 +280,7 @@ fn corpus_projects() -> Option<Input> {
         let mut rejected = 0;
         let mut read = |path: &str, texts: &mut Vec<String>| -> Option<usize> {
             let text = std::fs::read_to_string(dir.join(path)).ok()?;
-            if Parser::parse_sql(&dialect, &text).is_err() {
+            if !keep_rejected && Parser::parse_sql(&dialect, &text).is_err() {
                 rejected += 1;
                 return None;
             }
@@ -471,6 +468,19 @@ fn main() {
                 .unwrap_or(5_000_000),
         )],
     });
+
+    if let Ok(name) = std::env::var("MIGRATE_BENCH_DUMP") {
+        let input = inputs
+            .iter()
+            .find(|i| i.name == name)
+            .expect("unknown input");
+        let mut file = 0;
+        each_check(input, |result| {
+            file += 1;
+            println!("file {file}: {result:#?}");
+        });
+        return;
+    }
 
     if let Ok(only) = std::env::var("MIGRATE_BENCH_ONLY") {
         let (name, side) = only
