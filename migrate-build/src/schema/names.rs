@@ -423,15 +423,18 @@ impl<'n, 'a> Search<'n, 'a> {
                 distance(&self.a, &self.b, bound, &mut self.row)
             }
         };
-        // On a tie, a longer candidate (a letter left out is the commoner typo).
-        if d <= self.limit
-            && self
-                .best
-                .is_none_or(|(b, c)| d < b || d == b && candidate.len() > c.len())
-        {
+        if d <= self.limit && self.best.is_none_or(|best| better((d, candidate), best)) {
             self.best = Some((d, candidate));
         }
     }
+}
+
+/// Whether candidate `a` beats `b`, each with its distance: the nearer; on a
+/// tie the longer (a letter left out is the commoner typo), then the first in
+/// byte order, so that the suggestion never depends on the order the
+/// candidates come in (the catalog's hash maps have none).
+fn better((da, a): (usize, &str), (db, b): (usize, &str)) -> bool {
+    (da, std::cmp::Reverse(a.len()), a) < (db, std::cmp::Reverse(b.len()), b)
 }
 
 /// Levenshtein distance, giving up (returning `limit + 1`) beyond `limit`;
@@ -543,7 +546,7 @@ mod tests {
             }
             let b: Vec<char> = c.chars().take(128).collect();
             let d = distance(&a, &b, usize::MAX - 1, &mut Vec::new());
-            if d <= limit && best.is_none_or(|(bd, bc)| d < bd || d == bd && c.len() > bc.len()) {
+            if d <= limit && best.is_none_or(|best| better((d, c), best)) {
                 best = Some((d, c));
             }
         }
@@ -575,15 +578,10 @@ mod tests {
             let candidates: Vec<&str> = owned.iter().map(String::as_str).collect();
             let expected = closest_by_every_distance(&name, &candidates);
             let got = closest(&name, candidates.iter().copied());
-            // Ties between candidates of one length may go either way.
-            let d = |c: Option<&str>| {
-                c.map(|c| {
-                    let (a, b): (Vec<char>, Vec<char>) =
-                        (name.chars().collect(), c.chars().collect());
-                    (distance(&a, &b, usize::MAX - 1, &mut Vec::new()), c.len())
-                })
-            };
-            assert_eq!(d(got), d(expected), "{name}: {candidates:?}");
+            assert_eq!(got, expected, "{name}: {candidates:?}");
+            // Whatever order the candidates come in.
+            let reversed = closest(&name, candidates.iter().rev().copied());
+            assert_eq!(reversed, expected, "{name}: {candidates:?} reversed");
         }
     }
 }
