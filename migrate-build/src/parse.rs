@@ -48,6 +48,18 @@ thread_local! {
     pub(crate) static TEST_WINDOW: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
 }
 
+thread_local! {
+    /// The emptied token vector of the last file read on this thread, for the
+    /// windows of the next one: growing a fresh vector for every file, token
+    /// by token, costs more than the vector's memory is worth keeping (at
+    /// most [`SPARE_TOKENS_KEPT`] tokens of capacity are kept).
+    static SPARE_TOKENS: std::cell::Cell<Vec<TokenWithSpan>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The largest token vector kept in [`SPARE_TOKENS`]: about what a window of
+/// [`WINDOW`] bytes holds at most.
+const SPARE_TOKENS_KEPT: usize = WINDOW;
+
 /// The longest statement that is checked whole (4 MiB): checking one holds
 /// its tokens and tree at once, about 80 times its size, so this bounds the
 /// memory of the check by a constant. An `INSERT ... VALUES` of any length
@@ -344,7 +356,7 @@ fn walk(
 ) -> Result<(), Walk> {
     let text = file.text;
     let dialect = PostgreSqlDialect {};
-    let mut tokens: Vec<TokenWithSpan> = Vec::new();
+    let mut tokens = SPARE_TOKENS.take();
     // Body offset and location of the window start; bytes to tokenize.
     let mut start = 0usize;
     let mut at = Location::new(1, 1);
@@ -477,7 +489,13 @@ fn walk(
             parsed,
         );
         match next {
-            None => return Ok(()),
+            None => {
+                tokens.clear();
+                if tokens.capacity() <= SPARE_TOKENS_KEPT {
+                    SPARE_TOKENS.set(tokens);
+                }
+                return Ok(());
+            }
             Some((next_start, next_at)) => {
                 start = next_start;
                 at = next_at;
