@@ -2,13 +2,13 @@
 //! a function's body. Every word it holds, also inside its string literals
 //! (a body is one), may name an object it creates, changes or drops.
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use sqlparser::ast;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+use super::catalog::Set;
 use super::names;
 
 /// The words of a statement, its string literals included (one level of
@@ -24,12 +24,12 @@ impl Body {
     pub(crate) fn read<'t>(tokens: impl Iterator<Item = &'t Token>) -> Body {
         let mut tokens = tokens;
         let mut body = Body::default();
-        body.scan(&mut tokens, 0, &mut HashSet::new());
+        body.scan(&mut tokens, 0, &mut Set::default());
         body
     }
 
     /// Adds `word` unless seen already.
-    fn word(&mut self, word: String, seen: &mut HashSet<String>) {
+    fn word(&mut self, word: String, seen: &mut Set<String>) {
         if !seen.contains(&word) {
             seen.insert(word.clone());
             self.words.push(word);
@@ -38,12 +38,7 @@ impl Body {
 
     /// A word token at `depth` (0: the statement, 1: inside one of its
     /// literals, ...).
-    fn word_token(
-        &mut self,
-        w: &sqlparser::tokenizer::Word,
-        depth: u8,
-        seen: &mut HashSet<String>,
-    ) {
+    fn word_token(&mut self, w: &sqlparser::tokenizer::Word, depth: u8, seen: &mut Set<String>) {
         let folded = if w.quote_style.is_some() {
             names::truncate(w.value.clone())
         } else {
@@ -60,7 +55,7 @@ impl Body {
     }
 
     /// A string literal met at `depth`: read as SQL, and its words as a whole.
-    fn literal(&mut self, s: &str, depth: u8, seen: &mut HashSet<String>) {
+    fn literal(&mut self, s: &str, depth: u8, seen: &mut Set<String>) {
         if depth >= 3 {
             self.execute = true;
             return;
@@ -81,7 +76,7 @@ impl Body {
         &mut self,
         tokens: &mut dyn Iterator<Item = &Token>,
         depth: u8,
-        seen: &mut HashSet<String>,
+        seen: &mut Set<String>,
     ) {
         for token in tokens {
             if let Token::Word(w) = token {
@@ -117,7 +112,7 @@ pub(crate) struct Definition {
 impl Definition {
     pub(crate) fn new<'t>(tokens: impl Iterator<Item = &'t Token>) -> Definition {
         let mut outside = Body::default();
-        let mut seen = HashSet::new();
+        let mut seen = Set::default();
         let mut literals = Vec::new();
         for token in tokens {
             if let Token::Word(w) = token {
@@ -137,7 +132,7 @@ impl Definition {
     pub(crate) fn body(&self) -> &Body {
         self.body.get_or_init(|| {
             let mut body = self.outside.clone();
-            let mut seen: HashSet<String> = body.words.iter().cloned().collect();
+            let mut seen: Set<String> = body.words.iter().cloned().collect();
             for s in &self.literals {
                 body.literal(s, 0, &mut seen);
             }

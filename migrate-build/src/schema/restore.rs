@@ -8,9 +8,9 @@
 //! [`Schema::facts`], checked against PostgreSQL's catalog), so nothing
 //! unknown is ever reported.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::catalog::{Catalog, QName, Relation, TypeDef, Undo};
+use super::catalog::{Catalog, Map, QName, Relation, TypeDef, Undo};
 use super::Schema;
 
 /// One object that up + down leave different.
@@ -45,10 +45,10 @@ pub(crate) fn differences(
     if cat.taint_all || !cat.closed {
         return Vec::new();
     }
-    let mut relations: HashMap<&QName, Touched<&Option<Relation>>> = HashMap::new();
-    let mut types: HashMap<&QName, Touched<&Option<TypeDef>>> = HashMap::new();
-    let mut schemas: HashMap<&str, Touched<bool>> = HashMap::new();
-    let mut functions: HashMap<&QName, Touched<bool>> = HashMap::new();
+    let mut relations: Map<&QName, Touched<&Option<Relation>>> = Map::default();
+    let mut types: Map<&QName, Touched<&Option<TypeDef>>> = Map::default();
+    let mut schemas: Map<&str, Touched<bool>> = Map::default();
+    let mut functions: Map<&QName, Touched<bool>> = Map::default();
     for (at, undo) in cat.journal().iter().enumerate() {
         let by_up = at < down_from;
         match undo {
@@ -176,7 +176,7 @@ pub(crate) fn differences(
 }
 
 fn note<K: std::hash::Hash + Eq, T: Copy>(
-    map: &mut HashMap<K, Touched<T>>,
+    map: &mut Map<K, Touched<T>>,
     key: K,
     before: T,
     by_up: bool,
@@ -265,7 +265,7 @@ fn relation_messages(
         });
     }
     // A column on both sides whose type or nullability differs.
-    let typed = |facts: &BTreeSet<&String>| -> HashMap<String, String> {
+    let typed = |facts: &BTreeSet<&String>| -> Map<String, String> {
         facts
             .iter()
             .filter_map(|f| f.strip_prefix("type "))
