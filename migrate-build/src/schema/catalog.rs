@@ -347,16 +347,23 @@ impl Catalog {
     /// Journals the value of relation `key` before a change: the whole
     /// relation the first time in a segment, its name after that.
     fn log_relation(&mut self, key: &QName) {
+        self.log_relation_with(key, |relations| relations.get(key).cloned());
+    }
+
+    /// [`Catalog::log_relation`], the value before the change given by
+    /// `before` (called only when the value is journaled).
+    fn log_relation_with(
+        &mut self,
+        key: &QName,
+        before: impl FnOnce(&Map<QName, Relation>) -> Option<Relation>,
+    ) {
         let Some(journal) = &mut self.journal else {
             return;
         };
         if self.journaled.contains(key) {
             journal.push(Undo::RelationAgain(key.clone()));
         } else {
-            journal.push(Undo::Relation(
-                key.clone(),
-                self.relations.get(key).cloned(),
-            ));
+            journal.push(Undo::Relation(key.clone(), before(&self.relations)));
             self.journaled.insert(key.clone());
         }
     }
@@ -373,11 +380,15 @@ impl Catalog {
     // ---- changes -------------------------------------------------------
 
     pub(crate) fn put_relation(&mut self, key: QName, relation: Option<Relation>) {
-        self.log_relation(&key);
         if let Some(table) = relation.as_ref().and_then(|r| r.table.clone()) {
             self.note_dependent(table, key.clone());
         }
-        restore(&mut self.relations, key, relation);
+        // The value replaced goes into the journal as it is (no copy).
+        let before = match relation {
+            Some(relation) => self.relations.insert(key.clone(), relation),
+            None => self.relations.remove(&key),
+        };
+        self.log_relation_with(&key, |_| before);
     }
 
     /// Records that relation `key` now names `table` as its table (call it
