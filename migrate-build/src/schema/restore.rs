@@ -83,6 +83,10 @@ pub(crate) fn differences(
             // the same facts, nothing to say.
             continue;
         }
+        if let Some(message) = one_sided(cat, key, t.before.as_ref(), after, t.after_up) {
+            push(format!("1{key}"), message, t.last_down);
+            continue;
+        }
         let mut before_facts = BTreeSet::new();
         let mut after_facts = BTreeSet::new();
         if let Some(rel) = t.before {
@@ -201,6 +205,43 @@ fn claimed(cat: &Catalog, facts: BTreeSet<String>) -> BTreeSet<String> {
         .into_iter()
         .filter(|f| Schema::claims_of(cat, f))
         .collect()
+}
+
+/// The message for a relation that exists on one side only (before the up,
+/// or after the down) when the model claims to know it: what
+/// [`relation_messages`] says then, without building every fact of the
+/// relation (a table the up creates and the down leaves is the common case).
+/// `None`: on both sides, or not claimed (the facts decide).
+fn one_sided(
+    cat: &Catalog,
+    key: &QName,
+    before: Option<&Relation>,
+    after: Option<&Relation>,
+    after_up: Option<&Option<Relation>>,
+) -> Option<String> {
+    let (rel, created_now) = match (before, after) {
+        (None, Some(rel)) => (rel, true),
+        (Some(rel), None) => (rel, false),
+        _ => return None,
+    };
+    // The relation's own fact, as `Schema::relation_facts` writes it.
+    let fact = format!(
+        "relation {}.{} {}",
+        key.schema,
+        key.name,
+        rel.kind.relkind()
+    );
+    if !Schema::claims_of(cat, &fact) {
+        return None;
+    }
+    // Whether the state after the up has the same fact.
+    let after_up = after_up.map_or(after, Option::as_ref);
+    let same_after_up = after_up.is_some_and(|r| r.kind.relkind() == rel.kind.relkind());
+    let (kind, name) = (rel.kind.word(), shown(key));
+    Some(match created_now {
+        true => created(kind, &name, same_after_up),
+        false => dropped(kind, &name, !same_after_up),
+    })
 }
 
 /// The messages for one relation's facts before the up, after the up and
