@@ -128,8 +128,16 @@ impl Config {
         let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
         let body = &text[base..];
         // A file larger than a window may have to be read again (see
-        // `Rerun`): the model it starts from is kept for that.
-        let snapshot = (body.len() > parse::window_size()).then(|| model.clone());
+        // `Rerun`): the model goes back to where the file started through its
+        // journal (a copy of the model would cost what the whole schema
+        // holds). A journal is kept for the file when none runs (`own`).
+        let rerun_from = (body.len() > parse::window_size()).then(|| {
+            let own = !model.journaling();
+            if own {
+                model.start_journal();
+            }
+            (model.segment(), own)
+        });
         let mut mode = Mode::Nested;
         let mut forced = None;
         let (parsed, visitor) = loop {
@@ -157,15 +165,18 @@ impl Config {
             };
             drop(visitor);
             // Only a file larger than a window is read again, and it has a
-            // snapshot.
-            if let Some(snapshot) = &snapshot {
-                model.clone_from(snapshot);
+            // journal.
+            if let Some((mark, _)) = rerun_from {
+                model.rollback_to(mark);
             }
             match rerun {
                 Rerun::Unbalanced => mode = Mode::Flat,
                 Rerun::Transaction(transaction) => forced = Some(transaction),
             }
         };
+        if let Some((_, true)) = rerun_from {
+            model.stop_journal();
+        }
         let Some(Ready {
             directives,
             directive_findings,
