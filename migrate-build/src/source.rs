@@ -40,6 +40,33 @@ fn hex_digit(n: u8) -> char {
     char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
 }
 
+/// Appends the offset just past every `\n` of `bytes`. Eight bytes are
+/// tested at once, and the `\n`s of a word are found from a mask of them:
+/// lines are a few dozen bytes, so a search call per line (`match_indices`)
+/// costs more than the search itself.
+fn push_line_starts(bytes: &[u8], starts: &mut Vec<usize>) {
+    const LOWS: u64 = u64::from_le_bytes([0x7f; 8]);
+    const NEWLINES: u64 = u64::from_le_bytes([b'\n'; 8]);
+    let (words, tail) = bytes.as_chunks::<8>();
+    for (k, &word) in words.iter().enumerate() {
+        // The bytes of `x` that are zero are the word's `\n`s; `zero` gets
+        // the high bit of exactly those bytes (no carry crosses a byte).
+        let x = u64::from_le_bytes(word) ^ NEWLINES;
+        let mut zero = !(((x & LOWS) + LOWS) | x | LOWS);
+        while zero != 0 {
+            let byte = zero.trailing_zeros() as usize / 8;
+            starts.push(8 * k + byte + 1);
+            zero &= zero - 1;
+        }
+    }
+    let at = 8 * words.len();
+    for (i, &b) in tail.iter().enumerate() {
+        if b == b'\n' {
+            starts.push(at + i + 1);
+        }
+    }
+}
+
 /// Byte offsets of line starts in a text, for (line, column) <-> byte conversions.
 ///
 /// Lines are separated by `\n` only (as sqlparser's tokenizer counts them);
@@ -61,8 +88,7 @@ impl LineIndex {
     pub(crate) fn new(text: &str) -> LineIndex {
         let mut starts = Vec::with_capacity(text.len() / 32 + 1);
         starts.push(0);
-        // `match_indices` with a `char` searches with `memchr`.
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        push_line_starts(text.as_bytes(), &mut starts);
         LineIndex {
             starts,
             len: text.len(),
@@ -178,6 +204,50 @@ pub(crate) fn clamp_u32(n: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_starts_are_found_in_words_and_the_tail() {
+        let texts = [
+            "",
+            "\n",
+            "a",
+            "abcdefg\nabcdefgh\n\n\n12345678\n",
+            "é\u{a0}\n\u{10a0a}\n\n\u{8a}x\u{10}\n",
+            "\n\n\n\n\n\n\n\n\n",
+            "\x0b\x09\x0a\u{8a}\x0a",
+        ];
+        // And texts of random pieces: newlines, bytes next to `\n`, letters,
+        // multi-byte characters whose bytes hold 0x0a + 0x80.
+        let pieces = [
+            "\n",
+            "\x0b",
+            "\x09",
+            "a",
+            "\u{8a}",
+            "\u{10a0a}",
+            "é",
+            "\r\n",
+        ];
+        let mut seed = 11u64;
+        let random: Vec<String> = (0..300)
+            .map(|n| {
+                (0..n % 40)
+                    .map(|_| {
+                        seed = seed
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        pieces[(seed >> 33) as usize % pieces.len()]
+                    })
+                    .collect()
+            })
+            .collect();
+        for text in texts.into_iter().chain(random.iter().map(String::as_str)) {
+            let expected: Vec<usize> = std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect();
+            assert_eq!(LineIndex::new(text).line_starts(), expected, "{text:?}");
+        }
+    }
 
     #[test]
     fn checksum_normalizes_bom_and_crlf() {
