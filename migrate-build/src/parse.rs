@@ -200,15 +200,13 @@ pub(crate) trait Visitor {
 
 #[cfg(test)]
 /// Keeps every tree, and the facts of every statement ([`parse`]).
-struct KeepTrees<'s> {
-    /// The text the token offsets index into.
-    source: &'s str,
+struct KeepTrees {
     trees: Vec<Option<Box<sqlparser::ast::Statement>>>,
     facts: Vec<crate::lint::facts::StatementFacts>,
 }
 
 #[cfg(test)]
-impl Visitor for KeepTrees<'_> {
+impl Visitor for KeepTrees {
     fn start(&mut self, _: &Parsed, _: bool) {}
 
     fn parsed(
@@ -218,21 +216,15 @@ impl Visitor for KeepTrees<'_> {
         ast: Box<sqlparser::ast::Statement>,
         tokens: &[Tok<'_>],
     ) {
-        self.facts.push(crate::lint::facts::statement_facts(
-            Some(&ast),
-            tokens,
-            self.source,
-        ));
+        self.facts
+            .push(crate::lint::facts::statement_facts(Some(&ast), tokens));
         self.trees.push(Some(ast));
     }
 
     fn unparsed(&mut self, _: usize, _: &Statements, tokens: &[Tok<'_>]) {
         self.trees.push(None);
-        self.facts.push(crate::lint::facts::statement_facts(
-            None,
-            tokens,
-            self.source,
-        ));
+        self.facts
+            .push(crate::lint::facts::statement_facts(None, tokens));
     }
 }
 
@@ -241,7 +233,6 @@ impl Visitor for KeepTrees<'_> {
 #[cfg(test)]
 pub(crate) fn parse(body: &str, base: usize) -> Parsed {
     let new = || KeepTrees {
-        source: body,
         trees: Vec::new(),
         facts: Vec::new(),
     };

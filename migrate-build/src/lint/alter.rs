@@ -69,7 +69,7 @@ impl<'a> AlterTable<'a> {
     ) -> Option<AlterTable<'a>> {
         let (name, from, actions) = match ast {
             Some(Statement::AlterTable(alter)) => {
-                let from = first_action(t, source, &alter.name)?;
+                let from = first_action(t, &alter.name)?;
                 let ranges = split_actions(t, from);
                 let actions = if ranges.len() == alter.operations.len() {
                     alter
@@ -112,8 +112,8 @@ impl AlterTable<'_> {
 
 /// Token index of the first action of an `ALTER TABLE` of `name`: after the
 /// name and an `*`.
-fn first_action(t: &[Tok<'_>], source: &str, name: &ast::ObjectName) -> Option<usize> {
-    let last = locate::token_at(t, source, last_ident(name)?.span.start)?;
+fn first_action(t: &[Tok<'_>], name: &ast::ObjectName) -> Option<usize> {
+    let last = locate::token_at(t, last_ident(name)?.span.start)?;
     let from = last + 1;
     Some(from + usize::from(t.get(from).is_some_and(|w| w.is_token(&Token::Mul))))
 }
@@ -145,7 +145,7 @@ fn by_action<'a>(t: &[Tok<'_>], source: &str) -> Option<ByAction<'a>> {
     let first_end = split_actions(t, 0).first()?.1;
     let (first, from) = match parse_alter(t, source, &[(0, first_end)], None) {
         Some(first) => {
-            let from = first_action(t, source, &first.name)?;
+            let from = first_action(t, &first.name)?;
             (Some(first.clone()), (first.name, from))
         }
         None => {

@@ -533,19 +533,15 @@ fn add_column_types(index: &mut ColumnTypeIndex, position: usize, f: &StatementF
 }
 
 /// The facts of one statement: from its tree (`ast`, with `t`, its tokens,
-/// and `source`, the file, for the byte ranges of column types); a
-/// statement sqlparser did not parse has none but `SET lock_timeout`.
-pub(crate) fn statement_facts(
-    ast: Option<&Statement>,
-    t: &[Tok<'_>],
-    source: &str,
-) -> StatementFacts {
+/// for the byte ranges of column types); a statement sqlparser did not parse
+/// has none but `SET lock_timeout`.
+pub(crate) fn statement_facts(ast: Option<&Statement>, t: &[Tok<'_>]) -> StatementFacts {
     let mut f = StatementFacts::default();
     match ast {
         Some(Statement::CreateTable(create)) => {
             if let Some(table) = name_of(&create.name) {
                 for column in &create.columns {
-                    push_column(t, source, &table, column, &mut f);
+                    push_column(t, &table, column, &mut f);
                 }
                 f.created_table = Some(table);
             }
@@ -562,7 +558,7 @@ pub(crate) fn statement_facts(
         }) => f.created_enum = name_of(name),
         Some(Statement::AlterTable(alter)) => {
             if let Some(table) = name_of(&alter.name) {
-                alter_table_facts(t, source, &table, &alter.operations, &mut f);
+                alter_table_facts(t, &table, &alter.operations, &mut f);
             }
         }
         Some(Statement::AlterType(AlterType {
@@ -684,7 +680,6 @@ fn is_zero_or_default(tok: &Tok<'_>) -> bool {
 
 fn alter_table_facts(
     t: &[Tok<'_>],
-    source: &str,
     table: &Name,
     operations: &[AlterTableOperation],
     f: &mut StatementFacts,
@@ -692,7 +687,7 @@ fn alter_table_facts(
     for operation in operations {
         match operation {
             AlterTableOperation::AddColumn { column_def, .. } => {
-                push_column(t, source, table, column_def, f);
+                push_column(t, table, column_def, f);
             }
             AlterTableOperation::AddConstraint {
                 constraint,
@@ -724,7 +719,7 @@ fn alter_table_facts(
             } => {
                 // The type follows `TYPE`, the first word of that name after
                 // the column.
-                let Some(at) = locate::token_at(t, source, column_name.span.start) else {
+                let Some(at) = locate::token_at(t, column_name.span.start) else {
                     continue;
                 };
                 let Some(k) = (at + 1..t.len()).find(|&k| t[k].is("TYPE")) else {
@@ -760,14 +755,8 @@ pub(crate) fn constraint_name(constraint: &TableConstraint) -> Option<&Ident> {
 }
 
 /// Adds the type of `column`, a column of `table` defined by the statement.
-fn push_column(
-    t: &[Tok<'_>],
-    source: &str,
-    table: &Name,
-    column: &ColumnDef,
-    f: &mut StatementFacts,
-) {
-    let Some(at) = locate::token_at(t, source, column.name.span.start) else {
+fn push_column(t: &[Tok<'_>], table: &Name, column: &ColumnDef, f: &mut StatementFacts) {
+    let Some(at) = locate::token_at(t, column.name.span.start) else {
         return;
     };
     if let Some(ty) = TypeName::of(&column.data_type, t, at + 1) {

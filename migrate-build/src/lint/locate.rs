@@ -7,22 +7,13 @@ use sqlparser::tokenizer::{Location, Token};
 
 use crate::syntax::Tok;
 
-/// Index of the token of `t` that starts at `at`, if one does.
-pub(crate) fn token_at(t: &[Tok<'_>], source: &str, at: Location) -> Option<usize> {
-    let first = t.partition_point(|tok| tok.line < at.line);
-    let on_line = t.get(first).filter(|tok| tok.line == at.line)?;
-    let line_start = source
-        .get(..on_line.start)?
-        .rfind('\n')
-        .map_or(0, |newline| newline + 1);
-    // The column counts characters from 1.
-    let offset = source
-        .get(line_start..)?
-        .char_indices()
-        .nth(usize::try_from(at.column.checked_sub(1)?).ok()?)
-        .map(|(i, _)| line_start + i)?;
-    let k = t.partition_point(|tok| tok.start < offset);
-    t.get(k).filter(|tok| tok.start == offset).map(|_| k)
+/// Index of the token of `t` that starts at `at`, if one does (`t` is in
+/// file order, so in order of line and column).
+pub(crate) fn token_at(t: &[Tok<'_>], at: Location) -> Option<usize> {
+    let k = t.partition_point(|tok| (tok.line, tok.column) < (at.line, at.column));
+    t.get(k)
+        .filter(|tok| (tok.line, tok.column) == (at.line, at.column))
+        .map(|_| k)
 }
 
 /// Words that start a column constraint or clause (and so end what comes
@@ -88,10 +79,10 @@ mod tests {
                 return;
             };
             let text = |a: usize, b: usize| self.0[t[a].start..t[b - 1].end].to_string();
-            let name = token_at(t, self.0, create.name.span().start).expect("name");
+            let name = token_at(t, create.name.span().start).expect("name");
             self.1.push(text(name, name + 1));
             for column in &create.columns {
-                let k = token_at(t, self.0, column.name.span.start).expect("column");
+                let k = token_at(t, column.name.span.start).expect("column");
                 self.1.push(format!(
                     "{} {}",
                     text(k, k + 1),

@@ -268,8 +268,7 @@ impl Linter {
         model: &mut Catalog,
         out: &mut Vec<(Finding, Option<usize>)>,
     ) {
-        self.facts
-            .push(index, facts::statement_facts(ast, tokens, source));
+        self.facts.push(index, facts::statement_facts(ast, tokens));
         // The model takes the statement first (in file order): the rules
         // read what it found wrong and what it knew before.
         let (problems, before) = replay::apply(model, ast, tokens, self.direction == Direction::Up);

@@ -14,6 +14,8 @@ pub(crate) struct Tok<'a> {
     pub end: usize,
     /// 1-based line.
     pub line: u64,
+    /// 1-based column, in characters (sqlparser's, as in the tree's spans).
+    pub column: u64,
     /// Paren depth at the token, relative to the statement (an `(` has the
     /// depth outside it, its contents one more).
     pub depth: u32,
@@ -118,6 +120,7 @@ fn push_significant<'a>(
         start,
         end,
         line: t.span.start.line,
+        column: t.span.start.column,
         depth: *depth,
     });
     if matches!(t.token, Token::LParen) {

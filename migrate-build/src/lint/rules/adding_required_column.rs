@@ -78,7 +78,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
         {
             continue;
         }
-        let Some(name_at) = locate::token_at(t, ctx.source, column_def.name.span.start) else {
+        let Some(name_at) = locate::token_at(t, column_def.name.span.start) else {
             continue;
         };
         if TypeName::of(&column_def.data_type, t, name_at + 1)

@@ -83,7 +83,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             continue;
         };
         let column = fold(column_name);
-        let Some(name_at) = locate::token_at(t, ctx.source, column_name.span.start) else {
+        let Some(name_at) = locate::token_at(t, column_name.span.start) else {
             continue;
         };
         // `[SET DATA] TYPE` after the column: the finding starts there.

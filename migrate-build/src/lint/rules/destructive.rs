@@ -65,7 +65,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     // The byte just past the name `n` (its last part).
     let end_of = |n: &ObjectName| {
         last_ident(n)
-            .and_then(|i| locate::token_at(t, ctx.source, i.span.start))
+            .and_then(|i| locate::token_at(t, i.span.start))
             .map(|k| t[k].end)
     };
     match ctx.ast {

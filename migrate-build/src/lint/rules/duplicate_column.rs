@@ -53,7 +53,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
     // (name as stored, its token)
     let mut seen: Vec<(String, usize)> = Vec::new();
     for column in &create.columns {
-        let Some(at) = locate::token_at(t, ctx.source, column.name.span.start) else {
+        let Some(at) = locate::token_at(t, column.name.span.start) else {
             continue;
         };
         // PostgreSQL compares the names cut to 63 bytes.

@@ -117,13 +117,13 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
                 create
                     .columns
                     .iter()
-                    .filter_map(|c| locate::token_at(t, ctx.source, c.name.span.start)),
+                    .filter_map(|c| locate::token_at(t, c.name.span.start)),
             );
         }
     } else if let Some(alter) = &ctx.alter {
         for action in &alter.actions {
             if let AlterTableOperation::AddColumn { column_def, .. } = &*action.op {
-                sites.extend(locate::token_at(t, ctx.source, column_def.name.span.start));
+                sites.extend(locate::token_at(t, column_def.name.span.start));
             }
         }
     }

@@ -219,7 +219,7 @@ fn naming_sites(ctx: &StatementContext<'_>) -> Vec<usize> {
     }
     names
         .into_iter()
-        .filter_map(|ident| locate::token_at(ctx.tokens, ctx.source, ident.span.start))
+        .filter_map(|ident| locate::token_at(ctx.tokens, ident.span.start))
         .collect()
 }
 

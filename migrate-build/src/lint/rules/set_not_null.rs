@@ -76,7 +76,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             continue;
         };
         let column = fold(column_name);
-        let Some(name_at) = locate::token_at(t, ctx.source, column_name.span.start) else {
+        let Some(name_at) = locate::token_at(t, column_name.span.start) else {
             continue;
         };
         let Some(k) = action.find(t, name_at + 1, &["SET", "NOT", "NULL"]) else {

@@ -89,8 +89,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             AlterTableOperation::AddColumn { column_def, .. } => {
                 let has =
                     |f: fn(&ColumnOption) -> bool| column_def.options.iter().any(|o| f(&o.option));
-                let Some(name_at) = locate::token_at(t, ctx.source, column_def.name.span.start)
-                else {
+                let Some(name_at) = locate::token_at(t, column_def.name.span.start) else {
                     continue;
                 };
                 let at = if has(|o| matches!(o, ColumnOption::Unique(_))) {

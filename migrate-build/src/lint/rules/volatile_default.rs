@@ -84,7 +84,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
         let AlterTableOperation::AddColumn { column_def, .. } = &*action.op else {
             continue;
         };
-        let Some(name_at) = locate::token_at(t, ctx.source, column_def.name.span.start) else {
+        let Some(name_at) = locate::token_at(t, column_def.name.span.start) else {
             continue;
         };
         let help = format!(
