@@ -216,8 +216,9 @@ mod tests {
             "\n\n\n\n\n\n\n\n\n",
             "\x0b\x09\x0a\u{8a}\x0a",
         ];
-        // And texts of random pieces: newlines, bytes next to `\n`, letters,
-        // multi-byte characters whose bytes hold 0x0a + 0x80.
+        // And every text of up to five pieces (the digits of `n` in base 8):
+        // newlines, bytes next to `\n`, letters, multi-byte characters whose
+        // bytes hold 0x0a + 0x80, at every place in a word.
         let pieces = [
             "\n",
             "\x0b",
@@ -228,20 +229,17 @@ mod tests {
             "é",
             "\r\n",
         ];
-        let mut seed = 11u64;
-        let random: Vec<String> = (0..300)
-            .map(|n| {
-                (0..n % 40)
-                    .map(|_| {
-                        seed = seed
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        pieces[(seed >> 33) as usize % pieces.len()]
-                    })
-                    .collect()
+        let combos: Vec<String> = (0..8usize.pow(5))
+            .map(|mut n| {
+                let mut text = String::new();
+                while n > 0 {
+                    text.push_str(pieces[n % 8]);
+                    n /= 8;
+                }
+                text
             })
             .collect();
-        for text in texts.into_iter().chain(random.iter().map(String::as_str)) {
+        for text in texts.into_iter().chain(combos.iter().map(String::as_str)) {
             let expected: Vec<usize> = std::iter::once(0)
                 .chain(text.match_indices('\n').map(|(i, _)| i + 1))
                 .collect();
