@@ -18,6 +18,7 @@ pub(crate) mod alter;
 pub(crate) mod facts;
 pub(crate) mod locate;
 pub(crate) mod rules;
+pub(crate) mod type_change;
 
 use sqlparser::ast;
 

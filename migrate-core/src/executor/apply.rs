@@ -146,7 +146,7 @@ pub(crate) fn build<'a>(
                 statements,
                 progress,
                 end,
-                restore,
+                restore: restore.to_string(),
             }
         }
     }

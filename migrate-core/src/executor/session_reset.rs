@@ -21,15 +21,18 @@ use crate::executor::sql::literal;
 const FIELD_SEP: char = '\u{1e}';
 const ITEM_SEP: char = '\u{1f}';
 
-/// The session as it was when the runner started.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The session as it was when the runner started, kept as the SQL that
+/// brings it back (built once: it follows every migration of the call).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SessionSnapshot {
-    /// `session_authorization`.
-    pub session_authorization: Option<String>,
-    /// `role` (`none` when no `SET ROLE` is in effect).
-    pub role: Option<String>,
-    /// Settings whose source is this session (`SET` before the call), by name.
-    pub settings: Vec<(String, String)>,
+    restore: String,
+}
+
+impl Default for SessionSnapshot {
+    /// A session with nothing to restore but what `RESET ALL` resets.
+    fn default() -> Self {
+        Self::from_texts(None, None, None)
+    }
 }
 
 /// Three result columns that describe the session, for [`SessionSnapshot::from_row`].
@@ -43,45 +46,42 @@ impl SessionSnapshot {
         Self::from_texts(text(row, first), text(row, first + 1), text(row, first + 2))
     }
 
+    /// `authorization`: `session_authorization`; `role`: `role` (`none`
+    /// when no `SET ROLE` is in effect); `list`: the settings whose source is
+    /// this session (`SET` before the call), as [`SNAPSHOT_COLUMNS`] lists them.
     fn from_texts(authorization: Option<&str>, role: Option<&str>, list: Option<&str>) -> Self {
-        let settings = list
-            .unwrap_or("")
-            .split(ITEM_SEP)
-            .filter_map(|item| item.split_once(FIELD_SEP))
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect();
-        SessionSnapshot {
-            session_authorization: authorization.map(str::to_string),
-            role: role.map(str::to_string),
-            settings,
-        }
-    }
-
-    /// SQL that brings the session back to this snapshot; statements ending in `;`.
-    pub(crate) fn restore_sql(&self) -> String {
-        let mut sql = String::new();
-        if let Some(a) = &self.session_authorization {
+        let mut restore = String::new();
+        if let Some(a) = authorization {
             // Only when changed: setting it at all needs a superuser login.
             let a = literal(a);
-            sql.push_str(&format!(
+            restore.push_str(&format!(
                 "SELECT set_config('session_authorization', {a}, false) WHERE \
                  current_setting('session_authorization') <> {a};\n"
             ));
         }
-        sql.push_str("RESET ALL;\n");
+        restore.push_str("RESET ALL;\n");
         // The role, then the settings, in one statement: a plain list of calls
         // (a `VALUES` list under an aggregate cost the server twice as much).
-        let mut columns = Vec::new();
-        if let Some(r) = &self.role {
-            columns.push(format!("set_config('role', {}, false)", literal(r)));
-        }
-        for (n, v) in &self.settings {
-            columns.push(format!("set_config({}, {}, false)", literal(n), literal(v)));
-        }
+        let settings = list
+            .unwrap_or("")
+            .split(ITEM_SEP)
+            .filter_map(|item| item.split_once(FIELD_SEP));
+        let columns: Vec<String> = role
+            .map(|r| format!("set_config('role', {}, false)", literal(r)))
+            .into_iter()
+            .chain(
+                settings.map(|(n, v)| format!("set_config({}, {}, false)", literal(n), literal(v))),
+            )
+            .collect();
         if !columns.is_empty() {
-            sql.push_str(&format!("SELECT {};\n", columns.join(", ")));
+            restore.push_str(&format!("SELECT {};\n", columns.join(", ")));
         }
-        sql
+        SessionSnapshot { restore }
+    }
+
+    /// SQL that brings the session back to this snapshot; statements ending in `;`.
+    pub(crate) fn restore_sql(&self) -> &str {
+        &self.restore
     }
 }
 
@@ -109,8 +109,8 @@ mod tests {
     #[test]
     fn an_empty_snapshot_still_resets() {
         let s = SessionSnapshot::from_texts(None, None, None);
-        assert!(s.settings.is_empty());
         assert_eq!(s.restore_sql(), "RESET ALL;\n");
+        assert_eq!(SessionSnapshot::default(), s);
     }
 
     #[test]

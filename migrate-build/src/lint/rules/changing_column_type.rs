@@ -1,7 +1,7 @@
 //! `changing-column-type`: `ALTER COLUMN ... TYPE` on an existing table
 //! rewrites it and rebuilds its indexes under an ACCESS EXCLUSIVE lock,
-//! except for binary-coercible changes (widening a `varchar`, `varchar` to
-//! `text`, widening a `numeric`).
+//! except for the changes PostgreSQL makes in the catalog only
+//! (`lint::type_change`).
 
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
 use sqlparser::dialect::PostgreSqlDialect;
@@ -9,6 +9,7 @@ use sqlparser::parser::Parser;
 
 use crate::lint::facts::TypeName;
 use crate::lint::locate;
+use crate::lint::type_change;
 use crate::lint::{Check, Findings, RuleDef, StatementContext};
 use crate::rule::{Level, Rule};
 use crate::schema::names::fold;
@@ -33,13 +34,20 @@ Most type changes rewrite every row and rebuild every index of the table while h
 an `ACCESS EXCLUSIVE` lock (no reads, no writes), and the application still running
 the old code may not understand the new type.
 
-Not flagged, because PostgreSQL changes only the catalog (binary-coercible):
+Not flagged, because PostgreSQL changes only the catalog (checked against PostgreSQL 15):
 `varchar(n)` to `varchar(m)` with `m >= n`, to unbounded `varchar` or to `text`;
 `text` to unbounded `varchar`; `numeric(p,s)` to `numeric(q,s)` with `q >= p` or to
-unbounded `numeric`. When the old type is declared in the same migration it is
-compared; when it is not known, a change to `text`, `varchar[(n)]` or `numeric[(p,s)]`
-without `USING` is taken as such a widening (a `USING` clause means a conversion and is
-flagged).
+unbounded `numeric`; a larger or no precision of `timestamp`, `timestamptz`, `time`,
+`timetz` and `interval` (an `interval` may also keep more fields: `interval day` to
+`interval day to second`); a longer or unbounded `bit varying`; `cidr` to `inet`; `xml`
+to `text`. The old type is the one an earlier statement or migration declared; when it
+is not known, a change to `text`, `varchar[(n)]` or `numeric[(p,s)]` without `USING` is
+taken as such a widening (a `USING` clause means a conversion and is flagged).
+
+Flagged although the element types alone would not be: any change of an array's element
+modifier (`varchar(10)[]` to `varchar(20)[]` rewrites every row). Flagged although
+PostgreSQL may skip the rewrite: `timestamp` to `timestamptz` and back, which keep the
+table only when the session's `TimeZone` is UTC.
 
 ## Bad
 
@@ -101,7 +109,7 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
             .facts
             .column_type_before(ctx.index, table, &column)
             .or(modelled.as_ref());
-        if using.is_none() && coercible(old, &new) {
+        if using.is_none() && type_change::without_rewrite(old, &new) {
             continue;
         }
         let from_text = old
@@ -128,36 +136,6 @@ fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
 fn type_from_text(text: &str) -> Option<TypeName> {
     let mut parser = Parser::new(&PostgreSqlDialect {}).try_with_sql(text).ok()?;
     TypeName::read(&parser.parse_data_type().ok()?)
-}
-
-/// Whether changing `old` (unknown: `None`) to `new` only touches the catalog.
-fn coercible(old: Option<&TypeName>, new: &TypeName) -> bool {
-    let num = |s: Option<&String>| s.and_then(|s| s.parse::<u64>().ok());
-    let Some(old) = old else {
-        return !new.array
-            && matches!(new.base.as_str(), "text" | "varchar" | "numeric" | "citext");
-    };
-    if old.array != new.array {
-        return false;
-    }
-    if old == new || (old.base == new.base && old.args == new.args) {
-        return true;
-    }
-    match (old.base.as_str(), new.base.as_str()) {
-        ("varchar", "text") | ("text", "varchar") if new.args.is_empty() => true,
-        ("varchar", "text") => true,
-        ("varchar", "varchar") => {
-            new.args.is_empty()
-                || matches!((num(old.args.first()), num(new.args.first())), (Some(o), Some(n)) if n >= o)
-        }
-        ("numeric", "numeric") => {
-            new.args.is_empty()
-                || (!old.args.is_empty()
-                    && old.args.get(1) == new.args.get(1)
-                    && matches!((num(old.args.first()), num(new.args.first())), (Some(o), Some(n)) if n >= o))
-        }
-        _ => false,
-    }
 }
 
 #[cfg(test)]
