@@ -91,6 +91,17 @@ def split(query):
     return query.split("\n")
 def restore_start(lines):
     return next((i + 1 for i, l in enumerate(lines) if l == "COMMIT;"), None)
+def folded_restore(restore):
+    """One SELECT to run after RESET ALL: the authorization (its WHERE as a
+    CASE), then the role and the settings, in the runner's order."""
+    selects = []
+    for l in restore:
+        m = AUTH.match(l)
+        if m:
+            selects.append(f"CASE WHEN {m.group(2)} THEN {m.group(1)} END")
+        elif l.startswith("SELECT "):
+            selects.append(l.rstrip(";")[len("SELECT "):])
+    return "SELECT " + ", ".join(selects)
 def variant(lines, kind, prepared):
     if not lines or lines[0] != "BEGIN;" or not any(GUARD.match(l) for l in lines):
         return lines  # not a migration batch (start-up, unlock)
@@ -106,27 +117,11 @@ def variant(lines, kind, prepared):
     if kind == "restore_in_transaction":
         body, restore = body[:-1] + restore, [body[-1]]
     if kind == "authorization_folded":
-        selects = []
-        for l in restore:
-            m = AUTH.match(l)
-            if m:
-                selects.append(f"CASE WHEN {m.group(2)} THEN {m.group(1)} END")
-            elif l.startswith("SELECT "):
-                selects.append(l.rstrip(";")[len("SELECT "):])
-        restore = ["RESET ALL;", "SELECT " + ", ".join(selects) + ";"]
+        restore = ["RESET ALL;", folded_restore(restore) + ";"]
     if kind == "prepared":
         if "guard" not in prepared:
             prepared["guard"] = "PREPARE pgmigrate_guard AS " + guard.rstrip(";")
-            # One SELECT after RESET ALL: the authorization (its WHERE as a
-            # CASE), then the role and the settings, in the runner's order.
-            selects = []
-            for l in restore:
-                m = AUTH.match(l)
-                if m:
-                    selects.append(f"CASE WHEN {m.group(2)} THEN {m.group(1)} END")
-                elif l.startswith("SELECT "):
-                    selects.append(l.rstrip(";")[len("SELECT "):])
-            prepared["restore"] = "PREPARE pgmigrate_restore AS SELECT " + ", ".join(selects)
+            prepared["restore"] = "PREPARE pgmigrate_restore AS " + folded_restore(restore)
         body = ["EXECUTE pgmigrate_guard;" if l == guard else l for l in body]
         restore = [l for l in restore if not l.startswith("SELECT ")] + ["EXECUTE pgmigrate_restore;"]
     return body + restore
