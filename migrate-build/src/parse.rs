@@ -1020,10 +1020,14 @@ fn token_offsets(
     let current = usize::try_from(line).unwrap_or(usize::MAX);
     let mut line_end = index.line_end(current);
     // Only the part of a line inside the window is read (a file may be one
-    // long line).
+    // long line); nothing when the index knows the whole text is ASCII
+    // (blanking writes only spaces, so the blanked text is then ASCII too).
+    let all_ascii = index.is_ascii();
     let ascii = |from: usize, to: usize| {
-        text.get(from..to.min(end).max(from))
-            .is_some_and(str::is_ascii)
+        all_ascii
+            || text
+                .get(from..to.min(end).max(from))
+                .is_some_and(str::is_ascii)
     };
     let mut line_is_ascii = ascii(byte, line_end);
     for t in tokens {

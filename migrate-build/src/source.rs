@@ -40,18 +40,23 @@ fn hex_digit(n: u8) -> char {
     char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
 }
 
-/// Appends the offset just past every `\n` of `bytes`. Eight bytes are
-/// tested at once, and the `\n`s of a word are found from a mask of them:
-/// lines are a few dozen bytes, so a search call per line (`match_indices`)
-/// costs more than the search itself.
-fn push_line_starts(bytes: &[u8], starts: &mut Vec<usize>) {
+/// Appends the offset just past every `\n` of `bytes`, and tells whether
+/// `bytes` is all ASCII. Eight bytes are tested at once, and the `\n`s of a
+/// word are found from a mask of them: lines are a few dozen bytes, so a
+/// search call per line (`match_indices`) costs more than the search
+/// itself. Whether the text is ASCII comes with it for one `|` a word
+/// (`str::is_ascii` per line costs ~25 instructions a byte unoptimised).
+fn push_line_starts(bytes: &[u8], starts: &mut Vec<usize>) -> bool {
     const LOWS: u64 = u64::from_le_bytes([0x7f; 8]);
     const NEWLINES: u64 = u64::from_le_bytes([b'\n'; 8]);
     let (words, tail) = bytes.as_chunks::<8>();
+    let mut high_bits = 0;
     for (k, &word) in words.iter().enumerate() {
+        let word = u64::from_le_bytes(word);
+        high_bits |= word;
         // The bytes of `x` that are zero are the word's `\n`s; `zero` gets
         // the high bit of exactly those bytes (no carry crosses a byte).
-        let x = u64::from_le_bytes(word) ^ NEWLINES;
+        let x = word ^ NEWLINES;
         let mut zero = !(((x & LOWS) + LOWS) | x | LOWS);
         while zero != 0 {
             let byte = zero.trailing_zeros() as usize / 8;
@@ -60,11 +65,14 @@ fn push_line_starts(bytes: &[u8], starts: &mut Vec<usize>) {
         }
     }
     let at = 8 * words.len();
+    let mut ascii = high_bits & !LOWS == 0;
     for (i, &b) in tail.iter().enumerate() {
+        ascii &= b.is_ascii();
         if b == b'\n' {
             starts.push(at + i + 1);
         }
     }
+    ascii
 }
 
 /// Byte offsets of line starts in a text, for (line, column) <-> byte conversions.
@@ -75,6 +83,8 @@ fn push_line_starts(bytes: &[u8], starts: &mut Vec<usize>) {
 pub(crate) struct LineIndex {
     starts: Vec<usize>,
     len: usize,
+    /// Whether the indexed text is all ASCII (a column is then a byte).
+    ascii: bool,
 }
 
 impl Default for LineIndex {
@@ -88,11 +98,17 @@ impl LineIndex {
     pub(crate) fn new(text: &str) -> LineIndex {
         let mut starts = Vec::with_capacity(text.len() / 32 + 1);
         starts.push(0);
-        push_line_starts(text.as_bytes(), &mut starts);
+        let ascii = push_line_starts(text.as_bytes(), &mut starts);
         LineIndex {
             starts,
             len: text.len(),
+            ascii,
         }
+    }
+
+    /// Whether the indexed text is all ASCII.
+    pub(crate) fn is_ascii(&self) -> bool {
+        self.ascii
     }
 
     /// The byte offset of the start of every line, in order.
@@ -108,6 +124,8 @@ impl LineIndex {
             for start in self.starts.iter_mut().skip(1) {
                 *start += prefix_len;
             }
+            // A byte order mark is not ASCII.
+            self.ascii = false;
         }
         self.len += prefix_len;
         self
@@ -243,7 +261,9 @@ mod tests {
             let expected: Vec<usize> = std::iter::once(0)
                 .chain(text.match_indices('\n').map(|(i, _)| i + 1))
                 .collect();
-            assert_eq!(LineIndex::new(text).line_starts(), expected, "{text:?}");
+            let index = LineIndex::new(text);
+            assert_eq!(index.line_starts(), expected, "{text:?}");
+            assert_eq!(index.is_ascii(), text.is_ascii(), "{text:?}");
         }
     }
 
