@@ -129,21 +129,20 @@ fn starts_with_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// Whether `haystack` contains `needle` (ASCII case-insensitive).
 ///
-/// Runs on every file, so it is written to be cheap: blocks of positions
-/// are first tested without branches for two bytes of the needle (a loop
-/// the compiler vectorizes), and only a block that may match is compared in
-/// full. The two bytes are the needle's second and third when it has three:
-/// for `stdin`, `td` is far rarer in SQL than `st` (`constraint`, `exists`),
-/// so few blocks need the comparison. Plain index arithmetic, no iterator
-/// adapters: build scripts run unoptimised by default, where each adapter is
-/// a call per byte. (Measured, and slower: a search from one byte with
+/// Runs on every file, so it is written to be cheap where build scripts
+/// run, unoptimised: eight positions at a time are tested for two bytes of
+/// the needle with plain `u64` arithmetic (a handful of instructions a word,
+/// where a loop over bytes costs dozens a byte unoptimised), and only a
+/// position of a word that may match is compared in full. The two bytes are
+/// the needle's second and third when it has three: for `stdin`, `td` is
+/// far rarer in SQL than `st` (`constraint`, `exists`), so few words need
+/// the comparison. (Measured, and slower: a search from one byte with
 /// `memchr`, as [`ascii_matches`] does, since every letter of `stdin` is
-/// common in SQL; and testing eight bytes at once in a `u64`, which the
-/// compiler does not vectorize as well as this loop.)
+/// common in SQL.)
 ///
 /// [`ascii_matches`]: crate::source::ascii_matches
 fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    const BLOCK: usize = 64;
+    const LOWS: u64 = u64::from_le_bytes([0x7f; 8]);
     let n = needle.len();
     let Some(last_start) = haystack.len().checked_sub(n) else {
         return false;
@@ -160,31 +159,44 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
         needle[p].to_ascii_lowercase(),
         needle[p + 1].to_ascii_lowercase(),
     );
-    let (first_fold, second_fold) = (fold(first), fold(second));
-    let mut start = 0;
-    while start <= last_start {
-        let end = if last_start + 1 - start > BLOCK {
-            start + BLOCK
-        } else {
-            last_start + 1
-        };
-        let pairs = &haystack[start + p..end + p + 1];
-        let mut maybe = false;
-        let mut i = 0;
-        while i + 1 < pairs.len() {
-            maybe |= ((pairs[i] | first_fold) == first) & ((pairs[i + 1] | second_fold) == second);
-            i += 1;
-        }
-        if maybe {
-            let mut at = start;
-            while at < end {
-                if matches_at(at) {
-                    return true;
-                }
-                at += 1;
+    let (first_fold, second_fold) = (
+        u64::from_le_bytes([fold(first); 8]),
+        u64::from_le_bytes([fold(second); 8]),
+    );
+    let (first, second) = (
+        u64::from_le_bytes([first; 8]),
+        u64::from_le_bytes([second; 8]),
+    );
+    // The high bit of each byte of `x` that is zero (no carry crosses a byte).
+    let zeros = |x: u64| !(((x & LOWS) + LOWS) | x | LOWS);
+    // Word `k` holds the pair's first bytes of the starts `8 * k ..`; the
+    // second bytes are the same word shifted by one byte, with the next
+    // byte of the text on top.
+    let pairs = &haystack[p..];
+    let (words, _) = pairs.as_chunks::<8>();
+    let mut k = 0;
+    while k < words.len() {
+        let word = u64::from_le_bytes(words[k]);
+        let after = 8 * k + 8;
+        let next = if after < pairs.len() { pairs[after] } else { 0 };
+        let shifted = (word >> 8) | (u64::from(next) << 56);
+        let mut maybe =
+            zeros((word | first_fold) ^ first) & zeros((shifted | second_fold) ^ second);
+        while maybe != 0 {
+            let start = 8 * k + maybe.trailing_zeros() as usize / 8;
+            if start <= last_start && matches_at(start) {
+                return true;
             }
+            maybe &= maybe - 1;
         }
-        start = end;
+        k += 1;
+    }
+    let mut start = 8 * words.len();
+    while start <= last_start {
+        if matches_at(start) {
+            return true;
+        }
+        start += 1;
     }
     false
 }
@@ -228,7 +240,7 @@ mod tests {
         }
         // Pseudo-random texts over the needle's letters (a fixed LCG), at
         // every length and alignment around the 8-byte words.
-        let alphabet = b"sStTdDiInN x;\n";
+        let alphabet = b"sStTdDiInN x;\n\xd4\xc4\x00";
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
         for len in 0..200 {
             for _ in 0..20 {
@@ -240,7 +252,7 @@ mod tests {
                         alphabet[(state >> 33) as usize % alphabet.len()]
                     })
                     .collect();
-                for needle in [&b"stdin"[..], b"td", b"st", b"s"] {
+                for needle in [&b"stdin"[..], b"td", b"st", b"s", b"t;", b";\n\x00"] {
                     let scan = hay
                         .windows(needle.len())
                         .any(|w| w.eq_ignore_ascii_case(needle));
