@@ -75,15 +75,40 @@ pub(crate) fn is_trivia(token: &Token) -> bool {
 /// The significant tokens of the `count` tokens `get(0)`, `get(1)`, ...
 /// (tokens that another owner, the parser, holds); `offsets[i]` is the byte
 /// start of token `i` and `offsets[count]` the end of the last one.
+///
+/// Runs over every token of every statement, so the loop is plain: no range
+/// iterator, no call per token to test it (each is a call when the build
+/// script runs unoptimised).
 pub(crate) fn significant_by<'a>(
     count: usize,
     get: impl Fn(usize) -> &'a TokenWithSpan,
     offsets: &[usize],
 ) -> Vec<Tok<'a>> {
     let mut out = Vec::with_capacity(count / 2 + 1);
+    let known = known_tokens(count, offsets);
     let mut depth: u32 = 0;
-    for i in 0..known_tokens(count, offsets) {
-        push_significant(&mut out, get(i), offsets[i], offsets[i + 1], &mut depth);
+    let mut i = 0;
+    while i < known {
+        let t = get(i);
+        // `matches!`, not `==`: comparing with a `Token` value goes through
+        // the derived `PartialEq`, a call per token.
+        if !matches!(t.token, Token::Whitespace(_) | Token::EOF) {
+            if matches!(t.token, Token::RParen) {
+                depth = depth.saturating_sub(1);
+            }
+            out.push(Tok {
+                token: &t.token,
+                start: offsets[i],
+                end: offsets[i + 1],
+                line: t.span.start.line,
+                column: t.span.start.column,
+                depth,
+            });
+            if matches!(t.token, Token::LParen) {
+                depth += 1;
+            }
+        }
+        i += 1;
     }
     out
 }
@@ -94,37 +119,6 @@ fn known_tokens(count: usize, offsets: &[usize]) -> usize {
         count
     } else {
         offsets.len().saturating_sub(1)
-    }
-}
-
-/// Appends `t` (from `start` to `end`) to `out` unless it is trivia, with
-/// its paren depth.
-#[inline]
-fn push_significant<'a>(
-    out: &mut Vec<Tok<'a>>,
-    t: &'a TokenWithSpan,
-    start: usize,
-    end: usize,
-    depth: &mut u32,
-) {
-    if is_trivia(&t.token) {
-        return;
-    }
-    // `matches!`, not `==`: comparing with a `Token` value goes through
-    // the derived `PartialEq`, a call per token.
-    if matches!(t.token, Token::RParen) {
-        *depth = depth.saturating_sub(1);
-    }
-    out.push(Tok {
-        token: &t.token,
-        start,
-        end,
-        line: t.span.start.line,
-        column: t.span.start.column,
-        depth: *depth,
-    });
-    if matches!(t.token, Token::LParen) {
-        *depth += 1;
     }
 }
 
