@@ -104,23 +104,71 @@ pub(crate) fn name_at(t: &[Tok<'_>], i: usize) -> Option<(Name, usize)> {
 
 /// The source text `start..end`, whitespace collapsed, shortened to about
 /// 60 characters: for `help` texts.
+///
+/// What `split_whitespace` and `chars().count()` give, read in a plain loop
+/// over the bytes with ASCII decided in place: those adapters cost a chain
+/// of calls per character when the build script runs unoptimised.
 pub(crate) fn snippet(source: &str, start: usize, end: usize) -> String {
+    let from = source.get(start..end).unwrap_or("");
+    let bytes = from.as_bytes();
     let mut text = String::new();
     let mut chars = 0;
-    for word in source.get(start..end).unwrap_or("").split_whitespace() {
+    let mut ascii = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        // One character: whether it is whitespace, and its length.
+        let (space, len) = if bytes[i] < 0x80 {
+            (matches!(bytes[i], b'\t'..=b'\r' | b' '), 1)
+        } else {
+            ascii = false;
+            wide_char_at(from, i)
+        };
+        if space {
+            i += len;
+            continue;
+        }
+        let word = i;
+        let mut word_chars = 0;
+        while i < bytes.len() {
+            let (space, len) = if bytes[i] < 0x80 {
+                (matches!(bytes[i], b'\t'..=b'\r' | b' '), 1)
+            } else {
+                ascii = false;
+                wide_char_at(from, i)
+            };
+            if space {
+                break;
+            }
+            i += len;
+            word_chars += 1;
+        }
         if !text.is_empty() {
             text.push(' ');
             chars += 1;
         }
-        text.push_str(word);
-        chars += word.chars().count();
+        text.push_str(&from[word..i]);
+        chars += word_chars;
         if chars > 60 {
             // Longer than shown: the rest of a long statement is not read.
-            let short: String = text.chars().take(57).collect();
-            return format!("{short}...");
+            if ascii {
+                text.truncate(57);
+            } else {
+                text = text.chars().take(57).collect();
+            }
+            text.push_str("...");
+            return text;
         }
     }
     text
+}
+
+/// Whether the character at byte `i` of `text` (not ASCII) is whitespace,
+/// and its length in bytes.
+fn wide_char_at(text: &str, i: usize) -> (bool, usize) {
+    match text.get(i..).and_then(|rest| rest.chars().next()) {
+        Some(c) => (c.is_whitespace(), c.len_utf8()),
+        None => (false, 1),
+    }
 }
 
 /// Index just past the tokens of `t[at..]` that match `words`, if they do.
@@ -177,14 +225,22 @@ impl TypeName {
         // sqlparser writes the type in its canonical spelling: upper-case
         // keywords, quoted identifiers as written, modifiers in parentheses
         // and `[]` for arrays.
-        let text = data_type.to_string();
+        TypeName::from_text(&data_type.to_string())
+    }
+
+    /// [`TypeName::read`] from the type's text.
+    fn from_text(text: &str) -> Option<TypeName> {
         let mut words = String::new();
         let mut args = Vec::new();
         let mut array = false;
-        let mut chars = text.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '(' => {
+        // A plain loop over the bytes, ASCII handled in place: a character
+        // iterator costs a chain of calls per character when the build
+        // script runs unoptimised.
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'(' => {
                     let close = text[i..].find(')').map_or(text.len(), |k| i + k);
                     args.extend(
                         text[i + 1..close]
@@ -193,28 +249,42 @@ impl TypeName {
                             .filter(|a| !a.is_empty() && !a.starts_with('\''))
                             .map(lowercase),
                     );
-                    while chars.next_if(|&(k, _)| k <= close).is_some() {}
+                    i = close + 1;
                 }
-                '[' => {
+                b'[' => {
                     array = true;
-                    while chars.next_if(|&(_, c)| c != ']').is_some() {}
-                    chars.next();
+                    i = text[i..].find(']').map_or(text.len(), |k| i + k + 1);
                 }
-                '"' => {
-                    words.push('"');
-                    for (_, c) in chars.by_ref() {
-                        words.push(c);
-                        if c == '"' {
-                            break;
-                        }
-                    }
+                b'"' => {
+                    let close = text[i + 1..]
+                        .find('"')
+                        .map_or(text.len(), |k| i + 1 + k + 1);
+                    words.push_str(&text[i..close]);
+                    i = close;
                 }
-                c if c.is_whitespace() => {
+                b'\t'..=b'\r' | b' ' => {
                     if !words.is_empty() && !words.ends_with(' ') {
                         words.push(' ');
                     }
+                    i += 1;
                 }
-                c => words.extend(c.to_lowercase()),
+                b if b.is_ascii() => {
+                    words.push(char::from(b.to_ascii_lowercase()));
+                    i += 1;
+                }
+                _ => {
+                    let Some(c) = text[i..].chars().next() else {
+                        break;
+                    };
+                    if c.is_whitespace() {
+                        if !words.is_empty() && !words.ends_with(' ') {
+                            words.push(' ');
+                        }
+                    } else {
+                        words.extend(c.to_lowercase());
+                    }
+                    i += c.len_utf8();
+                }
             }
         }
         let mut joined = words.trim_end();
@@ -960,6 +1030,80 @@ mod tests {
     }
 
     #[test]
+    fn type_names_are_read_as_a_character_loop_reads_them() {
+        // The reading of a type's text, character by character.
+        fn by_chars(text: &str) -> (String, Vec<String>, bool) {
+            let mut words = String::new();
+            let mut args = Vec::new();
+            let mut array = false;
+            let mut chars = text.char_indices().peekable();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '(' => {
+                        let close = text[i..].find(')').map_or(text.len(), |k| i + k);
+                        args.extend(
+                            text[i + 1..close]
+                                .split(',')
+                                .map(str::trim)
+                                .filter(|a| !a.is_empty() && !a.starts_with('\''))
+                                .map(super::lowercase),
+                        );
+                        while chars.next_if(|&(k, _)| k <= close).is_some() {}
+                    }
+                    '[' => {
+                        array = true;
+                        while chars.next_if(|&(_, c)| c != ']').is_some() {}
+                        chars.next();
+                    }
+                    '"' => {
+                        words.push('"');
+                        for (_, c) in chars.by_ref() {
+                            words.push(c);
+                            if c == '"' {
+                                break;
+                            }
+                        }
+                    }
+                    c if c.is_whitespace() => {
+                        if !words.is_empty() && !words.ends_with(' ') {
+                            words.push(' ');
+                        }
+                    }
+                    c => words.extend(c.to_lowercase()),
+                }
+            }
+            (words, args, array)
+        }
+        for text in [
+            "INT",
+            "CHARACTER VARYING(255)",
+            "NUMERIC(10, 2)[]",
+            "TIMESTAMP(3) WITHOUT TIME ZONE",
+            "pg_catalog.\"Int8\"",
+            "public.\"My Type\"[][]",
+            "\"unclosed",
+            "a[",
+            "b(1",
+            "ÉTAT\u{a0}\u{3000}Ünï\tX\u{85}y",
+            "\"Ä\"(x, 'y', ) [3]",
+        ] {
+            let (words, args, array) = by_chars(text);
+            let mut joined = words.trim_end();
+            for prefix in ["pg_catalog.", "public."] {
+                if let Some(rest) = joined.strip_prefix(prefix) {
+                    joined = rest;
+                }
+            }
+            let read = TypeName::from_text(text);
+            assert_eq!(
+                read.as_ref().map(|t| (t.base.as_str(), &t.args, t.array)),
+                Some((super::canonical_type(joined), &args, array)),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
     fn snippets_collapse_whitespace_and_shorten() {
         let collapsed_then_cut = |text: &str| {
             let all = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -970,7 +1114,21 @@ mod tests {
             }
         };
         let long = format!("DROP TABLE {}", "é_table,\n  ".repeat(20));
-        for text in ["", "  users\n\t CASCADE ", "a b", &long, &long[..70]] {
+        let ascii = format!("DROP TABLE {}", "a_table,\n  ".repeat(20));
+        let spaces = "a\u{a0}b\u{3000}c\u{85}d\x0be\x0cf\rg\u{2003}\u{2003}h\u{200b}i é ";
+        let wide = spaces.repeat(6);
+        for text in [
+            "",
+            "  users\n\t CASCADE ",
+            "a b",
+            &long,
+            &long[..70],
+            &ascii,
+            &ascii[..70],
+            &ascii[..72],
+            spaces,
+            &wide,
+        ] {
             assert_eq!(
                 snippet(text, 0, text.len()),
                 collapsed_then_cut(text),
