@@ -439,26 +439,45 @@ fn better((da, a): (usize, &str), (db, b): (usize, &str)) -> bool {
 
 /// Levenshtein distance, giving up (returning `limit + 1`) beyond `limit`;
 /// `row` is scratch space.
+///
+/// Plain loops over a slice with the minimum written out: unoptimised, as
+/// build scripts run, an iterator step, a `Vec` index and a `min` are each
+/// a call per cell.
 fn distance<T: PartialEq>(a: &[T], b: &[T], limit: usize, row: &mut Vec<usize>) -> usize {
     row.clear();
     row.extend(0..=b.len());
-    for (i, ca) in a.iter().enumerate() {
+    let row = row.as_mut_slice();
+    let mut i = 0;
+    while i < a.len() {
         let mut previous = row[0];
         row[0] = i + 1;
         let mut row_min = row[0];
-        for (j, cb) in b.iter().enumerate() {
+        let mut j = 0;
+        while j < b.len() {
             let current = row[j + 1];
-            row[j + 1] = if ca == cb {
+            let cell = if a[i] == b[j] {
                 previous
             } else {
-                1 + previous.min(row[j]).min(row[j + 1])
+                let mut least = previous;
+                if row[j] < least {
+                    least = row[j];
+                }
+                if current < least {
+                    least = current;
+                }
+                1 + least
             };
+            row[j + 1] = cell;
             previous = current;
-            row_min = row_min.min(row[j + 1]);
+            if cell < row_min {
+                row_min = cell;
+            }
+            j += 1;
         }
         if row_min > limit {
             return limit + 1;
         }
+        i += 1;
     }
     row[b.len()]
 }
