@@ -24,12 +24,11 @@ pub(crate) struct Tok<'a> {
 impl Tok<'_> {
     /// Whether this is the unquoted word `upper` (ASCII case-insensitive).
     pub(crate) fn is(&self, upper: &str) -> bool {
-        // The length test first: most comparisons fail there, before the
-        // byte-wise comparison (a chain of calls when the build script runs
-        // unoptimised).
-        matches!(self.token, Token::Word(w) if w.quote_style.is_none()
+        // The length test first, here: most comparisons fail there, before
+        // any call.
+        matches!(self.token, Token::Word(w) if matches!(w.quote_style, None)
             && w.value.len() == upper.len()
-            && w.value.eq_ignore_ascii_case(upper))
+            && eq_ignore_ascii_case(&w.value, upper))
     }
 
     /// Whether this is any of the unquoted words in `uppers`.
@@ -41,7 +40,7 @@ impl Tok<'_> {
             return false;
         }
         for upper in uppers {
-            if w.value.len() == upper.len() && w.value.eq_ignore_ascii_case(upper) {
+            if w.value.len() == upper.len() && eq_ignore_ascii_case(&w.value, upper) {
                 return true;
             }
         }
@@ -65,6 +64,30 @@ impl Tok<'_> {
     pub(crate) fn is_token(&self, token: &Token) -> bool {
         self.token == token
     }
+}
+
+/// `a.eq_ignore_ascii_case(b)`, in a plain loop over the bytes: token-level
+/// rules compare words on every token, and the standard library's version
+/// is a chain of calls per byte when the build script runs unoptimised.
+pub(crate) fn eq_ignore_ascii_case(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        let (x, y) = (a[i], b[i]);
+        if x != y {
+            // Comparisons, not `to_ascii_lowercase`: a method is a call.
+            let x = if b'A' <= x && x <= b'Z' { x + 32 } else { x };
+            let y = if b'A' <= y && y <= b'Z' { y + 32 } else { y };
+            if x != y {
+                return false;
+            }
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Whether a token is whitespace or a comment.
@@ -144,4 +167,53 @@ pub(crate) fn starts_with_words(tokens: &[Tok<'_>], at: usize, words: &[&str]) -
         .iter()
         .enumerate()
         .all(|(k, w)| tokens.get(at + k).is_some_and(|t| t.is(w)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn eq_ignore_ascii_case_is_the_standard_comparison() {
+        let words = [
+            "",
+            "a",
+            "A",
+            "set",
+            "SET",
+            "SeT",
+            "sets",
+            "[",
+            "{",
+            "@",
+            "`",
+            "é",
+            "É",
+            "ÿ",
+            "Z",
+            "z",
+            "_z",
+            "_Z",
+            "\u{17f}",
+            "s\u{17f}t",
+            "k",
+            "\u{212a}",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(
+                    super::eq_ignore_ascii_case(a, b),
+                    a.eq_ignore_ascii_case(b),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+        for b in 0..=127u8 {
+            for c in 0..=127u8 {
+                let (x, y) = (char::from(b).to_string(), char::from(c).to_string());
+                assert_eq!(
+                    super::eq_ignore_ascii_case(&x, &y),
+                    x.eq_ignore_ascii_case(&y)
+                );
+            }
+        }
+    }
 }
