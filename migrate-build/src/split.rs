@@ -12,8 +12,6 @@ use std::ops::Range;
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::syntax::tokens::is_trivia;
-
 /// How the splitter reads nesting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -71,11 +69,17 @@ pub(crate) fn chunks(tokens: &[TokenWithSpan], mode: Mode) -> Chunks {
     let mut cases: usize = 0;
     let mut previous_begin = false;
     let mut stray_close = None;
-    for (i, t) in tokens.iter().enumerate() {
-        let token = &t.token;
-        if is_trivia(token) {
+    // A plain loop with the tests inline: it runs over every token, and an
+    // iterator step or a test function is a call per token when the build
+    // script runs unoptimised.
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = &tokens[i].token;
+        i += 1;
+        if matches!(token, Token::Whitespace(_) | Token::EOF) {
             continue;
         }
+        let i = i - 1;
         let mut is_begin = false;
         if track_depth {
             match token {
@@ -86,7 +90,7 @@ pub(crate) fn chunks(tokens: &[TokenWithSpan], mode: Mode) -> Chunks {
                     }
                     parens = parens.saturating_sub(1);
                 }
-                Token::Word(w) if w.quote_style.is_none() => match w.keyword {
+                Token::Word(w) if matches!(w.quote_style, None) => match w.keyword {
                     Keyword::BEGIN => is_begin = true,
                     Keyword::ATOMIC if previous_begin => atomic += 1,
                     Keyword::CASE if atomic > 0 => cases += 1,
