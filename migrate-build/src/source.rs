@@ -51,8 +51,11 @@ fn push_line_starts(bytes: &[u8], starts: &mut Vec<usize>) -> bool {
     const NEWLINES: u64 = u64::from_le_bytes([b'\n'; 8]);
     let (words, tail) = bytes.as_chunks::<8>();
     let mut high_bits = 0;
-    for (k, &word) in words.iter().enumerate() {
-        let word = u64::from_le_bytes(word);
+    // `while`, not an iterator: a call per word when the build script runs
+    // unoptimised.
+    let mut k = 0;
+    while k < words.len() {
+        let word = u64::from_le_bytes(words[k]);
         high_bits |= word;
         // The bytes of `x` that are zero are the word's `\n`s; `zero` gets
         // the high bit of exactly those bytes (no carry crosses a byte).
@@ -63,6 +66,7 @@ fn push_line_starts(bytes: &[u8], starts: &mut Vec<usize>) -> bool {
             starts.push(8 * k + byte + 1);
             zero &= zero - 1;
         }
+        k += 1;
     }
     let at = 8 * words.len();
     let mut ascii = high_bits & !LOWS == 0;
