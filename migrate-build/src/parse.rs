@@ -1030,8 +1030,12 @@ fn token_offsets(
                 .is_some_and(str::is_ascii)
     };
     let mut line_is_ascii = ascii(byte, line_end);
-    for t in tokens {
-        let target = t.span.start;
+    // `while`, not an iterator: a call per token when the build script runs
+    // unoptimised.
+    let mut k = 0;
+    while k < tokens.len() {
+        let target = tokens[k].span.start;
+        k += 1;
         if target.line != line {
             let target_line = usize::try_from(target.line).unwrap_or(usize::MAX);
             byte = index.line_start(target_line);
