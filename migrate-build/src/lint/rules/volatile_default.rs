@@ -53,7 +53,11 @@ ALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid(); -- new 
 ```
 "#;
 
-/// Volatile functions commonly used as defaults.
+/// Volatile functions commonly used as defaults (`pg_proc.provolatile = 'v'`;
+/// `random_normal`, `uuidv4` and `uuidv7` from PostgreSQL 16 and 18, the
+/// `gen_random_bytes` and `uuid_generate_*` of pgcrypto and uuid-ossp).
+/// Stable ones such as `now()`, `statement_timestamp()` or `txid_current()`
+/// are evaluated once for the whole `ALTER TABLE`: no rewrite.
 const VOLATILE: &[&str] = &[
     "RANDOM",
     "RANDOM_NORMAL",
@@ -67,7 +71,8 @@ const VOLATILE: &[&str] = &[
     "CLOCK_TIMESTAMP",
     "TIMEOFDAY",
     "NEXTVAL",
-    "TXID_CURRENT",
+    "CURRVAL",
+    "LASTVAL",
 ];
 
 fn check(ctx: &StatementContext<'_>, out: &mut Findings) {
