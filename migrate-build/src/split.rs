@@ -10,7 +10,7 @@
 use std::ops::Range;
 
 use sqlparser::keywords::Keyword;
-use sqlparser::tokenizer::{Token, TokenWithSpan};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Word};
 
 /// How the splitter reads nesting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,11 @@ pub(crate) fn chunks(tokens: &[TokenWithSpan], mode: Mode) -> Chunks {
                     }
                     parens = parens.saturating_sub(1);
                 }
-                Token::Word(w) if matches!(w.quote_style, None) => match w.keyword {
+                Token::Word(Word {
+                    quote_style: None,
+                    keyword,
+                    ..
+                }) => match keyword {
                     Keyword::BEGIN => is_begin = true,
                     Keyword::ATOMIC if previous_begin => atomic += 1,
                     Keyword::CASE if atomic > 0 => cases += 1,

@@ -1,7 +1,7 @@
 //! [`Tok`]: a significant token with its byte range, and the small matching
 //! helpers that token-level rules are written with.
 
-use sqlparser::tokenizer::{Token, TokenWithSpan};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Word};
 
 /// A significant token (not whitespace, not a comment) of a statement.
 #[derive(Debug, Clone, Copy)]
@@ -26,9 +26,8 @@ impl Tok<'_> {
     pub(crate) fn is(&self, upper: &str) -> bool {
         // The length test first, here: most comparisons fail there, before
         // any call.
-        matches!(self.token, Token::Word(w) if matches!(w.quote_style, None)
-            && w.value.len() == upper.len()
-            && eq_ignore_ascii_case(&w.value, upper))
+        matches!(self.token, Token::Word(Word { quote_style: None, value, .. })
+            if value.len() == upper.len() && eq_ignore_ascii_case(value, upper))
     }
 
     /// Whether this is any of the unquoted words in `uppers`.
@@ -78,9 +77,15 @@ pub(crate) fn eq_ignore_ascii_case(a: &str, b: &str) -> bool {
     while i < a.len() {
         let (x, y) = (a[i], b[i]);
         if x != y {
-            // Comparisons, not `to_ascii_lowercase`: a method is a call.
-            let x = if b'A' <= x && x <= b'Z' { x + 32 } else { x };
-            let y = if b'A' <= y && y <= b'Z' { y + 32 } else { y };
+            // A pattern, not `to_ascii_lowercase`: a method is a call.
+            let x = match x {
+                b'A'..=b'Z' => x + 32,
+                _ => x,
+            };
+            let y = match y {
+                b'A'..=b'Z' => y + 32,
+                _ => y,
+            };
             if x != y {
                 return false;
             }
