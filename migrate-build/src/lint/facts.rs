@@ -114,50 +114,44 @@ pub(crate) fn snippet(source: &str, start: usize, end: usize) -> String {
     let mut text = String::new();
     let mut chars = 0;
     let mut ascii = true;
+    // The word being read: its start and its length in characters.
+    let mut word: Option<(usize, usize)> = None;
     let mut i = 0;
-    while i < bytes.len() {
+    // One step past the end, which ends the last word like whitespace.
+    while i <= bytes.len() {
         // One character: whether it is whitespace, and its length.
-        let (space, len) = if bytes[i] < 0x80 {
+        let (space, len) = if i == bytes.len() {
+            (true, 1)
+        } else if bytes[i] < 0x80 {
             (matches!(bytes[i], b'\t'..=b'\r' | b' '), 1)
         } else {
             ascii = false;
             wide_char_at(from, i)
         };
-        if space {
-            i += len;
-            continue;
-        }
-        let word = i;
-        let mut word_chars = 0;
-        while i < bytes.len() {
-            let (space, len) = if bytes[i] < 0x80 {
-                (matches!(bytes[i], b'\t'..=b'\r' | b' '), 1)
-            } else {
-                ascii = false;
-                wide_char_at(from, i)
+        if !space {
+            word = match word {
+                Some((at, n)) => Some((at, n + 1)),
+                None => Some((i, 1)),
             };
-            if space {
-                break;
+        } else if let Some((at, word_chars)) = word.take() {
+            if !text.is_empty() {
+                text.push(' ');
+                chars += 1;
             }
-            i += len;
-            word_chars += 1;
-        }
-        if !text.is_empty() {
-            text.push(' ');
-            chars += 1;
-        }
-        text.push_str(&from[word..i]);
-        chars += word_chars;
-        if chars > 60 {
-            // Longer than shown: the rest of a long statement is not read.
-            if ascii {
-                text.truncate(57);
-            } else {
-                text = text.chars().take(57).collect();
+            text.push_str(&from[at..i]);
+            chars += word_chars;
+            if chars > 60 {
+                // Longer than shown: the rest of a long statement is not read.
+                if ascii {
+                    text.truncate(57);
+                } else {
+                    text = text.chars().take(57).collect();
+                }
+                text.push_str("...");
+                return text;
             }
-            text.push_str("...");
-            return text;
         }
+        i += len;
     }
     text
 }
@@ -242,13 +236,7 @@ impl TypeName {
             match bytes[i] {
                 b'(' => {
                     let close = text[i..].find(')').map_or(text.len(), |k| i + k);
-                    args.extend(
-                        text[i + 1..close]
-                            .split(',')
-                            .map(str::trim)
-                            .filter(|a| !a.is_empty() && !a.starts_with('\''))
-                            .map(lowercase),
-                    );
+                    push_type_args(&text[i + 1..close], &mut args);
                     i = close + 1;
                 }
                 b'[' => {
@@ -305,6 +293,18 @@ impl TypeName {
             end: 0,
         })
     }
+}
+
+/// Appends the modifiers of a type (the text between its parentheses),
+/// lower-cased, string literals left out.
+fn push_type_args(inner: &str, args: &mut Vec<String>) {
+    args.extend(
+        inner
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty() && !a.starts_with('\''))
+            .map(lowercase),
+    );
 }
 
 /// Resolves PostgreSQL's type aliases.
@@ -1041,13 +1041,7 @@ mod tests {
                 match c {
                     '(' => {
                         let close = text[i..].find(')').map_or(text.len(), |k| i + k);
-                        args.extend(
-                            text[i + 1..close]
-                                .split(',')
-                                .map(str::trim)
-                                .filter(|a| !a.is_empty() && !a.starts_with('\''))
-                                .map(super::lowercase),
-                        );
+                        super::push_type_args(&text[i + 1..close], &mut args);
                         while chars.next_if(|&(k, _)| k <= close).is_some() {}
                     }
                     '[' => {
