@@ -2,7 +2,10 @@
 //! table with a row, the rule warns exactly when the server rewrites the
 //! table (the table gets a new file, `pg_class.relfilenode`).
 
-use pgmigrate_build::{Config, History, Rule};
+mod support;
+
+use pgmigrate_build::Rule;
+use support::rewrites::{connect, disagreements, Case};
 
 /// Columns as `ADD COLUMN c <column>` writes them: stable and immutable
 /// defaults (evaluated once), volatile ones (evaluated per row), identity,
@@ -37,57 +40,27 @@ const COLUMNS: &[&str] = &[
     "int GENERATED ALWAYS AS (id * 2) STORED",
 ];
 
-fn relfilenode(client: &mut postgres::Client, table: &str) -> u32 {
-    client
-        .query_one(
-            "SELECT relfilenode::int4 FROM pg_class WHERE oid = to_regclass($1)",
-            &[&table],
-        )
-        .expect("relfilenode")
-        .get::<_, i32>(0) as u32
-}
-
 #[test]
 fn warns_exactly_when_the_server_rewrites_the_table() {
-    let server = pgmigrate_tempdb::shared().expect("a PostgreSQL server for the tests");
-    let url = server
-        .create_database("add_column_rewrites")
-        .expect("a fresh database");
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-    let mut disagreements = Vec::new();
-    for (i, column) in COLUMNS.iter().enumerate() {
-        let table = format!("t{i}");
-        let create = format!(
-            "CREATE SEQUENCE IF NOT EXISTS s;\nCREATE TABLE {table} (id int);\nINSERT INTO {table} VALUES (1);\n"
-        );
-        let alter = format!("ALTER TABLE {table} ADD COLUMN c {column};\n");
-
-        let mut history = History::new(Config::new());
-        history.up("0001_create.up.sql", create.as_bytes());
-        let check = history.up("0002_add.up.sql", alter.as_bytes());
-        let warns = check
-            .diagnostics
-            .iter()
-            .any(|d| d.rule == Rule::VolatileDefault);
-
-        client.batch_execute(&create).expect("create");
-        let before = relfilenode(&mut client, &table);
-        client.batch_execute(&alter).expect("add column");
-        let rewrites = relfilenode(&mut client, &table) != before;
-
-        if warns != rewrites {
-            disagreements.push(format!(
-                "ADD COLUMN c {column}: the server {} the table, the rule {}",
-                if rewrites { "rewrites" } else { "keeps" },
-                if warns { "warns" } else { "is silent" }
-            ));
-        }
-    }
+    let mut client = connect("add_column_rewrites");
+    let cases: Vec<Case> = COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, column)| Case {
+            label: format!("ADD COLUMN c {column}"),
+            table: format!("t{i}"),
+            create: format!(
+                "CREATE SEQUENCE IF NOT EXISTS s;\nCREATE TABLE t{i} (id int);\nINSERT INTO t{i} VALUES (1);\n"
+            ),
+            change: format!("ALTER TABLE t{i} ADD COLUMN c {column};\n"),
+        })
+        .collect();
+    let found = disagreements(&mut client, Rule::VolatileDefault, &cases);
     assert!(
-        disagreements.is_empty(),
+        found.is_empty(),
         "{} of {} columns disagree:\n{}",
-        disagreements.len(),
-        COLUMNS.len(),
-        disagreements.join("\n")
+        found.len(),
+        cases.len(),
+        found.join("\n")
     );
 }

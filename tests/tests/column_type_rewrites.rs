@@ -2,7 +2,10 @@
 //! rule warns exactly when the server rewrites the table (the table gets a new
 //! file, `pg_class.relfilenode`), in a session whose time zone is not UTC.
 
-use pgmigrate_build::{Config, History, Rule};
+mod support;
+
+use pgmigrate_build::Rule;
+use support::rewrites::{connect, disagreements, Case};
 
 /// Old and new column types: modifier changes of every type whose support
 /// function can skip the rewrite, aliases, arrays, and plain conversions.
@@ -63,61 +66,30 @@ const CHANGES: &[(&str, &str)] = &[
     ("timestamp", "timestamptz"),
 ];
 
-fn relfilenode(client: &mut postgres::Client, table: &str) -> u32 {
-    client
-        .query_one(
-            "SELECT relfilenode::int4 FROM pg_class WHERE oid = to_regclass($1)",
-            &[&table],
-        )
-        .expect("relfilenode")
-        .get::<_, i32>(0) as u32
-}
-
 #[test]
 fn warns_exactly_when_the_server_rewrites_the_table() {
-    let server = pgmigrate_tempdb::shared().expect("a PostgreSQL server for the tests");
-    let url = server
-        .create_database("column_type_rewrites")
-        .expect("a fresh database");
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    let mut client = connect("column_type_rewrites");
     // With the session in UTC, `timestamp` <-> `timestamptz` keeps the table
     // (PostgreSQL 12 and later); the rule warns for the general case.
     client
         .batch_execute("SET TIME ZONE 'America/New_York'")
         .expect("time zone");
-    let mut disagreements = Vec::new();
-    for (i, (old, new)) in CHANGES.iter().enumerate() {
-        let table = format!("t{i}");
-        let create =
-            format!("CREATE TABLE {table} (c {old});\nINSERT INTO {table} VALUES (NULL);\n");
-        let alter = format!("ALTER TABLE {table} ALTER COLUMN c TYPE {new};\n");
-
-        let mut history = History::new(Config::new());
-        history.up("0001_create.up.sql", create.as_bytes());
-        let check = history.up("0002_alter.up.sql", alter.as_bytes());
-        let warns = check
-            .diagnostics
-            .iter()
-            .any(|d| d.rule == Rule::ChangingColumnType);
-
-        client.batch_execute(&create).expect("create");
-        let before = relfilenode(&mut client, &table);
-        client.batch_execute(&alter).expect("alter");
-        let rewrites = relfilenode(&mut client, &table) != before;
-
-        if warns != rewrites {
-            disagreements.push(format!(
-                "{old} -> {new}: the server {} the table, the rule {}",
-                if rewrites { "rewrites" } else { "keeps" },
-                if warns { "warns" } else { "is silent" }
-            ));
-        }
-    }
+    let cases: Vec<Case> = CHANGES
+        .iter()
+        .enumerate()
+        .map(|(i, (old, new))| Case {
+            label: format!("{old} -> {new}"),
+            table: format!("t{i}"),
+            create: format!("CREATE TABLE t{i} (c {old});\nINSERT INTO t{i} VALUES (NULL);\n"),
+            change: format!("ALTER TABLE t{i} ALTER COLUMN c TYPE {new};\n"),
+        })
+        .collect();
+    let found = disagreements(&mut client, Rule::ChangingColumnType, &cases);
     assert!(
-        disagreements.is_empty(),
+        found.is_empty(),
         "{} of {} changes disagree:\n{}",
-        disagreements.len(),
-        CHANGES.len(),
-        disagreements.join("\n")
+        found.len(),
+        cases.len(),
+        found.join("\n")
     );
 }
