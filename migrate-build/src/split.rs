@@ -12,6 +12,8 @@ use std::ops::Range;
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Word};
 
+use crate::syntax::tokens::is_trivia;
+
 /// How the splitter reads nesting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -72,14 +74,14 @@ pub(crate) fn chunks(tokens: &[TokenWithSpan], mode: Mode) -> Chunks {
     // A plain loop with the tests inline: it runs over every token, and an
     // iterator step or a test function is a call per token when the build
     // script runs unoptimised.
-    let mut i = 0;
-    while i < tokens.len() {
+    let mut next = 0;
+    while next < tokens.len() {
+        let i = next;
+        next += 1;
         let token = &tokens[i].token;
-        i += 1;
-        if matches!(token, Token::Whitespace(_) | Token::EOF) {
+        if is_trivia(token) {
             continue;
         }
-        let i = i - 1;
         let mut is_begin = false;
         if track_depth {
             match token {

@@ -251,9 +251,7 @@ impl TypeName {
                     i = close;
                 }
                 b'\t'..=b'\r' | b' ' => {
-                    if !words.is_empty() && !words.ends_with(' ') {
-                        words.push(' ');
-                    }
+                    push_space(&mut words);
                     i += 1;
                 }
                 b if b.is_ascii() => {
@@ -265,9 +263,7 @@ impl TypeName {
                         break;
                     };
                     if c.is_whitespace() {
-                        if !words.is_empty() && !words.ends_with(' ') {
-                            words.push(' ');
-                        }
+                        push_space(&mut words);
                     } else {
                         words.extend(c.to_lowercase());
                     }
@@ -292,6 +288,13 @@ impl TypeName {
             start: 0,
             end: 0,
         })
+    }
+}
+
+/// One space between the words of a type name, however much whitespace.
+fn push_space(words: &mut String) {
+    if !words.is_empty() && !words.ends_with(' ') {
+        words.push(' ');
     }
 }
 

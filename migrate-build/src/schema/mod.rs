@@ -62,6 +62,14 @@ impl Schema {
         out
     }
 
+    /// A relation's own fact (`relation <schema>.<name> <relkind>`), the
+    /// first of [`Schema::relation_facts`].
+    pub(crate) fn relation_fact(key: &catalog::QName, rel: &catalog::Relation) -> String {
+        let mut kind = [0; 4];
+        let kind: &str = rel.kind.relkind().encode_utf8(&mut kind);
+        concat(&["relation ", &key.schema, ".", &key.name, " ", kind])
+    }
+
     /// The facts of one relation (see [`Schema::facts`]), unknown or not.
     pub(crate) fn relation_facts(
         key: &catalog::QName,
@@ -72,9 +80,7 @@ impl Schema {
         // `incomplete-down` builds these for every relation a down leaves
         // different.
         let (schema, name) = (key.schema.as_str(), key.name.as_str());
-        let mut kind = [0; 4];
-        let kind: &str = rel.kind.relkind().encode_utf8(&mut kind);
-        out.insert(concat(&["relation ", schema, ".", name, " ", kind]));
+        out.insert(Schema::relation_fact(key, rel));
         if rel.columns_known && rel.kind != RelKind::Index && rel.kind != RelKind::Sequence {
             for col in &rel.columns {
                 out.insert(concat(&["column ", schema, ".", name, ".", &col.name]));

@@ -224,14 +224,7 @@ fn one_sided(
         (Some(rel), None) => (rel, false),
         _ => return None,
     };
-    // The relation's own fact, as `Schema::relation_facts` writes it.
-    let fact = format!(
-        "relation {}.{} {}",
-        key.schema,
-        key.name,
-        rel.kind.relkind()
-    );
-    if !Schema::claims_of(cat, &fact) {
+    if !Schema::claims_of(cat, &Schema::relation_fact(key, rel)) {
         return None;
     }
     // Whether the state after the up has the same fact.

@@ -95,7 +95,9 @@ pub(crate) fn eq_ignore_ascii_case(a: &str, b: &str) -> bool {
     true
 }
 
-/// Whether a token is whitespace or a comment.
+/// Whether a token is whitespace or a comment. Inlined even unoptimised
+/// (where a plain `#[inline]` is not): it runs on every token.
+#[inline(always)]
 pub(crate) fn is_trivia(token: &Token) -> bool {
     matches!(token, Token::Whitespace(_) | Token::EOF)
 }
@@ -120,7 +122,7 @@ pub(crate) fn significant_by<'a>(
         let t = get(i);
         // `matches!`, not `==`: comparing with a `Token` value goes through
         // the derived `PartialEq`, a call per token.
-        if !matches!(t.token, Token::Whitespace(_) | Token::EOF) {
+        if !is_trivia(&t.token) {
             if matches!(t.token, Token::RParen) {
                 depth = depth.saturating_sub(1);
             }
